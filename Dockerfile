@@ -1,0 +1,15 @@
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+WORKDIR /app
+RUN useradd --create-home --uid 1000 ecsm
+
+COPY pyproject.toml README.md ./
+COPY bot ./bot
+RUN pip install .
+COPY data ./data
+
+USER ecsm
+# The database and the NLU server come from the environment (see docker-compose.yml).
+ENV DATABASE_URL=sqlite:////home/ecsm/ecsm-bot.sqlite3
+CMD ["ecsm-bot", "run"]

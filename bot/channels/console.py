@@ -1,0 +1,81 @@
+"""A terminal chat with the same core: for local use without a Telegram token, interactive or
+with piped input (it exits at the end of input)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TextIO
+
+from bot.content.catalog import Catalog
+from bot.core.dialogue import Dialogue
+from bot.core.markup import to_plain
+from bot.core.messages import Button, Incoming, Reply
+
+CONSOLE_USER_ID = 0
+
+
+class Console:
+    def __init__(
+        self, dialogue: Dialogue, catalog: Catalog, stdin: TextIO, stdout: TextIO, language: str
+    ) -> None:
+        self.dialogue = dialogue
+        self.catalog = catalog
+        self.stdin = stdin
+        self.stdout = stdout
+        self.language = language
+        self.buttons: list[Button] = []
+
+    async def run(self) -> None:
+        interactive = self.stdin.isatty()
+        if interactive:
+            self._print(self.catalog.text(self.language, "console.intro"))
+        while True:
+            if interactive:
+                self.stdout.write("> ")
+                self.stdout.flush()
+            line = await asyncio.to_thread(self.stdin.readline)
+            if not line:
+                break
+            line = line.strip()
+            if not line:
+                continue
+            if not interactive:
+                self._print(f"> {line}")
+            for reply in await self.handle_line(line):
+                self._render(reply)
+
+    async def handle_line(self, line: str) -> tuple[Reply, ...]:
+        incoming = self._incoming(line)
+        outcome = await self.dialogue.handle(incoming)
+        self.language = outcome.language
+        return outcome.replies
+
+    def _incoming(self, line: str) -> Incoming:
+        if line.isdigit() and 1 <= int(line) <= len(self.buttons):
+            button = self.buttons[int(line) - 1]
+            if button.data:
+                return Incoming(
+                    CONSOLE_USER_ID, callback=button.data, platform_language=self.language
+                )
+        if line.startswith("/") and len(line) > 1:
+            name, *args = line[1:].split()
+            return Incoming(
+                CONSOLE_USER_ID, command=name, args=tuple(args), platform_language=self.language
+            )
+        return Incoming(CONSOLE_USER_ID, text=line, platform_language=self.language)
+
+    def _render(self, reply: Reply) -> None:
+        self._print(to_plain(reply.text))
+        buttons = [button for row in reply.buttons for button in row]
+        if buttons:
+            self.buttons = buttons
+            for number, button in enumerate(buttons, start=1):
+                target = f" ({button.url})" if button.url else ""
+                self._print(f"  [{number}] {button.label}{target}")
+        if reply.document is not None:
+            self._print(f"  [{reply.document.filename}]")
+        self._print("")
+
+    def _print(self, text: str) -> None:
+        self.stdout.write(text + "\n")
+        self.stdout.flush()

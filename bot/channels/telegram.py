@@ -1,0 +1,184 @@
+"""The Telegram edge: turns updates into the core's Incoming and renders its replies."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from telegram import (
+    Bot,
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    LinkPreviewOptions,
+    Update,
+)
+from telegram.constants import ChatAction, ParseMode
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+from telegram.request import BaseRequest
+
+from bot.content.catalog import Catalog
+from bot.core.dialogue import Dialogue
+from bot.core.markup import split_message
+from bot.core.messages import Incoming, Reply
+
+log = logging.getLogger(__name__)
+
+# Commands shown in Telegram's menu, in this order; descriptions are the catalog's command.<name>.
+MENU_COMMANDS = ("start", "help", "menu", "language")
+
+
+class TelegramChannel:
+    def __init__(self, dialogue: Dialogue, catalog: Catalog) -> None:
+        self.dialogue = dialogue
+        self.catalog = catalog
+
+    def install(self, application: Application) -> None:  # type: ignore[type-arg]
+        private = filters.ChatType.PRIVATE
+        application.add_handler(MessageHandler(private & filters.COMMAND, self.on_command))
+        application.add_handler(MessageHandler(private & filters.TEXT, self.on_text))
+        application.add_handler(CallbackQueryHandler(self.on_callback))
+        # Photos, stickers, voice...: a plain "text only" reply, never an error.
+        application.add_handler(
+            MessageHandler(private & ~filters.TEXT & ~filters.StatusUpdate.ALL, self.on_other)
+        )
+        application.add_error_handler(self.on_error)
+
+    async def set_commands(self, application: Application) -> None:  # type: ignore[type-arg]
+        bot = application.bot
+        for language, meta in self.catalog.languages.items():
+            commands = self._commands(language)
+            for code in meta.telegram_codes:
+                await bot.set_my_commands(commands, language_code=code)
+        await bot.set_my_commands(self._commands(self.catalog.default_language))
+
+    def _commands(self, language: str) -> list[BotCommand]:
+        return [
+            BotCommand(name, self.catalog.text(language, f"command.{name}"))
+            for name in MENU_COMMANDS
+        ]
+
+    # --- handlers -------------------------------------------------------------------------
+
+    async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None or not message.text:
+            return
+        name, *args = message.text.split()
+        command = name[1:].split("@", 1)[0]
+        incoming = Incoming(
+            user.id, command=command, args=tuple(args), platform_language=user.language_code
+        )
+        await self._respond(update, context, incoming)
+
+    async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None or message.text is None:
+            return
+        await context.bot.send_chat_action(message.chat_id, ChatAction.TYPING)
+        incoming = Incoming(user.id, text=message.text, platform_language=user.language_code)
+        await self._respond(update, context, incoming)
+
+    async def on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query, user = update.callback_query, update.effective_user
+        if query is None or user is None:
+            return
+        # Answer at once so the client stops its spinner, whatever happens next.
+        await query.answer()
+        if update.effective_chat is None:
+            return
+        incoming = Incoming(
+            user.id, callback=query.data or "", platform_language=user.language_code
+        )
+        await self._respond(update, context, incoming)
+
+    async def on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        user = update.effective_user
+        if user is None or update.effective_message is None:
+            return
+        await self._respond(
+            update, context, Incoming(user.id, platform_language=user.language_code)
+        )
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        # Operator errors: logged once, with where it happened, never with the message text.
+        where = ""
+        if isinstance(update, Update):
+            chat = update.effective_chat
+            where = f" (update {update.update_id}, chat type {chat.type if chat else 'none'})"
+        log.error("error while handling an update%s", where, exc_info=context.error)
+
+    async def _respond(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, incoming: Incoming
+    ) -> None:
+        chat = update.effective_chat
+        if chat is None:
+            return
+        outcome = await self.dialogue.handle(incoming)
+        await send_replies(context.bot, chat.id, outcome.replies)
+
+
+async def send_replies(bot: Bot, chat_id: int, replies: Sequence[Reply]) -> None:
+    for reply in replies:
+        chunks = split_message(reply.text)
+        for index, chunk in enumerate(chunks):
+            last = index == len(chunks) - 1
+            await bot.send_message(
+                chat_id,
+                chunk,
+                parse_mode=ParseMode.HTML,
+                reply_markup=keyboard(reply) if last else None,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        if reply.document is not None:
+            doc = reply.document
+            await bot.send_document(
+                chat_id,
+                InputFile(doc.content, filename=doc.filename),
+                caption=doc.caption or None,
+                parse_mode=ParseMode.HTML,
+            )
+
+
+def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    if not reply.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(button.label, url=button.url)
+                if button.url
+                else InlineKeyboardButton(button.label, callback_data=button.data)
+                for button in row
+            ]
+            for row in reply.buttons
+        ]
+    )
+
+
+def build_application(
+    token: str,
+    base_url: str,
+    channel: TelegramChannel,
+    request: BaseRequest | None = None,
+    get_updates_request: BaseRequest | None = None,
+) -> Application:  # type: ignore[type-arg]
+    builder = ApplicationBuilder().token(token).base_url(base_url)
+    builder = builder.base_file_url(base_url.replace("/bot", "/file/bot"))
+    if request is not None:
+        builder = builder.request(request)
+    if get_updates_request is not None:
+        builder = builder.get_updates_request(get_updates_request)
+    # Different users' updates are independent; the core holds no per-process conversation state.
+    builder = builder.concurrent_updates(True)
+    application = builder.build()
+    channel.install(application)
+    return application

@@ -1,0 +1,134 @@
+"""`ecsm-bot`: run the bot, classify messages, train the NLU model, migrate the database."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import signal
+import sys
+
+from pydantic import ValidationError
+
+from bot.app import nlu_connection, open_services, thresholds
+from bot.channels.console import Console
+from bot.channels.telegram import TelegramChannel, build_application
+from bot.content.catalog import ContentError, load_catalog
+from bot.core.language import detect_language
+from bot.core.ports import NLUUnavailable
+from bot.core.understanding import OUT_OF_SCOPE, Reading, interpret
+from bot.logs import RedactingFormatter, setup_logging
+from bot.nlu.model import ModelPaths, ensure_model
+from bot.nlu.server import RasaError
+from bot.settings import Settings, describe_errors
+from bot.storage.db import migrate
+
+log = logging.getLogger("bot")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="ecsm-bot", description=__doc__)
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="run the bot: Telegram with a token, otherwise a console chat")
+    sub.add_parser("classify", help="classify one message per line of stdin, JSON lines out")
+    nlu = sub.add_parser("nlu", help="NLU model tasks")
+    nlu_sub = nlu.add_subparsers(dest="nlu_command", required=True)
+    train = nlu_sub.add_parser("train", help="train the model if its inputs changed")
+    train.add_argument("--force", action="store_true")
+    sub.add_parser("migrate", help="apply database migrations")
+    sub.add_parser("check", help="validate settings and content, then exit")
+    args = parser.parse_args(argv)
+
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        print("Invalid settings:", *describe_errors(exc), sep="\n  ", file=sys.stderr)
+        return 2
+    console_mode = args.command in (None, "run") and settings.telegram_bot_token is None
+    # A console chat or a JSON stream on stdout must not be interleaved with routine logs.
+    quiet = console_mode or args.command == "classify"
+    level = "WARNING" if quiet and settings.log_level in ("INFO", "DEBUG") else settings.log_level
+    formatter = setup_logging(level, settings.log_format, settings.secrets())
+    try:
+        match args.command:
+            case "classify":
+                return asyncio.run(classify(settings, formatter))
+            case "nlu":
+                ensure_model(ModelPaths(settings.nlu_dir), settings.rasa_venv, force=args.force)
+                return 0
+            case "migrate":
+                migrate(settings.database_url)
+                return 0
+            case "check":
+                load_catalog(settings.data_dir, settings.default_language)
+                return 0
+            case _:
+                return asyncio.run(run(settings, formatter))
+    except ContentError as exc:
+        print(f"Content error: {exc}", file=sys.stderr)
+        return 2
+    except RasaError as exc:
+        print(f"NLU server: {exc}", file=sys.stderr)
+        return 3
+    except KeyboardInterrupt:
+        return 130
+
+
+async def classify(settings: Settings, formatter: RedactingFormatter) -> int:
+    catalog = load_catalog(settings.data_dir, settings.default_language)
+    limits = thresholds(settings)
+    async with nlu_connection(settings, formatter) as nlu:
+        for line in sys.stdin:
+            text = line.strip()
+            if not text:
+                continue
+            language = detect_language(text, catalog.languages) or settings.default_language
+            try:
+                reading = interpret(await nlu.parse(text), limits)
+            except NLUUnavailable:
+                reading = Reading(OUT_OF_SCOPE, 0.0)
+            row: dict[str, object] = {
+                "text": text,
+                "topic": reading.topic,
+                "confidence": round(reading.confidence, 4),
+                "language": language,
+            }
+            if reading.alternatives:
+                row["alternatives"] = list(reading.alternatives)
+            print(json.dumps(row, ensure_ascii=False), flush=True)
+    return 0
+
+
+async def run(settings: Settings, formatter: RedactingFormatter) -> int:
+    async with nlu_connection(settings, formatter) as nlu, open_services(settings, nlu) as services:
+        if settings.telegram_bot_token is None:
+            console = Console(
+                services.dialogue,
+                services.catalog,
+                sys.stdin,
+                sys.stdout,
+                settings.default_language,
+            )
+            await console.run()
+            return 0
+        channel = TelegramChannel(services.dialogue, services.catalog)
+        application = build_application(
+            settings.telegram_bot_token.get_secret_value(),
+            str(settings.telegram_api_base_url),
+            channel,
+        )
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        async with application:
+            await channel.set_commands(application)
+            await application.start()
+            assert application.updater is not None
+            await application.updater.start_polling(allowed_updates=["message", "callback_query"])
+            log.info("polling Telegram")
+            await stop.wait()
+            await application.updater.stop()
+            await application.stop()
+    return 0

@@ -1,0 +1,1 @@
+"""Everything a user reads: loaded from `data/`, validated, and served by language."""

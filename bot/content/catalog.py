@@ -1,0 +1,186 @@
+"""Loads `data/` once at start-up into an immutable catalog.
+
+A bad file stops the start-up with the file and the place named."""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from bot.content.models import Answer, Campaign, LanguageMeta, UiFile
+from bot.core.markup import escape
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+# Groups whose topics are answered from data/answers; service topics are actions of the bot,
+# except these, which are answered like topics.
+ANSWERED_GROUPS = ("threat", "prevention", "sme")
+ANSWERED_SERVICE_TOPICS = ("report_incident", "ecsm_info")
+FALLBACK_TOPIC = "out_of_scope"
+
+
+class ContentError(Exception):
+    """A file in data/ is missing, malformed or inconsistent."""
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    groups: Mapping[str, tuple[str, ...]]
+
+    @property
+    def topics(self) -> frozenset[str]:
+        return frozenset(topic for topics in self.groups.values() for topic in topics)
+
+    def group_of(self, topic: str) -> str | None:
+        for group, topics in self.groups.items():
+            if topic in topics:
+                return group
+        return None
+
+    @property
+    def answered(self) -> tuple[str, ...]:
+        topics = [t for g in ANSWERED_GROUPS for t in self.groups.get(g, ())]
+        return (*topics, *ANSWERED_SERVICE_TOPICS)
+
+
+@dataclass(frozen=True)
+class Catalog:
+    taxonomy: Taxonomy
+    languages: Mapping[str, LanguageMeta]
+    strings: Mapping[str, Mapping[str, str]]
+    answers: Mapping[str, Mapping[str, Answer]]
+    campaign: Campaign
+    default_language: str
+
+    def text(self, language: str, key: str, /, **values: object) -> str:
+        """A UI string in `language`; values are HTML-escaped, as they may come from users."""
+        template = self.strings[self._lang(language)][key]
+        return template.format_map({k: escape(str(v)) for k, v in values.items()})
+
+    def html(self, language: str, key: str, /, **values: str) -> str:
+        """Like text(), for values that are already trusted HTML from the catalog itself."""
+        return self.strings[self._lang(language)][key].format_map(values)
+
+    def answer(self, language: str, topic: str) -> Answer | None:
+        return self.answers[self._lang(language)].get(topic)
+
+    def _lang(self, language: str) -> str:
+        return language if language in self.languages else self.default_language
+
+    def language_for_platform_code(self, code: str | None) -> str | None:
+        """Map Telegram's language_code (e.g. 'bg', 'en-GB') to a supported language."""
+        if not code:
+            return None
+        base = code.lower().split("-")[0]
+        for language, meta in self.languages.items():
+            if base in meta.telegram_codes:
+                return language
+        return None
+
+
+def load_catalog(data_dir: Path, default_language: str) -> Catalog:
+    """Read and check every content file. Raises ContentError naming the file and place."""
+    taxonomy = _load_taxonomy(data_dir / "taxonomy.yml")
+    ui_files = {
+        path.stem: _load_model(path, UiFile) for path in sorted((data_dir / "ui").glob("*.yml"))
+    }
+    if not ui_files:
+        raise ContentError(f"{data_dir / 'ui'}: no language files")
+    if default_language not in ui_files:
+        raise ContentError(
+            f"DEFAULT_LANGUAGE={default_language!r} has no file {data_dir / 'ui'}/<lang>.yml"
+        )
+    _check_string_parity(data_dir / "ui", {lang: f.strings for lang, f in ui_files.items()})
+
+    answers: dict[str, dict[str, Answer]] = {}
+    for language in ui_files:
+        answers[language] = {}
+        for path in sorted((data_dir / "answers" / language).glob("*.yml")):
+            answer = _load_model(path, Answer)
+            if answer.topic != path.stem:
+                raise ContentError(f"{path}: topic {answer.topic!r} differs from the file name")
+            if answer.topic not in taxonomy.topics:
+                raise ContentError(f"{path}: {answer.topic!r} is not a topic of the taxonomy")
+            answers[language][answer.topic] = answer
+    _check_answer_parity(data_dir / "answers", answers)
+
+    return Catalog(
+        taxonomy=taxonomy,
+        languages={lang: f.meta for lang, f in ui_files.items()},
+        strings={lang: f.strings for lang, f in ui_files.items()},
+        answers=answers,
+        campaign=_load_model(data_dir / "campaign.yml", Campaign),
+        default_language=default_language,
+    )
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        with path.open(encoding="utf-8") as handle:
+            return yaml.safe_load(handle)
+    except FileNotFoundError as exc:
+        raise ContentError(f"{path}: file is missing") from exc
+    except yaml.YAMLError as exc:
+        raise ContentError(f"{path}: not valid YAML: {exc}") from exc
+
+
+def _load_model(path: Path, model: type[ModelT]) -> ModelT:
+    raw = _read_yaml(path)
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        places = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise ContentError(f"{path}: {places}") from exc
+
+
+def _load_taxonomy(path: Path) -> Taxonomy:
+    raw = _read_yaml(path)
+    if not isinstance(raw, dict) or not all(isinstance(v, dict) for v in raw.values()):
+        raise ContentError(f"{path}: expected groups of topic: description")
+    groups = {str(group): tuple(str(t) for t in topics) for group, topics in raw.items()}
+    return Taxonomy(groups=groups)
+
+
+def _placeholders(template: str) -> frozenset[str]:
+    return frozenset(name for _, name, _, _ in string.Formatter().parse(template) if name)
+
+
+def _check_string_parity(where: Path, strings: Mapping[str, Mapping[str, str]]) -> None:
+    all_keys = set().union(*(s.keys() for s in strings.values()))
+    for language, table in strings.items():
+        missing = sorted(all_keys - table.keys())
+        if missing:
+            raise ContentError(f"{where}/{language}.yml: missing strings {missing}")
+    reference_language, reference = next(iter(strings.items()))
+    for language, table in strings.items():
+        for key, template in table.items():
+            try:
+                names = _placeholders(template)
+            except ValueError as exc:
+                raise ContentError(f"{where}/{language}.yml: {key}: {exc}") from exc
+            if names != _placeholders(reference[key]):
+                raise ContentError(
+                    f"{where}/{language}.yml: {key}: placeholders {sorted(names)} differ from "
+                    f"{reference_language}.yml"
+                )
+
+
+def _check_answer_parity(where: Path, answers: Mapping[str, Mapping[str, Answer]]) -> None:
+    all_topics = set().union(*(a.keys() for a in answers.values()))
+    for language, table in answers.items():
+        missing = sorted(all_topics - table.keys())
+        if missing:
+            raise ContentError(f"{where}/{language}: no answer for {missing}")
+    for topic in all_topics:
+        shapes = {lang: [s.key for s in table[topic].sections] for lang, table in answers.items()}
+        if len({tuple(shape) for shape in shapes.values()}) > 1:
+            raise ContentError(f"{where}: sections of {topic!r} differ between languages: {shapes}")

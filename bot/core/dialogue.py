@@ -1,0 +1,291 @@
+"""The conversation: one Incoming in, an Outcome of replies out. No channel, database or HTTP
+library is imported here; everything outside is reached through the ports."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from babel.dates import format_date
+
+from bot.content.catalog import FALLBACK_TOPIC, Catalog
+from bot.content.models import Answer
+from bot.core import callbacks
+from bot.core.language import detect_language
+from bot.core.messages import Button, Incoming, Outcome, Reply
+from bot.core.ports import NLU, Clock, NLUUnavailable, Users
+from bot.core.understanding import Reading, Thresholds, interpret
+
+MAX_TEXT = 4096  # Telegram never delivers more; the console is held to the same.
+
+# Service topics answered with a fixed string of the catalog.
+SMALL_TALK = {
+    "greet": "reply.greet",
+    "goodbye": "reply.goodbye",
+    "thank": "reply.thank",
+    "bot_challenge": "reply.bot_challenge",
+}
+MENU_GROUPS = ("threat", "prevention", "sme")
+MENU_TOPICS = ("report_incident", "ecsm_info")
+
+
+@dataclass(frozen=True)
+class Turn:
+    """What a handler needs to know about the current message."""
+
+    incoming: Incoming
+    language: str
+
+
+Handler = Callable[[Turn], Awaitable[Outcome]]
+
+
+class Dialogue:
+    def __init__(
+        self,
+        catalog: Catalog,
+        nlu: NLU,
+        users: Users,
+        clock: Clock,
+        thresholds: Thresholds,
+    ) -> None:
+        self.catalog = catalog
+        self.nlu = nlu
+        self.users = users
+        self.clock = clock
+        self.thresholds = thresholds
+        self.commands: dict[str, Handler] = {
+            "start": self._start,
+            "help": self._help,
+            "language": self._language_menu,
+            "menu": self._menu_command,
+        }
+
+    @property
+    def command_names(self) -> tuple[str, ...]:
+        return tuple(self.commands)
+
+    async def handle(self, incoming: Incoming) -> Outcome:
+        language = await self._user_language(incoming)
+        turn = Turn(incoming, language)
+        if incoming.command is not None:
+            handler = self.commands.get(incoming.command.lower())
+            if handler is None:
+                return self._outcome(turn, self.catalog.text(language, "error.unknown_command"))
+            return await handler(turn)
+        if incoming.callback is not None:
+            return await self._callback(turn)
+        if incoming.text is not None:
+            return await self._free_text(turn)
+        return self._outcome(turn, self.catalog.text(language, "error.unsupported_message"))
+
+    async def _user_language(self, incoming: Incoming) -> str:
+        user = await self.users.get(incoming.user_id)
+        if user is not None and user.language in self.catalog.languages:
+            language = user.language
+        else:
+            language = (
+                self.catalog.language_for_platform_code(incoming.platform_language)
+                or self.catalog.default_language
+            )
+        await self.users.touch(incoming.user_id, language, self.clock.now())
+        return language
+
+    # --- commands -------------------------------------------------------------------------
+
+    async def _start(self, turn: Turn) -> Outcome:
+        lang = turn.language
+        other_languages = [
+            Button(meta.native_name, data=callbacks.encode("l", code))
+            for code, meta in self.catalog.languages.items()
+            if code != lang
+        ]
+        greeting = Reply(
+            self.catalog.text(lang, "start.greeting")
+            + "\n\n"
+            + self.catalog.text(lang, "start.language", language=self._name(lang)),
+            buttons=(tuple(other_languages),) if other_languages else (),
+        )
+        return Outcome((greeting, self._menu(lang)), lang, events=("start",))
+
+    async def _help(self, turn: Turn) -> Outcome:
+        lang = turn.language
+        return Outcome((Reply(self.catalog.text(lang, "help.text")), self._menu(lang)), lang)
+
+    async def _menu_command(self, turn: Turn) -> Outcome:
+        return Outcome((self._menu(turn.language),), turn.language)
+
+    async def _language_menu(self, turn: Turn) -> Outcome:
+        lang = turn.language
+        buttons = tuple(
+            (Button(meta.native_name, data=callbacks.encode("l", code)),)
+            for code, meta in self.catalog.languages.items()
+        )
+        text = self.catalog.text(lang, "language.prompt", language=self._name(lang))
+        return Outcome((Reply(text, buttons=buttons),), lang)
+
+    # --- buttons --------------------------------------------------------------------------
+
+    async def _callback(self, turn: Turn) -> Outcome:
+        data = callbacks.decode(turn.incoming.callback or "")
+        outcome = await self._dispatch_callback(turn, data) if data else None
+        if outcome is None:
+            return self._outcome(turn, self.catalog.text(turn.language, "error.stale_button"))
+        return outcome
+
+    async def _dispatch_callback(self, turn: Turn, data: callbacks.Callback) -> Outcome | None:
+        lang = turn.language
+        match data.action, data.args:
+            case "l", (code,) if code in self.catalog.languages:
+                await self.users.set_language(turn.incoming.user_id, code)
+                text = self.catalog.text(code, "language.changed", language=self._name(code))
+                return Outcome((Reply(text), self._menu(code)), code, events=("language",))
+            case "m", ():
+                return Outcome((self._menu(lang),), lang)
+            case "m", (group,) if group in MENU_GROUPS:
+                return Outcome((self._group_menu(lang, group),), lang)
+            case "t", (topic,) if self.catalog.answer(lang, topic):
+                return self._answer_outcome(lang, topic)
+            case "s", (topic, index) if index.isdigit():
+                answer = self.catalog.answer(lang, topic)
+                if answer and int(index) < len(answer.sections):
+                    return Outcome((self._section(lang, answer, int(index)),), lang, topic=topic)
+            case "src", (topic,) if self.catalog.answer(lang, topic):
+                return Outcome((self._sources(lang, topic),), lang, topic=topic)
+        return None
+
+    # --- free text ------------------------------------------------------------------------
+
+    async def _free_text(self, turn: Turn) -> Outcome:
+        text = (turn.incoming.text or "").strip()
+        lang = detect_language(text, self.catalog.languages) or turn.language
+        turn = Turn(turn.incoming, lang)
+        if not text:
+            return self._outcome(turn, self.catalog.text(lang, "error.unsupported_message"))
+        if len(text) > MAX_TEXT:
+            return self._outcome(turn, self.catalog.text(lang, "error.too_long", limit=MAX_TEXT))
+        try:
+            parse = await self.nlu.parse(text)
+        except NLUUnavailable:
+            reply = Reply(self.catalog.text(lang, "nlu.unavailable"))
+            return Outcome((reply, self._menu(lang)), lang, events=("nlu_unavailable",))
+        return await self._respond(turn, interpret(parse, self.thresholds))
+
+    async def _respond(self, turn: Turn, reading: Reading) -> Outcome:
+        lang = turn.language
+        if reading.alternatives:
+            buttons = tuple(
+                (Button(self._title(lang, topic), data=callbacks.encode("t", topic)),)
+                for topic in reading.alternatives
+                if self.catalog.answer(lang, topic)
+            )
+            if len(buttons) == len(reading.alternatives):
+                reply = Reply(self.catalog.text(lang, "nlu.did_you_mean"), buttons=buttons)
+                return Outcome((reply,), lang, events=("ambiguous",))
+        topic = reading.topic
+        if topic in SMALL_TALK:
+            return Outcome((Reply(self.catalog.text(lang, SMALL_TALK[topic])),), lang, topic=topic)
+        if topic == "help":
+            outcome = await self._help(turn)
+            return Outcome(outcome.replies, lang, topic=topic)
+        if topic == "change_language":
+            return await self._change_language(turn, reading)
+        if self.catalog.answer(lang, topic):
+            return self._answer_outcome(lang, topic)
+        if topic == FALLBACK_TOPIC:
+            reply = Reply(self.catalog.text(lang, "nlu.fallback"))
+            return Outcome((reply, self._menu(lang)), lang, topic=topic, events=("fallback",))
+        # A service the bot recognises but cannot offer in this build.
+        reply = Reply(self.catalog.text(lang, "nlu.not_available_here"))
+        return Outcome((reply, self._menu(lang)), lang, topic=topic)
+
+    async def _change_language(self, turn: Turn, reading: Reading) -> Outcome:
+        wanted = next((e.value for e in reading.entities if e.name == "language"), None)
+        if wanted is not None and wanted in self.catalog.languages:
+            await self.users.set_language(turn.incoming.user_id, wanted)
+            text = self.catalog.text(wanted, "language.changed", language=self._name(wanted))
+            return Outcome((Reply(text),), wanted, topic="change_language", events=("language",))
+        outcome = await self._language_menu(turn)
+        return Outcome(outcome.replies, turn.language, topic="change_language")
+
+    # --- rendering ------------------------------------------------------------------------
+
+    def _outcome(self, turn: Turn, text: str) -> Outcome:
+        return Outcome((Reply(text),), turn.language)
+
+    def _name(self, language: str) -> str:
+        return self.catalog.languages[language].native_name
+
+    def _title(self, lang: str, topic: str) -> str:
+        answer = self.catalog.answer(lang, topic)
+        return answer.title if answer else topic
+
+    def _menu(self, lang: str) -> Reply:
+        rows: list[tuple[Button, ...]] = [
+            (Button(self.catalog.text(lang, f"menu.group.{group}"), data=f"m:{group}"),)
+            for group in MENU_GROUPS
+        ]
+        rows.extend(
+            (Button(self._title(lang, topic), data=callbacks.encode("t", topic)),)
+            for topic in MENU_TOPICS
+            if self.catalog.answer(lang, topic)
+        )
+        return Reply(self.catalog.text(lang, "menu.prompt"), buttons=tuple(rows))
+
+    def _group_menu(self, lang: str, group: str) -> Reply:
+        topics = [t for t in self.catalog.taxonomy.groups[group] if self.catalog.answer(lang, t)]
+        buttons = [Button(self._title(lang, t), data=callbacks.encode("t", t)) for t in topics]
+        rows = [tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2)]
+        rows.append((Button(self.catalog.text(lang, "button.back"), data="m"),))
+        text = self.catalog.text(lang, f"menu.group.{group}.prompt")
+        return Reply(text, buttons=tuple(rows))
+
+    def _answer_outcome(self, lang: str, topic: str) -> Outcome:
+        answer = self.catalog.answer(lang, topic)
+        assert answer is not None  # callers check
+        text = f"<b>{answer.title}</b>\n\n{answer.summary}"
+        return Outcome(
+            (Reply(text, buttons=self._answer_buttons(lang, answer, -1)),), lang, topic=topic
+        )
+
+    def _section(self, lang: str, answer: Answer, index: int) -> Reply:
+        section = answer.sections[index]
+        text = f"<b>{answer.title}: {section.label}</b>\n\n{section.text}"
+        return Reply(text, buttons=self._answer_buttons(lang, answer, index))
+
+    def _answer_buttons(
+        self, lang: str, answer: Answer, shown: int
+    ) -> tuple[tuple[Button, ...], ...]:
+        section_buttons = [
+            Button(section.label, data=callbacks.encode("s", answer.topic, i))
+            for i, section in enumerate(answer.sections)
+            if i != shown
+        ]
+        rows = [tuple(section_buttons[i : i + 2]) for i in range(0, len(section_buttons), 2)]
+        rows.append(
+            (
+                Button(
+                    self.catalog.text(lang, "button.sources"),
+                    data=callbacks.encode("src", answer.topic),
+                ),
+                Button(self.catalog.text(lang, "button.menu"), data="m"),
+            )
+        )
+        return tuple(rows)
+
+    def _sources(self, lang: str, topic: str) -> Reply:
+        answer = self.catalog.answer(lang, topic)
+        assert answer is not None
+        locale = self.catalog.languages[lang].babel_locale
+        lines = [
+            self.catalog.html(
+                lang,
+                "answer.source_line",
+                url=str(source.url),
+                title=source.title.replace("&", "&amp;").replace("<", "&lt;"),
+                checked=format_date(source.checked, format="long", locale=locale),
+            )
+            for source in answer.sources
+        ]
+        text = self.catalog.text(lang, "answer.sources_title") + "\n" + "\n".join(lines)
+        return Reply(text, buttons=((Button(self.catalog.text(lang, "button.menu"), data="m"),),))

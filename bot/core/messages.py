@@ -1,0 +1,57 @@
+"""What flows into and out of the core, as plain immutable data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """An inline button: either a callback (validated on the way back) or a link."""
+
+    label: str
+    data: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    filename: str
+    content: bytes
+    mime_type: str
+    caption: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One message to show. `text` is Telegram HTML (see docs/content.md)."""
+
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    document: Document | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """A user's action in any channel.
+
+    Exactly one of `text`, `command` or `callback` is set. `platform_language` is what the
+    channel knows of the user's language (Telegram's language_code), if anything.
+    """
+
+    user_id: int
+    text: str | None = None
+    command: str | None = None
+    args: tuple[str, ...] = ()
+    callback: str | None = None
+    platform_language: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The core's answer to one Incoming, plus facts the adapters may record (metrics, logs)."""
+
+    replies: tuple[Reply, ...]
+    language: str
+    topic: str | None = None
+    events: tuple[str, ...] = field(default=())

@@ -1,0 +1,54 @@
+"""Turns the NLU's ranking into a decision: one topic, a choice between two, or "not sure"."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.core.ports import Entity, Parse
+
+OUT_OF_SCOPE = "out_of_scope"
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """Below `confidence` the message is out of scope; two topics whose confidences are within
+    `margin` of each other are offered both."""
+
+    confidence: float
+    margin: float
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    topic: str  # a taxonomy key, OUT_OF_SCOPE when unsure
+    confidence: float
+    alternatives: tuple[str, ...] = ()  # set when two topics are too close to choose
+    entities: tuple[Entity, ...] = ()
+
+
+def topic_of(intent: str) -> str:
+    """`faq/phishing` (a retrieval intent's response key) and `phishing` are the same topic."""
+    return intent.rsplit("/", 1)[-1]
+
+
+def interpret(parse: Parse, thresholds: Thresholds) -> Reading:
+    if not parse.ranking:
+        return Reading(OUT_OF_SCOPE, 0.0, entities=parse.entities)
+    best = parse.ranking[0]
+    topic, confidence = topic_of(best.name), best.confidence
+    runner_up = next(
+        (s for s in parse.ranking[1:] if topic_of(s.name) not in (topic, OUT_OF_SCOPE)), None
+    )
+    if topic != OUT_OF_SCOPE and runner_up is not None:
+        close = confidence - runner_up.confidence < thresholds.margin
+        # Two close topics that together carry the message are a real doubt, not noise.
+        if close and confidence + runner_up.confidence >= thresholds.confidence:
+            return Reading(
+                topic,
+                confidence,
+                alternatives=(topic, topic_of(runner_up.name)),
+                entities=parse.entities,
+            )
+    if confidence < thresholds.confidence:
+        return Reading(OUT_OF_SCOPE, confidence, entities=parse.entities)
+    return Reading(topic, confidence, entities=parse.entities)

@@ -1,0 +1,55 @@
+"""Asks a Rasa server to parse a message, within a bounded time."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+
+from bot.core.ports import Entity, IntentScore, NLUUnavailable, Parse
+
+
+class RasaNLU:
+    """The NLU port over Rasa's HTTP API (`POST /model/parse?token=...`)."""
+
+    def __init__(self, client: httpx.AsyncClient, token: str, timeout: float) -> None:
+        self._client = client
+        self._token = token
+        self._timeout = timeout
+        self.last_latency: float | None = None
+
+    async def parse(self, text: str) -> Parse:
+        started = time.perf_counter()
+        try:
+            response = await self._client.post(
+                "/model/parse",
+                params={"token": self._token},
+                json={"text": text},
+                timeout=self._timeout,
+            )
+        except httpx.HTTPError as exc:
+            # The exception's text can carry the request URL and so the token: keep the type only.
+            raise NLUUnavailable(type(exc).__name__) from None
+        finally:
+            self.last_latency = time.perf_counter() - started
+        if response.status_code != 200:
+            raise NLUUnavailable(f"HTTP {response.status_code}")
+        try:
+            return parse_response(response.json())
+        except (ValueError, KeyError, TypeError) as exc:
+            raise NLUUnavailable(f"malformed answer: {type(exc).__name__}") from None
+
+
+def parse_response(data: dict[str, Any]) -> Parse:
+    ranking = data.get("intent_ranking") or ([data["intent"]] if data.get("intent") else [])
+    return Parse(
+        ranking=tuple(
+            IntentScore(str(item["name"]), float(item["confidence"]))
+            for item in ranking
+            if item.get("name")
+        ),
+        entities=tuple(
+            Entity(str(item["entity"]), str(item["value"])) for item in data.get("entities", [])
+        ),
+    )

@@ -1,0 +1,119 @@
+"""Typed settings from the environment (and an optional `.env`), validated once at start-up."""
+
+from __future__ import annotations
+
+import zoneinfo
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+LogFormat = Literal["text", "json"]
+
+
+class Settings(BaseSettings):
+    """Every knob of the bot. Field aliases are the environment variable names (see README)."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    telegram_bot_token: SecretStr | None = Field(default=None, alias="TELEGRAM_BOT_TOKEN")
+    telegram_api_base_url: AnyHttpUrl = Field(
+        default=AnyHttpUrl("https://api.telegram.org/bot"), alias="TELEGRAM_API_BASE_URL"
+    )
+    database_url: str = Field(default="sqlite:///var/ecsm-bot.sqlite3", alias="DATABASE_URL")
+    rasa_url: AnyHttpUrl = Field(default=AnyHttpUrl("http://127.0.0.1:5005"), alias="RASA_URL")
+    rasa_token: SecretStr | None = Field(default=None, alias="RASA_TOKEN")
+    rasa_timeout: float = Field(default=3.0, gt=0, le=30, alias="RASA_TIMEOUT")
+    rasa_venv: Path = Field(default=Path(".venv-rasa"), alias="RASA_VENV")
+    rasa_startup_timeout: float = Field(default=180.0, gt=0, alias="RASA_STARTUP_TIMEOUT")
+    nlu_dir: Path = Field(default=Path("nlu"), alias="NLU_DIR")
+    data_dir: Path = Field(default=Path("data"), alias="DATA_DIR")
+    default_language: str = Field(default="en", alias="DEFAULT_LANGUAGE")
+    default_timezone: str = Field(default="Europe/Sofia", alias="DEFAULT_TIMEZONE")
+    organiser_ids: Annotated[frozenset[int], NoDecode] = Field(
+        default=frozenset(), alias="ORGANISER_IDS"
+    )
+    nlu_confidence_threshold: float = Field(
+        default=0.45, ge=0, le=1, alias="NLU_CONFIDENCE_THRESHOLD"
+    )
+    nlu_ambiguity_margin: float = Field(default=0.1, ge=0, le=1, alias="NLU_AMBIGUITY_MARGIN")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", alias="LOG_LEVEL"
+    )
+    log_format: LogFormat = Field(default="text", alias="LOG_FORMAT")
+
+    @field_validator("telegram_bot_token", "rasa_token", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        # BotFather tokens look like 123456789:AA...; checking the shape catches a pasted
+        # placeholder early, and the message never repeats the value.
+        if value is not None:
+            bot_id, sep, secret = value.get_secret_value().partition(":")
+            if not (sep and bot_id.isdigit() and len(secret) >= 20):
+                raise ValueError("does not look like a BotFather token (<digits>:<secret>)")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_scheme(cls, value: str) -> str:
+        scheme = value.split("://", 1)[0]
+        if scheme.split("+", 1)[0] not in ("sqlite", "postgresql", "postgres"):
+            raise ValueError("must start with sqlite:// or postgresql://")
+        return value
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name)") from exc
+        return value
+
+    @field_validator("default_language")
+    @classmethod
+    def _language_code(cls, value: str) -> str:
+        if not (value.isascii() and value.isalpha() and 2 <= len(value) <= 3):
+            raise ValueError("must be a two- or three-letter language code")
+        return value.lower()
+
+    @field_validator("organiser_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [part.strip() for part in value.replace(";", ",").split(",")]
+            try:
+                return frozenset(int(part) for part in parts if part)
+            except ValueError as exc:
+                raise ValueError("must be Telegram user ids separated by commas") from exc
+        return value
+
+    def secrets(self) -> list[str]:
+        """Values that must never reach a log line."""
+        return [
+            secret.get_secret_value()
+            for secret in (self.telegram_bot_token, self.rasa_token)
+            if secret is not None
+        ]
+
+
+def describe_errors(error: ValidationError) -> list[str]:
+    """One line per bad setting, named by its environment variable, never echoing the value."""
+    lines = []
+    for item in error.errors():
+        name = ".".join(str(part) for part in item["loc"]) or "settings"
+        lines.append(f"{name}: {item['msg']}")
+    return lines

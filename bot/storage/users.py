@@ -1,0 +1,53 @@
+"""The Users port on SQLAlchemy: one short session per call."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.core.ports import UserRecord
+from bot.storage.schema import User
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    # SQLite returns naive datetimes; everything stored is UTC.
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def _record(user: User) -> UserRecord:
+    return UserRecord(user.id, user.language, _aware(user.first_seen), _aware(user.last_seen))
+
+
+class SqlUsers:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def get(self, user_id: int) -> UserRecord | None:
+        async with self._sessions() as session:
+            user = await session.get(User, user_id)
+            return _record(user) if user else None
+
+    async def touch(self, user_id: int, language: str, now: dt.datetime) -> UserRecord:
+        try:
+            return await self._touch(user_id, language, now)
+        except IntegrityError:
+            # Two first messages of a new user raced to create the row; the other one won.
+            return await self._touch(user_id, language, now)
+
+    async def _touch(self, user_id: int, language: str, now: dt.datetime) -> UserRecord:
+        async with self._sessions.begin() as session:
+            user = await session.get(User, user_id, with_for_update=True)
+            if user is None:
+                user = User(id=user_id, language=language, first_seen=now, last_seen=now)
+                session.add(user)
+            else:
+                user.last_seen = now
+            await session.flush()
+            return _record(user)
+
+    async def set_language(self, user_id: int, language: str) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(update(User).where(User.id == user_id).values(language=language))

@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+
+from bot.content.catalog import Catalog, load_catalog
+from bot.core.dialogue import Dialogue
+from bot.core.understanding import Thresholds
+from bot.nlu.client import RasaNLU
+from tests.fakes.core import FakeNLU, FixedClock, MemoryUsers
+
+ROOT = Path(__file__).resolve().parent.parent
+POSTGRES_URL = os.environ.get("ECSM_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+ON_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(scope="session")
+def catalog() -> Catalog:
+    return load_catalog(ROOT / "data", "en")
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(dt.datetime(2026, 10, 5, 9, 0, tzinfo=dt.UTC))
+
+
+@pytest.fixture
+def nlu() -> FakeNLU:
+    return FakeNLU()
+
+
+@pytest.fixture
+def users() -> MemoryUsers:
+    return MemoryUsers()
+
+
+@pytest.fixture
+def dialogue(catalog: Catalog, nlu: FakeNLU, users: MemoryUsers, clock: FixedClock) -> Dialogue:
+    return Dialogue(catalog, nlu, users, clock, Thresholds(confidence=0.45, margin=0.1))
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A fresh database on the PostgreSQL server, dropped at the end of the session.
+    Under CI a missing server fails the run; locally it skips the PostgreSQL cases."""
+    name = f"ecsm_test_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        if ON_CI:
+            pytest.fail(f"PostgreSQL is required under CI and is not reachable: {exc}")
+        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}")
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    base = POSTGRES_URL.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Every storage test runs on SQLite and on PostgreSQL (a clean schema each time)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'bot.sqlite3'}"
+        return
+    url = request.getfixturevalue("postgres_server")
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+    yield url
+
+
+# --- the real Rasa server, started once per test session --------------------------------
+
+MODEL = ROOT / "nlu" / "models" / "nlu.tar.gz"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class RasaInfo:
+    def __init__(self, url: str, token: str) -> None:
+        self.url, self.token = url, token
+
+
+@pytest.fixture(scope="session")
+async def rasa(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[RasaInfo]:
+    from bot.nlu.server import rasa_server
+
+    if not MODEL.exists():
+        pytest.fail(f"{MODEL} is missing: `make test` trains it (make model)")
+    url = f"http://127.0.0.1:{free_port()}"
+    log = tmp_path_factory.mktemp("rasa") / "rasa.log"
+    async with rasa_server(url, None, ROOT / ".venv-rasa", MODEL, 240, log) as token:
+        yield RasaInfo(url, token)
+
+
+@pytest.fixture
+async def rasa_nlu(rasa: RasaInfo) -> AsyncIterator[RasaNLU]:
+    async with httpx.AsyncClient(base_url=rasa.url) as client:
+        yield RasaNLU(client, rasa.token, timeout=5.0)

@@ -1,0 +1,65 @@
+"""Hand-written fakes for the core's ports."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from bot.core.ports import Entity, IntentScore, NLUUnavailable, Parse, UserRecord
+
+
+def parse_of(*ranking: tuple[str, float], entities: tuple[tuple[str, str], ...] = ()) -> Parse:
+    return Parse(
+        ranking=tuple(IntentScore(name, confidence) for name, confidence in ranking),
+        entities=tuple(Entity(name, value) for name, value in entities),
+    )
+
+
+class FakeNLU:
+    """Answers from a table of text -> Parse, or raises NLUUnavailable when `down`."""
+
+    def __init__(
+        self, table: dict[str, Parse] | None = None, default: Callable[[str], Parse] | None = None
+    ) -> None:
+        self.table = table or {}
+        self.default = default or (lambda _text: parse_of(("out_of_scope", 0.9)))
+        self.down = False
+        self.seen: list[str] = []
+
+    async def parse(self, text: str) -> Parse:
+        self.seen.append(text)
+        if self.down:
+            raise NLUUnavailable("down")
+        return self.table.get(text) or self.default(text)
+
+
+class MemoryUsers:
+    def __init__(self) -> None:
+        self.rows: dict[int, UserRecord] = {}
+
+    async def get(self, user_id: int) -> UserRecord | None:
+        return self.rows.get(user_id)
+
+    async def touch(self, user_id: int, language: str, now: dt.datetime) -> UserRecord:
+        row = self.rows.get(user_id)
+        if row is None:
+            row = UserRecord(user_id, language, now, now)
+        else:
+            row = UserRecord(user_id, row.language, row.first_seen, now)
+        self.rows[user_id] = row
+        return row
+
+    async def set_language(self, user_id: int, language: str) -> None:
+        row = self.rows[user_id]
+        self.rows[user_id] = UserRecord(user_id, language, row.first_seen, row.last_seen)
+
+
+class FixedClock:
+    def __init__(self, now: dt.datetime) -> None:
+        self.current = now
+
+    def now(self) -> dt.datetime:
+        return self.current
+
+    def advance(self, **delta: float) -> None:
+        self.current += dt.timedelta(**delta)

@@ -1,0 +1,71 @@
+"""docker-compose.yml is checked by structure (no Docker engine runs here) and against the
+settings the bot really reads."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+SETTING_NAMES = {field.alias for field in Settings.model_fields.values()}
+COMPOSE_ONLY = {"POSTGRES_PASSWORD", "POSTGRES_USER", "POSTGRES_DB", "RASA_TELEMETRY_ENABLED"}
+
+
+def compose() -> dict[str, Any]:
+    return dict(yaml.safe_load((ROOT / "docker-compose.yml").read_text()))
+
+
+def test_services_and_healthchecks() -> None:
+    services = compose()["services"]
+    assert set(services) >= {"rasa", "bot", "postgres"}
+    assert services["rasa"]["image"] == "rasa/rasa:3.6.21-full"
+    assert services["bot"]["build"] == "."
+    for name, service in services.items():
+        assert "healthcheck" in service, name
+    assert services["bot"]["depends_on"]["rasa"]["condition"] == "service_healthy"
+    assert services["bot"]["depends_on"]["postgres"]["condition"] == "service_healthy"
+
+
+def test_rasa_is_never_published_and_always_has_a_token() -> None:
+    rasa = compose()["services"]["rasa"]
+    assert "ports" not in rasa
+    command = " ".join(rasa["command"])
+    assert "--enable-api" in command and '--auth-token "$$RASA_TOKEN"' in command
+    assert "./nlu:/app" in rasa["volumes"]
+
+
+def test_tokens_come_from_the_env_file() -> None:
+    services = compose()["services"]
+    assert services["bot"]["env_file"] == ".env" and services["rasa"]["env_file"] == ".env"
+    text = (ROOT / "docker-compose.yml").read_text()
+    assert not re.search(r"\d{6,}:[A-Za-z0-9_-]{20,}", text)  # no literal bot token
+
+
+def test_environment_names_agree_with_settings() -> None:
+    for name, service in compose()["services"].items():
+        for key in service.get("environment", {}):
+            assert key in SETTING_NAMES | COMPOSE_ONLY, (name, key)
+    bot_env = compose()["services"]["bot"]["environment"]
+    assert bot_env["RASA_URL"] == "http://rasa:5005"
+    assert bot_env["DATABASE_URL"].startswith("postgresql://")
+
+
+def test_env_example_lists_real_settings() -> None:
+    keys = {
+        line.split("=", 1)[0]
+        for line in (ROOT / ".env.example").read_text().splitlines()
+        if line and not line.startswith("#")
+    }
+    assert keys <= SETTING_NAMES | COMPOSE_ONLY
+    assert {"TELEGRAM_BOT_TOKEN", "RASA_TOKEN"} <= keys
+
+
+def test_readme_documents_every_setting() -> None:
+    readme = (ROOT / "README.md").read_text()
+    for name in SETTING_NAMES:
+        assert f"`{name}`" in readme, name

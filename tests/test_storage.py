@@ -1,0 +1,61 @@
+"""Storage against real SQLite and PostgreSQL (see the database_url fixture)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+from sqlalchemy import inspect, text
+
+from bot.storage.db import make_engine, make_sessions, migrate
+from bot.storage.users import SqlUsers
+
+T0 = dt.datetime(2026, 10, 1, 8, 0, tzinfo=dt.UTC)
+
+
+async def test_migrations_create_schema_and_are_idempotent(database_url: str) -> None:
+    migrate(database_url)
+    migrate(database_url)
+    engine = make_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            tables = await conn.run_sync(lambda c: inspect(c).get_table_names())
+            version = (await conn.execute(text("select version_num from alembic_version"))).scalar()
+        assert "users" in tables
+        assert version is not None
+    finally:
+        await engine.dispose()
+
+
+async def test_users_roundtrip(database_url: str) -> None:
+    migrate(database_url)
+    engine = make_engine(database_url)
+    try:
+        users = SqlUsers(make_sessions(engine))
+        assert await users.get(5_000_000_000) is None  # ids beyond 32 bits
+        created = await users.touch(5_000_000_000, "bg", T0)
+        assert (created.language, created.first_seen) == ("bg", T0)
+        later = T0 + dt.timedelta(hours=3)
+        touched = await users.touch(5_000_000_000, "en", later)
+        assert touched.language == "bg"  # touch never overrides a stored choice
+        assert touched.first_seen == T0 and touched.last_seen == later
+        await users.set_language(5_000_000_000, "en")
+        fetched = await users.get(5_000_000_000)
+        assert fetched is not None and fetched.language == "en"
+        assert fetched.last_seen.tzinfo is not None
+    finally:
+        await engine.dispose()
+
+
+async def test_concurrent_first_messages_create_one_user(database_url: str) -> None:
+    migrate(database_url)
+    engine = make_engine(database_url)
+    try:
+        users = SqlUsers(make_sessions(engine))
+        results = await asyncio.gather(*(users.touch(77, "en", T0) for _ in range(8)))
+        assert {r.user_id for r in results} == {77}
+        async with engine.connect() as conn:
+            count = (await conn.execute(text("select count(*) from users"))).scalar()
+        assert count == 1
+    finally:
+        await engine.dispose()

@@ -1,0 +1,200 @@
+"""The real python-telegram-bot Application against the fake Bot API, with the real Rasa server
+and real SQLite storage."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from telegram import Update
+from telegram.ext import Application
+from telegram.request import HTTPXRequest
+
+from bot.app import open_services
+from bot.channels.telegram import TelegramChannel, build_application
+from bot.content.catalog import Catalog
+from bot.core.ports import NLU
+from bot.logs import setup_logging
+from bot.nlu.client import RasaNLU
+from bot.nlu.server import rasa_server
+from bot.settings import Settings
+from tests.conftest import MODEL, ROOT, RasaInfo, free_port
+from tests.fakes.bot_api import FAKE_TOKEN, FakeBotAPI
+
+pytestmark = pytest.mark.rasa
+BASE_URL = "http://bot-api.test/bot"
+USER = 1001
+
+
+@dataclass
+class Bot:
+    api: FakeBotAPI
+    app: Application  # type: ignore[type-arg]
+    catalog: Catalog
+
+    async def send(self, update: dict[str, object]) -> None:
+        await self.app.process_update(Update.de_json(update, self.app.bot))
+
+    async def say(self, text: str, user: int = USER, language: str | None = "en") -> list[str]:
+        before = len(self.api.sent)
+        await self.send(self.api.message_update(user, text, language))
+        return [s.text or "" for s in self.api.sent[before:]]
+
+    async def press(self, data: str, user: int = USER) -> list[str]:
+        before = len(self.api.sent)
+        await self.send(self.api.callback_update(user, data))
+        return [s.text or "" for s in self.api.sent[before:]]
+
+
+def settings_for(tmp_path: Path, rasa_url: str = "http://127.0.0.1:1") -> Settings:
+    return Settings(
+        _env_file=None,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'bot.sqlite3'}",
+        DATA_DIR=str(ROOT / "data"),
+        RASA_URL=rasa_url,
+    )
+
+
+@contextlib.asynccontextmanager
+async def running_bot(tmp_path: Path, nlu: NLU, api: FakeBotAPI) -> AsyncIterator[Bot]:
+    async with open_services(settings_for(tmp_path), nlu) as services:
+        channel = TelegramChannel(services.dialogue, services.catalog)
+        app = build_application(
+            FAKE_TOKEN,
+            BASE_URL,
+            channel,
+            request=HTTPXRequest(httpx_kwargs={"transport": api.transport()}),
+            get_updates_request=HTTPXRequest(httpx_kwargs={"transport": api.transport()}),
+        )
+        async with app:
+            await channel.set_commands(app)
+            yield Bot(api, app, services.catalog)
+
+
+@pytest.fixture
+async def bot(tmp_path: Path, rasa_nlu: RasaNLU) -> AsyncIterator[Bot]:
+    async with running_bot(tmp_path, rasa_nlu, FakeBotAPI()) as running:
+        yield running
+
+
+async def test_commands_menu_is_set_per_language(bot: Bot) -> None:
+    calls = [params for method, params in bot.api.calls if method == "setMyCommands"]
+    codes = {params.get("language_code") for params in calls}
+    assert codes == {"en", "bg", None}
+    bg = next(p for p in calls if p.get("language_code") == "bg")
+    assert bg["commands"][0]["description"] == bot.catalog.strings["bg"]["command.start"]
+
+
+async def test_start_english_and_bulgarian_questions_buttons_language(bot: Bot) -> None:
+    catalog = bot.catalog
+    replies = await bot.say("/start", language="bg")
+    assert catalog.strings["bg"]["start.greeting"][:15] in replies[0]
+    # The greeting carries a button to switch to English.
+    assert any(b.get("callback_data") == "l:en" for b in bot.api.sent[-2].buttons)
+
+    phishing_en = catalog.answer("en", "phishing")
+    phishing_bg = catalog.answer("bg", "phishing")
+    assert phishing_en is not None and phishing_bg is not None
+    replies = await bot.say("what is phishing?")
+    assert phishing_en.title in replies[0]
+    # A typing indicator went out before the answer.
+    assert any(method == "sendChatAction" for method, _ in bot.api.calls)
+
+    replies = await bot.say("какво е фишинг")
+    assert phishing_bg.title in replies[0]
+
+    replies = await bot.press("s:phishing:1")
+    assert (
+        phishing_en.sections[1].text[:30] in replies[0]
+        or phishing_bg.sections[1].text[:30] in replies[0]
+    )
+
+    replies = await bot.say("/language")
+    assert bot.api.sent[-1].buttons
+    replies = await bot.press("l:en")
+    assert "English" in replies[0]
+
+
+async def test_forged_button_and_unknown_command_get_plain_replies(bot: Bot) -> None:
+    strings = bot.catalog.strings["en"]
+    assert await bot.press("t:../../etc") == [strings["error.stale_button"]]
+    assert await bot.press("x" * 64) == [strings["error.stale_button"]]
+    assert await bot.say("/frobnicate") == [strings["error.unknown_command"]]
+
+
+async def test_html_in_user_text_is_never_echoed_raw(bot: Bot) -> None:
+    # Whatever the reply, the fake refuses invalid HTML, so reaching here means it was valid.
+    replies = await bot.say("<b>hello</b> & <script>alert(1)</script>")
+    assert replies
+
+
+async def test_polling_loop_end_to_end(bot: Bot) -> None:
+    api = bot.api
+    api.push_update(api.message_update(USER + 1, "hello"))
+    assert bot.app.updater is not None
+    await bot.app.start()
+    await bot.app.updater.start_polling(poll_interval=0.0, timeout=1)
+    try:
+        for _ in range(100):
+            if api.messages_to(USER + 1):
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await bot.app.updater.stop()
+        await bot.app.stop()
+    assert api.messages_to(USER + 1)
+
+
+async def test_rasa_stopped_mid_run_user_still_gets_menu(tmp_path: Path) -> None:
+    """A Rasa server of this test's own, stopped between two questions."""
+    url = f"http://127.0.0.1:{free_port()}"
+    api = FakeBotAPI()
+    async with httpx.AsyncClient(base_url=url) as client:
+        server = rasa_server(url, None, ROOT / ".venv-rasa", MODEL, 240, tmp_path / "rasa.log")
+        token = await server.__aenter__()
+        nlu = RasaNLU(client, token, timeout=2.0)
+        async with running_bot(tmp_path, nlu, api) as bot:
+            phishing = bot.catalog.answer("en", "phishing")
+            assert phishing is not None
+            assert phishing.title in (await bot.say("what is phishing"))[0]
+            await server.__aexit__(None, None, None)
+            started = asyncio.get_running_loop().time()
+            replies = await bot.say("what is phishing")
+            elapsed = asyncio.get_running_loop().time() - started
+    assert replies[0] == bot.catalog.strings["en"]["nlu.unavailable"]
+    assert any(b.get("callback_data") == "m:threat" for b in api.sent[-1].buttons)
+    assert elapsed < 5
+
+
+async def test_operator_error_logged_once_without_token_or_text(
+    tmp_path: Path, rasa: RasaInfo
+) -> None:
+    stream = io.StringIO()
+    setup_logging("DEBUG", "text", [FAKE_TOKEN], stream=stream)
+    secret_text = "my secret question about phishing 4242"
+    api = FakeBotAPI()
+    try:
+        async with httpx.AsyncClient(base_url=rasa.url) as client:
+            nlu = RasaNLU(client, rasa.token, timeout=5.0)
+            async with running_bot(tmp_path, nlu, api) as bot:
+                await bot.say("/start")
+                api.fail("sendMessage", 500, "Internal Server Error: restart")
+                await bot.say(secret_text)
+                api.fail("sendMessage", 400, "Bad Request: chat not found")
+                await bot.say("/help")
+    finally:
+        logging.getLogger().handlers.clear()
+    output = stream.getvalue()
+    records = [line for line in output.splitlines() if " ERROR " in line]
+    assert len(records) == 2, output
+    assert FAKE_TOKEN not in output
+    assert FAKE_TOKEN.split(":")[1] not in output
+    assert secret_text not in output
+    assert rasa.token not in output

@@ -9,18 +9,26 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.content.catalog import Catalog, load_catalog
 from bot.core.dialogue import Dialogue
 from bot.core.ports import NLU, Clock, SystemClock
+from bot.core.schedule import Window
+from bot.core.tips import TipsPolicy
 from bot.core.understanding import Thresholds
+from bot.delivery.engine import DeliveryEngine
+from bot.delivery.ports import Sender
+from bot.delivery.ratelimit import RateLimiter
+from bot.delivery.tips import TipPlanner
 from bot.logs import RedactingFormatter
 from bot.nlu.client import RasaNLU
 from bot.nlu.model import ModelPaths
 from bot.nlu.server import rasa_server
 from bot.settings import Settings
 from bot.storage.db import make_engine, make_sessions, migrate
+from bot.storage.outbox import SqlOutbox
+from bot.storage.subscriptions import SqlConversations, SqlSubscriptions
 from bot.storage.users import SqlUsers
 
 
@@ -29,12 +37,33 @@ class Services:
     settings: Settings
     catalog: Catalog
     engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    clock: Clock
     nlu: NLU
     dialogue: Dialogue
+    outbox: SqlOutbox
+    planner: TipPlanner
+
+    def delivery(self, sender: Sender) -> DeliveryEngine:
+        return DeliveryEngine(
+            self.outbox, sender, RateLimiter(self.settings.delivery_rate), self.clock
+        )
+
+    async def tick(self, delivery: DeliveryEngine) -> None:
+        """One scheduler tick: enqueue what became due, then deliver what is due."""
+        await self.planner.enqueue_due(self.clock.now())
+        await delivery.run_once()
 
 
 def thresholds(settings: Settings) -> Thresholds:
     return Thresholds(settings.nlu_confidence_threshold, settings.nlu_ambiguity_margin)
+
+
+def tips_policy(settings: Settings) -> TipsPolicy:
+    window = None
+    if settings.campaign_start and settings.campaign_end:
+        window = Window(settings.campaign_start, settings.campaign_end)
+    return TipsPolicy(window=window, off_season=settings.tips_off_season)
 
 
 @contextlib.asynccontextmanager
@@ -64,9 +93,30 @@ async def open_services(
     catalog = load_catalog(settings.data_dir, settings.default_language)
     await asyncio.to_thread(migrate, settings.database_url)
     engine = make_engine(settings.database_url)
+    clock = clock or SystemClock()
     try:
-        users = SqlUsers(make_sessions(engine))
-        dialogue = Dialogue(catalog, nlu, users, clock or SystemClock(), thresholds(settings))
-        yield Services(settings, catalog, engine, nlu, dialogue)
+        sessions = make_sessions(engine)
+        policy = tips_policy(settings)
+        dialogue = Dialogue(
+            catalog,
+            nlu,
+            SqlUsers(sessions),
+            clock,
+            thresholds(settings),
+            SqlSubscriptions(sessions),
+            SqlConversations(sessions),
+            policy,
+        )
+        yield Services(
+            settings,
+            catalog,
+            engine,
+            sessions,
+            clock,
+            nlu,
+            dialogue,
+            SqlOutbox(sessions),
+            TipPlanner(sessions, catalog, policy),
+        )
     finally:
         await engine.dispose()

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from bot.app import nlu_connection, open_services, thresholds
 from bot.channels.console import Console
 from bot.channels.telegram import TelegramChannel, build_application
+from bot.channels.telegram_sender import TelegramSender
 from bot.content.catalog import ContentError, load_catalog
 from bot.core.language import detect_language
 from bot.core.ports import NLUUnavailable
@@ -122,6 +123,21 @@ async def run(settings: Settings, formatter: RedactingFormatter) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        delivery = services.delivery(
+            TelegramSender(application.bot, settings.delivery_paid_broadcast)
+        )
+
+        async def tick(_context: object) -> None:
+            await services.tick(delivery)
+
+        assert application.job_queue is not None
+        application.job_queue.run_repeating(
+            tick,
+            interval=settings.delivery_tick_seconds,
+            first=1.0,
+            name="delivery",
+            job_kwargs={"max_instances": 1, "coalesce": True},
+        )
         async with application:
             await channel.set_commands(application)
             await application.start()

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import zoneinfo
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AnyHttpUrl,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 LogFormat = Literal["text", "json"]
@@ -47,6 +55,25 @@ class Settings(BaseSettings):
         default="INFO", alias="LOG_LEVEL"
     )
     log_format: LogFormat = Field(default="text", alias="LOG_FORMAT")
+    campaign_start: dt.date | None = Field(default=None, alias="CAMPAIGN_START")
+    campaign_end: dt.date | None = Field(default=None, alias="CAMPAIGN_END")
+    tips_off_season: bool = Field(default=False, alias="TIPS_OFF_SEASON")
+    delivery_rate: float = Field(default=30.0, gt=0, le=1000, alias="DELIVERY_RATE")
+    delivery_paid_broadcast: bool = Field(default=False, alias="DELIVERY_PAID_BROADCAST")
+    delivery_tick_seconds: float = Field(default=20.0, ge=1, le=300, alias="DELIVERY_TICK_SECONDS")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
+        if (self.campaign_start is None) != (self.campaign_end is None):
+            raise ValueError("CAMPAIGN_START and CAMPAIGN_END go together")
+        if self.campaign_start and self.campaign_end and self.campaign_end < self.campaign_start:
+            raise ValueError("CAMPAIGN_END is before CAMPAIGN_START")
+        if self.delivery_rate > 30 and not self.delivery_paid_broadcast:
+            raise ValueError(
+                "DELIVERY_RATE above 30 messages/s needs DELIVERY_PAID_BROADCAST=true "
+                "(Telegram's paid broadcasts)"
+            )
+        return self
 
     @field_validator("telegram_bot_token", "rasa_token", mode="before")
     @classmethod

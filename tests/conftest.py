@@ -12,9 +12,16 @@ import pytest
 
 from bot.content.catalog import Catalog, load_catalog
 from bot.core.dialogue import Dialogue
+from bot.core.tips import TipsPolicy
 from bot.core.understanding import Thresholds
 from bot.nlu.client import RasaNLU
-from tests.fakes.core import FakeNLU, FixedClock, MemoryUsers
+from tests.fakes.core import (
+    FakeNLU,
+    FixedClock,
+    MemoryConversations,
+    MemorySubscriptions,
+    MemoryUsers,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get("ECSM_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -42,8 +49,34 @@ def users() -> MemoryUsers:
 
 
 @pytest.fixture
-def dialogue(catalog: Catalog, nlu: FakeNLU, users: MemoryUsers, clock: FixedClock) -> Dialogue:
-    return Dialogue(catalog, nlu, users, clock, Thresholds(confidence=0.45, margin=0.1))
+def subscriptions() -> MemorySubscriptions:
+    return MemorySubscriptions()
+
+
+@pytest.fixture
+def conversations() -> MemoryConversations:
+    return MemoryConversations()
+
+
+@pytest.fixture
+def dialogue(
+    catalog: Catalog,
+    nlu: FakeNLU,
+    users: MemoryUsers,
+    clock: FixedClock,
+    subscriptions: MemorySubscriptions,
+    conversations: MemoryConversations,
+) -> Dialogue:
+    return Dialogue(
+        catalog,
+        nlu,
+        users,
+        clock,
+        Thresholds(confidence=0.45, margin=0.1),
+        subscriptions,
+        conversations,
+        TipsPolicy(),
+    )
 
 
 @pytest.fixture(scope="session")

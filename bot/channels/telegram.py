@@ -33,7 +33,7 @@ from bot.core.messages import Incoming, Reply
 log = logging.getLogger(__name__)
 
 # Commands shown in Telegram's menu, in this order; descriptions are the catalog's command.<name>.
-MENU_COMMANDS = ("start", "help", "menu", "language")
+MENU_COMMANDS = ("start", "help", "menu", "tip", "subscribe", "settings", "unsubscribe", "language")
 
 
 class TelegramChannel:

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from bot.content.models import Answer, Campaign, LanguageMeta, UiFile
+from bot.content.models import Answer, Campaign, LanguageMeta, TimeZones, Tip, TipFile, UiFile
 from bot.core.markup import escape
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -56,6 +56,8 @@ class Catalog:
     strings: Mapping[str, Mapping[str, str]]
     answers: Mapping[str, Mapping[str, Answer]]
     campaign: Campaign
+    tips: Mapping[str, Mapping[str, tuple[Tip, ...]]]  # language -> audience -> tips by day
+    timezones: tuple[str, ...]
     default_language: str
 
     def text(self, language: str, key: str, /, **values: object) -> str:
@@ -110,14 +112,53 @@ def load_catalog(data_dir: Path, default_language: str) -> Catalog:
             answers[language][answer.topic] = answer
     _check_answer_parity(data_dir / "answers", answers)
 
+    campaign = _load_model(data_dir / "campaign.yml", Campaign)
+    for year, texts in campaign.themes.items():
+        missing = sorted(set(ui_files) - texts.keys())
+        if missing:
+            raise ContentError(f"{data_dir / 'campaign.yml'}: themes.{year}: no text for {missing}")
+
     return Catalog(
         taxonomy=taxonomy,
         languages={lang: f.meta for lang, f in ui_files.items()},
         strings={lang: f.strings for lang, f in ui_files.items()},
         answers=answers,
-        campaign=_load_model(data_dir / "campaign.yml", Campaign),
+        campaign=campaign,
+        tips=_load_tips(data_dir / "tips", list(ui_files), answers),
+        timezones=_load_model(data_dir / "timezones.yml", TimeZones).zones,
         default_language=default_language,
     )
+
+
+AUDIENCES = ("citizen", "business")
+
+
+def _load_tips(
+    where: Path, languages: list[str], answers: Mapping[str, Mapping[str, Answer]]
+) -> dict[str, dict[str, tuple[Tip, ...]]]:
+    tips: dict[str, dict[str, tuple[Tip, ...]]] = {}
+    for language in languages:
+        tips[language] = {}
+        for audience in AUDIENCES:
+            path = where / language / f"{audience}.yml"
+            tip_file = _load_model(path, TipFile)
+            if (tip_file.audience, tip_file.language) != (audience, language):
+                raise ContentError(f"{path}: audience/language differ from the file's place")
+            for tip in tip_file.tips:
+                if tip.topic not in answers[language]:
+                    raise ContentError(f"{path}: day {tip.day}: no answer for topic {tip.topic!r}")
+            tips[language][audience] = tip_file.tips
+    reference = languages[0]
+    for language in languages[1:]:
+        for audience in AUDIENCES:
+            ours = [(t.day, t.topic, t.theme) for t in tips[language][audience]]
+            theirs = [(t.day, t.topic, t.theme) for t in tips[reference][audience]]
+            if ours != theirs:
+                raise ContentError(
+                    f"{where / language / audience}.yml: days, topics or themes differ from "
+                    f"{reference}"
+                )
+    return tips
 
 
 def _read_yaml(path: Path) -> Any:

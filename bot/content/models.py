@@ -24,6 +24,10 @@ class Source(Strict):
     checked: dt.date
 
 
+def _fill_placeholders(template: str) -> str:
+    return re.sub(r"\{[a-z_]+\}", "https://example.org/x", template)
+
+
 def _markup(value: str) -> str:
     problem = check_markup(value)
     if problem:
@@ -81,7 +85,8 @@ class UiFile(Strict):
         for key, text in value.items():
             if not re.fullmatch(r"[a-z0-9_.]+", key):
                 raise ValueError(f"bad string key {key!r}")
-            problem = check_markup(text)
+            # Placeholders are checked filled in, as a link target is one of them.
+            problem = check_markup(_fill_placeholders(text))
             if problem:
                 raise ValueError(f"{key}: {problem}")
         return value
@@ -99,3 +104,45 @@ class Campaign(Strict):
     hashtags: tuple[str, ...] = ()
     themes: dict[int, dict[str, str]]
     sources: tuple[Source, ...] = Field(min_length=1)
+
+
+class Tip(Strict):
+    day: int = Field(ge=1, le=31)
+    topic: TopicKey
+    theme: Annotated[str, StringConstraints(pattern=r"^[a-z_]+$")]
+    text: Annotated[str, Field(min_length=20, max_length=700)]
+    sources: tuple[Source, ...] = Field(min_length=1)
+
+    _valid_markup = field_validator("text")(_markup)
+
+
+class TipFile(Strict):
+    audience: Annotated[str, StringConstraints(pattern=r"^(citizen|business)$")]
+    language: str
+    tips: tuple[Tip, ...] = Field(min_length=1)
+
+    @field_validator("tips")
+    @classmethod
+    def _days_in_order(cls, value: tuple[Tip, ...]) -> tuple[Tip, ...]:
+        days = [tip.day for tip in value]
+        if days != list(range(1, len(days) + 1)):
+            raise ValueError(f"days must be 1..{len(days)} in order, found {days}")
+        return value
+
+
+class TimeZones(Strict):
+    """The time zones offered as buttons; any IANA name can also be typed."""
+
+    zones: tuple[str, ...] = Field(min_length=1, max_length=60)
+
+    @field_validator("zones")
+    @classmethod
+    def _known(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        import zoneinfo
+
+        for name in value:
+            try:
+                zoneinfo.ZoneInfo(name)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+                raise ValueError(f"unknown time zone {name!r}") from exc
+        return value

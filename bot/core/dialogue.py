@@ -4,7 +4,6 @@ library is imported here; everything outside is reached through the ports."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 
 from babel.dates import format_date
 
@@ -12,8 +11,12 @@ from bot.content.catalog import FALLBACK_TOPIC, Catalog
 from bot.content.models import Answer
 from bot.core import callbacks
 from bot.core.language import detect_language
-from bot.core.messages import Button, Incoming, Outcome, Reply
-from bot.core.ports import NLU, Clock, NLUUnavailable, Users
+from bot.core.markup import escape
+from bot.core.messages import Button, Incoming, Outcome, Reply, Turn
+from bot.core.ports import NLU, Clock, Conversations, NLUUnavailable, Subscriptions, Users
+from bot.core.schedule import parse_time_of_day
+from bot.core.subscribe import TipsFeature
+from bot.core.tips import TipsPolicy
 from bot.core.understanding import Reading, Thresholds, interpret
 
 MAX_TEXT = 4096  # Telegram never delivers more; the console is held to the same.
@@ -29,14 +32,6 @@ MENU_GROUPS = ("threat", "prevention", "sme")
 MENU_TOPICS = ("report_incident", "ecsm_info")
 
 
-@dataclass(frozen=True)
-class Turn:
-    """What a handler needs to know about the current message."""
-
-    incoming: Incoming
-    language: str
-
-
 Handler = Callable[[Turn], Awaitable[Outcome]]
 
 
@@ -48,17 +43,26 @@ class Dialogue:
         users: Users,
         clock: Clock,
         thresholds: Thresholds,
+        subscriptions: Subscriptions,
+        conversations: Conversations,
+        tips_policy: TipsPolicy,
     ) -> None:
         self.catalog = catalog
         self.nlu = nlu
         self.users = users
         self.clock = clock
         self.thresholds = thresholds
+        self.conversations = conversations
+        self.tips = TipsFeature(catalog, subscriptions, conversations, clock, tips_policy)
         self.commands: dict[str, Handler] = {
             "start": self._start,
             "help": self._help,
             "language": self._language_menu,
             "menu": self._menu_command,
+            "subscribe": self.tips.subscribe,
+            "unsubscribe": self.tips.unsubscribe,
+            "settings": self.tips.settings,
+            "tip": self.tips.today,
         }
 
     @property
@@ -100,11 +104,12 @@ class Dialogue:
             for code, meta in self.catalog.languages.items()
             if code != lang
         ]
+        subscribe = Button(self.catalog.text(lang, "start.subscribe_button"), data="sub")
         greeting = Reply(
             self.catalog.text(lang, "start.greeting")
             + "\n\n"
             + self.catalog.text(lang, "start.language", language=self._name(lang)),
-            buttons=(tuple(other_languages),) if other_languages else (),
+            buttons=((*other_languages, subscribe),),
         )
         return Outcome((greeting, self._menu(lang)), lang, events=("start",))
 
@@ -142,6 +147,8 @@ class Dialogue:
                 return Outcome((Reply(text), self._menu(code)), code, events=("language",))
             case "m", ():
                 return Outcome((self._menu(lang),), lang)
+            case "lm", ():
+                return await self._language_menu(turn)
             case "m", (group,) if group in MENU_GROUPS:
                 return Outcome((self._group_menu(lang, group),), lang)
             case "t", (topic,) if self.catalog.answer(lang, topic):
@@ -152,7 +159,7 @@ class Dialogue:
                     return Outcome((self._section(lang, answer, int(index)),), lang, topic=topic)
             case "src", (topic,) if self.catalog.answer(lang, topic):
                 return Outcome((self._sources(lang, topic),), lang, topic=topic)
-        return None
+        return await self.tips.callback(turn, data)
 
     # --- free text ------------------------------------------------------------------------
 
@@ -164,6 +171,14 @@ class Dialogue:
             return self._outcome(turn, self.catalog.text(lang, "error.unsupported_message"))
         if len(text) > MAX_TEXT:
             return self._outcome(turn, self.catalog.text(lang, "error.too_long", limit=MAX_TEXT))
+        pending = await self.conversations.get(turn.incoming.user_id)
+        if pending is not None:
+            # The answer to a question the bot asked is read in the conversation's language.
+            answered = await self.tips.pending_input(
+                Turn(turn.incoming, turn.language), pending, text
+            )
+            if answered is not None:
+                return answered
         try:
             parse = await self.nlu.parse(text)
         except NLUUnavailable:
@@ -190,6 +205,13 @@ class Dialogue:
             return Outcome(outcome.replies, lang, topic=topic)
         if topic == "change_language":
             return await self._change_language(turn, reading)
+        if topic == "subscribe_tips":
+            said = next((e.value for e in reading.entities if e.name == "time"), None)
+            return await self.tips.subscribe(turn, parse_time_of_day(said) if said else None)
+        if topic == "unsubscribe_tips":
+            return await self.tips.unsubscribe(turn)
+        if topic == "daily_tip":
+            return await self.tips.today(turn)
         if self.catalog.answer(lang, topic):
             return self._answer_outcome(lang, topic)
         if topic == FALLBACK_TOPIC:
@@ -250,8 +272,18 @@ class Dialogue:
 
     def _section(self, lang: str, answer: Answer, index: int) -> Reply:
         section = answer.sections[index]
-        text = f"<b>{answer.title}: {section.label}</b>\n\n{section.text}"
+        text = f"<b>{answer.title}: {section.label}</b>\n\n{self._fill(lang, section.text)}"
         return Reply(text, buttons=self._answer_buttons(lang, answer, index))
+
+    def _fill(self, lang: str, text: str) -> str:
+        """Campaign facts that change every year come from data/campaign.yml."""
+        if "{theme}" not in text:
+            return text
+        themes = self.catalog.campaign.themes
+        this_year = self.clock.now().year
+        year = max((y for y in themes if y <= this_year), default=min(themes))
+        theme = themes[year].get(lang) or themes[year][self.catalog.default_language]
+        return text.replace("{year}", str(year)).replace("{theme}", escape(theme))
 
     def _answer_buttons(
         self, lang: str, answer: Answer, shown: int

@@ -55,3 +55,12 @@ class Outcome:
     language: str
     topic: str | None = None
     events: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """What a handler needs to know about the current message: who, what, and in which
+    language to answer."""
+
+    incoming: Incoming
+    language: str

@@ -62,3 +62,42 @@ class Clock(Protocol):
 class SystemClock:
     def now(self) -> dt.datetime:
         return dt.datetime.now(dt.UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionRecord:
+    user_id: int
+    audience: str
+    send_minute: int
+    timezone: str
+    active: bool
+
+
+class Subscriptions(Protocol):
+    async def get(self, user_id: int) -> SubscriptionRecord | None: ...
+
+    async def save(
+        self, user_id: int, audience: str, send_minute: int, timezone: str, now: dt.datetime
+    ) -> SubscriptionRecord:
+        """Create or change the subscription and make it active from the next send time."""
+        ...
+
+    async def deactivate(self, user_id: int, now: dt.datetime) -> bool:
+        """Stop the tips; False when there was no active subscription."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class PendingInput:
+    """A question the bot asked and whose typed answer it waits for."""
+
+    flow: str
+    data: dict[str, str]
+
+
+class Conversations(Protocol):
+    async def get(self, user_id: int) -> PendingInput | None: ...
+
+    async def set(self, user_id: int, pending: PendingInput, now: dt.datetime) -> None: ...
+
+    async def clear(self, user_id: int) -> None: ...

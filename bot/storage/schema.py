@@ -5,7 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, ClassVar
 
-from sqlalchemy import BigInteger, DateTime, MetaData, String
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Named constraints, so that migrations can refer to them on every backend.
@@ -31,3 +41,62 @@ class User(Base):
     language: Mapped[str] = mapped_column(String(8))
     first_seen: Mapped[dt.datetime]
     last_seen: Mapped[dt.datetime]
+
+
+class Subscription(Base):
+    """Daily tips for one user. `next_due_at` is the next send instant in UTC, kept current so
+    that finding what is due is one index range scan, whatever the number of subscribers."""
+
+    __tablename__ = "subscriptions"
+
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    audience: Mapped[str] = mapped_column(String(16))
+    send_minute: Mapped[int] = mapped_column(Integer)
+    timezone: Mapped[str] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    next_due_at: Mapped[dt.datetime | None] = mapped_column(index=True)
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+
+
+class OutboxItem(Base):
+    """One message the bot sends on its own initiative; `key` makes it happen at most once."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_id", "status", "id"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(20))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(12))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[dt.datetime]
+    lease_until: Mapped[dt.datetime | None]
+    expires_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime]
+    finished_at: Mapped[dt.datetime | None]
+    error: Mapped[str | None] = mapped_column(String(300))
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class ConversationState(Base):
+    """A multi-step conversation waiting for the user's typed answer; lives in the database so
+    that a restart, or another process, continues it."""
+
+    __tablename__ = "conversation_state"
+
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    flow: Mapped[str] = mapped_column(String(32))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[dt.datetime]

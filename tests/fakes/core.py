@@ -4,8 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from zoneinfo import ZoneInfo
 
-from bot.core.ports import Entity, IntentScore, NLUUnavailable, Parse, UserRecord
+from bot.core.ports import (
+    Entity,
+    IntentScore,
+    NLUUnavailable,
+    Parse,
+    PendingInput,
+    SubscriptionRecord,
+    UserRecord,
+)
+from bot.core.schedule import next_send
 
 
 def parse_of(*ranking: tuple[str, float], entities: tuple[tuple[str, str], ...] = ()) -> Parse:
@@ -63,3 +73,44 @@ class FixedClock:
 
     def advance(self, **delta: float) -> None:
         self.current += dt.timedelta(**delta)
+
+
+class MemorySubscriptions:
+    def __init__(self) -> None:
+        self.rows: dict[int, SubscriptionRecord] = {}
+        self.next_due: dict[int, dt.datetime | None] = {}
+
+    async def get(self, user_id: int) -> SubscriptionRecord | None:
+        return self.rows.get(user_id)
+
+    async def save(
+        self, user_id: int, audience: str, send_minute: int, timezone: str, now: dt.datetime
+    ) -> SubscriptionRecord:
+        row = SubscriptionRecord(user_id, audience, send_minute, timezone, True)
+        self.rows[user_id] = row
+        self.next_due[user_id] = next_send(now, send_minute, ZoneInfo(timezone))
+        return row
+
+    async def deactivate(self, user_id: int, now: dt.datetime) -> bool:
+        row = self.rows.get(user_id)
+        if row is None or not row.active:
+            return False
+        self.rows[user_id] = SubscriptionRecord(
+            user_id, row.audience, row.send_minute, row.timezone, False
+        )
+        self.next_due[user_id] = None
+        return True
+
+
+class MemoryConversations:
+    def __init__(self) -> None:
+        self.rows: dict[int, PendingInput] = {}
+
+    async def get(self, user_id: int) -> PendingInput | None:
+        return self.rows.get(user_id)
+
+    async def set(self, user_id: int, pending: PendingInput, now: dt.datetime) -> None:
+        self.rows[user_id] = pending
+
+    async def clear(self, user_id: int) -> None:
+        self.rows.pop(user_id, None)

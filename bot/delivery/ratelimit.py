@@ -1,0 +1,68 @@
+"""Telegram's limits as a token bucket: a global rate per bot and at most one message per second
+per chat, with a global pause when Telegram answers 429."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+
+
+class RateLimiter:
+    def __init__(
+        self,
+        per_second: float,
+        per_chat_interval: float = 1.0,
+        burst: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.per_second = per_second
+        self.per_chat_interval = per_chat_interval
+        # A small burst keeps the long-run rate at the cap without bunching a whole second.
+        self.capacity = burst if burst is not None else max(1.0, per_second / 10)
+        self._tokens = self.capacity
+        self._clock = clock
+        self._sleep = sleep
+        self._updated = clock()
+        self._paused_until = 0.0
+        # Last send per chat, only as long as it can still matter: memory stays bounded.
+        self._chats: OrderedDict[int, float] = OrderedDict()
+        self._lock = asyncio.Lock()
+
+    def pause(self, seconds: float) -> None:
+        """Telegram said 429 retry_after: nobody sends until then."""
+        self._paused_until = max(self._paused_until, self._clock() + seconds)
+
+    async def acquire(self, chat_id: int) -> None:
+        while True:
+            async with self._lock:
+                now = self._clock()
+                self._forget_old_chats(now)
+                self._refill(now)
+                wait = max(0.0, self._paused_until - now)
+                last = self._chats.get(chat_id)
+                if last is not None:
+                    wait = max(wait, last + self.per_chat_interval - now)
+                if self._tokens < 1:
+                    wait = max(wait, (1 - self._tokens) / self.per_second)
+                if wait <= 0:
+                    self._tokens -= 1
+                    self._chats[chat_id] = now
+                    self._chats.move_to_end(chat_id)
+                    return
+            # Sleep outside the lock: one chat's wait must not hold up the others.
+            await self._sleep(wait)
+
+    def _refill(self, now: float) -> None:
+        elapsed = now - self._updated
+        self._updated = now
+        self._tokens = min(self.capacity, self._tokens + elapsed * self.per_second)
+
+    def _forget_old_chats(self, now: float) -> None:
+        while self._chats:
+            chat, last = next(iter(self._chats.items()))
+            if now - last < self.per_chat_interval:
+                break
+            del self._chats[chat]

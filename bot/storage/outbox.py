@@ -1,0 +1,193 @@
+"""The outbox on SQLAlchemy. Claiming is one atomic UPDATE ... RETURNING: on PostgreSQL the
+candidate rows are locked with FOR UPDATE SKIP LOCKED, so several processes share the outbox
+without waiting on each other; SQLite serialises writers, which gives the same guarantee."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.delivery.ports import Item, Status
+from bot.storage.schema import OutboxItem, Subscription
+
+
+def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=dt.UTC)
+
+
+def insert_ignoring_duplicates(session: AsyncSession, rows: list[dict[str, Any]]) -> Any:
+    """INSERT ... ON CONFLICT (key) DO NOTHING: the idempotency key decides, in the database."""
+    dialect = session.get_bind().dialect.name
+    module: Any = postgresql if dialect == "postgresql" else sqlite
+    statement = (
+        module.insert(OutboxItem).values(rows).on_conflict_do_nothing(index_elements=["key"])
+    )
+    return session.execute(statement)
+
+
+def new_row(
+    key: str,
+    user_id: int,
+    kind: str,
+    payload: dict[str, Any],
+    now: dt.datetime,
+    not_before: dt.datetime | None = None,
+    expires_at: dt.datetime | None = None,
+) -> dict[str, Any]:
+    return {
+        "key": key,
+        "user_id": user_id,
+        "chat_id": user_id,
+        "kind": kind,
+        "payload": payload,
+        "status": Status.PENDING.value,
+        "attempts": 0,
+        "not_before": not_before or now,
+        "lease_until": None,
+        "expires_at": expires_at,
+        "created_at": now,
+    }
+
+
+class SqlOutbox:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def enqueue(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            async with self._sessions.begin() as session:
+                await insert_ignoring_duplicates(session, rows)
+
+    async def claim(self, now: dt.datetime, limit: int, lease: dt.timedelta) -> list[Item]:
+        due = or_(
+            and_(OutboxItem.status == Status.PENDING, OutboxItem.not_before <= now),
+            and_(OutboxItem.status == Status.CLAIMED, OutboxItem.lease_until < now),
+        )
+        async with self._sessions.begin() as session:
+            candidates = select(OutboxItem.id).where(due).order_by(OutboxItem.id).limit(limit)
+            if session.get_bind().dialect.name == "postgresql":
+                candidates = candidates.with_for_update(skip_locked=True)
+            statement = (
+                update(OutboxItem)
+                .where(OutboxItem.id.in_(candidates.scalar_subquery()), due)
+                .values(status=Status.CLAIMED.value, lease_until=now + lease)
+                .returning(
+                    OutboxItem.id,
+                    OutboxItem.key,
+                    OutboxItem.user_id,
+                    OutboxItem.chat_id,
+                    OutboxItem.kind,
+                    OutboxItem.payload,
+                    OutboxItem.attempts,
+                    OutboxItem.expires_at,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            rows = (await session.execute(statement)).all()
+        items = [
+            Item(
+                row.id,
+                row.key,
+                row.user_id,
+                row.chat_id,
+                row.kind,
+                row.payload,
+                row.attempts,
+                _aware(row.expires_at),
+            )
+            for row in rows
+        ]
+        return sorted(items, key=lambda item: item.id)
+
+    async def mark_sending(self, ids: Sequence[int], now: dt.datetime) -> None:
+        await self._update(ids, status=Status.SENDING.value)
+
+    async def finish(
+        self,
+        item_id: int,
+        status: Status,
+        now: dt.datetime,
+        error: str | None = None,
+        message_id: int | None = None,
+    ) -> None:
+        await self._update(
+            [item_id],
+            status=status.value,
+            finished_at=now,
+            error=error[:300] if error else None,
+            message_id=message_id,
+            lease_until=None,
+        )
+
+    async def retry(
+        self, item_id: int, not_before: dt.datetime, attempts: int, error: str | None
+    ) -> None:
+        await self._update(
+            [item_id],
+            status=Status.PENDING.value,
+            not_before=not_before,
+            attempts=attempts,
+            error=error[:300] if error else None,
+            lease_until=None,
+        )
+
+    async def release(self, ids: Sequence[int], not_before: dt.datetime) -> None:
+        await self._update(
+            ids, status=Status.PENDING.value, not_before=not_before, lease_until=None
+        )
+
+    async def move_chat(self, item_id: int, chat_id: int) -> None:
+        await self._update([item_id], chat_id=chat_id)
+
+    async def abandon_stale(self, now: dt.datetime) -> int:
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(OutboxItem)
+                .where(OutboxItem.status == Status.SENDING, OutboxItem.lease_until < now)
+                .values(
+                    status=Status.UNCERTAIN.value,
+                    finished_at=now,
+                    error="the sending worker stopped before recording the result",
+                )
+            )
+            return int(getattr(result, "rowcount", 0) or 0)
+
+    async def on_blocked(self, user_id: int, now: dt.datetime) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(Subscription)
+                .where(Subscription.user_id == user_id)
+                .values(active=False, next_due_at=None, updated_at=now)
+            )
+            await session.execute(
+                update(OutboxItem)
+                .where(
+                    OutboxItem.user_id == user_id,
+                    OutboxItem.status.in_([Status.PENDING, Status.CLAIMED]),
+                )
+                .values(
+                    status=Status.BLOCKED.value, finished_at=now, error="the user blocked the bot"
+                )
+            )
+
+    async def counts(self) -> dict[str, int]:
+        from sqlalchemy import func
+
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(OutboxItem.status, func.count()).group_by(OutboxItem.status)
+            )
+            return {str(status): int(count) for status, count in rows.tuples()}
+
+    async def _update(self, ids: Sequence[int], **values: Any) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(OutboxItem).where(OutboxItem.id.in_(list(ids))).values(**values)
+            )

@@ -64,3 +64,6 @@ bench: model
 
 clean:
 	rm -rf $(VENV) $(RASA_VENV) nlu/models var .mypy_cache .ruff_cache .pytest_cache
+
+nlu-eval: model
+	$(VENV)/bin/python -m bench.nlu_eval --cv

@@ -22,8 +22,8 @@ LISBON = ZoneInfo("Europe/Lisbon")
 UTC = dt.UTC
 
 
-def utc(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def test_next_send_is_local_time_in_each_zone() -> None:
@@ -79,9 +79,20 @@ def test_tip_day_in_and_out_of_the_window() -> None:
 
 @pytest.mark.parametrize(
     ("text", "minute"),
-    [("8", 480), ("08:30", 510), ("8.30", 510), ("7 pm", 1140), ("7pm", 1140),
-     ("12 am", 0), ("12 pm", 720), ("19:00", 1140), ("8 ч.", 480), ("20 часа", 1200),
-     ("23:59", 1439), ("0:00", 0)],
+    [
+        ("8", 480),
+        ("08:30", 510),
+        ("8.30", 510),
+        ("7 pm", 1140),
+        ("7pm", 1140),
+        ("12 am", 0),
+        ("12 pm", 720),
+        ("19:00", 1140),
+        ("8 ч.", 480),
+        ("20 часа", 1200),
+        ("23:59", 1439),
+        ("0:00", 0),
+    ],
 )
 def test_parse_time_of_day(text: str, minute: int) -> None:
     assert parse_time_of_day(text) == minute

@@ -9,6 +9,9 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 
 
+_EPSILON = 1e-9
+
+
 class RateLimiter:
     def __init__(
         self,
@@ -45,9 +48,10 @@ class RateLimiter:
                 last = self._chats.get(chat_id)
                 if last is not None:
                     wait = max(wait, last + self.per_chat_interval - now)
-                if self._tokens < 1:
+                if self._tokens < 1 - _EPSILON:
                     wait = max(wait, (1 - self._tokens) / self.per_second)
-                if wait <= 0:
+                # Float round-off must not turn "due now" into an endless series of tiny waits.
+                if wait <= _EPSILON:
                     self._tokens -= 1
                     self._chats[chat_id] = now
                     self._chats.move_to_end(chat_id)

@@ -73,15 +73,15 @@ async def rasa_server(
         if not _is_loopback(host):
             raise RasaError(f"no Rasa server answers at {parts.scheme}://{host}:{port}")
         token = token or secrets.token_urlsafe(24)
-        process = _start(rasa_venv, model, host, port, token, log_file)
+        process = start_process(rasa_venv, model, host, port, token, log_file)
         try:
-            await _wait_ready(client, token, process, startup_timeout, log_file)
+            await wait_ready(client, token, process, startup_timeout, log_file)
             yield token
         finally:
-            _stop(process)
+            stop_process(process)
 
 
-def _start(
+def start_process(
     rasa_venv: Path, model: Path, host: str, port: int, token: str, log_file: Path
 ) -> subprocess.Popen[bytes]:
     rasa = (rasa_venv / "bin" / "rasa").resolve()
@@ -118,7 +118,7 @@ def _start(
         )
 
 
-async def _wait_ready(
+async def wait_ready(
     client: httpx.AsyncClient,
     token: str,
     process: subprocess.Popen[bytes],
@@ -136,7 +136,7 @@ async def _wait_ready(
     raise RasaError(f"the Rasa server did not become ready in {limit:.0f} s; see {log_file}")
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
+def stop_process(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is None:
         process.terminate()
         try:

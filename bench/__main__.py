@@ -1,0 +1,96 @@
+"""`make bench`: delivery benchmarks, printed as tables (results go to docs/benchmarks.md)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import tempfile
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from bench.delivery import ROOT, bench_due, bench_send
+from bot.content.catalog import load_catalog
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument(
+        "--quick", action="store_true", help="smaller sizes (100,000 subscribers; 2,000 messages)"
+    )
+    parser.add_argument("--skip-send", action="store_true")
+    parser.add_argument("--skip-due", action="store_true")
+    args = parser.parse_args()
+    console = Console()
+    console.print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} "
+        f"cores, Python {platform.python_version()}"
+    )
+    catalog = load_catalog(ROOT / "data", "en")
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        if not args.skip_due:
+            table = Table(title="Finding due tips (one tick at 08:00 in Sofia)")
+            for column in (
+                "backend",
+                "subscribers",
+                "due now",
+                "find 1st batch ms",
+                "enqueue 1st batch ms",
+                "enqueue all due s",
+            ):
+                table.add_column(column, justify="right")
+            sizes = [100_000] if args.quick else [100_000, 1_000_000]
+            for backend in ("sqlite", "postgresql"):
+                for size in sizes:
+                    r = await bench_due(backend, size, catalog, workdir)
+                    table.add_row(
+                        backend,
+                        f"{size:,}",
+                        f"{r.due:,}",
+                        f"{r.find_ms:.1f}",
+                        f"{r.first_batch_ms:.0f}",
+                        f"{r.enqueue_all_s:.1f}",
+                    )
+                    console.print(table)
+        if not args.skip_send:
+            table = Table(title="Sending through the fake Bot API (1% blocked, two 429s)")
+            for column in (
+                "cap/s",
+                "messages",
+                "elapsed s",
+                "achieved/s",
+                "% of cap",
+                "% of cap outside 429 pauses",
+                "sent",
+                "blocked",
+                "duplicates",
+                "lost",
+                "refused by fake",
+                "RSS growth MB",
+            ):
+                table.add_column(column, justify="right")
+            messages = 2_000 if args.quick else 10_000
+            for cap in (1000.0, 30.0):
+                sent = await bench_send(cap, messages, workdir)
+                table.add_row(
+                    f"{cap:.0f}",
+                    f"{sent.messages:,}",
+                    f"{sent.elapsed_s:.1f}",
+                    f"{sent.rate:.1f}",
+                    f"{100 * sent.rate / cap:.1f}",
+                    f"{100 * sent.rate_outside_pauses / cap:.1f}",
+                    f"{sent.sent:,}",
+                    f"{sent.blocked}",
+                    f"{sent.duplicates}",
+                    f"{sent.lost}",
+                    f"{sent.refused_by_fake}",
+                    f"{sent.rss_growth_mb:.1f}",
+                )
+                console.print(table)
+
+
+asyncio.run(main())

@@ -1,0 +1,273 @@
+"""`make nlu-eval`: compare NLU pipelines by measurement.
+
+For each candidate in nlu/configs/: train it (timed), start a real Rasa server with it (memory),
+parse every held-out example in nlu/tests/ over HTTP (latency), and score the bot's decisions
+(the fallback and ambiguity thresholds applied) per language: macro F1 and out_of_scope recall.
+The thresholds are tuned on one half of the held-out data and reported on the other half.
+With --cv, Rasa's own 3-fold cross-validation on the training data is added.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import shutil
+import statistics
+import subprocess
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+from bot.core.ports import Parse
+from bot.core.understanding import OUT_OF_SCOPE, Thresholds, interpret
+from bot.nlu.client import RasaNLU
+from bot.nlu.model import rasa_env
+from bot.nlu.server import start_process, stop_process, wait_ready
+
+ROOT = Path(__file__).resolve().parent.parent
+NLU = ROOT / "nlu"
+OUT = ROOT / "var" / "nlu-eval"
+RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
+TARGETS = {"en": 0.93, "bg": 0.90}
+
+
+@dataclass
+class Example:
+    text: str
+    intent: str
+    language: str  # en, bg, bg_latn
+
+
+@dataclass
+class Result:
+    name: str
+    train_seconds: float = 0.0
+    model_mb: float = 0.0
+    rss_mb: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    parses: list[tuple[Example, Parse]] = field(default_factory=list)
+    cv_f1: float | None = None
+    thresholds: Thresholds | None = None
+
+
+def load_examples() -> list[Example]:
+    examples = []
+    for path in sorted((NLU / "tests").glob("test_nlu_*.yml")):
+        language = path.stem.removeprefix("test_nlu_")
+        for block in yaml.safe_load(path.read_text())["nlu"]:
+            if "intent" not in block:
+                continue
+            for line in block["examples"].splitlines():
+                text = line.strip().removeprefix("- ").strip()
+                if text:
+                    # Entity annotations [text](entity) read as the plain text a user types.
+                    text = re.sub(r"\[([^\]]+)\]\([^)]+\)", r"\1", text)
+                    examples.append(Example(text, block["intent"], language))
+    return examples
+
+
+def train(config: Path, name: str) -> tuple[Path, float]:
+    OUT.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    subprocess.run(
+        [
+            str(RASA),
+            "train",
+            "nlu",
+            "--config",
+            str(config),
+            "--nlu",
+            "data",
+            "--out",
+            str(OUT),
+            "--fixed-model-name",
+            name,
+        ],
+        cwd=NLU,
+        env=rasa_env(),
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return OUT / f"{name}.tar.gz", time.perf_counter() - started
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of the server process and its children, in MiB."""
+    total = 0
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        pids += [int(p) for p in children.read_text().split()]
+    for each in pids:
+        status = Path(f"/proc/{each}/status")
+        if status.exists():
+            match = re.search(r"VmRSS:\s+(\d+) kB", status.read_text())
+            total += int(match.group(1)) if match else 0
+    return total / 1024
+
+
+async def measure(result: Result, model: Path, examples: list[Example], port: int) -> None:
+    token = "nlu-eval-token"
+    process = start_process(
+        RASA.parent.parent, model, "127.0.0.1", port, token, OUT / f"{result.name}.log"
+    )
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            await wait_ready(client, token, process, 300, OUT / f"{result.name}.log")
+            nlu = RasaNLU(client, token, timeout=10)
+            for example in examples[:20]:  # warm-up
+                await nlu.parse(example.text)
+            for example in examples:
+                started = time.perf_counter()
+                parse = await nlu.parse(example.text)
+                result.latencies.append(time.perf_counter() - started)
+                result.parses.append((example, parse))
+            result.rss_mb = rss_mb(process.pid)
+    finally:
+        stop_process(process)
+
+
+def macro_f1(pairs: list[tuple[str, str]]) -> float:
+    labels = {gold for gold, _ in pairs}
+    scores = []
+    for label in labels:
+        tp = sum(1 for g, p in pairs if g == label and p == label)
+        fp = sum(1 for g, p in pairs if g != label and p == label)
+        fn = sum(1 for g, p in pairs if g == label and p != label)
+        precision = tp / (tp + fp) if tp + fp else 0.0
+        recall = tp / (tp + fn) if tp + fn else 0.0
+        scores.append(2 * precision * recall / (precision + recall) if precision + recall else 0)
+    return statistics.mean(scores) if scores else 0.0
+
+
+def decide(parses: list[tuple[Example, Parse]], limits: Thresholds) -> list[tuple[str, str]]:
+    return [(ex.intent, interpret(parse, limits).topic) for ex, parse in parses]
+
+
+def oos_recall(pairs: list[tuple[str, str]]) -> float:
+    oos = [(g, p) for g, p in pairs if g == OUT_OF_SCOPE]
+    return sum(1 for _, p in oos if p == OUT_OF_SCOPE) / len(oos) if oos else 1.0
+
+
+def tune(parses: list[tuple[Example, Parse]]) -> Thresholds:
+    """The confidence threshold and margin that maximise macro F1 on the tuning half while
+    keeping out_of_scope recall at 85% or more."""
+    best: tuple[float, Thresholds] | None = None
+    for confidence in [x / 100 for x in range(10, 81, 5)]:
+        for margin in (0.0, 0.05, 0.1, 0.15):
+            limits = Thresholds(confidence, margin)
+            pairs = decide(parses, limits)
+            score = macro_f1(pairs) if oos_recall(pairs) >= 0.85 else -1 + oos_recall(pairs)
+            if best is None or score > best[0]:
+                best = (score, limits)
+    assert best is not None
+    return best[1]
+
+
+def cross_validate(config: Path, name: str) -> float:
+    out = OUT / f"cv-{name}"
+    shutil.rmtree(out, ignore_errors=True)
+    subprocess.run(
+        [
+            str(RASA),
+            "test",
+            "nlu",
+            "--nlu",
+            "data",
+            "--config",
+            str(config),
+            "--cross-validation",
+            "--folds",
+            "3",
+            "--out",
+            str(out),
+        ],
+        cwd=NLU,
+        env=rasa_env(),
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    report = json.loads((out / "intent_report.json").read_text())
+    return float(report["macro avg"]["f1-score"])
+
+
+def report(results: list[Result]) -> None:
+    console = Console()
+    table = Table(title="NLU pipelines on the held-out files (tuned on half A, scored on half B)")
+    for column in (
+        "pipeline",
+        "thresholds",
+        "F1 en",
+        "F1 bg",
+        "F1 bg (Latin)",
+        "OOS recall",
+        "CV F1",
+        "train s",
+        "model MB",
+        "server MB",
+        "parse p50 ms",
+        "parse p95 ms",
+    ):
+        table.add_column(column, justify="right")
+    for r in results:
+        assert r.thresholds is not None
+        half_b = [p for i, p in enumerate(r.parses) if i % 2 == 1]
+        by_language: dict[str, list[tuple[Example, Parse]]] = defaultdict(list)
+        for example, parse in half_b:
+            by_language[example.language].append((example, parse))
+        f1 = {lang: macro_f1(decide(items, r.thresholds)) for lang, items in by_language.items()}
+        latencies = sorted(r.latencies)
+        table.add_row(
+            r.name,
+            f"{r.thresholds.confidence:.2f} / {r.thresholds.margin:.2f}",
+            f"{f1.get('en', 0):.3f}",
+            f"{f1.get('bg', 0):.3f}",
+            f"{f1.get('bg_latn', 0):.3f}",
+            f"{oos_recall(decide(half_b, r.thresholds)):.1%}",
+            f"{r.cv_f1:.3f}" if r.cv_f1 is not None else "-",
+            f"{r.train_seconds:.0f}",
+            f"{r.model_mb:.1f}",
+            f"{r.rss_mb:.0f}",
+            f"{1000 * latencies[len(latencies) // 2]:.1f}",
+            f"{1000 * latencies[int(len(latencies) * 0.95)]:.1f}",
+        )
+    console.print(table)
+    console.print(
+        f"held-out examples: {len(results[0].parses)}; targets: macro F1 en >= "
+        f"{TARGETS['en']}, bg >= {TARGETS['bg']}, OOS recall >= 85%, p95 < 50 ms"
+    )
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--cv", action="store_true", help="add 3-fold cross-validation")
+    parser.add_argument("--only", nargs="*", help="candidate names (default: all)")
+    args = parser.parse_args()
+    examples = load_examples()
+    results = []
+    for index, config in enumerate(sorted((NLU / "configs").glob("*.yml"))):
+        name = config.stem
+        if args.only and name not in args.only:
+            continue
+        result = Result(name)
+        model, result.train_seconds = train(config, name)
+        result.model_mb = model.stat().st_size / 2**20
+        await measure(result, model, examples, 5605 + index)
+        half_a = [p for i, p in enumerate(result.parses) if i % 2 == 0]
+        result.thresholds = tune(half_a)
+        if args.cv:
+            result.cv_f1 = cross_validate(config, name)
+        results.append(result)
+    report(results)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

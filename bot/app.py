@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,7 @@ from bot.settings import Settings
 from bot.storage.db import make_engine, make_sessions, migrate
 from bot.storage.outbox import SqlOutbox
 from bot.storage.subscriptions import SqlConversations, SqlSubscriptions
+from bot.storage.unanswered import SqlUnanswered
 from bot.storage.users import SqlUsers
 
 
@@ -43,6 +45,7 @@ class Services:
     dialogue: Dialogue
     outbox: SqlOutbox
     planner: TipPlanner
+    unanswered: SqlUnanswered
 
     def delivery(self, sender: Sender) -> DeliveryEngine:
         return DeliveryEngine(
@@ -53,6 +56,7 @@ class Services:
         """One scheduler tick: enqueue what became due, then deliver what is due."""
         await self.planner.enqueue_due(self.clock.now())
         await delivery.run_once()
+        await self.unanswered.purge(self.clock.now())
 
 
 def thresholds(settings: Settings) -> Thresholds:
@@ -97,6 +101,7 @@ async def open_services(
     try:
         sessions = make_sessions(engine)
         policy = tips_policy(settings)
+        unanswered = SqlUnanswered(sessions, dt.timedelta(days=settings.unanswered_retention_days))
         dialogue = Dialogue(
             catalog,
             nlu,
@@ -106,6 +111,7 @@ async def open_services(
             SqlSubscriptions(sessions),
             SqlConversations(sessions),
             policy,
+            unanswered,
         )
         yield Services(
             settings,
@@ -117,6 +123,7 @@ async def open_services(
             dialogue,
             SqlOutbox(sessions),
             TipPlanner(sessions, catalog, policy),
+            unanswered,
         )
     finally:
         await engine.dispose()

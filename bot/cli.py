@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import json
 import logging
 import signal
@@ -23,7 +24,8 @@ from bot.logs import RedactingFormatter, setup_logging
 from bot.nlu.model import ModelPaths, ensure_model
 from bot.nlu.server import RasaError
 from bot.settings import Settings, describe_errors
-from bot.storage.db import migrate
+from bot.storage.db import make_engine, make_sessions, migrate
+from bot.storage.unanswered import SqlUnanswered
 
 log = logging.getLogger("bot")
 
@@ -37,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     nlu_sub = nlu.add_subparsers(dest="nlu_command", required=True)
     train = nlu_sub.add_parser("train", help="train the model if its inputs changed")
     train.add_argument("--force", action="store_true")
+    nlu_sub.add_parser("unanswered", help="print unplaced messages as draft training data")
     sub.add_parser("migrate", help="apply database migrations")
     sub.add_parser("check", help="validate settings and content, then exit")
     args = parser.parse_args(argv)
@@ -55,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
         match args.command:
             case "classify":
                 return asyncio.run(classify(settings, formatter))
+            case "nlu" if args.nlu_command == "unanswered":
+                return asyncio.run(export_unanswered(settings))
             case "nlu":
                 ensure_model(ModelPaths(settings.nlu_dir), settings.rasa_venv, force=args.force)
                 return 0
@@ -98,6 +103,20 @@ async def classify(settings: Settings, formatter: RedactingFormatter) -> int:
             if reading.alternatives:
                 row["alternatives"] = list(reading.alternatives)
             print(json.dumps(row, ensure_ascii=False), flush=True)
+    return 0
+
+
+async def export_unanswered(settings: Settings) -> int:
+    migrate(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        store = SqlUnanswered(
+            make_sessions(engine), dt.timedelta(days=settings.unanswered_retention_days)
+        )
+        await store.purge(dt.datetime.now(dt.UTC))
+        sys.stdout.write(await store.export())
+    finally:
+        await engine.dispose()
     return 0
 
 

@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     tips_off_season: bool = Field(default=False, alias="TIPS_OFF_SEASON")
     delivery_rate: float = Field(default=30.0, gt=0, le=1000, alias="DELIVERY_RATE")
     delivery_paid_broadcast: bool = Field(default=False, alias="DELIVERY_PAID_BROADCAST")
+    unanswered_retention_days: int = Field(
+        default=30, ge=1, le=365, alias="UNANSWERED_RETENTION_DAYS"
+    )
     delivery_tick_seconds: float = Field(default=20.0, ge=1, le=300, alias="DELIVERY_TICK_SECONDS")
 
     @model_validator(mode="after")

@@ -20,6 +20,7 @@ from tests.fakes.core import (
     FixedClock,
     MemoryConversations,
     MemorySubscriptions,
+    MemoryUnanswered,
     MemoryUsers,
 )
 
@@ -59,6 +60,11 @@ def conversations() -> MemoryConversations:
 
 
 @pytest.fixture
+def unanswered() -> MemoryUnanswered:
+    return MemoryUnanswered()
+
+
+@pytest.fixture
 def dialogue(
     catalog: Catalog,
     nlu: FakeNLU,
@@ -66,6 +72,7 @@ def dialogue(
     clock: FixedClock,
     subscriptions: MemorySubscriptions,
     conversations: MemoryConversations,
+    unanswered: MemoryUnanswered,
 ) -> Dialogue:
     return Dialogue(
         catalog,
@@ -76,6 +83,7 @@ def dialogue(
         subscriptions,
         conversations,
         TipsPolicy(),
+        unanswered,
     )
 
 

@@ -80,6 +80,7 @@ async def test_custom_time_survives_a_restart(
         subscriptions,
         conversations,
         dialogue.tips.policy,
+        dialogue.unanswered,
     )
     outcome = await restarted.handle(Incoming(USER, text="7:6"))
     assert outcome.replies[0].text == catalog.strings["en"]["sub.bad_time"]

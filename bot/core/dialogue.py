@@ -13,7 +13,15 @@ from bot.core import callbacks
 from bot.core.language import detect_language
 from bot.core.markup import escape
 from bot.core.messages import Button, Incoming, Outcome, Reply, Turn
-from bot.core.ports import NLU, Clock, Conversations, NLUUnavailable, Subscriptions, Users
+from bot.core.ports import (
+    NLU,
+    Clock,
+    Conversations,
+    NLUUnavailable,
+    Subscriptions,
+    Unanswered,
+    Users,
+)
 from bot.core.schedule import parse_time_of_day
 from bot.core.subscribe import TipsFeature
 from bot.core.tips import TipsPolicy
@@ -46,6 +54,7 @@ class Dialogue:
         subscriptions: Subscriptions,
         conversations: Conversations,
         tips_policy: TipsPolicy,
+        unanswered: Unanswered,
     ) -> None:
         self.catalog = catalog
         self.nlu = nlu
@@ -53,6 +62,7 @@ class Dialogue:
         self.clock = clock
         self.thresholds = thresholds
         self.conversations = conversations
+        self.unanswered = unanswered
         self.tips = TipsFeature(catalog, subscriptions, conversations, clock, tips_policy)
         self.commands: dict[str, Handler] = {
             "start": self._start,
@@ -215,6 +225,13 @@ class Dialogue:
         if self.catalog.answer(lang, topic):
             return self._answer_outcome(lang, topic)
         if topic == FALLBACK_TOPIC:
+            await self.unanswered.record(
+                turn.incoming.text or "",
+                lang,
+                reading.best_guess,
+                reading.confidence,
+                self.clock.now(),
+            )
             reply = Reply(self.catalog.text(lang, "nlu.fallback"))
             return Outcome((reply, self._menu(lang)), lang, topic=topic, events=("fallback",))
         # A service the bot recognises but cannot offer in this build.

@@ -101,3 +101,16 @@ class Conversations(Protocol):
     async def set(self, user_id: int, pending: PendingInput, now: dt.datetime) -> None: ...
 
     async def clear(self, user_id: int) -> None: ...
+
+
+class Unanswered(Protocol):
+    """Messages the NLU could not place, kept without who sent them, for organisers to review."""
+
+    async def record(
+        self,
+        text: str,
+        language: str,
+        best_guess: str | None,
+        confidence: float,
+        now: dt.datetime,
+    ) -> None: ...

@@ -24,6 +24,7 @@ class Reading:
     confidence: float
     alternatives: tuple[str, ...] = ()  # set when two topics are too close to choose
     entities: tuple[Entity, ...] = ()
+    best_guess: str | None = None  # the NLU's top topic, also when it was not confident
 
 
 def topic_of(intent: str) -> str:
@@ -50,5 +51,5 @@ def interpret(parse: Parse, thresholds: Thresholds) -> Reading:
                 entities=parse.entities,
             )
     if confidence < thresholds.confidence:
-        return Reading(OUT_OF_SCOPE, confidence, entities=parse.entities)
-    return Reading(topic, confidence, entities=parse.entities)
+        return Reading(OUT_OF_SCOPE, confidence, entities=parse.entities, best_guess=topic)
+    return Reading(topic, confidence, entities=parse.entities, best_guess=topic)

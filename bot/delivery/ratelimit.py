@@ -8,7 +8,6 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 
-
 _EPSILON = 1e-9
 
 

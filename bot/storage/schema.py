@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -100,3 +101,19 @@ class ConversationState(Base):
     flow: Mapped[str] = mapped_column(String(32))
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     updated_at: Mapped[dt.datetime]
+
+
+class UnansweredMessage(Base):
+    """A message the bot could not place. No user id, by design: it is kept for improving the
+    training data, for a limited time (UNANSWERED_RETENTION_DAYS)."""
+
+    __tablename__ = "unanswered"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    text: Mapped[str] = mapped_column(String(1000))
+    language: Mapped[str] = mapped_column(String(8))
+    best_guess: Mapped[str | None] = mapped_column(String(40))
+    confidence: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[dt.datetime] = mapped_column(index=True)

@@ -114,3 +114,18 @@ class MemoryConversations:
 
     async def clear(self, user_id: int) -> None:
         self.rows.pop(user_id, None)
+
+
+class MemoryUnanswered:
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, str, str | None, float]] = []
+
+    async def record(
+        self,
+        text: str,
+        language: str,
+        best_guess: str | None,
+        confidence: float,
+        now: dt.datetime,
+    ) -> None:
+        self.rows.append((text, language, best_guess, confidence))

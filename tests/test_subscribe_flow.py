@@ -107,7 +107,7 @@ async def test_settings_and_unsubscribe(
 ) -> None:
     outcome = await dialogue.handle(Incoming(USER, command="settings"))
     assert "off" in outcome.replies[0].text
-    await dialogue.handle(Incoming(USER, callback="sz:business:1200:0"))
+    await dialogue.handle(Incoming(USER, callback="sz:business:720:0"))
     outcome = await dialogue.handle(Incoming(USER, command="settings"))
     assert "12:00" in outcome.replies[0].text and "Sofia" in outcome.replies[0].text
     # Every settings button leads somewhere valid.

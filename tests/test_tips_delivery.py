@@ -17,13 +17,14 @@ from telegram.request import HTTPXRequest
 
 from bot.channels.telegram_sender import TelegramSender
 from bot.content.catalog import Catalog
+from bot.core.schedule import local_instant
 from bot.core.tips import TipsPolicy
 from bot.delivery.engine import DeliveryEngine
 from bot.delivery.ports import Status
 from bot.delivery.ratelimit import RateLimiter
 from bot.delivery.tips import TipPlanner
 from bot.storage.db import make_engine, make_sessions, migrate
-from bot.storage.outbox import SqlOutbox
+from bot.storage.outbox import SqlOutbox, new_row
 from bot.storage.schema import OutboxItem, Subscription
 from bot.storage.subscriptions import SqlSubscriptions
 from bot.storage.users import SqlUsers
@@ -253,6 +254,8 @@ async def test_429_storm_delays_but_keeps_order_and_loses_nothing(world: World) 
         await world.subscribe(user, "Europe/Sofia")
     world.api.fail("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1, times=3)
     world.at(2026, 10, 5, 5, 0)
+    # One worker: the order of the whole run is defined, and a 429 must not change it.
+    world.processes[0].delivery.concurrency = 1
     await world.processes[0].tick()
     assert [s.chat_id for s in world.api.sent] == users
     assert (await world.statuses()) == Counter({Status.SENT: len(users)})
@@ -304,9 +307,7 @@ async def test_window_first_and_last_day(
 ) -> None:
     world.at(*day, 0, 0)
     await world.subscribe(1, "Europe/Lisbon", minute=12 * 60)
-    world.at(*day, 11, 0)  # 12:00 in Lisbon (UTC+1 until 25 October, then UTC+0: 12:00 too)
-    if day[1] == 11:
-        world.at(*day, 12, 0)
+    world.clock.current = local_instant(dt.date(*day), 12 * 60, ZoneInfo("Europe/Lisbon"))
     await world.processes[0].tick()
     if expected is None:
         assert world.api.sent == []
@@ -344,3 +345,28 @@ async def test_unsubscribed_user_gets_nothing(world: World) -> None:
     world.at(2026, 10, 5, 5, 0)
     await proc.tick()
     assert world.api.sent == []
+
+
+async def test_one_chats_messages_keep_their_order_with_many_workers(world: World) -> None:
+    """Several items for one chat in one batch (announcement parts): never reordered, even
+    with concurrent workers and a 429 in the middle."""
+    proc = world.processes[0]
+    await SqlUsers(proc.sessions).touch(5, "en", world.clock.now())
+    await SqlUsers(proc.sessions).touch(6, "en", world.clock.now())
+    rows = [
+        new_row(
+            f"part:{chat}:{n}",
+            chat,
+            "announcement",
+            {"text": f"part {n}", "buttons": []},
+            world.clock.now(),
+        )
+        for n in range(4)
+        for chat in (5, 6)
+    ]
+    await proc.outbox.enqueue(rows)
+    world.api.fail("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
+    proc.delivery.limiter.per_chat_interval = 0.0
+    await proc.delivery.run_once()
+    for chat in (5, 6):
+        assert [s.text for s in world.api.messages_to(chat)] == [f"part {n}" for n in range(4)]

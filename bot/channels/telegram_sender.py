@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from typing import Any
 
 import httpx
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
+from telegram.warnings import PTBDeprecationWarning
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -57,7 +59,10 @@ class TelegramSender:
                 allow_paid_broadcast=self.paid_broadcast or None,
             )
         except RetryAfter as exc:
-            wait = exc.retry_after
+            with warnings.catch_warnings():
+                # PTB 22 announces a switch to timedelta; both forms are handled below.
+                warnings.simplefilter("ignore", PTBDeprecationWarning)
+                wait = exc.retry_after
             seconds = wait.total_seconds() if isinstance(wait, dt.timedelta) else float(wait)
             return SendResult(Outcome.RETRY_AFTER, retry_after=seconds, error=str(exc))
         except ChatMigrated as exc:

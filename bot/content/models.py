@@ -24,7 +24,7 @@ class Source(Strict):
     checked: dt.date
 
 
-def _fill_placeholders(template: str) -> str:
+def fill_placeholders(template: str) -> str:
     return re.sub(r"\{[a-z_]+\}", "https://example.org/x", template)
 
 
@@ -86,7 +86,7 @@ class UiFile(Strict):
             if not re.fullmatch(r"[a-z0-9_.]+", key):
                 raise ValueError(f"bad string key {key!r}")
             # Placeholders are checked filled in, as a link target is one of them.
-            problem = check_markup(_fill_placeholders(text))
+            problem = check_markup(fill_placeholders(text))
             if problem:
                 raise ValueError(f"{key}: {problem}")
         return value

@@ -80,47 +80,63 @@ class DeliveryEngine:
         return report
 
     async def _deliver_batch(self, items: list[Item], report: DeliveryReport) -> None:
-        queue: asyncio.Queue[Item] = asyncio.Queue()
+        # One chat's items go to one worker, in order, so they cannot overtake each other.
+        by_chat: dict[int, list[Item]] = {}
         for item in items:
-            queue.put_nowait(item)
+            by_chat.setdefault(item.chat_id, []).append(item)
+        queue: asyncio.Queue[list[Item]] = asyncio.Queue()
+        for group in by_chat.values():
+            queue.put_nowait(group)
         halted = asyncio.Event()
+        leftover: list[Item] = []
         workers = [
-            asyncio.create_task(self._worker(queue, report, halted))
-            for _ in range(min(self.concurrency, len(items)))
+            asyncio.create_task(self._worker(queue, report, halted, leftover))
+            for _ in range(min(self.concurrency, len(by_chat)))
         ]
         try:
             await asyncio.gather(*workers)
         finally:
             for worker in workers:
                 worker.cancel()
-            # What no worker reached (a 429 storm, cancellation) goes back, in order, unchanged.
-            leftover = []
+            # What no worker reached (a 429, cancellation) goes back unchanged; claiming by id
+            # puts it back in its original order.
             while not queue.empty():
-                leftover.append(queue.get_nowait().id)
+                leftover.extend(queue.get_nowait())
             if leftover:
-                await self.outbox.release(leftover, self.clock.now())
+                await self.outbox.release([item.id for item in leftover], self.clock.now())
 
     async def _worker(
-        self, queue: asyncio.Queue[Item], report: DeliveryReport, halted: asyncio.Event
+        self,
+        queue: asyncio.Queue[list[Item]],
+        report: DeliveryReport,
+        halted: asyncio.Event,
+        leftover: list[Item],
     ) -> None:
-        while not queue.empty() and not halted.is_set():
-            item = queue.get_nowait()
-            now = self.clock.now()
-            if item.expires_at is not None and now >= item.expires_at:
-                await self.outbox.finish(item.id, Status.EXPIRED, now)
-                report.add(Status.EXPIRED)
-                continue
-            await self.limiter.acquire(item.chat_id)
-            await self.outbox.mark_sending([item.id], self.clock.now())
-            result = await self.sender.send(item.chat_id, item.payload)
-            if result.outcome is Outcome.MIGRATED and result.new_chat_id is not None:
-                await self.outbox.move_chat(item.id, result.new_chat_id)
-                await self.limiter.acquire(result.new_chat_id)
-                result = await self.sender.send(result.new_chat_id, item.payload)
-            if result.outcome is Outcome.RETRY_AFTER:
-                # Stop this batch: what is left goes back in order behind this item.
-                halted.set()
-            await self._record(item, result, report)
+        while not queue.empty():
+            group = queue.get_nowait()
+            for index, item in enumerate(group):
+                if halted.is_set():
+                    leftover.extend(group[index:])
+                    break
+                await self._deliver(item, report, halted)
+
+    async def _deliver(self, item: Item, report: DeliveryReport, halted: asyncio.Event) -> None:
+        now = self.clock.now()
+        if item.expires_at is not None and now >= item.expires_at:
+            await self.outbox.finish(item.id, Status.EXPIRED, now)
+            report.add(Status.EXPIRED)
+            return
+        await self.limiter.acquire(item.chat_id)
+        await self.outbox.mark_sending([item.id], self.clock.now())
+        result = await self.sender.send(item.chat_id, item.payload)
+        if result.outcome is Outcome.MIGRATED and result.new_chat_id is not None:
+            await self.outbox.move_chat(item.id, result.new_chat_id)
+            await self.limiter.acquire(result.new_chat_id)
+            result = await self.sender.send(result.new_chat_id, item.payload)
+        if result.outcome is Outcome.RETRY_AFTER:
+            # Stop this batch: what is left goes back in order behind this item.
+            halted.set()
+        await self._record(item, result, report)
 
     async def _record(self, item: Item, result: SendResult, report: DeliveryReport) -> None:
         now = self.clock.now()

@@ -9,7 +9,6 @@ from typing import Any
 import httpx
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
-from telegram.warnings import PTBDeprecationWarning
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -19,6 +18,7 @@ from telegram.error import (
     TelegramError,
     TimedOut,
 )
+from telegram.warnings import PTBDeprecationWarning
 
 from bot.delivery.ports import Outcome, SendResult
 

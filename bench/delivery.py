@@ -35,7 +35,8 @@ from tests.fakes.core import FixedClock
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
-TICK_AT = dt.datetime(2026, 10, 5, 5, 0, 30, tzinfo=dt.UTC)  # 08:00:30 in Sofia
+TICK_AT = dt.datetime(2026, 10, 5, 5, 0, 10, tzinfo=dt.UTC)  # 08:00:10 in Sofia
+PREVIOUS_TICK = TICK_AT - dt.timedelta(seconds=20)
 MINUTES = [7 * 60, 8 * 60, 12 * 60, 18 * 60, 20 * 60]
 
 
@@ -86,11 +87,8 @@ async def populate(url: str, count: int, zones: tuple[str, ...]) -> int:
                 # Most people keep a preset time and the zone of their language.
                 zone = "Europe/Sofia" if rng.random() < 0.6 else rng.choice(zones)
                 minute = rng.choice(MINUTES) if rng.random() < 0.8 else rng.randrange(1440)
-                next_due = next_send(
-                    created + dt.timedelta(hours=rng.random()), minute, ZoneInfo(zone)
-                )
-                while next_due + dt.timedelta(days=1) <= TICK_AT:
-                    next_due += dt.timedelta(days=1)
+                # As a running bot keeps it: the next send after the previous tick.
+                next_due = next_send(PREVIOUS_TICK, minute, ZoneInfo(zone))
                 due += next_due <= TICK_AT
                 users.append(
                     {

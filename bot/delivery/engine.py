@@ -80,63 +80,60 @@ class DeliveryEngine:
         return report
 
     async def _deliver_batch(self, items: list[Item], report: DeliveryReport) -> None:
-        # One chat's items go to one worker, in order, so they cannot overtake each other.
+        """Send in waves: each wave takes the next item of up to `concurrency` chats, marks
+        them SENDING in one commit, sends them concurrently and records them in one commit.
+        A chat's items are in successive waves, so they keep their order."""
         by_chat: dict[int, list[Item]] = {}
         for item in items:
             by_chat.setdefault(item.chat_id, []).append(item)
-        queue: asyncio.Queue[list[Item]] = asyncio.Queue()
-        for group in by_chat.values():
-            queue.put_nowait(group)
-        halted = asyncio.Event()
-        leftover: list[Item] = []
-        workers = [
-            asyncio.create_task(self._worker(queue, report, halted, leftover))
-            for _ in range(min(self.concurrency, len(by_chat)))
-        ]
+        pending = list(by_chat.values())
         try:
-            await asyncio.gather(*workers)
+            while pending:
+                wave = [group.pop(0) for group in pending[: self.concurrency]]
+                pending = [group for group in pending if group]
+                if await self._send_wave(wave, report):
+                    break  # a 429: the rest goes back, in order, behind the paused item
         finally:
-            for worker in workers:
-                worker.cancel()
-            # What no worker reached (a 429, cancellation) goes back unchanged; claiming by id
-            # puts it back in its original order.
-            while not queue.empty():
-                leftover.extend(queue.get_nowait())
+            leftover = [item.id for group in pending for item in group]
             if leftover:
-                await self.outbox.release([item.id for item in leftover], self.clock.now())
+                await self.outbox.release(leftover, self.clock.now())
 
-    async def _worker(
-        self,
-        queue: asyncio.Queue[list[Item]],
-        report: DeliveryReport,
-        halted: asyncio.Event,
-        leftover: list[Item],
-    ) -> None:
-        while not queue.empty():
-            group = queue.get_nowait()
-            for index, item in enumerate(group):
-                if halted.is_set():
-                    leftover.extend(group[index:])
-                    break
-                await self._deliver(item, report, halted)
-
-    async def _deliver(self, item: Item, report: DeliveryReport, halted: asyncio.Event) -> None:
+    async def _send_wave(self, wave: list[Item], report: DeliveryReport) -> bool:
         now = self.clock.now()
-        if item.expires_at is not None and now >= item.expires_at:
-            await self.outbox.finish(item.id, Status.EXPIRED, now)
-            report.add(Status.EXPIRED)
-            return
+        live = []
+        for item in wave:
+            if item.expires_at is not None and now >= item.expires_at:
+                await self.outbox.finish(item.id, Status.EXPIRED, now)
+                report.add(Status.EXPIRED)
+            else:
+                live.append(item)
+        if not live:
+            return False
+        await self.outbox.mark_sending([item.id for item in live], self.clock.now())
+        results = await asyncio.gather(*(self._send(item) for item in live))
+        sent = [
+            (item, result)
+            for item, result in zip(live, results, strict=True)
+            if result.outcome is Outcome.SENT
+        ]
+        if sent:
+            await self.outbox.finish_sent(
+                [(item.id, result.message_id) for item, result in sent], self.clock.now()
+            )
+            report.counts[Status.SENT] += len(sent)
+        for item, result in zip(live, results, strict=True):
+            if result.outcome is not Outcome.SENT:
+                await self._record(item, result, report)
+        return any(result.outcome is Outcome.RETRY_AFTER for result in results)
+
+    async def _send(self, item: Item) -> SendResult:
         await self.limiter.acquire(item.chat_id)
-        await self.outbox.mark_sending([item.id], self.clock.now())
         result = await self.sender.send(item.chat_id, item.payload)
         if result.outcome is Outcome.MIGRATED and result.new_chat_id is not None:
             await self.outbox.move_chat(item.id, result.new_chat_id)
             await self.limiter.acquire(result.new_chat_id)
             result = await self.sender.send(result.new_chat_id, item.payload)
-        if result.outcome is Outcome.RETRY_AFTER:
-            # Stop this batch: what is left goes back in order behind this item.
-            halted.set()
-        await self._record(item, result, report)
+        return result
 
     async def _record(self, item: Item, result: SendResult, report: DeliveryReport) -> None:
         now = self.clock.now()

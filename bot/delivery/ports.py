@@ -78,6 +78,10 @@ class OutboxStore(Protocol):
         message_id: int | None = None,
     ) -> None: ...
 
+    async def finish_sent(self, sent: Sequence[tuple[int, int | None]], now: dt.datetime) -> None:
+        """Mark many items SENT at once: (item id, Telegram message id)."""
+        ...
+
     async def retry(
         self, item_id: int, not_before: dt.datetime, attempts: int, error: str | None
     ) -> None: ...

@@ -22,8 +22,9 @@ class RateLimiter:
     ) -> None:
         self.per_second = per_second
         self.per_chat_interval = per_chat_interval
-        # A small burst keeps the long-run rate at the cap without bunching a whole second.
-        self.capacity = burst if burst is not None else max(1.0, per_second / 10)
+        # No burst by default: evenly spaced sends never put more than the cap into any
+        # one-second window, which is how Telegram counts.
+        self.capacity = burst if burst is not None else 1.0
         self._tokens = self.capacity
         self._clock = clock
         self._sleep = sleep

@@ -126,6 +126,24 @@ class SqlOutbox:
             lease_until=None,
         )
 
+    async def finish_sent(self, sent: Sequence[tuple[int, int | None]], now: dt.datetime) -> None:
+        if not sent:
+            return
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(OutboxItem),
+                [
+                    {
+                        "id": item_id,
+                        "status": Status.SENT.value,
+                        "finished_at": now,
+                        "message_id": message_id,
+                        "lease_until": None,
+                    }
+                    for item_id, message_id in sent
+                ],
+            )
+
     async def retry(
         self, item_id: int, not_before: dt.datetime, attempts: int, error: str | None
     ) -> None:

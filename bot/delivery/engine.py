@@ -87,18 +87,34 @@ class DeliveryEngine:
         for item in items:
             by_chat.setdefault(item.chat_id, []).append(item)
         pending = list(by_chat.values())
+        recording: asyncio.Task[None] | None = None
         try:
             while pending:
                 wave = [group.pop(0) for group in pending[: self.concurrency]]
                 pending = [group for group in pending if group]
-                if await self._send_wave(wave, report):
+                live = await self._start_wave(wave, report)
+                if not live:
+                    continue
+                results = await asyncio.gather(*(self._send(item) for item in live))
+                throttled = [r for r in results if r.outcome is Outcome.RETRY_AFTER]
+                for result in throttled:
+                    self.limiter.pause(result.retry_after or 1.0)
+                # Recording overlaps the next wave: until recorded, items stay SENDING, the
+                # state that is never sent again, so a crash meanwhile cannot duplicate them.
+                if recording is not None:
+                    await recording
+                recording = asyncio.create_task(self._record_wave(live, results, report))
+                if throttled:
                     break  # a 429: the rest goes back, in order, behind the paused item
         finally:
+            if recording is not None:
+                await recording
             leftover = [item.id for group in pending for item in group]
             if leftover:
                 await self.outbox.release(leftover, self.clock.now())
 
-    async def _send_wave(self, wave: list[Item], report: DeliveryReport) -> bool:
+    async def _start_wave(self, wave: list[Item], report: DeliveryReport) -> list[Item]:
+        """Expire what is too late, and mark the rest SENDING before anything is sent."""
         now = self.clock.now()
         live = []
         for item in wave:
@@ -107,24 +123,24 @@ class DeliveryEngine:
                 report.add(Status.EXPIRED)
             else:
                 live.append(item)
-        if not live:
-            return False
-        await self.outbox.mark_sending([item.id for item in live], self.clock.now())
-        results = await asyncio.gather(*(self._send(item) for item in live))
+        if live:
+            await self.outbox.mark_sending([item.id for item in live], now)
+        return live
+
+    async def _record_wave(
+        self, live: list[Item], results: list[SendResult], report: DeliveryReport
+    ) -> None:
         sent = [
-            (item, result)
+            (item.id, result.message_id)
             for item, result in zip(live, results, strict=True)
             if result.outcome is Outcome.SENT
         ]
         if sent:
-            await self.outbox.finish_sent(
-                [(item.id, result.message_id) for item, result in sent], self.clock.now()
-            )
+            await self.outbox.finish_sent(sent, self.clock.now())
             report.counts[Status.SENT] += len(sent)
         for item, result in zip(live, results, strict=True):
             if result.outcome is not Outcome.SENT:
                 await self._record(item, result, report)
-        return any(result.outcome is Outcome.RETRY_AFTER for result in results)
 
     async def _send(self, item: Item) -> SendResult:
         await self.limiter.acquire(item.chat_id)

@@ -24,7 +24,7 @@ async def main() -> None:
     parser.add_argument("--skip-send", action="store_true")
     parser.add_argument("--skip-due", action="store_true")
     args = parser.parse_args()
-    console = Console()
+    console = Console(width=220)
     console.print(
         f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} "
         f"cores, Python {platform.python_version()}"

@@ -224,7 +224,7 @@ async def bench_send(cap: float, messages: int, workdir: Path) -> SendResult:
         TelegramSender(bot),
         limiter,
         clock,
-        concurrency=min(64, int(cap)),
+        concurrency=128,
         batch=max(100, int(cap)),
     )
 

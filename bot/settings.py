@@ -48,9 +48,9 @@ class Settings(BaseSettings):
         default=frozenset(), alias="ORGANISER_IDS"
     )
     nlu_confidence_threshold: float = Field(
-        default=0.45, ge=0, le=1, alias="NLU_CONFIDENCE_THRESHOLD"
+        default=0.30, ge=0, le=1, alias="NLU_CONFIDENCE_THRESHOLD"
     )
-    nlu_ambiguity_margin: float = Field(default=0.1, ge=0, le=1, alias="NLU_AMBIGUITY_MARGIN")
+    nlu_ambiguity_margin: float = Field(default=0.05, ge=0, le=1, alias="NLU_AMBIGUITY_MARGIN")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", alias="LOG_LEVEL"
     )

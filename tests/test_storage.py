@@ -59,3 +59,18 @@ async def test_concurrent_first_messages_create_one_user(database_url: str) -> N
         assert count == 1
     finally:
         await engine.dispose()
+
+
+async def test_timestamps_are_stored_and_read_as_utc(database_url: str) -> None:
+    migrate(database_url)
+    engine = make_engine(database_url)
+    try:
+        users = SqlUsers(make_sessions(engine))
+        sofia = dt.timezone(dt.timedelta(hours=3))
+        await users.touch(9, "bg", dt.datetime(2026, 10, 1, 11, 0, tzinfo=sofia))
+        fetched = await users.get(9)
+        assert fetched is not None
+        assert fetched.first_seen == T0  # 11:00+03:00 is 08:00 UTC
+        assert fetched.first_seen.utcoffset() == dt.timedelta(0)
+    finally:
+        await engine.dispose()

@@ -7,7 +7,7 @@ import warnings
 from typing import Any
 
 import httpx
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram import Bot, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -20,27 +20,12 @@ from telegram.error import (
 )
 from telegram.warnings import PTBDeprecationWarning
 
+from bot.channels.telegram import keyboard
+from bot.core.tips import reply_of
 from bot.delivery.ports import Outcome, SendResult
 
 # Failures where the request certainly never reached Telegram: safe to send again.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-
-
-def payload_markup(payload: dict[str, Any]) -> InlineKeyboardMarkup | None:
-    rows = payload.get("buttons") or []
-    if not rows:
-        return None
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(b["label"], url=b["url"])
-                if b.get("url")
-                else InlineKeyboardButton(b["label"], callback_data=b["data"])
-                for b in row
-            ]
-            for row in rows
-        ]
-    )
 
 
 class TelegramSender:
@@ -54,7 +39,7 @@ class TelegramSender:
                 chat_id,
                 payload["text"],
                 parse_mode=ParseMode.HTML,
-                reply_markup=payload_markup(payload),
+                reply_markup=keyboard(reply_of(payload)),
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
                 allow_paid_broadcast=self.paid_broadcast or None,
             )

@@ -3,6 +3,7 @@ library is imported here; everything outside is reached through the ports."""
 
 from __future__ import annotations
 
+import html
 from collections.abc import Awaitable, Callable
 
 from babel.dates import format_date
@@ -330,8 +331,8 @@ class Dialogue:
             self.catalog.html(
                 lang,
                 "answer.source_line",
-                url=str(source.url),
-                title=source.title.replace("&", "&amp;").replace("<", "&lt;"),
+                url=html.escape(str(source.url), quote=True),
+                title=escape(source.title),
                 checked=format_date(source.checked, format="long", locale=locale),
             )
             for source in answer.sources

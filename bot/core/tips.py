@@ -54,6 +54,17 @@ def tip_reply(catalog: Catalog, language: str, tip: Tip, day: dt.date) -> Reply:
     return Reply(f"{header}\n\n{tip.text}", buttons=buttons)
 
 
+def reply_of(payload: dict[str, Any]) -> Reply:
+    """The reply an outbox payload stores (the inverse of payload_of)."""
+    return Reply(
+        payload["text"],
+        buttons=tuple(
+            tuple(Button(b["label"], data=b.get("data"), url=b.get("url")) for b in row)
+            for row in payload.get("buttons") or []
+        ),
+    )
+
+
 def payload_of(reply: Reply) -> dict[str, Any]:
     """A reply as the outbox stores it (JSON)."""
     return {

@@ -72,11 +72,7 @@ class TipPlanner:
             moves: list[dict[str, Any]] = []
             for row in rows:
                 zone = ZoneInfo(row.timezone)
-                due = (
-                    row.next_due_at
-                    if row.next_due_at.tzinfo
-                    else row.next_due_at.replace(tzinfo=dt.UTC)
-                )
+                due = row.next_due_at
                 day = due.astimezone(zone).date()
                 if not still_today(due, now, zone):
                     report.missed += 1

@@ -16,12 +16,6 @@ from bot.delivery.ports import Item, Status
 from bot.storage.schema import OutboxItem, Subscription
 
 
-def _aware(value: dt.datetime | None) -> dt.datetime | None:
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=dt.UTC)
-
-
 def insert_ignoring_duplicates(session: AsyncSession, rows: list[dict[str, Any]]) -> Any:
     """INSERT ... ON CONFLICT (key) DO NOTHING: the idempotency key decides, in the database."""
     dialect = session.get_bind().dialect.name
@@ -100,7 +94,7 @@ class SqlOutbox:
                 row.kind,
                 row.payload,
                 row.attempts,
-                _aware(row.expires_at),
+                row.expires_at,
             )
             for row in rows
         ]
@@ -194,15 +188,6 @@ class SqlOutbox:
                     status=Status.BLOCKED.value, finished_at=now, error="the user blocked the bot"
                 )
             )
-
-    async def counts(self) -> dict[str, int]:
-        from sqlalchemy import func
-
-        async with self._sessions() as session:
-            rows = await session.execute(
-                select(OutboxItem.status, func.count()).group_by(OutboxItem.status)
-            )
-            return {str(status): int(count) for status, count in rows.tuples()}
 
     async def _update(self, ids: Sequence[int], **values: Any) -> None:
         async with self._sessions.begin() as session:

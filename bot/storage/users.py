@@ -12,13 +12,8 @@ from bot.core.ports import UserRecord
 from bot.storage.schema import User
 
 
-def _aware(value: dt.datetime) -> dt.datetime:
-    # SQLite returns naive datetimes; everything stored is UTC.
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-
-
 def _record(user: User) -> UserRecord:
-    return UserRecord(user.id, user.language, _aware(user.first_seen), _aware(user.last_seen))
+    return UserRecord(user.id, user.language, user.first_seen, user.last_seen)
 
 
 class SqlUsers:

@@ -12,9 +12,11 @@ from pathlib import Path
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.content.catalog import Catalog, load_catalog
+from bot.content.catalog import Catalog, ContentError, load_catalog
+from bot.content.domains import split_domain
 from bot.core.dialogue import Dialogue
-from bot.core.ports import NLU, Clock, SystemClock
+from bot.core.events import check_draft
+from bot.core.ports import NLU, Clock, EventPorts, SystemClock
 from bot.core.schedule import Window
 from bot.core.tips import TipsPolicy
 from bot.core.understanding import Thresholds
@@ -22,13 +24,23 @@ from bot.delivery.engine import DeliveryEngine
 from bot.delivery.ports import Sender
 from bot.delivery.ratelimit import RateLimiter
 from bot.delivery.tips import TipPlanner
+from bot.documents.calendar import IcsCalendar
+from bot.documents.charts import StatsCharts
+from bot.documents.pdf import PdfReports
+from bot.events.importer import read_events
 from bot.logs import RedactingFormatter
 from bot.nlu.client import RasaNLU
 from bot.nlu.model import ModelPaths
 from bot.nlu.server import rasa_server
 from bot.settings import Settings
+from bot.storage.broadcasts import BroadcastPlanner, SqlBroadcasts
+from bot.storage.checklists import SqlChecklistRuns
 from bot.storage.db import make_engine, make_sessions, migrate
-from bot.storage.outbox import SqlOutbox
+from bot.storage.events import SqlEvents, SqlReminders
+from bot.storage.organisers import SqlAudit, SqlRoles
+from bot.storage.outbox import SqlDeliveries, SqlOutbox
+from bot.storage.personal import SqlPersonalData
+from bot.storage.stats import SqlStats
 from bot.storage.subscriptions import SqlConversations, SqlSubscriptions
 from bot.storage.unanswered import SqlUnanswered
 from bot.storage.users import SqlUsers
@@ -46,6 +58,7 @@ class Services:
     outbox: SqlOutbox
     planner: TipPlanner
     unanswered: SqlUnanswered
+    broadcasts: BroadcastPlanner
 
     def delivery(self, sender: Sender) -> DeliveryEngine:
         return DeliveryEngine(
@@ -55,6 +68,7 @@ class Services:
     async def tick(self, delivery: DeliveryEngine) -> None:
         """One scheduler tick: enqueue what became due, then deliver what is due."""
         await self.planner.enqueue_due(self.clock.now())
+        await self.broadcasts.fan_out(self.clock.now())
         await delivery.run_once()
         await self.unanswered.purge(self.clock.now())
 
@@ -90,6 +104,24 @@ async def nlu_connection(
             yield RasaNLU(client, token, settings.rasa_timeout)
 
 
+async def seed_events(events: SqlEvents, where: Path, catalog: Catalog, now: dt.datetime) -> None:
+    """Load data/events/: the shipped events (samples included) are stored or updated by key.
+    Events already over are skipped; a bad file stops the start, like any other content."""
+    for path in sorted(await asyncio.to_thread(lambda: list(where.glob("*.yml")))):
+        result = read_events(path, list(catalog.languages), now - dt.timedelta(days=3650))
+        if not result.ok:
+            reasons = "; ".join(f"{e.where}: {', '.join(e.reasons)}" for e in result.errors)
+            raise ContentError(f"{path}: {reasons}")
+        for draft in result.drafts:
+            problems = check_draft(
+                draft, now - dt.timedelta(days=3650), catalog.languages, catalog.regions
+            )
+            if problems:
+                raise ContentError(f"{path}: {draft.key}: {', '.join(map(str, problems))}")
+            if draft.end > now:
+                await events.save(draft, None, now)
+
+
 @contextlib.asynccontextmanager
 async def open_services(
     settings: Settings, nlu: NLU, clock: Clock | None = None
@@ -102,6 +134,8 @@ async def open_services(
         sessions = make_sessions(engine)
         policy = tips_policy(settings)
         unanswered = SqlUnanswered(sessions, dt.timedelta(days=settings.unanswered_retention_days))
+        events = SqlEvents(sessions)
+        await seed_events(events, settings.data_dir / "events", catalog, clock.now())
         dialogue = Dialogue(
             catalog,
             nlu,
@@ -112,6 +146,24 @@ async def open_services(
             SqlConversations(sessions),
             policy,
             unanswered,
+            checklist_runs=SqlChecklistRuns(sessions),
+            personal_data=SqlPersonalData(sessions),
+            renderer=PdfReports(settings.data_dir / "fonts"),
+            split_domain=split_domain,
+            event_ports=EventPorts(
+                events=events,
+                reminders=SqlReminders(sessions),
+                deliveries=SqlDeliveries(sessions),
+                calendar=IcsCalendar(),
+                roles=SqlRoles(sessions),
+                audit=SqlAudit(sessions),
+                broadcasts=SqlBroadcasts(sessions),
+                stats=SqlStats(sessions),
+                charts=StatsCharts(settings.data_dir / "fonts"),
+            ),
+            reminder_offsets=settings.event_reminder_minutes,
+            organisers=frozenset(settings.organiser_ids),
+            retention_days=settings.unanswered_retention_days,
         )
         yield Services(
             settings,
@@ -124,6 +176,7 @@ async def open_services(
             SqlOutbox(sessions),
             TipPlanner(sessions, catalog, policy),
             unanswered,
+            BroadcastPlanner(sessions),
         )
     finally:
         await engine.dispose()

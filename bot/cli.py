@@ -9,9 +9,11 @@ import json
 import logging
 import signal
 import sys
+from pathlib import Path
 
 from pydantic import ValidationError
 
+from bot import operations
 from bot.app import nlu_connection, open_services, thresholds
 from bot.channels.console import Console
 from bot.channels.telegram import TelegramChannel, build_application
@@ -42,6 +44,26 @@ def main(argv: list[str] | None = None) -> int:
     nlu_sub.add_parser("unanswered", help="print unplaced messages as draft training data")
     sub.add_parser("migrate", help="apply database migrations")
     sub.add_parser("check", help="validate settings and content, then exit")
+    events = sub.add_parser("events", help="organisers: import and list events")
+    events_sub = events.add_subparsers(dest="events_command", required=True)
+    importing = events_sub.add_parser(
+        "import", help="import events from YAML, CSV or iCalendar (.ics): all rows or none"
+    )
+    importing.add_argument("file", type=Path)
+    importing.add_argument("--dry-run", action="store_true", help="check only")
+    events_sub.add_parser("list", help="list upcoming events")
+    cast = sub.add_parser("broadcast", help="organisers: send an announcement")
+    cast.add_argument("--text-file", type=Path, required=True, help="Telegram HTML; - for stdin")
+    cast.add_argument(
+        "--audience",
+        default="",
+        help="segment=all|citizen|business,language=LANG,region=KEY,event=ID (default: everyone)",
+    )
+    cast.add_argument("--button", help="a link button: 'Label|https://address'")
+    cast.add_argument("--at", help="send later: YYYY-MM-DD HH:MM in --timezone")
+    cast.add_argument("--timezone", default=None, help="default: DEFAULT_TIMEZONE")
+    cast.add_argument("--dry-run", action="store_true", help="print the audience size only")
+    cast.add_argument("--wait", action="store_true", help="show delivery progress until done")
     args = parser.parse_args(argv)
 
     try:
@@ -69,6 +91,23 @@ def main(argv: list[str] | None = None) -> int:
             case "check":
                 load_catalog(settings.data_dir, settings.default_language)
                 return 0
+            case "events" if args.events_command == "import":
+                return asyncio.run(operations.import_events(settings, args.file, args.dry_run))
+            case "events":
+                return asyncio.run(operations.list_events(settings))
+            case "broadcast":
+                return asyncio.run(
+                    operations.broadcast(
+                        settings,
+                        args.text_file,
+                        args.audience,
+                        args.button,
+                        args.at,
+                        args.timezone or settings.default_timezone,
+                        args.dry_run,
+                        args.wait,
+                    )
+                )
             case _:
                 return asyncio.run(run(settings, formatter))
     except ContentError as exc:
@@ -129,6 +168,7 @@ async def run(settings: Settings, formatter: RedactingFormatter) -> int:
                 sys.stdin,
                 sys.stdout,
                 settings.default_language,
+                documents=Path("var/documents"),
             )
             await console.run()
             return 0

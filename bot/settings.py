@@ -64,6 +64,9 @@ class Settings(BaseSettings):
         default=30, ge=1, le=365, alias="UNANSWERED_RETENTION_DAYS"
     )
     delivery_tick_seconds: float = Field(default=20.0, ge=1, le=300, alias="DELIVERY_TICK_SECONDS")
+    event_reminder_minutes: Annotated[tuple[int, ...], NoDecode] = Field(
+        default=(24 * 60, 60), alias="EVENT_REMINDER_MINUTES"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
@@ -130,6 +133,24 @@ class Settings(BaseSettings):
             except ValueError as exc:
                 raise ValueError("must be Telegram user ids separated by commas") from exc
         return value
+
+    @field_validator("event_reminder_minutes", mode="before")
+    @classmethod
+    def _split_minutes(cls, value: object) -> object:
+        if isinstance(value, str):
+            try:
+                minutes = tuple(int(part) for part in value.split(",") if part.strip())
+            except ValueError as exc:
+                raise ValueError("must be minutes before the start, separated by commas") from exc
+            return minutes
+        return value
+
+    @field_validator("event_reminder_minutes")
+    @classmethod
+    def _sensible_minutes(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if not value or any(not 1 <= m <= 14 * 24 * 60 for m in value):
+            raise ValueError("each reminder must be 1 minute to 14 days before the start")
+        return tuple(sorted(set(value), reverse=True))
 
     def secrets(self) -> list[str]:
         """Values that must never reach a log line."""

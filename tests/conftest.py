@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import random
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -11,21 +12,28 @@ import psycopg
 import pytest
 
 from bot.content.catalog import Catalog, load_catalog
+from bot.content.domains import split_domain
 from bot.core.dialogue import Dialogue
+from bot.core.ports import EventPorts
 from bot.core.tips import TipsPolicy
 from bot.core.understanding import Thresholds
 from bot.nlu.client import RasaNLU
 from tests.fakes.core import (
     FakeNLU,
+    FakeRenderer,
     FixedClock,
+    MemoryChecklistRuns,
     MemoryConversations,
+    MemoryPersonalData,
     MemorySubscriptions,
     MemoryUnanswered,
     MemoryUsers,
+    event_ports,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get("ECSM_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+ORGANISER_ID = 999
 ON_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
@@ -65,6 +73,21 @@ def unanswered() -> MemoryUnanswered:
 
 
 @pytest.fixture
+def checklist_runs() -> MemoryChecklistRuns:
+    return MemoryChecklistRuns()
+
+
+@pytest.fixture
+def renderer() -> FakeRenderer:
+    return FakeRenderer()
+
+
+@pytest.fixture
+def ports(users: MemoryUsers, checklist_runs: MemoryChecklistRuns) -> EventPorts:
+    return event_ports(users, checklist_runs)
+
+
+@pytest.fixture
 def dialogue(
     catalog: Catalog,
     nlu: FakeNLU,
@@ -73,6 +96,9 @@ def dialogue(
     subscriptions: MemorySubscriptions,
     conversations: MemoryConversations,
     unanswered: MemoryUnanswered,
+    checklist_runs: MemoryChecklistRuns,
+    renderer: FakeRenderer,
+    ports: EventPorts,
 ) -> Dialogue:
     return Dialogue(
         catalog,
@@ -84,6 +110,13 @@ def dialogue(
         conversations,
         TipsPolicy(),
         unanswered,
+        checklist_runs=checklist_runs,
+        personal_data=MemoryPersonalData(users, subscriptions, conversations, checklist_runs),
+        renderer=renderer,
+        split_domain=split_domain,
+        event_ports=ports,
+        organisers=frozenset({ORGANISER_ID}),
+        rng=random.Random(7),
     )
 
 

@@ -74,3 +74,23 @@ async def test_timestamps_are_stored_and_read_as_utc(database_url: str) -> None:
         assert fetched.first_seen.utcoffset() == dt.timedelta(0)
     finally:
         await engine.dispose()
+
+
+def test_migrations_match_the_models(database_url: str) -> None:
+    """What Alembic builds is what the ORM expects: autogenerate finds nothing to add."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy import create_engine
+
+    from bot.storage.db import _url
+    from bot.storage.schema import Base
+
+    migrate(database_url)
+    engine = create_engine(_url(database_url, asynchronous=False))
+    try:
+        with engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={"compare_type": False})
+            diff = compare_metadata(context, Base.metadata)
+    finally:
+        engine.dispose()
+    assert diff == []

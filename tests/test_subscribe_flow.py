@@ -81,6 +81,11 @@ async def test_custom_time_survives_a_restart(
         conversations,
         dialogue.tips.policy,
         dialogue.unanswered,
+        checklist_runs=dialogue.checklists.runs,
+        personal_data=dialogue.privacy.data,
+        renderer=dialogue.checklists.renderer,
+        split_domain=dialogue.links.checker.split,
+        event_ports=dialogue.event_ports,
     )
     outcome = await restarted.handle(Incoming(USER, text="7:6"))
     assert outcome.replies[0].text == catalog.strings["en"]["sub.bad_time"]

@@ -17,10 +17,10 @@ from telegram import Update
 from telegram.ext import Application
 from telegram.request import HTTPXRequest
 
-from bot.app import open_services
+from bot.app import Services, open_services
 from bot.channels.telegram import TelegramChannel, build_application
 from bot.content.catalog import Catalog
-from bot.core.ports import NLU
+from bot.core.ports import NLU, Clock
 from bot.logs import setup_logging
 from bot.nlu.client import RasaNLU
 from bot.nlu.server import rasa_server
@@ -38,6 +38,7 @@ class Bot:
     api: FakeBotAPI
     app: Application  # type: ignore[type-arg]
     catalog: Catalog
+    services: Services
 
     async def send(self, update: dict[str, object]) -> None:
         await self.app.process_update(Update.de_json(update, self.app.bot))
@@ -53,18 +54,24 @@ class Bot:
         return [s.text or "" for s in self.api.sent[before:]]
 
 
+ORGANISER = 4242
+
+
 def settings_for(tmp_path: Path, rasa_url: str = "http://127.0.0.1:1") -> Settings:
     return Settings(
         _env_file=None,
         DATABASE_URL=f"sqlite:///{tmp_path / 'bot.sqlite3'}",
         DATA_DIR=str(ROOT / "data"),
         RASA_URL=rasa_url,
+        ORGANISER_IDS=str(ORGANISER),
     )
 
 
 @contextlib.asynccontextmanager
-async def running_bot(tmp_path: Path, nlu: NLU, api: FakeBotAPI) -> AsyncIterator[Bot]:
-    async with open_services(settings_for(tmp_path), nlu) as services:
+async def running_bot(
+    tmp_path: Path, nlu: NLU, api: FakeBotAPI, clock: Clock | None = None
+) -> AsyncIterator[Bot]:
+    async with open_services(settings_for(tmp_path), nlu, clock) as services:
         channel = TelegramChannel(services.dialogue, services.catalog)
         app = build_application(
             FAKE_TOKEN,
@@ -75,7 +82,7 @@ async def running_bot(tmp_path: Path, nlu: NLU, api: FakeBotAPI) -> AsyncIterato
         )
         async with app:
             await channel.set_commands(app)
-            yield Bot(api, app, services.catalog)
+            yield Bot(api, app, services.catalog, services)
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ with piped input (it exits at the end of input)."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import TextIO
 
 from bot.content.catalog import Catalog
@@ -16,8 +17,15 @@ CONSOLE_USER_ID = 0
 
 class Console:
     def __init__(
-        self, dialogue: Dialogue, catalog: Catalog, stdin: TextIO, stdout: TextIO, language: str
+        self,
+        dialogue: Dialogue,
+        catalog: Catalog,
+        stdin: TextIO,
+        stdout: TextIO,
+        language: str,
+        documents: Path | None = None,
     ) -> None:
+        self.documents = documents
         self.dialogue = dialogue
         self.catalog = catalog
         self.stdin = stdin
@@ -73,7 +81,14 @@ class Console:
                 target = f" ({button.url})" if button.url else ""
                 self._print(f"  [{number}] {button.label}{target}")
         if reply.document is not None:
-            self._print(f"  [{reply.document.filename}]")
+            # A terminal cannot show a PDF: the file is saved and its path printed.
+            where = reply.document.filename
+            if self.documents is not None:
+                self.documents.mkdir(parents=True, exist_ok=True)
+                path = self.documents / Path(reply.document.filename).name
+                path.write_bytes(reply.document.content)
+                where = str(path)
+            self._print(f"  [{where}]")
         self._print("")
 
     def _print(self, text: str) -> None:

@@ -12,6 +12,8 @@ from telegram import (
     InlineKeyboardMarkup,
     InputFile,
     LinkPreviewOptions,
+    Message,
+    MessageEntity,
     Update,
 )
 from telegram.constants import ChatAction, ParseMode
@@ -33,7 +35,22 @@ from bot.core.messages import Incoming, Reply
 log = logging.getLogger(__name__)
 
 # Commands shown in Telegram's menu, in this order; descriptions are the catalog's command.<name>.
-MENU_COMMANDS = ("start", "help", "menu", "tip", "subscribe", "settings", "unsubscribe", "language")
+MENU_COMMANDS = (
+    "start",
+    "help",
+    "menu",
+    "tip",
+    "subscribe",
+    "settings",
+    "unsubscribe",
+    "checklist",
+    "quiz",
+    "checklink",
+    "privacy",
+    "mydata",
+    "forget",
+    "language",
+)
 
 
 class TelegramChannel:
@@ -44,11 +61,17 @@ class TelegramChannel:
     def install(self, application: Application) -> None:  # type: ignore[type-arg]
         private = filters.ChatType.PRIVATE
         application.add_handler(MessageHandler(private & filters.COMMAND, self.on_command))
-        application.add_handler(MessageHandler(private & filters.TEXT, self.on_text))
+        # A forwarded photo or document with links in its caption is read like a text.
+        application.add_handler(
+            MessageHandler(private & (filters.TEXT | filters.CAPTION), self.on_text)
+        )
         application.add_handler(CallbackQueryHandler(self.on_callback))
         # Photos, stickers, voice...: a plain "text only" reply, never an error.
         application.add_handler(
-            MessageHandler(private & ~filters.TEXT & ~filters.StatusUpdate.ALL, self.on_other)
+            MessageHandler(
+                private & ~filters.TEXT & ~filters.CAPTION & ~filters.StatusUpdate.ALL,
+                self.on_other,
+            )
         )
         application.add_error_handler(self.on_error)
 
@@ -81,10 +104,17 @@ class TelegramChannel:
 
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message, user = update.effective_message, update.effective_user
-        if message is None or user is None or message.text is None:
+        text = message.text or message.caption if message is not None else None
+        if message is None or user is None or text is None:
             return
         await context.bot.send_chat_action(message.chat_id, ChatAction.TYPING)
-        incoming = Incoming(user.id, text=message.text, platform_language=user.language_code)
+        incoming = Incoming(
+            user.id,
+            text=text,
+            platform_language=user.language_code,
+            links=hidden_links(message),
+            html=formatted_html(message),
+        )
         await self._respond(update, context, incoming)
 
     async def on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -126,9 +156,41 @@ class TelegramChannel:
         await send_replies(context.bot, chat.id, outcome.replies)
 
 
+FORMATTING = (
+    MessageEntity.BOLD,
+    MessageEntity.ITALIC,
+    MessageEntity.UNDERLINE,
+    MessageEntity.STRIKETHROUGH,
+    MessageEntity.CODE,
+    MessageEntity.TEXT_LINK,
+)
+
+
+def formatted_html(message: Message) -> str | None:
+    """The text as HTML when the sender formatted it in their client; None for plain text (which
+    may itself be typed HTML)."""
+    entities = message.entities if message.text else message.caption_entities
+    if not any(entity.type in FORMATTING for entity in entities):
+        return None
+    return message.text_html if message.text else message.caption_html
+
+
+def hidden_links(message: Message) -> tuple[tuple[str, str | None], ...]:
+    """Addresses behind text links (the visible text can be anything, even another address)."""
+    links: list[tuple[str, str | None]] = []
+    kinds: list[str | None] = [MessageEntity.TEXT_LINK]
+    entities = (
+        message.parse_entities(kinds) if message.text else message.parse_caption_entities(kinds)
+    )
+    for entity, shown in entities.items():
+        if entity.url:
+            links.append((entity.url, shown))
+    return tuple(links)
+
+
 async def send_replies(bot: Bot, chat_id: int, replies: Sequence[Reply]) -> None:
     for reply in replies:
-        chunks = split_message(reply.text)
+        chunks = split_message(reply.text) if reply.text else []
         for index, chunk in enumerate(chunks):
             last = index == len(chunks) - 1
             await bot.send_message(
@@ -138,7 +200,15 @@ async def send_replies(bot: Bot, chat_id: int, replies: Sequence[Reply]) -> None
                 reply_markup=keyboard(reply) if last else None,
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
-        if reply.document is not None:
+        if reply.document is not None and reply.document.mime_type.startswith("image/"):
+            doc = reply.document
+            await bot.send_photo(
+                chat_id,
+                InputFile(doc.content, filename=doc.filename),
+                caption=doc.caption or None,
+                parse_mode=ParseMode.HTML,
+            )
+        elif reply.document is not None:
             doc = reply.document
             await bot.send_document(
                 chat_id,

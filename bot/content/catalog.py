@@ -13,7 +13,20 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from bot.content.models import Answer, Campaign, LanguageMeta, TimeZones, Tip, TipFile, UiFile
+from bot.content.models import (
+    Answer,
+    Campaign,
+    Checklist,
+    LanguageMeta,
+    LinkRules,
+    QuizFile,
+    QuizQuestion,
+    Regions,
+    TimeZones,
+    Tip,
+    TipFile,
+    UiFile,
+)
 from bot.core.markup import escape
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -59,6 +72,19 @@ class Catalog:
     tips: Mapping[str, Mapping[str, tuple[Tip, ...]]]  # language -> audience -> tips by day
     timezones: tuple[str, ...]
     default_language: str
+    checklists: Mapping[str, Mapping[str, Checklist]]  # language -> id -> checklist
+    quiz: Mapping[str, tuple[QuizQuestion, ...]]  # language -> questions, same order everywhere
+    links: LinkRules
+    regions: Mapping[str, Mapping[str, str]]  # key -> language -> name, in display order
+
+    def region_name(self, language: str, key: str) -> str:
+        names = self.regions.get(key)
+        if names is None:
+            return key
+        return names.get(language) or names[self.default_language]
+
+    def region_names(self, language: str) -> list[tuple[str, str]]:
+        return [(key, self.region_name(language, key)) for key in self.regions]
 
     def text(self, language: str, key: str, /, **values: object) -> str:
         """A UI string in `language`; values are HTML-escaped, as they may come from users."""
@@ -127,7 +153,76 @@ def load_catalog(data_dir: Path, default_language: str) -> Catalog:
         tips=_load_tips(data_dir / "tips", list(ui_files), answers),
         timezones=_load_model(data_dir / "timezones.yml", TimeZones).zones,
         default_language=default_language,
+        checklists=_load_checklists(data_dir / "checklists", list(ui_files), taxonomy),
+        quiz=_load_quiz(data_dir / "quiz", list(ui_files), taxonomy),
+        links=_load_model(data_dir / "links.yml", LinkRules),
+        regions=_load_regions(data_dir / "regions.yml", list(ui_files)),
     )
+
+
+def _load_regions(path: Path, languages: list[str]) -> dict[str, dict[str, str]]:
+    regions = _load_model(path, Regions).regions
+    table: dict[str, dict[str, str]] = {}
+    for region in regions:
+        names = region.names()
+        missing = sorted(set(languages) - names.keys())
+        if missing:
+            raise ContentError(f"{path}: region {region.key!r} has no name in {missing}")
+        table[region.key] = names
+    return table
+
+
+def _load_checklists(
+    where: Path, languages: list[str], taxonomy: Taxonomy
+) -> dict[str, dict[str, Checklist]]:
+    checklists: dict[str, dict[str, Checklist]] = {}
+    for language in languages:
+        checklists[language] = {}
+        for path in sorted((where / language).glob("*.yml")):
+            checklist = _load_model(path, Checklist)
+            if (checklist.id, checklist.language) != (path.stem, language):
+                raise ContentError(f"{path}: id/language differ from the file's place")
+            for item in checklist.items:
+                if item.topic is not None and item.topic not in taxonomy.topics:
+                    raise ContentError(f"{path}: item {item.key}: unknown topic {item.topic!r}")
+            checklists[language][checklist.id] = checklist
+    reference = languages[0]
+    if not checklists[reference]:
+        raise ContentError(f"{where / reference}: no checklists")
+    for language in languages[1:]:
+        if checklists[language].keys() != checklists[reference].keys():
+            raise ContentError(f"{where / language}: checklists differ from {reference}")
+        for key, checklist in checklists[language].items():
+            if checklist.shape() != checklists[reference][key].shape():
+                raise ContentError(
+                    f"{where / language / key}.yml: items, weights, scope or bands differ from "
+                    f"{reference}"
+                )
+    return checklists
+
+
+def _load_quiz(
+    where: Path, languages: list[str], taxonomy: Taxonomy
+) -> dict[str, tuple[QuizQuestion, ...]]:
+    quiz: dict[str, tuple[QuizQuestion, ...]] = {}
+    for language in languages:
+        path = where / f"{language}.yml"
+        quiz_file = _load_model(path, QuizFile)
+        if quiz_file.language != language:
+            raise ContentError(f"{path}: language differs from the file name")
+        for question in quiz_file.questions:
+            if question.topic not in taxonomy.topics:
+                raise ContentError(f"{path}: {question.id}: unknown topic {question.topic!r}")
+        quiz[language] = quiz_file.questions
+    reference = languages[0]
+    shape = [(q.id, q.kind, q.topic, len(q.options), q.answer) for q in quiz[reference]]
+    for language in languages[1:]:
+        if [(q.id, q.kind, q.topic, len(q.options), q.answer) for q in quiz[language]] != shape:
+            raise ContentError(
+                f"{where / language}.yml: ids, kinds, topics, options or answers differ from "
+                f"{reference}"
+            )
+    return quiz
 
 
 AUDIENCES = ("citizen", "business")

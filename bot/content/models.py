@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints, field_validator
 
@@ -145,4 +145,193 @@ class TimeZones(Strict):
                 zoneinfo.ZoneInfo(name)
             except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
                 raise ValueError(f"unknown time zone {name!r}") from exc
+        return value
+
+
+ItemKey = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,12}$")]
+CHECKLIST_ANSWERS = ("done", "not_yet", "na")
+SCOPE_ANSWERS = ("yes", "no", "unsure")
+SCOPE_KEYS = ("sector", "size", "special")
+
+
+class ChecklistItem(Strict):
+    key: ItemKey
+    weight: int = Field(ge=1, le=3)
+    topic: TopicKey | None = None
+    title: Annotated[str, Field(min_length=10, max_length=160)]
+    why: Annotated[str, Field(min_length=10, max_length=450)]
+    how: Annotated[str, Field(min_length=10, max_length=800)]
+    sources: tuple[Source, ...] = Field(min_length=1)
+
+    _valid_markup = field_validator("title", "why", "how")(_markup)
+
+
+class ScopeQuestion(Strict):
+    key: Annotated[str, StringConstraints(pattern=r"^(sector|size|special)$")]
+    text: Annotated[str, Field(min_length=10, max_length=500)]
+
+    _valid_markup = field_validator("text")(_markup)
+
+
+class ScopeVerdict(Strict):
+    when: dict[str, str]
+    text: Annotated[str, Field(min_length=10, max_length=700)]
+
+    _valid_markup = field_validator("text")(_markup)
+
+    @field_validator("when")
+    @classmethod
+    def _known(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, answer in value.items():
+            if key not in SCOPE_KEYS or answer not in SCOPE_ANSWERS:
+                raise ValueError(f"unknown condition {key}: {answer}")
+        return value
+
+    def matches(self, answers: dict[str, str]) -> bool:
+        return all(answers.get(key) == answer for key, answer in self.when.items())
+
+
+class Scope(Strict):
+    intro: Annotated[str, Field(min_length=10, max_length=500)]
+    questions: tuple[ScopeQuestion, ...] = Field(min_length=1)
+    verdicts: tuple[ScopeVerdict, ...] = Field(min_length=1)
+
+    _valid_markup = field_validator("intro")(_markup)
+
+    @field_validator("verdicts")
+    @classmethod
+    def _default_last(cls, value: tuple[ScopeVerdict, ...]) -> tuple[ScopeVerdict, ...]:
+        if value[-1].when:
+            raise ValueError("the last verdict must have `when: {}` (the default)")
+        return value
+
+
+class Band(Strict):
+    min: int = Field(ge=0, le=100)
+    label: Label
+    text: Annotated[str, Field(min_length=10, max_length=400)]
+
+    _valid_markup = field_validator("text")(_markup)
+
+
+class Checklist(Strict):
+    id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,16}$")]
+    language: str
+    button: Label
+    title: Annotated[str, Field(min_length=3, max_length=80)]
+    intro: Annotated[str, Field(min_length=10, max_length=700)]
+    scope: Scope | None = None
+    items: tuple[ChecklistItem, ...] = Field(min_length=3, max_length=40)
+    bands: tuple[Band, ...] = Field(min_length=2)
+
+    _valid_markup = field_validator("intro")(_markup)
+
+    @field_validator("items")
+    @classmethod
+    def _unique_items(cls, value: tuple[ChecklistItem, ...]) -> tuple[ChecklistItem, ...]:
+        keys = [item.key for item in value]
+        if len(keys) != len(set(keys)):
+            raise ValueError(f"item keys repeat: {keys}")
+        return value
+
+    @field_validator("bands")
+    @classmethod
+    def _bands_descending(cls, value: tuple[Band, ...]) -> tuple[Band, ...]:
+        mins = [band.min for band in value]
+        if mins != sorted(mins, reverse=True) or mins[-1] != 0 or len(set(mins)) != len(mins):
+            raise ValueError(f"band minimums must be descending and end with 0, found {mins}")
+        return value
+
+    def band(self, score: int) -> Band:
+        return next(band for band in self.bands if score >= band.min)
+
+    def shape(self) -> tuple[object, ...]:
+        """What must be identical in every language: keys, weights, topics, scope, bands."""
+        scope = None
+        if self.scope is not None:
+            scope = (
+                tuple(q.key for q in self.scope.questions),
+                tuple(tuple(sorted(v.when.items())) for v in self.scope.verdicts),
+            )
+        return (
+            tuple((i.key, i.weight, i.topic) for i in self.items),
+            scope,
+            tuple(b.min for b in self.bands),
+        )
+
+
+class QuizQuestion(Strict):
+    id: Annotated[str, StringConstraints(pattern=r"^q[0-9]{2,3}$")]
+    kind: Annotated[str, StringConstraints(pattern=r"^(spot|myth|next_step)$")]
+    topic: TopicKey
+    question: Annotated[str, Field(min_length=10, max_length=700)]
+    options: tuple[Annotated[str, Field(min_length=1, max_length=120)], ...] = Field(
+        min_length=2, max_length=4
+    )
+    answer: int = Field(ge=0, le=3)
+    explanation: Annotated[str, Field(min_length=10, max_length=600)]
+    sources: tuple[Source, ...] = Field(min_length=1)
+
+    _valid_markup = field_validator("question", "explanation")(_markup)
+
+    @field_validator("answer")
+    @classmethod
+    def _answer_in_range(cls, value: int, info: Any) -> int:
+        options = info.data.get("options")
+        if options is not None and value >= len(options):
+            raise ValueError(f"answer {value} but only {len(options)} options")
+        return value
+
+
+class QuizFile(Strict):
+    language: str
+    questions: tuple[QuizQuestion, ...] = Field(min_length=2)
+
+    @field_validator("questions")
+    @classmethod
+    def _unique_ids(cls, value: tuple[QuizQuestion, ...]) -> tuple[QuizQuestion, ...]:
+        ids = [q.id for q in value]
+        if len(ids) != len(set(ids)):
+            raise ValueError(f"question ids repeat: {ids}")
+        return value
+
+
+class Brand(Strict):
+    name: str = Field(min_length=2, max_length=60)
+    domains: tuple[str, ...] = Field(min_length=1)
+    # Words of the brand that a fake address would carry ("dsk", "speedy"); at least 3 letters.
+    keywords: tuple[Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{3,30}$")], ...] = Field(
+        min_length=1
+    )
+
+
+class LinkRules(Strict):
+    """What the offline link checker knows: official domains of brands scammers imitate, and
+    the kinds of addresses that deserve suspicion."""
+
+    brands: tuple[Brand, ...] = Field(min_length=1)
+    shorteners: frozenset[str]
+    risky_tlds: frozenset[str]
+    sensitive_words: frozenset[str]
+    sources: tuple[Source, ...] = Field(min_length=1)
+
+
+class Region(Strict):
+    key: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,19}$")]
+    # Names per language; the language codes are the other keys.
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    def names(self) -> dict[str, str]:
+        return {k: str(v) for k, v in (self.model_extra or {}).items()}
+
+
+class Regions(Strict):
+    regions: tuple[Region, ...] = Field(min_length=1)
+
+    @field_validator("regions")
+    @classmethod
+    def _unique(cls, value: tuple[Region, ...]) -> tuple[Region, ...]:
+        keys = [r.key for r in value]
+        if len(keys) != len(set(keys)):
+            raise ValueError(f"region keys repeat: {keys}")
         return value

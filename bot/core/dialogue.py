@@ -4,6 +4,7 @@ library is imported here; everything outside is reached through the ports."""
 from __future__ import annotations
 
 import html
+import random
 from collections.abc import Awaitable, Callable
 
 from babel.dates import format_date
@@ -11,18 +12,29 @@ from babel.dates import format_date
 from bot.content.catalog import FALLBACK_TOPIC, Catalog
 from bot.content.models import Answer
 from bot.core import callbacks
+from bot.core.checklists import ChecklistFeature
+from bot.core.event_list import EventsFeature
 from bot.core.language import detect_language
+from bot.core.linkcheck import LINK_FLOW, LinkFeature
+from bot.core.links import DomainSplitter, LinkChecker
 from bot.core.markup import escape
 from bot.core.messages import Button, Incoming, Outcome, Reply, Turn
+from bot.core.organising import ANNOUNCE_FLOW, EVENT_FLOW, OrganiserFeature
 from bot.core.ports import (
     NLU,
+    ChecklistRuns,
     Clock,
     Conversations,
+    EventPorts,
     NLUUnavailable,
+    PersonalData,
+    ReportRenderer,
     Subscriptions,
     Unanswered,
     Users,
 )
+from bot.core.privacy import PrivacyFeature
+from bot.core.quiz import QuizFeature
 from bot.core.schedule import parse_time_of_day
 from bot.core.subscribe import TipsFeature
 from bot.core.tips import TipsPolicy
@@ -39,6 +51,15 @@ SMALL_TALK = {
 }
 MENU_GROUPS = ("threat", "prevention", "sme")
 MENU_TOPICS = ("report_incident", "ecsm_info")
+ORGANISER_COMMANDS = (
+    "newevent",
+    "editevent",
+    "cancelevent",
+    "announce",
+    "broadcasts",
+    "organiser",
+    "stats",
+)
 
 
 Handler = Callable[[Turn], Awaitable[Outcome]]
@@ -56,6 +77,16 @@ class Dialogue:
         conversations: Conversations,
         tips_policy: TipsPolicy,
         unanswered: Unanswered,
+        *,
+        checklist_runs: ChecklistRuns,
+        personal_data: PersonalData,
+        renderer: ReportRenderer,
+        split_domain: DomainSplitter,
+        event_ports: EventPorts,
+        reminder_offsets: tuple[int, ...] = (24 * 60, 60),
+        organisers: frozenset[int] = frozenset(),
+        retention_days: int = 30,
+        rng: random.Random | None = None,
     ) -> None:
         self.catalog = catalog
         self.nlu = nlu
@@ -64,7 +95,39 @@ class Dialogue:
         self.thresholds = thresholds
         self.conversations = conversations
         self.unanswered = unanswered
+        self.organisers = organisers
         self.tips = TipsFeature(catalog, subscriptions, conversations, clock, tips_policy)
+        self.checklists = ChecklistFeature(catalog, checklist_runs, clock, renderer)
+        self.quiz = QuizFeature(catalog, rng)
+        self.privacy = PrivacyFeature(catalog, personal_data, clock, retention_days)
+        self.links = LinkFeature(
+            catalog, LinkChecker(catalog.links, split_domain), conversations, clock
+        )
+        self.events = EventsFeature(
+            catalog,
+            event_ports.events,
+            event_ports.reminders,
+            event_ports.deliveries,
+            subscriptions,
+            event_ports.calendar,
+            clock,
+            reminder_offsets,
+        )
+        self.organising = OrganiserFeature(
+            catalog,
+            organisers,
+            event_ports.roles,
+            event_ports.audit,
+            event_ports.events,
+            self.events,
+            event_ports.broadcasts,
+            conversations,
+            event_ports.stats,
+            event_ports.charts,
+            clock,
+        )
+        self.stats = event_ports.stats
+        self.event_ports = event_ports
         self.commands: dict[str, Handler] = {
             "start": self._start,
             "help": self._help,
@@ -74,7 +137,17 @@ class Dialogue:
             "unsubscribe": self.tips.unsubscribe,
             "settings": self.tips.settings,
             "tip": self.tips.today,
+            "checklist": self.checklists.choose,
+            "quiz": self.quiz.start,
+            "checklink": self._check_link_command,
+            "privacy": self.privacy.explain,
+            "mydata": self.privacy.my_data,
+            "forget": self.privacy.forget,
+            "events": self.events.list_events,
+            "cancel": self._cancel,
         }
+        for name in ORGANISER_COMMANDS:
+            self.commands[name] = self._organiser_command(name)
 
     @property
     def command_names(self) -> tuple[str, ...]:
@@ -91,7 +164,10 @@ class Dialogue:
         if incoming.callback is not None:
             return await self._callback(turn)
         if incoming.text is not None:
-            return await self._free_text(turn)
+            outcome = await self._free_text(turn)
+            if outcome.topic is not None:
+                await self.stats.count_topic(outcome.topic, self.clock.now())
+            return outcome
         return self._outcome(turn, self.catalog.text(language, "error.unsupported_message"))
 
     async def _user_language(self, incoming: Incoming) -> str:
@@ -140,6 +216,26 @@ class Dialogue:
         text = self.catalog.text(lang, "language.prompt", language=self._name(lang))
         return Outcome((Reply(text, buttons=buttons),), lang)
 
+    async def _check_link_command(self, turn: Turn) -> Outcome:
+        links = self.links.links_in(" ".join(turn.incoming.args))
+        if links:
+            return self.links.verdicts(turn, links)
+        return await self.links.ask(turn)
+
+    def _organiser_command(self, name: str) -> Handler:
+        async def handler(turn: Turn) -> Outcome:
+            return await self.organising.command(turn, name)
+
+        return handler
+
+    async def _cancel(self, turn: Turn) -> Outcome:
+        """Leave whatever question the bot is waiting for."""
+        await self.conversations.clear(turn.incoming.user_id)
+        return Outcome(
+            (Reply(self.catalog.text(turn.language, "org.cancelled")), self._menu(turn.language)),
+            turn.language,
+        )
+
     # --- buttons --------------------------------------------------------------------------
 
     async def _callback(self, turn: Turn) -> Outcome:
@@ -170,7 +266,20 @@ class Dialogue:
                     return Outcome((self._section(lang, answer, int(index)),), lang, topic=topic)
             case "src", (topic,) if self.catalog.answer(lang, topic):
                 return Outcome((self._sources(lang, topic),), lang, topic=topic)
-        return await self.tips.callback(turn, data)
+            case "lk", ():
+                return await self.links.ask(turn)
+        for feature in (
+            self.tips,
+            self.checklists,
+            self.quiz,
+            self.privacy,
+            self.events,
+            self.organising,
+        ):
+            outcome = await feature.callback(turn, data)
+            if outcome is not None:
+                return outcome
+        return None
 
     # --- free text ------------------------------------------------------------------------
 
@@ -180,16 +289,31 @@ class Dialogue:
         turn = Turn(turn.incoming, lang)
         if not text:
             return self._outcome(turn, self.catalog.text(lang, "error.unsupported_message"))
-        if len(text) > MAX_TEXT:
-            return self._outcome(turn, self.catalog.text(lang, "error.too_long", limit=MAX_TEXT))
         pending = await self.conversations.get(turn.incoming.user_id)
         if pending is not None:
             # The answer to a question the bot asked is read in the conversation's language.
-            answered = await self.tips.pending_input(
-                Turn(turn.incoming, turn.language), pending, text
-            )
+            asked = Turn(turn.incoming, turn.language)
+            if pending.flow == LINK_FLOW:
+                answered = await self.links.pending_input(asked, text)
+            elif pending.flow in (EVENT_FLOW, ANNOUNCE_FLOW):
+                # Organisers' multi-step input; the role is checked again at every step.
+                if not await self.organising.is_organiser(turn.incoming.user_id):
+                    await self.conversations.clear(turn.incoming.user_id)
+                    return self.organising._refused(asked)
+                if pending.flow == EVENT_FLOW:
+                    return await self.organising.event_input(asked, pending, text)
+                return await self.organising.announce_input(asked, pending, text)
+            else:
+                answered = await self.tips.pending_input(asked, pending, text)
             if answered is not None:
                 return answered
+        # A message with a link in it, typed or forwarded, gets the link checked first: that is
+        # what people send a security bot a link for, and it needs no NLU.
+        links = self.links.links_in(text, turn.incoming.links)
+        if links:
+            return self.links.verdicts(turn, links)
+        if len(text) > MAX_TEXT:
+            return self._outcome(turn, self.catalog.text(lang, "error.too_long", limit=MAX_TEXT))
         try:
             parse = await self.nlu.parse(text)
         except NLUUnavailable:
@@ -223,6 +347,20 @@ class Dialogue:
             return await self.tips.unsubscribe(turn)
         if topic == "daily_tip":
             return await self.tips.today(turn)
+        if topic == "sme_checklist":
+            return await self.checklists.choose(turn)
+        if topic == "quiz":
+            return await self.quiz.start(turn)
+        if topic == "check_link":
+            return await self.links.ask(turn)
+        if topic == "privacy":
+            return await self.privacy.explain(turn)
+        if topic == "events":
+            return await self.events.list_events(turn)
+        if topic == "event_reminder":
+            outcome = await self.events.list_events(turn)
+            hint = Reply(self.catalog.text(lang, "events.reminder_hint"))
+            return Outcome((hint, *outcome.replies), lang, topic=topic)
         if self.catalog.answer(lang, topic):
             return self._answer_outcome(lang, topic)
         if topic == FALLBACK_TOPIC:
@@ -265,6 +403,18 @@ class Dialogue:
             (Button(self.catalog.text(lang, f"menu.group.{group}"), data=f"m:{group}"),)
             for group in MENU_GROUPS
         ]
+        rows.append(
+            (
+                Button(self.catalog.text(lang, "menu.checklist"), data="ckl"),
+                Button(self.catalog.text(lang, "menu.quiz"), data="qs"),
+            )
+        )
+        rows.append(
+            (
+                Button(self.catalog.text(lang, "menu.link"), data="lk"),
+                Button(self.catalog.text(lang, "menu.events"), data="el:0:x:a"),
+            )
+        )
         rows.extend(
             (Button(self._title(lang, topic), data=callbacks.encode("t", topic)),)
             for topic in MENU_TOPICS

@@ -45,6 +45,11 @@ class Incoming:
     args: tuple[str, ...] = ()
     callback: str | None = None
     platform_language: str | None = None
+    # Addresses hidden behind the text (Telegram's text links), with the text they were shown as.
+    links: tuple[tuple[str, str | None], ...] = ()
+    # The text with the sender's formatting as Telegram HTML, when they used any (organisers'
+    # announcements keep it).
+    html: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
+
+from bot.core.events import EventDraft
+from bot.core.report import ChecklistReport
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,3 +118,251 @@ class Unanswered(Protocol):
         confidence: float,
         now: dt.datetime,
     ) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ChecklistRun:
+    """One attempt at a checklist: answers by item key (scope questions too)."""
+
+    run_id: int
+    user_id: int
+    checklist: str
+    answers: dict[str, str]
+    started_at: dt.datetime
+    finished_at: dt.datetime | None = None
+    score: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChecklistStats:
+    checklist: str
+    finished: int
+    average_score: float | None
+    in_progress: int
+
+
+class ChecklistRuns(Protocol):
+    async def get(self, run_id: int) -> ChecklistRun | None: ...
+
+    async def open_run(self, user_id: int, checklist: str) -> ChecklistRun | None:
+        """The user's unfinished attempt at this checklist, if any."""
+        ...
+
+    async def start(self, user_id: int, checklist: str, now: dt.datetime) -> ChecklistRun:
+        """A new attempt, or the unfinished one if there is one (a double press starts one)."""
+        ...
+
+    async def answer(self, run_id: int, key: str, value: str) -> ChecklistRun | None:
+        """Record one answer of an unfinished run; None when the run is finished or gone."""
+        ...
+
+    async def finish(self, run_id: int, score: int, now: dt.datetime) -> ChecklistRun | None: ...
+
+    async def previous(self, user_id: int, checklist: str, before: int) -> ChecklistRun | None:
+        """The last finished attempt before run `before`."""
+        ...
+
+    async def stats(self) -> list[ChecklistStats]:
+        """Anonymous aggregates for organisers."""
+        ...
+
+
+class PersonalData(Protocol):
+    """Everything stored about one user, to show it to them or erase it."""
+
+    async def export(self, user_id: int) -> dict[str, object]: ...
+
+    async def erase(self, user_id: int) -> int:
+        """Delete every row that refers to the user; the number of rows deleted."""
+        ...
+
+
+class ReportRenderer(Protocol):
+    def checklist_pdf(self, report: ChecklistReport) -> bytes: ...
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    id: int
+    draft: EventDraft
+    status: str  # active | cancelled
+    version: int
+
+    @property
+    def active(self) -> bool:
+        return self.status == "active"
+
+
+@dataclass(frozen=True, slots=True)
+class EventFilter:
+    region: str | None = None
+    mode: str | None = None  # "online" | "in_person" | None for both
+
+
+class Events(Protocol):
+    async def get(self, event_id: int) -> EventRecord | None: ...
+
+    async def upcoming(
+        self, now: dt.datetime, where: EventFilter, offset: int, limit: int
+    ) -> tuple[list[EventRecord], int]:
+        """Active events that have not ended, soonest first, and how many there are in all."""
+        ...
+
+    async def save(self, draft: EventDraft, by: int | None, now: dt.datetime) -> EventRecord:
+        """Create, or update the event with the same key (its version grows on a change)."""
+        ...
+
+    async def cancel(self, event_id: int, now: dt.datetime) -> EventRecord | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    user_id: int
+    language: str
+    timezone: str | None
+
+
+class Reminders(Protocol):
+    async def add(self, user_id: int, event_id: int, now: dt.datetime) -> bool: ...
+
+    async def remove(self, user_id: int, event_id: int) -> bool: ...
+
+    async def has(self, user_id: int, event_id: int) -> bool: ...
+
+    async def recipients(self, event_id: int, after: int | None, limit: int) -> list[Recipient]:
+        """Who asked to be reminded, in user id order from after `after` (keyset paging)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Scheduled:
+    """A message the bot will send on its own initiative, through the delivery engine."""
+
+    key: str  # idempotency: the same key is never sent twice
+    user_id: int
+    kind: str
+    payload: dict[str, Any]
+    not_before: dt.datetime
+    expires_at: dt.datetime | None = None
+    ref: str | None = None
+
+
+class Deliveries(Protocol):
+    async def schedule(self, items: Sequence[Scheduled], now: dt.datetime) -> None: ...
+
+    async def cancel_pending(self, ref: str, now: dt.datetime) -> int:
+        """Drop what is still waiting under `ref`; what is being sent is left to finish."""
+        ...
+
+    async def counts(self, ref: str) -> dict[str, int]: ...
+
+
+class Roles(Protocol):
+    async def organisers(self) -> list[int]: ...
+
+    async def is_organiser(self, user_id: int) -> bool: ...
+
+    async def add_organiser(self, user_id: int, by: int, now: dt.datetime) -> bool: ...
+
+    async def remove_organiser(self, user_id: int) -> bool: ...
+
+
+class Audit(Protocol):
+    async def record(
+        self, actor: int | None, action: str, details: dict[str, Any], now: dt.datetime
+    ) -> None:
+        """`actor` is the organiser's user id; None for the command line (details say who)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Audience:
+    """Who an announcement goes to; every field narrows it, none means everyone."""
+
+    segment: str = "all"  # all | citizen | business (the daily-tips audience)
+    language: str | None = None
+    region: str | None = None
+    event_id: int | None = None  # people who asked for reminders of this event
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "segment": self.segment,
+            "language": self.language,
+            "region": self.region,
+            "event_id": self.event_id,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class BroadcastRecord:
+    id: int
+    created_by: int | None
+    payload: dict[str, Any]
+    audience: Audience
+    status: str  # scheduled | fanning_out | queued | cancelled
+    send_at: dt.datetime
+    queued: int
+
+
+class Broadcasts(Protocol):
+    async def create(
+        self,
+        by: int,
+        payload: dict[str, Any],
+        audience: Audience,
+        send_at: dt.datetime,
+        now: dt.datetime,
+    ) -> BroadcastRecord: ...
+
+    async def get(self, broadcast_id: int) -> BroadcastRecord | None: ...
+
+    async def recent(self, limit: int) -> list[BroadcastRecord]: ...
+
+    async def audience_size(self, audience: Audience) -> int: ...
+
+    async def cancel(self, broadcast_id: int, now: dt.datetime) -> BroadcastRecord | None:
+        """Stop a scheduled or running broadcast: nothing more is queued, what waits is dropped."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    users_by_language: dict[str, int]
+    subscribers_by_audience: dict[str, int]
+    users_by_region: dict[str, int]
+    new_users_by_day: list[tuple[dt.date, int]]
+    sent_by_kind: dict[str, int]
+    top_topics: list[tuple[str, int]]
+    unanswered: int
+    checklists: list[ChecklistStats]
+
+
+class StatsSource(Protocol):
+    async def collect(self, now: dt.datetime, days: int) -> Stats: ...
+
+    async def count_topic(self, topic: str, now: dt.datetime) -> None: ...
+
+
+class ChartRenderer(Protocol):
+    def stats_png(self, stats: Stats, labels: dict[str, str]) -> bytes: ...
+
+
+class CalendarRenderer(Protocol):
+    def event_ics(
+        self, draft: EventDraft, language: str, cancelled: bool, sequence: int
+    ) -> bytes: ...
+
+
+@dataclass(frozen=True, slots=True)
+class EventPorts:
+    """What events, reminders, announcements and the organisers' tools reach the outside with."""
+
+    events: Events
+    reminders: Reminders
+    deliveries: Deliveries
+    calendar: CalendarRenderer
+    roles: Roles
+    audit: Audit
+    broadcasts: Broadcasts
+    stats: StatsSource
+    charts: ChartRenderer

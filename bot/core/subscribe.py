@@ -7,6 +7,7 @@ another process continues any flow; only a typed custom time needs a row of pend
 
 from __future__ import annotations
 
+import datetime as dt
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, get_timezone, get_timezone_location
@@ -236,10 +237,7 @@ class TipsFeature:
         return self.catalog.languages[lang].default_timezone
 
     def _zone_label(self, lang: str, zone: str) -> str:
-        locale = self.catalog.languages[lang].babel_locale
-        city = get_timezone_location(get_timezone(zone), locale=locale, return_city=True)
-        offset = self.clock.now().astimezone(ZoneInfo(zone)).strftime("%z")
-        return f"{city} (UTC{offset[:3]}:{offset[3:]})"
+        return zone_label(self.catalog, lang, zone, self.clock.now())
 
     def _language_name(self, lang: str) -> str:
         return self.catalog.languages[lang].native_name
@@ -252,3 +250,11 @@ def _minute(text: str) -> int | None:
     if text.isdigit() and int(text) < 24 * 60:
         return int(text)
     return None
+
+
+def zone_label(catalog: Catalog, lang: str, zone: str, now: dt.datetime) -> str:
+    """ "Sofia (UTC+02:00)": the city in the reader's language and the offset in force now."""
+    locale = catalog.languages[lang].babel_locale
+    city = get_timezone_location(get_timezone(zone), locale=locale, return_city=True)
+    offset = now.astimezone(ZoneInfo(zone)).strftime("%z")
+    return f"{city} (UTC{offset[:3]}:{offset[3:]})"

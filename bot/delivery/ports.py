@@ -18,9 +18,19 @@ class Status(enum.StrEnum):
     FAILED = "failed"  # permanent error, or retries exhausted
     EXPIRED = "expired"  # its moment passed (yesterday's tip, an event that started)
     UNCERTAIN = "uncertain"  # a worker died mid-send, or a timeout: Telegram may have it
+    CANCELLED = "cancelled"  # withdrawn before it was sent (a cancelled announcement or event)
 
 
-FINAL = frozenset({Status.SENT, Status.BLOCKED, Status.FAILED, Status.EXPIRED, Status.UNCERTAIN})
+FINAL = frozenset(
+    {
+        Status.SENT,
+        Status.BLOCKED,
+        Status.FAILED,
+        Status.EXPIRED,
+        Status.UNCERTAIN,
+        Status.CANCELLED,
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)

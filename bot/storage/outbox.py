@@ -8,10 +8,11 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.core.ports import Scheduled
 from bot.delivery.ports import Item, Status
 from bot.storage.schema import OutboxItem, Subscription
 
@@ -34,8 +35,10 @@ def new_row(
     now: dt.datetime,
     not_before: dt.datetime | None = None,
     expires_at: dt.datetime | None = None,
+    ref: str | None = None,
 ) -> dict[str, Any]:
     return {
+        "ref": ref,
         "key": key,
         "user_id": user_id,
         "chat_id": user_id,
@@ -194,3 +197,46 @@ class SqlOutbox:
             await session.execute(
                 update(OutboxItem).where(OutboxItem.id.in_(list(ids))).values(**values)
             )
+
+
+class SqlDeliveries:
+    """The outbox as the core sees it: schedule messages, drop waiting ones, count outcomes."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def schedule(self, items: Sequence[Scheduled], now: dt.datetime) -> None:
+        rows = [
+            new_row(
+                item.key,
+                item.user_id,
+                item.kind,
+                item.payload,
+                now,
+                not_before=item.not_before,
+                expires_at=item.expires_at,
+                ref=item.ref,
+            )
+            for item in items
+        ]
+        for start in range(0, len(rows), 500):
+            async with self._sessions.begin() as session:
+                await insert_ignoring_duplicates(session, rows[start : start + 500])
+
+    async def cancel_pending(self, ref: str, now: dt.datetime) -> int:
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(OutboxItem)
+                .where(OutboxItem.ref == ref, OutboxItem.status == Status.PENDING)
+                .values(status=Status.CANCELLED.value, finished_at=now)
+            )
+            return int(getattr(result, "rowcount", 0) or 0)
+
+    async def counts(self, ref: str) -> dict[str, int]:
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(OutboxItem.status, func.count())
+                .where(OutboxItem.ref == ref)
+                .group_by(OutboxItem.status)
+            )
+            return {str(status): int(count) for status, count in rows.all()}

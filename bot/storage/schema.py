@@ -9,6 +9,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -59,6 +60,8 @@ class User(Base):
     # Telegram user ids exceed 32 bits.
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     language: Mapped[str] = mapped_column(String(8))
+    # Chosen by the user in /settings; used for event filters and regional announcements.
+    region: Mapped[str | None] = mapped_column(String(60))
     first_seen: Mapped[dt.datetime]
     last_seen: Mapped[dt.datetime]
 
@@ -106,6 +109,8 @@ class OutboxItem(Base):
     finished_at: Mapped[dt.datetime | None]
     error: Mapped[str | None] = mapped_column(String(300))
     message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # What the item belongs to ("ann:12", "event:5"), for status counts and cancelling.
+    ref: Mapped[str | None] = mapped_column(String(40), index=True)
 
 
 class ConversationState(Base):
@@ -136,3 +141,119 @@ class UnansweredMessage(Base):
     best_guess: Mapped[str | None] = mapped_column(String(40))
     confidence: Mapped[float] = mapped_column(Float)
     created_at: Mapped[dt.datetime] = mapped_column(index=True)
+
+
+class ChecklistRunRow(Base):
+    """One attempt at a checklist; `answers` maps item keys (and scope questions) to answers."""
+
+    __tablename__ = "checklist_runs"
+    __table_args__ = (Index("ix_checklist_runs_user_checklist", "user_id", "checklist"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"))
+    checklist: Mapped[str] = mapped_column(String(16))
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    started_at: Mapped[dt.datetime]
+    finished_at: Mapped[dt.datetime | None]
+    score: Mapped[int | None] = mapped_column(Integer)
+
+
+class EventRow(Base):
+    """An event of the campaign; `version` grows with every change, so that reminders and
+    change notices of an older version are told apart."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_status_start", "status", "start_at"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    texts: Mapped[dict[str, Any]] = mapped_column(JSON)
+    start_at: Mapped[dt.datetime]
+    end_at: Mapped[dt.datetime]
+    timezone: Mapped[str] = mapped_column(String(64))
+    place: Mapped[str | None] = mapped_column(String(200))
+    online_url: Mapped[str | None] = mapped_column(String(500))
+    region: Mapped[str] = mapped_column(String(60))
+    country: Mapped[str] = mapped_column(String(2))
+    audience: Mapped[str] = mapped_column(String(16))
+    organiser: Mapped[str] = mapped_column(String(120))
+    link: Mapped[str | None] = mapped_column(String(500))
+    sample: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(12), default="active")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_by: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+
+
+class EventReminder(Base):
+    """A user asked to be reminded of an event."""
+
+    __tablename__ = "event_reminders"
+
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    event_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("events.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[dt.datetime]
+
+
+class OrganiserRow(Base):
+    """Organisers added by an admin (admins themselves come from the ORGANISER_IDS setting)."""
+
+    __tablename__ = "organisers"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    added_by: Mapped[int | None] = mapped_column(BigInteger)
+    added_at: Mapped[dt.datetime]
+
+
+class AuditEntry(Base):
+    """Every organiser action: who, what, when."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    at: Mapped[dt.datetime] = mapped_column(index=True)
+    actor_id: Mapped[int | None] = mapped_column(BigInteger)
+    action: Mapped[str] = mapped_column(String(40))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class BroadcastRow(Base):
+    """An announcement to an audience. It is fanned out into the outbox in batches of users in
+    id order; `fanned_out_to` is the last user id done, so a crash resumes where it stopped."""
+
+    __tablename__ = "broadcasts"
+    __table_args__ = (Index("ix_broadcasts_status_send_at", "status", "send_at"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    created_by: Mapped[int | None] = mapped_column(BigInteger)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    audience: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(12))
+    send_at: Mapped[dt.datetime]
+    fanned_out_to: Mapped[int | None] = mapped_column(BigInteger)
+    queued: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime]
+    finished_at: Mapped[dt.datetime | None]
+
+
+class TopicCount(Base):
+    """How often each topic was asked, per day: anonymous counts for /stats."""
+
+    __tablename__ = "topic_counts"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    topic: Mapped[str] = mapped_column(String(40), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)

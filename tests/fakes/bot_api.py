@@ -103,7 +103,13 @@ class FakeBotAPI:
         return user
 
     def message_update(
-        self, user_id: int, text: str, language_code: str | None = "en", chat_type: str = "private"
+        self,
+        user_id: int,
+        text: str,
+        language_code: str | None = "en",
+        chat_type: str = "private",
+        entities: list[dict[str, Any]] | None = None,
+        forwarded: bool = False,
     ) -> dict[str, Any]:
         message: dict[str, Any] = {
             "message_id": next(self._message_ids),
@@ -117,6 +123,14 @@ class FakeBotAPI:
             message["entities"] = [
                 {"type": "bot_command", "offset": 0, "length": len(command.group(0))}
             ]
+        if entities:
+            message["entities"] = entities
+        if forwarded:
+            message["forward_origin"] = {
+                "type": "hidden_user",
+                "sender_user_name": "Someone",
+                "date": int(time.time()),
+            }
         return {"update_id": next(self._update_ids), "message": message}
 
     def callback_update(
@@ -256,6 +270,22 @@ class FakeBotAPI:
                 "file_unique_id": "u1",
                 "file_name": params.get("_filename", "file"),
             },
+        )
+
+    async def api_sendPhoto(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = self._chat(params)
+        photo = params.get("photo")
+        if not isinstance(photo, bytes) or not photo:
+            raise ApiError(400, "Bad Request: photo must be non-empty")
+        if len(photo) > 10 * 1024 * 1024:
+            raise ApiError(400, "Bad Request: PHOTO_SAVE_FILE_INVALID")
+        caption = params.get("caption") or ""
+        if len(self._entities(caption, params.get("parse_mode"))) > 1024:
+            raise ApiError(400, "Bad Request: message caption is too long")
+        self._rate(chat_id)
+        self.sent.append(Sent("sendPhoto", chat_id, caption, params))
+        return self._message(
+            chat_id, photo=[{"file_id": "p1", "file_unique_id": "pu1", "width": 900, "height": 900}]
         )
 
     # --- checks ---------------------------------------------------------------------------

@@ -1,0 +1,435 @@
+"""Events from the user's side: the list (paginated, filtered by region and by online or in
+person), an event's card, "Remind me" and "Add to calendar".
+
+Reminders go through the delivery engine as outbox items, one per reminder time, keyed by event,
+version, user and offset: a changed event gets new keys, and the old ones are dropped. Each expires
+when the event starts, so none is ever sent for an event that has begun.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime, format_time, format_timedelta
+
+from bot.content.catalog import Catalog
+from bot.core import callbacks
+from bot.core.messages import Button, Document, Outcome, Reply, Turn
+from bot.core.ports import (
+    CalendarRenderer,
+    Clock,
+    Deliveries,
+    EventFilter,
+    EventRecord,
+    Events,
+    Recipient,
+    Reminders,
+    Scheduled,
+    Subscriptions,
+)
+from bot.core.subscribe import zone_label
+from bot.core.tips import payload_of
+
+PAGE = 5
+MODES = {"a": None, "o": "online", "p": "in_person"}
+ANY_REGION = "x"
+FANOUT_BATCH = 500
+
+
+class EventsFeature:
+    def __init__(
+        self,
+        catalog: Catalog,
+        events: Events,
+        reminders: Reminders,
+        deliveries: Deliveries,
+        subscriptions: Subscriptions,
+        calendar: CalendarRenderer,
+        clock: Clock,
+        offsets: tuple[int, ...],
+    ) -> None:
+        self.catalog = catalog
+        self.events = events
+        self.reminders = reminders
+        self.deliveries = deliveries
+        self.subscriptions = subscriptions
+        self.calendar = calendar
+        self.clock = clock
+        self.offsets = tuple(sorted(offsets, reverse=True))  # minutes before the start
+
+    # --- entry points -----------------------------------------------------------------------
+
+    async def list_events(self, turn: Turn) -> Outcome:
+        return await self._page(turn, 0, None, "a")
+
+    async def callback(self, turn: Turn, data: callbacks.Callback) -> Outcome | None:
+        lang = turn.language
+        match data.action, data.args:
+            case "el", (page, region, mode) if (
+                page.isdigit() and mode in MODES and self._region_ok(region)
+            ):
+                return await self._page(
+                    turn, int(page), None if region == ANY_REGION else region, mode
+                )
+            case "ef", (mode,) if mode in MODES:
+                return self._out(turn, self._region_menu(lang, mode))
+            case "ev", (event_id,) if event_id.isdigit():
+                event = await self.events.get(int(event_id))
+                if event is not None:
+                    return self._out(turn, await self._card(turn, event))
+            case "er", (event_id,) if event_id.isdigit():
+                return await self._remind(turn, int(event_id))
+            case "eu", (event_id,) if event_id.isdigit():
+                return await self._unremind(turn, int(event_id))
+            case "ec", (event_id,) if event_id.isdigit():
+                return await self._calendar(turn, int(event_id))
+        return None
+
+    # --- the list -------------------------------------------------------------------------
+
+    async def _page(self, turn: Turn, page: int, region: str | None, mode: str) -> Outcome:
+        lang = turn.language
+        now = self.clock.now()
+        where = EventFilter(region=region, mode=MODES[mode])
+        found, total = await self.events.upcoming(now, where, page * PAGE, PAGE)
+        zone = await self._zone(turn)
+        text = self.catalog.text
+        if not found:
+            body = text(lang, "events.none" if page == 0 else "events.no_more")
+        else:
+            pages = (total + PAGE - 1) // PAGE
+            lines = [text(lang, "events.title", page=page + 1, pages=pages)]
+            for n, event in enumerate(found, start=page * PAGE + 1):
+                lines.append(
+                    f"{n}. <b>{self._title(lang, event)}</b>\n   {self._when(lang, event, zone)}"
+                    f" · {self._where_short(lang, event)}"
+                )
+            body = "\n\n".join(lines)
+        rows: list[tuple[Button, ...]] = [
+            (Button(f"{n}. {self._title(lang, e)}"[:60], data=callbacks.encode("ev", e.id)),)
+            for n, e in enumerate(found, start=page * PAGE + 1)
+        ]
+        r = region or ANY_REGION
+        paging: list[Button] = []
+        if page > 0:
+            paging.append(
+                Button(
+                    text(lang, "events.previous"), data=callbacks.encode("el", page - 1, r, mode)
+                )
+            )
+        if (page + 1) * PAGE < total:
+            paging.append(
+                Button(text(lang, "events.next"), data=callbacks.encode("el", page + 1, r, mode))
+            )
+        if paging:
+            rows.append(tuple(paging))
+        rows.append(
+            (
+                Button(text(lang, "events.filter.region"), data=callbacks.encode("ef", mode)),
+                Button(
+                    text(lang, f"events.filter.mode.{self._next_mode(mode)}"),
+                    data=callbacks.encode("el", 0, r, self._next_mode(mode)),
+                ),
+            )
+        )
+        if region is not None or mode != "a":
+            filters = text(
+                lang,
+                "events.filtered",
+                region=self.catalog.region_name(lang, region)
+                if region
+                else text(lang, "events.any_region"),
+                mode=text(lang, f"events.mode.{mode}"),
+            )
+            body = filters + "\n\n" + body
+        return Outcome((Reply(body, buttons=tuple(rows)),), lang, topic="events")
+
+    def _region_menu(self, lang: str, mode: str) -> Reply:
+        buttons = [
+            Button(name, data=callbacks.encode("el", 0, key, mode))
+            for key, name in self.catalog.region_names(lang)
+        ]
+        rows = [tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2)]
+        rows.insert(
+            0,
+            (
+                Button(
+                    self.catalog.text(lang, "events.any_region"),
+                    data=callbacks.encode("el", 0, ANY_REGION, mode),
+                ),
+            ),
+        )
+        return Reply(self.catalog.text(lang, "events.choose_region"), buttons=tuple(rows))
+
+    @staticmethod
+    def _next_mode(mode: str) -> str:
+        return {"a": "o", "o": "p", "p": "a"}[mode]
+
+    def _region_ok(self, region: str) -> bool:
+        return region == ANY_REGION or region in self.catalog.regions
+
+    # --- one event --------------------------------------------------------------------------
+
+    async def _card(self, turn: Turn, event: EventRecord) -> Reply:
+        lang = turn.language
+        zone = await self._zone(turn)
+        reminded = await self.reminders.has(turn.incoming.user_id, event.id)
+        text = self.card_text(lang, event, zone)
+        rows: list[tuple[Button, ...]] = []
+        if event.active and event.draft.start > self.clock.now():
+            action = ("eu", "events.unremind") if reminded else ("er", "events.remind")
+            rows.append(
+                (
+                    Button(
+                        self.catalog.text(lang, action[1]),
+                        data=callbacks.encode(action[0], event.id),
+                    ),
+                    Button(
+                        self.catalog.text(lang, "events.calendar"),
+                        data=callbacks.encode("ec", event.id),
+                    ),
+                )
+            )
+        links: list[Button] = []
+        if event.draft.link:
+            links.append(Button(self.catalog.text(lang, "events.website"), url=event.draft.link))
+        if event.draft.online_url and event.draft.online_url != event.draft.link:
+            links.append(Button(self.catalog.text(lang, "events.join"), url=event.draft.online_url))
+        if links:
+            rows.append(tuple(links))
+        rows.append((Button(self.catalog.text(lang, "events.back"), data="el:0:x:a"),))
+        return Reply(text, buttons=tuple(rows))
+
+    def card_text(self, lang: str, event: EventRecord, zone: ZoneInfo) -> str:
+        """The event as users see it; also the preview organisers get before saving."""
+        draft = event.draft
+        text = self.catalog.text
+        parts = []
+        if draft.sample:
+            parts.append(text(lang, "events.sample"))
+        if not event.active:
+            parts.append(text(lang, "events.cancelled_label"))
+        local = draft.texts.get(lang) or next(iter(draft.texts.values()))
+        parts.append(text(lang, "events.card_title", title=local.title))
+        parts.append(text(lang, "events.when", when=self._when(lang, event, zone)))
+        if draft.place:
+            parts.append(text(lang, "events.place", place=draft.place))
+        if draft.online_url:
+            parts.append(text(lang, "events.online"))
+        parts.append(
+            text(lang, "events.region", region=self.catalog.region_name(lang, draft.region))
+        )
+        parts.append(
+            text(lang, "events.audience", audience=text(lang, f"events.audience.{draft.audience}"))
+        )
+        parts.append(text(lang, "events.organiser", organiser=draft.organiser))
+        description = text(lang, "events.description", description=local.description)
+        return "\n".join(parts) + "\n\n" + description
+
+    async def _remind(self, turn: Turn, event_id: int) -> Outcome | None:
+        lang = turn.language
+        event = await self.events.get(event_id)
+        if event is None:
+            return None
+        now = self.clock.now()
+        if not event.active or event.draft.start <= now:
+            return self._out(turn, Reply(self.catalog.text(lang, "events.too_late")))
+        user = turn.incoming.user_id
+        await self.reminders.add(user, event.id, now)
+        zone = await self._zone(turn)
+        recipient = Recipient(user, lang, str(zone))
+        await self.deliveries.schedule(self.reminder_items(event, [recipient], now), now)
+        times = ", ".join(self._offset(lang, m) for m in self.offsets)
+        reply = Reply(
+            self.catalog.text(
+                lang, "events.reminder_set", title=self._title(lang, event), times=times
+            ),
+            buttons=(
+                (
+                    Button(
+                        self.catalog.text(lang, "events.unremind"),
+                        data=callbacks.encode("eu", event.id),
+                    ),
+                ),
+            ),
+        )
+        return Outcome((reply,), lang, topic="event_reminder", events=("reminder_set",))
+
+    async def _unremind(self, turn: Turn, event_id: int) -> Outcome | None:
+        lang = turn.language
+        event = await self.events.get(event_id)
+        if event is None:
+            return None
+        await self.reminders.remove(turn.incoming.user_id, event_id)
+        await self.deliveries.cancel_pending(
+            self.user_ref(event_id, turn.incoming.user_id), self.clock.now()
+        )
+        reply = Reply(
+            self.catalog.text(lang, "events.reminder_removed", title=self._title(lang, event))
+        )
+        return Outcome((reply,), lang, topic="event_reminder")
+
+    async def _calendar(self, turn: Turn, event_id: int) -> Outcome | None:
+        lang = turn.language
+        event = await self.events.get(event_id)
+        if event is None:
+            return None
+        content = self.calendar.event_ics(event.draft, lang, not event.active, event.version)
+        document = Document(
+            filename=f"{event.draft.key}.ics",
+            content=content,
+            mime_type="text/calendar",
+            caption=self.catalog.text(
+                lang, "events.calendar_caption", title=self._title(lang, event)
+            ),
+        )
+        return Outcome(
+            (Reply(self.catalog.text(lang, "events.calendar_ready"), document=document),),
+            lang,
+            topic="events",
+        )
+
+    # --- reminders and notices, for one user or for everyone who asked ----------------------
+
+    @staticmethod
+    def user_ref(event_id: int, user_id: int) -> str:
+        return f"ev:{event_id}:{user_id}"
+
+    def reminder_items(
+        self, event: EventRecord, recipients: list[Recipient], now: dt.datetime
+    ) -> list[Scheduled]:
+        items = []
+        for recipient in recipients:
+            zone = self._recipient_zone(recipient)
+            for minutes in self.offsets:
+                at = event.draft.start - dt.timedelta(minutes=minutes)
+                if at <= now:
+                    continue
+                reply = self._reminder_reply(recipient.language, event, zone, minutes)
+                items.append(
+                    Scheduled(
+                        key=f"rem:{event.id}:{event.version}:{recipient.user_id}:{minutes}",
+                        user_id=recipient.user_id,
+                        kind="reminder",
+                        payload=payload_of(reply),
+                        not_before=at,
+                        expires_at=event.draft.start,
+                        ref=self.user_ref(event.id, recipient.user_id),
+                    )
+                )
+        return items
+
+    async def notify_change(self, event: EventRecord, now: dt.datetime) -> int:
+        """After an organiser changed or cancelled an event: drop the reminders that wait,
+        tell everyone who asked, and schedule new reminders for the new time."""
+        told = 0
+        after: int | None = None
+        while True:
+            batch = await self.reminders.recipients(event.id, after, FANOUT_BATCH)
+            if not batch:
+                return told
+            items: list[Scheduled] = []
+            for recipient in batch:
+                await self.deliveries.cancel_pending(
+                    self.user_ref(event.id, recipient.user_id), now
+                )
+                items.append(self._notice(event, recipient, now))
+            if event.active:
+                items.extend(self.reminder_items(event, batch, now))
+            await self.deliveries.schedule(items, now)
+            told += len(batch)
+            after = batch[-1].user_id
+
+    def _notice(self, event: EventRecord, recipient: Recipient, now: dt.datetime) -> Scheduled:
+        lang = (
+            recipient.language
+            if recipient.language in self.catalog.languages
+            else self.catalog.default_language
+        )
+        zone = self._recipient_zone(recipient)
+        key = "events.notice_changed" if event.active else "events.notice_cancelled"
+        text = self.catalog.text(
+            lang, key, title=self._title(lang, event), when=self._when(lang, event, zone)
+        )
+        buttons = (
+            (
+                Button(
+                    self.catalog.text(lang, "events.details"), data=callbacks.encode("ev", event.id)
+                ),
+            ),
+        )
+        return Scheduled(
+            key=f"chg:{event.id}:{event.version}:{event.status}:{recipient.user_id}",
+            user_id=recipient.user_id,
+            kind="event_notice",
+            payload=payload_of(Reply(text, buttons=buttons)),
+            not_before=now,
+            # A notice about an event that is over helps nobody.
+            expires_at=event.draft.end,
+            ref=f"evn:{event.id}",
+        )
+
+    def _reminder_reply(self, lang: str, event: EventRecord, zone: ZoneInfo, minutes: int) -> Reply:
+        lang = lang if lang in self.catalog.languages else self.catalog.default_language
+        text = self.catalog.text(
+            lang,
+            "events.reminder",
+            title=self._title(lang, event),
+            delta=self._offset(lang, minutes),
+            when=self._when(lang, event, zone),
+            where=self._where_short(lang, event),
+        )
+        buttons = (
+            (
+                Button(
+                    self.catalog.text(lang, "events.details"), data=callbacks.encode("ev", event.id)
+                ),
+            ),
+        )
+        return Reply(text, buttons=buttons)
+
+    # --- formatting -----------------------------------------------------------------------
+
+    def _title(self, lang: str, event: EventRecord) -> str:
+        texts = event.draft.texts
+        return (texts.get(lang) or next(iter(texts.values()))).title
+
+    def _when(self, lang: str, event: EventRecord, zone: ZoneInfo) -> str:
+        locale = self.catalog.languages[lang].babel_locale
+        start = event.draft.start.astimezone(zone)
+        end = event.draft.end.astimezone(zone)
+        text = format_datetime(start, "EEE d MMMM y, HH:mm", locale=locale)
+        if end.date() == start.date():
+            text += "–" + format_time(end, "HH:mm", locale=locale)
+        else:
+            text += " – " + format_datetime(end, "d MMMM, HH:mm", locale=locale)
+        return f"{text} ({zone_label(self.catalog, lang, str(zone), self.clock.now())})"
+
+    def _where_short(self, lang: str, event: EventRecord) -> str:
+        if event.draft.place:
+            return self.catalog.region_name(lang, event.draft.region)
+        return self.catalog.text(lang, "events.mode.o")
+
+    def _offset(self, lang: str, minutes: int) -> str:
+        locale = self.catalog.languages[lang].babel_locale
+        return format_timedelta(dt.timedelta(minutes=minutes), locale=locale, threshold=2)
+
+    async def _zone(self, turn: Turn) -> ZoneInfo:
+        sub = await self.subscriptions.get(turn.incoming.user_id)
+        if sub is not None:
+            return ZoneInfo(sub.timezone)
+        return ZoneInfo(self.catalog.languages[turn.language].default_timezone)
+
+    def _recipient_zone(self, recipient: Recipient) -> ZoneInfo:
+        if recipient.timezone:
+            return ZoneInfo(recipient.timezone)
+        lang = (
+            recipient.language
+            if recipient.language in self.catalog.languages
+            else self.catalog.default_language
+        )
+        return ZoneInfo(self.catalog.languages[lang].default_timezone)
+
+    def _out(self, turn: Turn, reply: Reply) -> Outcome:
+        return Outcome((reply,), turn.language, topic="events")

@@ -1,0 +1,96 @@
+"""Link checking from the user's side: a verdict with its reasons for each address in a message
+(or a forwarded one), and how to check through the official channel."""
+
+from __future__ import annotations
+
+from bot.content.catalog import Catalog
+from bot.core import callbacks
+from bot.core.links import INVISIBLE, MAX_LINKS, FoundLink, LinkChecker, LinkReport, find_links
+from bot.core.markup import escape
+from bot.core.messages import Button, Outcome, Reply, Turn
+from bot.core.ports import Clock, Conversations, PendingInput
+
+LINK_FLOW = "link"
+CLICKED_TOPIC, CLICKED_SECTION = "phishing", "act_now"
+
+
+class LinkFeature:
+    def __init__(
+        self, catalog: Catalog, checker: LinkChecker, conversations: Conversations, clock: Clock
+    ) -> None:
+        self.catalog = catalog
+        self.checker = checker
+        self.conversations = conversations
+        self.clock = clock
+
+    def links_in(
+        self, text: str, hidden: tuple[tuple[str, str | None], ...] = ()
+    ) -> list[FoundLink]:
+        """Addresses the user sent: hidden behind text (Telegram's text links) and in the text."""
+        found = [
+            FoundLink(
+                "".join(ch for ch in url if ch not in INVISIBLE),
+                any(ch in INVISIBLE for ch in url),
+                shown,
+            )
+            for url, shown in hidden
+        ]
+        seen = {link.url for link in found}
+        for link in find_links(text, self.checker.split):
+            if link.url not in seen:
+                found.append(link)
+                seen.add(link.url)
+        return found
+
+    async def ask(self, turn: Turn) -> Outcome:
+        pending = PendingInput(LINK_FLOW, {})
+        await self.conversations.set(turn.incoming.user_id, pending, self.clock.now())
+        reply = Reply(self.catalog.text(turn.language, "link.ask"))
+        return Outcome((reply,), turn.language, topic="check_link")
+
+    async def pending_input(self, turn: Turn, text: str) -> Outcome | None:
+        await self.conversations.clear(turn.incoming.user_id)
+        links = self.links_in(text)
+        if not links:
+            return None
+        return self.verdicts(turn, links)
+
+    def verdicts(self, turn: Turn, links: list[FoundLink]) -> Outcome:
+        lang = turn.language
+        reports = [self.checker.check(link) for link in links[:MAX_LINKS]]
+        replies = [Reply(self._render(lang, report)) for report in reports]
+        if len(links) > MAX_LINKS:
+            replies.append(Reply(self.catalog.text(lang, "link.more", count=MAX_LINKS)))
+        clicked = self._clicked_button(lang)
+        advice = Reply(
+            self.catalog.text(lang, "link.verify"),
+            buttons=((clicked,), (Button(self.catalog.text(lang, "button.menu"), data="m"),))
+            if clicked
+            else ((Button(self.catalog.text(lang, "button.menu"), data="m"),),),
+        )
+        replies.append(advice)
+        events = tuple(f"link_{report.verdict}" for report in reports)
+        return Outcome(tuple(replies), lang, topic="check_link", events=events)
+
+    def _render(self, lang: str, report: LinkReport) -> str:
+        text = self.catalog.text
+        headline = text(lang, f"link.verdict.{report.verdict}", brand=report.brand or "")
+        lines = [headline, f"<code>{escape(report.shown)}</code>"]
+        if report.signals:
+            lines.append("")
+            lines.append(text(lang, "link.reasons"))
+            for signal in report.signals:
+                lines.append("• " + text(lang, f"link.signal.{signal.key}", **signal.values))
+        return "\n".join(lines)
+
+    def _clicked_button(self, lang: str) -> Button | None:
+        answer = self.catalog.answer(lang, CLICKED_TOPIC)
+        if answer is None:
+            return None
+        index = next((i for i, s in enumerate(answer.sections) if s.key == CLICKED_SECTION), None)
+        if index is None:
+            return None
+        return Button(
+            self.catalog.text(lang, "link.clicked"),
+            data=callbacks.encode("s", CLICKED_TOPIC, index),
+        )

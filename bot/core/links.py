@@ -1,0 +1,305 @@
+"""The offline link checker: a verdict on an address from the address alone. The bot never
+fetches a link, so a verdict can only warn; it can never vouch for what a page shows.
+
+Each finding is a Signal with a weight; the verdict is the sum. Texts live in data/ui (keys
+`link.signal.<key>`), and the brands, shorteners and risky endings in data/links.yml.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+from urllib.parse import SplitResult, unquote, urlsplit
+
+import idna
+from rapidfuzz.distance import Levenshtein
+
+from bot.content.models import Brand, LinkRules
+
+MAX_LINKS = 3  # per message; a forwarded newsletter with forty links gets the first three
+LONG_URL = 300
+DEEP_SUBDOMAINS = 3
+DISPLAY_CHARS = 80
+MAX_HOST, MAX_LABEL = 253, 63  # DNS limits: anything longer cannot be a real address
+
+# Characters that do not show on screen but change what an address is.
+INVISIBLE = frozenset(
+    "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b\u200c\u200d\u200e\u200f"
+    "\u202a\u202b\u202c\u202d\u202e\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069"
+    "\u3164\ufeff\uffa0"
+)
+# Letters from other scripts that look like Latin ones, and the digit swaps fake addresses use.
+LOOKALIKE = str.maketrans(
+    {
+        "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o",
+        "р": "p", "с": "c", "т": "t", "у": "y", "х": "x", "ѕ": "s", "і": "i", "ј": "j",
+        "ԁ": "d", "ԛ": "q", "ԝ": "w", "α": "a", "ο": "o", "ρ": "p", "ν": "v", "τ": "t",
+        "ı": "i", "0": "o", "1": "l", "3": "e", "5": "s",
+    }
+)  # fmt: skip
+_LINK_START = re.compile(r"^(?:https?://|www\.)", re.IGNORECASE)
+_SCHEME = re.compile(r"^https?://", re.IGNORECASE)
+_BARE = re.compile(r"^[\w-]+(?:\.[\w-]+)+(?::\d+)?(?:[/?#].*)?$")
+_STRIP = "\"'()[]{}<>«»„“”‘’.,;:!?"
+_TOKEN = re.compile(r"[a-z0-9]+")
+
+Verdict = Literal["danger", "suspicious", "official", "no_signs", "invalid"]
+
+
+@dataclass(frozen=True, slots=True)
+class DomainParts:
+    subdomain: str
+    domain: str
+    suffix: str
+
+    @property
+    def registrable(self) -> str:
+        return f"{self.domain}.{self.suffix}" if self.suffix else ""
+
+
+DomainSplitter = Callable[[str], DomainParts]
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    key: str
+    weight: int
+    values: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class LinkReport:
+    shown: str  # the address as the user should see it: shortened, invisible characters marked
+    host: str
+    verdict: Verdict
+    signals: tuple[Signal, ...] = ()
+    brand: str | None = None  # the brand whose official domain this is, for "official"
+
+
+@dataclass(frozen=True, slots=True)
+class FoundLink:
+    url: str  # without invisible characters
+    had_invisible: bool
+    shown_as: str | None = None  # the text a hidden link was shown as, if any
+
+
+def find_links(text: str, split: DomainSplitter) -> list[FoundLink]:
+    """Addresses in free text: with a scheme, starting with www., or a bare host name with a
+    real public suffix ("dsk-bank.top/login")."""
+    found: list[FoundLink] = []
+    for raw in text.split():
+        had_invisible = any(ch in INVISIBLE for ch in raw)
+        token = "".join(ch for ch in raw if ch not in INVISIBLE).strip(_STRIP)
+        if not token:
+            continue
+        if (_SCHEME.match(token) and len(token) > 8) or (
+            "." in token
+            and (_LINK_START.match(token) or (_BARE.match(token) and _has_suffix(token, split)))
+        ):
+            found.append(FoundLink(token, had_invisible))
+    return found
+
+
+def _has_suffix(token: str, split: DomainSplitter) -> bool:
+    host = re.split(r"[/?#:]", token, maxsplit=1)[0]
+    return bool(split(host.lower()).suffix)
+
+
+class LinkChecker:
+    def __init__(self, rules: LinkRules, split: DomainSplitter) -> None:
+        self.rules = rules
+        self.split = split
+        self._official: dict[str, Brand] = {d: b for b in rules.brands for d in b.domains}
+
+    def check(self, link: FoundLink) -> LinkReport:
+        url = link.url
+        shown = _display(url)
+        explicit_http = url.lower().startswith("http://")
+        if not _SCHEME.match(url):
+            url = "http://" + url
+        try:
+            parts = urlsplit(url)
+            host = (parts.hostname or "").rstrip(".")
+            port = parts.port
+        except ValueError:
+            return LinkReport(shown, "", "invalid")
+        if not host or len(host) > MAX_HOST or any(len(x) > MAX_LABEL for x in host.split(".")):
+            return LinkReport(shown, host[:DISPLAY_CHARS], "invalid")
+        signals: list[Signal] = []
+        if link.had_invisible:
+            signals.append(Signal("invisible", 3))
+        if len(link.url) > LONG_URL:
+            signals.append(Signal("long", 1, {"length": str(len(link.url))}))
+        if parts.username is not None or "@" in parts.netloc:
+            signals.append(Signal("at_sign", 3, {"host": host}))
+        if port is not None and port not in (80, 443):
+            signals.append(Signal("port", 1, {"port": str(port)}))
+        if explicit_http:
+            signals.append(Signal("plain_http", 1))
+        if link.shown_as:
+            signals.extend(self._shown_elsewhere(link.shown_as, host))
+
+        if _is_ip(host):
+            signals.append(Signal("ip_host", 3, {"host": host}))
+            return self._report(shown, host, signals)
+
+        unicode_host, ascii_host = _both_forms(host)
+        if unicode_host is None:
+            return LinkReport(shown, host, "invalid")
+        if ascii_host != unicode_host:
+            signals.append(Signal("punycode", 1, {"host": unicode_host}))
+            if _mixed_script(unicode_host):
+                signals.append(Signal("mixed_script", 3))
+        domain = self.split(ascii_host)
+        if not domain.suffix:
+            signals.append(Signal("no_suffix", 2))
+            return self._report(shown, unicode_host, signals)
+
+        brand = self._official_brand(ascii_host)
+        if brand is None:
+            signals.extend(self._imitation(unicode_host, domain))
+            if domain.registrable in self.rules.shorteners:
+                signals.append(Signal("shortener", 1))
+            if domain.suffix.rsplit(".", 1)[-1] in self.rules.risky_tlds:
+                signals.append(Signal("risky_tld", 2, {"tld": "." + domain.suffix}))
+            words = self._sensitive_words(domain.subdomain, parts)
+            if words:
+                signals.append(Signal("sensitive_words", 2, {"words": ", ".join(words)}))
+        if domain.subdomain.count(".") + 1 >= DEEP_SUBDOMAINS and domain.subdomain:
+            signals.append(Signal("deep_subdomains", 1, {"count": str(_labels(domain))}))
+        return self._report(shown, unicode_host, signals, brand)
+
+    # --- the signals ----------------------------------------------------------------------
+
+    def _official_brand(self, host: str) -> Brand | None:
+        labels = host.split(".")
+        for start in range(len(labels) - 1):
+            brand = self._official.get(".".join(labels[start:]))
+            if brand is not None:
+                return brand
+        return None
+
+    def _imitation(self, unicode_host: str, domain: DomainParts) -> Iterable[Signal]:
+        """A brand's name or a near-copy of its address on a domain that is not the brand's."""
+        skeleton = unicode_host.lower().translate(LOOKALIKE)
+        label = domain.domain.lower()
+        label_skeleton = _unicode_label(label).translate(LOOKALIKE)
+        tokens = set(_TOKEN.findall(skeleton))
+        for brand in self.rules.brands:
+            for official in brand.domains:
+                official_label = official.split(".")[0]
+                if label_skeleton == official_label or (
+                    len(official_label) >= 5
+                    and Levenshtein.distance(label_skeleton, official_label)
+                    <= (1 if len(official_label) < 8 else 2)
+                ):
+                    yield Signal("lookalike", 3, {"brand": brand.name, "official": official})
+                    return
+            for keyword in brand.keywords:
+                if keyword in tokens or (len(keyword) >= 5 and keyword in skeleton):
+                    yield Signal(
+                        "brand_name", 3, {"brand": brand.name, "official": brand.domains[0]}
+                    )
+                    return
+
+    def _sensitive_words(self, subdomain: str, parts: SplitResult) -> list[str]:
+        text = " ".join((subdomain, unquote(parts.path), unquote(parts.query))).lower()
+        present = set(_TOKEN.findall(text))
+        return sorted(present & self.rules.sensitive_words)[:4]
+
+    def _shown_elsewhere(self, shown_as: str, host: str) -> Iterable[Signal]:
+        """A hidden link whose visible text is another address."""
+        visible = find_links(shown_as, self.split)
+        if not visible:
+            return
+        try:
+            shown_url = visible[0].url
+            if not _SCHEME.match(shown_url):
+                shown_url = "http://" + shown_url
+            shown_host = (urlsplit(shown_url).hostname or "").rstrip(".")
+        except ValueError:
+            return
+        if shown_host and shown_host.lower() != host.lower():
+            yield Signal("hidden_target", 3, {"shown": shown_host, "host": host})
+
+    def _report(
+        self, shown: str, host: str, signals: list[Signal], brand: Brand | None = None
+    ) -> LinkReport:
+        score = sum(signal.weight for signal in signals)
+        verdict: Verdict
+        if score >= 3:
+            verdict = "danger"
+        elif score > 0:
+            verdict = "suspicious"
+        elif brand is not None:
+            verdict = "official"
+        else:
+            verdict = "no_signs"
+        return LinkReport(shown, host, verdict, tuple(signals), brand.name if brand else None)
+
+
+def _display(url: str) -> str:
+    if len(url) <= DISPLAY_CHARS:
+        return url
+    return url[: DISPLAY_CHARS - 1] + "…"
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        # Decimal and hex forms (http://3232235777/) reach the same machines.
+        return bool(re.fullmatch(r"(0x[0-9a-f]+|\d+)(\.(0x[0-9a-f]+|\d+)){0,3}", host.lower()))
+    return True
+
+
+def _both_forms(host: str) -> tuple[str | None, str]:
+    """The host as people read it and as DNS sees it; (None, host) when it is not a valid
+    internationalised name."""
+    labels = host.lower().split(".")
+    unicode_labels, ascii_labels = [], []
+    for label in labels:
+        if not label:
+            return None, host
+        try:
+            if label.startswith("xn--"):
+                unicode_labels.append(idna.decode(label))
+                ascii_labels.append(label)
+            elif label.isascii():
+                unicode_labels.append(label)
+                ascii_labels.append(label)
+            else:
+                unicode_labels.append(label)
+                ascii_labels.append(idna.encode(label, uts46=True).decode("ascii"))
+        except idna.IDNAError:
+            return None, host
+    return ".".join(unicode_labels), ".".join(ascii_labels)
+
+
+def _unicode_label(label: str) -> str:
+    if label.startswith("xn--"):
+        try:
+            return str(idna.decode(label))
+        except idna.IDNAError:
+            return label
+    return label
+
+
+def _scripts(text: str) -> set[str]:
+    scripts = set()
+    for ch in text:
+        if ch.isalpha():
+            scripts.add(unicodedata.name(ch, "UNKNOWN").split(" ")[0])
+    return scripts
+
+
+def _mixed_script(host: str) -> bool:
+    return any(len(_scripts(label)) > 1 for label in host.split("."))
+
+
+def _labels(domain: DomainParts) -> int:
+    return domain.subdomain.count(".") + 1

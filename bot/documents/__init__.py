@@ -1,0 +1,1 @@
+"""Documents the bot sends: rendered at the edge from plain data the core prepares."""

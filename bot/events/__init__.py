@@ -1,0 +1,1 @@
+"""Events from and to files: organisers' imports (YAML, CSV, iCalendar) and .ics exports."""

@@ -1,0 +1,621 @@
+"""Organisers' event files (YAML, CSV, iCalendar) read into drafts, each checked with
+`check_draft` like an event entered in the chat.
+
+A file is imported whole or not at all: `ImportResult.importable` is empty as soon as one row has
+a problem, and every problem of every row is reported at once, so that an organiser fixes the
+file in one go instead of one error per attempt.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import difflib
+import io
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import yaml
+from icalendar import Calendar, Component, vUnknown
+from icalendar.parser import unescape_backslash
+
+from bot.core.events import EventDraft, EventText, Problem, check_draft, valid_zone
+
+KINDS = {".yml": "yaml", ".yaml": "yaml", ".csv": "csv", ".ics": "ics"}
+KEY_MAX = 64
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    where: str  # "row 3" (CSV), "event 2 (key 'abc')" (YAML), "VEVENT 4 (UID 'x')" (ics), "file"
+    reasons: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return f"{self.where}: {'; '.join(self.reasons)}"
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    """`drafts` holds only the rows that passed; store `importable`, which is all or nothing."""
+
+    drafts: tuple[EventDraft, ...]
+    errors: tuple[RowError, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def importable(self) -> tuple[EventDraft, ...]:
+        return self.drafts if self.ok else ()
+
+
+def read_events(path: Path, languages: Sequence[str], now: dt.datetime) -> ImportResult:
+    """Raises ValueError for a file type we do not read and OSError when the file cannot be
+    read; anything wrong inside the file is reported in the result instead."""
+    kind = KINDS.get(path.suffix.lower())
+    if kind is None:
+        raise ValueError(
+            f"cannot import events from {path.name!r}: the file must end in {', '.join(KINDS)}"
+        )
+    return parse_events(path.read_bytes(), kind, languages, now)
+
+
+def parse_events(
+    content: bytes, kind: str, languages: Sequence[str], now: dt.datetime
+) -> ImportResult:
+    """`kind` is "yaml", "csv" or "ics"; any other kind is a ValueError."""
+    reader = _READERS.get(kind)
+    if reader is None:
+        raise ValueError(f"unknown event file kind {kind!r}: use one of {', '.join(_READERS)}")
+    wanted = tuple(languages)
+    try:
+        rows = reader(content, wanted)
+    except _FileError as error:
+        return ImportResult((), (RowError("file", error.reasons),))
+    return _check_rows(rows, wanted, now)
+
+
+class _FileError(Exception):
+    """The file as a whole cannot be read; no row is worth reporting on its own."""
+
+    def __init__(self, *reasons: str) -> None:
+        super().__init__(*reasons)
+        self.reasons = reasons
+
+
+@dataclass(slots=True)
+class _Row:
+    """One event as read, before the checks. A field named in `failed` could not be read, so
+    check_draft's complaints about its placeholder value would only repeat the reason."""
+
+    where: str
+    key: str = ""
+    texts: dict[str, EventText] = field(default_factory=dict)
+    start: dt.datetime | None = None
+    end: dt.datetime | None = None
+    timezone: str = ""
+    region: str = ""
+    country: str = ""
+    audience: str = ""
+    organiser: str = ""
+    place: str | None = None
+    online_url: str | None = None
+    link: str | None = None
+    sample: bool = False
+    reasons: list[str] = field(default_factory=list)
+    failed: set[str] = field(default_factory=set)
+
+    def fail(self, name: str, reason: str | None = None, label: str | None = None) -> None:
+        self.failed.add(name)
+        if reason is not None:
+            self.reasons.append(f"{label or name}: {reason}")
+
+
+# ---------------------------------------------------------------- checks shared by all formats
+
+_BLAME: dict[str, frozenset[str]] = {
+    "bad_key": frozenset({"key"}),
+    "missing_language": frozenset({"title"}),
+    "title_too_long": frozenset({"title"}),
+    "description_too_long": frozenset({"description"}),
+    "unknown_timezone": frozenset({"timezone"}),
+    "naive_time": frozenset({"start", "end"}),
+    "start_in_past": frozenset({"start"}),
+    "end_before_start": frozenset({"start", "end"}),
+    "bad_audience": frozenset({"audience"}),
+    "no_place": frozenset({"place", "online_url"}),
+    "bad_country": frozenset({"country"}),
+    "unknown_region": frozenset({"region"}),
+}
+
+
+def _blamed(problem: Problem) -> set[str]:
+    blamed = set(_BLAME.get(problem.code, ()))
+    if "field" in problem.values:
+        blamed.add(problem.values["field"])
+    if "language" in problem.values:
+        part = "description" if problem.code.startswith("description") else "title"
+        blamed.add(f"{part}.{problem.values['language']}")
+    return blamed
+
+
+def _check_rows(rows: list[_Row], languages: Sequence[str], now: dt.datetime) -> ImportResult:
+    if not rows:
+        return ImportResult((), (RowError("file", ("the file has no events",)),))
+    drafts: list[EventDraft] = []
+    errors: list[RowError] = []
+    first_seen: dict[str, str] = {}
+    for row in rows:
+        draft = _draft(row, now)
+        reasons = [*row.reasons, *_problems(row, draft, languages, now)]
+        if row.key and "key" not in row.failed:
+            # Keys make a second import update the first; two rows with one key would
+            # silently overwrite each other.
+            earlier = first_seen.setdefault(row.key, row.where)
+            if earlier != row.where:
+                reasons.append(f"key: {row.key!r} is already used by {earlier}")
+        if reasons:
+            errors.append(RowError(row.where, tuple(dict.fromkeys(reasons))))
+        else:
+            drafts.append(draft)
+    return ImportResult(tuple(drafts), tuple(errors))
+
+
+def _problems(
+    row: _Row, draft: EventDraft, languages: Sequence[str], now: dt.datetime
+) -> list[str]:
+    if "event" in row.failed:
+        return []  # nothing of the row could be read, so every check would fail
+    problems = check_draft(draft, now, languages)
+    return [str(problem) for problem in problems if not _blamed(problem) & row.failed]
+
+
+def _draft(row: _Row, now: dt.datetime) -> EventDraft:
+    zone = ZoneInfo(row.timezone) if valid_zone(row.timezone) else None
+    return EventDraft(
+        key=row.key,
+        texts=row.texts,
+        start=_in_zone(row, "start", row.start, zone, now),
+        end=_in_zone(row, "end", row.end, zone, now),
+        timezone=row.timezone,
+        region=row.region,
+        country=row.country,
+        audience=row.audience,
+        organiser=row.organiser,
+        place=row.place,
+        online_url=row.online_url,
+        link=row.link,
+        sample=row.sample,
+    )
+
+
+def _in_zone(
+    row: _Row, name: str, value: dt.datetime | None, zone: ZoneInfo | None, placeholder: dt.datetime
+) -> dt.datetime:
+    if value is None:
+        return placeholder
+    if zone is None:
+        if value.tzinfo is None:
+            # A local time in an unknown zone is no instant; unknown_timezone says why.
+            row.fail(name)
+            return placeholder
+        return value
+    if value.tzinfo is None:
+        return value.replace(tzinfo=zone, fold=0)
+    return value.astimezone(zone)
+
+
+# ------------------------------------------------------------- values shared by YAML and CSV
+
+_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+_TRUE, _FALSE = {"true", "yes", "1"}, {"false", "no", "0", ""}
+
+
+def _text(row: _Row, name: str, value: object, required: bool = True) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            row.fail(name, "missing")
+        return None
+    if not isinstance(value, str):
+        row.fail(name, f"expected text, got {value!r} (put it in quotes)")
+        return None
+    return value.strip()
+
+
+def _time(row: _Row, name: str, value: object) -> dt.datetime | None:
+    text = _text(row, name, value)
+    if text is None:
+        return None
+    try:
+        if not _TIME.match(text):
+            raise ValueError(text)
+        return dt.datetime.fromisoformat(text)
+    except ValueError:
+        row.fail(name, f"not a date-time: {text!r} (expected YYYY-MM-DD HH:MM)")
+        return None
+
+
+def _flag(row: _Row, name: str, value: object) -> bool:
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    row.fail(name, f"expected true or false, got {value!r}")
+    return False
+
+
+def _fill(row: _Row, raw: Mapping[str, object]) -> None:
+    row.key = _text(row, "key", raw.get("key")) or ""
+    row.start = _time(row, "start", raw.get("start"))
+    row.end = _time(row, "end", raw.get("end"))
+    row.timezone = _text(row, "timezone", raw.get("timezone")) or ""
+    row.region = _text(row, "region", raw.get("region")) or ""
+    row.country = _country(_text(row, "country", raw.get("country")))
+    row.audience = _text(row, "audience", raw.get("audience")) or ""
+    row.organiser = _text(row, "organiser", raw.get("organiser")) or ""
+    row.place = _text(row, "place", raw.get("place"), required=False)
+    row.online_url = _text(row, "online_url", raw.get("online_url"), required=False)
+    row.link = _text(row, "link", raw.get("link"), required=False)
+    row.sample = _flag(row, "sample", raw.get("sample"))
+
+
+def _country(code: str | None) -> str:
+    # ISO codes are case-insensitive; check_draft wants them upper-case.
+    return code.upper() if code and len(code) == 2 else code or ""
+
+
+def _unknown(names: Iterable[str], allowed: Iterable[str], what: str = "field") -> list[str]:
+    known = list(allowed)
+    reasons = []
+    for name in names:
+        if name in known:
+            continue
+        guess = difflib.get_close_matches(name, known, n=1)
+        hint = f" (did you mean {guess[0]!r}?)" if guess else ""
+        reasons.append(f"unknown {what} {name!r}{hint}")
+    return reasons
+
+
+# ------------------------------------------------------------------------------------- YAML
+
+_YAML_FIELDS = (
+    "key", "title", "description", "start", "end", "timezone", "place", "online_url", "region",
+    "country", "audience", "organiser", "link", "sample",
+)  # fmt: skip
+_BOOL_TAG, _TIMESTAMP_TAG = "tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp"
+
+
+class _Loader(yaml.SafeLoader):
+    """Safe YAML where times stay text, to be read in the event's own zone, and only true/false
+    are booleans, so that `country: NO` stays Norway."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in (_BOOL_TAG, _TIMESTAMP_TAG)]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    _BOOL_TAG, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+def _load_yaml(content: bytes) -> Any:
+    loader = _Loader(content)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
+def _yaml_rows(content: bytes, languages: Sequence[str]) -> list[_Row]:
+    try:
+        data = _load_yaml(content)
+    except yaml.YAMLError as error:
+        raise _FileError(f"not valid YAML: {error}") from error
+    if not isinstance(data, dict) or not isinstance(data.get("events"), list):
+        raise _FileError("expected a top-level 'events:' list")
+    extra = _unknown(map(str, data), ["events"])
+    if extra:
+        raise _FileError(*extra)
+    return [_yaml_row(number, item) for number, item in enumerate(data["events"], start=1)]
+
+
+def _yaml_row(number: int, item: object) -> _Row:
+    if not isinstance(item, dict):
+        row = _Row(f"event {number}")
+        row.fail("event", f"expected a mapping of fields, got {item!r:.60}")
+        return row
+    key = item.get("key")
+    row = _Row(f"event {number} (key {key!r})" if isinstance(key, str) else f"event {number}")
+    row.reasons.extend(_unknown(map(str, item), _YAML_FIELDS))
+    _fill(row, item)
+    row.texts = _yaml_texts(row, item.get("title"), item.get("description"))
+    return row
+
+
+def _yaml_texts(row: _Row, titles: object, descriptions: object) -> dict[str, EventText]:
+    title = _by_language(row, "title", titles)
+    description = _by_language(row, "description", descriptions)
+    return {
+        language: EventText(title.get(language, ""), description.get(language, ""))
+        for language in title | description
+    }
+
+
+def _by_language(row: _Row, name: str, value: object) -> dict[str, str]:
+    if value is None:
+        row.fail(name, "missing")
+        return {}
+    if not isinstance(value, dict):
+        row.fail(name, "expected one text per language, e.g. {en: ..., bg: ...}")
+        return {}
+    texts: dict[str, str] = {}
+    for language, text in value.items():
+        if not isinstance(text, str | None):
+            row.fail(f"{name}.{language}", f"expected text, got {text!r}")
+            continue
+        texts[str(language)] = (text or "").strip()
+    return texts
+
+
+# -------------------------------------------------------------------------------------- CSV
+
+_CSV_REQUIRED = (
+    "key", "start", "end", "timezone", "region", "country", "audience", "organiser",
+)  # fmt: skip
+_CSV_OPTIONAL = ("place", "online_url", "link", "sample")
+_CSV_TEXT = re.compile(r"(title|description)_([a-z]{2,3})")
+
+
+def _csv_rows(content: bytes, languages: Sequence[str]) -> list[_Row]:
+    try:
+        # utf-8-sig: spreadsheet programs often put a byte-order mark first.
+        text = content.decode("utf-8-sig")
+        lines = list(csv.reader(io.StringIO(text, newline=""), strict=True))
+    except UnicodeDecodeError as error:
+        raise _FileError(f"not UTF-8 text: {error}") from error
+    except csv.Error as error:
+        raise _FileError(f"not valid CSV: {error}") from error
+    lines = [cells for cells in lines if any(cell.strip() for cell in cells)]
+    if not lines:
+        raise _FileError("the file is empty: expected a header row")
+    header = [name.strip().lower() for name in lines[0]]
+    _check_header(header, languages)
+    return [_csv_row(number, header, cells) for number, cells in enumerate(lines[1:], start=1)]
+
+
+def _check_header(header: list[str], languages: Sequence[str]) -> None:
+    texts = [f"{part}_{language}" for language in languages for part in ("title", "description")]
+    required = [*_CSV_REQUIRED[:1], *texts, *_CSV_REQUIRED[1:]]
+    reasons = [f"missing column {name!r}" for name in required if name not in header]
+    known = [*required, *_CSV_OPTIONAL]
+    reasons += _unknown((n for n in header if not _CSV_TEXT.fullmatch(n)), known, "column")
+    reasons += [f"column {name!r} appears twice" for name in sorted(_twice(header))]
+    if reasons:
+        raise _FileError(*reasons)
+
+
+def _twice(names: list[str]) -> set[str]:
+    return {name for name in names if names.count(name) > 1}
+
+
+def _csv_row(number: int, header: list[str], cells: list[str]) -> _Row:
+    row = _Row(f"row {number}")
+    if len(cells) > len(header):
+        row.reasons.append(f"{len(cells)} values for {len(header)} columns")
+    raw = dict(zip(header, cells, strict=False))
+    _fill(row, raw)
+    languages = sorted({m[2] for name in raw if (m := _CSV_TEXT.fullmatch(name))})
+    row.texts = {
+        language: EventText(
+            raw.get(f"title_{language}", "").strip(),
+            raw.get(f"description_{language}", "").strip(),
+        )
+        for language in languages
+    }
+    return row
+
+
+# ------------------------------------------------------------------------------- iCalendar
+
+_ICS_FIELDS = {
+    "UID": "key",
+    "SUMMARY": "title",
+    "DESCRIPTION": "description",
+    "DTSTART": "start",
+    "DTEND": "end",
+    "DURATION": "end",
+    "LOCATION": "place",
+    "URL": "link",
+    "X-ECSM-ONLINE-URL": "online_url",
+    "X-ECSM-REGION": "region",
+    "X-ECSM-COUNTRY": "country",
+    "X-ECSM-AUDIENCE": "audience",
+    "X-ECSM-ORGANISER": "organiser",
+    "ORGANIZER": "organiser",
+    "X-ECSM-SAMPLE": "sample",
+}
+OWN_UID_SUFFIX = "@ecsm-bot"
+
+
+def uid_key(uid: str) -> str:
+    """The event key for an iCalendar UID. Our own exports' suffix is dropped, so that
+    re-importing an exported event updates it instead of creating a second one."""
+    uid = uid.removesuffix(OWN_UID_SUFFIX)
+    return re.sub(r"[^a-z0-9-]", "-", uid.strip().lower())[:KEY_MAX]
+
+
+def _ics_rows(content: bytes, languages: Sequence[str]) -> list[_Row]:
+    try:
+        calendars = Calendar.from_ical(content, multiple=True)
+    except (ValueError, KeyError, IndexError, TypeError) as error:
+        raise _FileError(f"not valid iCalendar: {error}") from error
+    if not calendars or any(c.name != "VCALENDAR" for c in calendars):
+        raise _FileError("not valid iCalendar: expected BEGIN:VCALENDAR")
+    events = [event for calendar in calendars for event in calendar.walk("VEVENT")]
+    return [_ics_row(number, event, languages) for number, event in enumerate(events, start=1)]
+
+
+def _ics_row(number: int, event: Component, languages: Sequence[str]) -> _Row:
+    uid = _ics_text(event, "UID")
+    row = _Row(f"VEVENT {number} (UID {uid!r})" if uid else f"VEVENT {number}")
+    broken: set[str] = set()
+    for name, message in event.errors:
+        label = (name or "property").upper()
+        broken.add(label)
+        row.fail(_ICS_FIELDS.get(label, label.lower()), message, label=label)
+    if uid is None:
+        row.fail("key", "missing", label="UID")
+    row.key = uid_key(uid or "")
+    _ics_times(row, event, broken)
+    row.texts = _ics_texts(event, languages)
+    _ics_details(row, event)
+    _ics_unsupported(row, event)
+    return row
+
+
+def _ics_details(row: _Row, event: Component) -> None:
+    row.online_url = _ics_text(event, "X-ECSM-ONLINE-URL")
+    location = _ics_text(event, "LOCATION")
+    # Our exports put the online address in LOCATION when there is no place.
+    row.place = location if location != row.online_url else None
+    row.link = _ics_text(event, "URL")
+    row.region = _ics_text(event, "X-ECSM-REGION") or ""
+    row.country = _country(_ics_text(event, "X-ECSM-COUNTRY"))
+    row.audience = _ics_text(event, "X-ECSM-AUDIENCE") or ""
+    row.organiser = _ics_organiser(event) or ""
+    row.sample = _flag(row, "sample", _ics_text(event, "X-ECSM-SAMPLE"))
+    missing = {
+        "X-ECSM-REGION": ("region", row.region),
+        "X-ECSM-COUNTRY": ("country", row.country),
+        "X-ECSM-AUDIENCE": ("audience", row.audience),
+        "ORGANIZER": ("organiser", row.organiser),
+    }
+    for label, (name, value) in missing.items():
+        if not value:
+            row.fail(name, "missing", label=label)
+
+
+def _ics_unsupported(row: _Row, event: Component) -> None:
+    if "RRULE" in event or "RDATE" in event:
+        row.reasons.append("recurring events are not supported (RRULE/RDATE)")
+    if (_ics_text(event, "STATUS") or "").upper() == "CANCELLED":
+        row.reasons.append("STATUS: the event is cancelled")
+
+
+def _ics_organiser(event: Component) -> str | None:
+    organizer = _first(event.get("ORGANIZER"))
+    name = organizer.params.get("CN") if organizer is not None else None
+    return str(name).strip() if name else _ics_text(event, "X-ECSM-ORGANISER")
+
+
+def _first(value: Any) -> Any:
+    return value[0] if isinstance(value, list) and value else value
+
+
+def _ics_text(event: Component, name: str) -> str | None:
+    value = _first(event.get(name))
+    if value is None or isinstance(value, list):
+        return None
+    # icalendar keeps properties it does not know (X-...) verbatim, but RFC 5545 makes their
+    # default type TEXT, escapes included.
+    text = str(unescape_backslash(value)) if isinstance(value, vUnknown) else str(value)
+    return text.strip() or None
+
+
+def _ics_texts(event: Component, languages: Sequence[str]) -> dict[str, EventText]:
+    single = (_ics_text(event, "X-ECSM-SINGLE-LANGUAGE") or "").upper() == "TRUE"
+    title = _ics_languages(event, "SUMMARY", languages, single)
+    description = _ics_languages(event, "DESCRIPTION", languages, single)
+    return {
+        language: EventText(title.get(language, ""), description.get(language, ""))
+        for language in title | description
+    }
+
+
+def _ics_languages(
+    event: Component, name: str, languages: Sequence[str], single: bool
+) -> dict[str, str]:
+    tagged: dict[str, str] = {}
+    untagged: str | None = None
+    for prop in _all(event.get(name)):
+        language = prop.params.get("LANGUAGE")
+        if language:
+            # "bg-BG" is Bulgarian for us.
+            tagged.setdefault(str(language).split("-")[0].lower(), str(prop).strip())
+        elif untagged is None:
+            untagged = str(prop).strip()
+    if untagged is not None:
+        # Without the organiser's word that the file is single-language, an untagged text is
+        # one language only, so that missing translations are reported rather than faked.
+        for language in languages if single else languages[:1]:
+            tagged.setdefault(language, untagged)
+    return tagged
+
+
+def _all(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _ics_times(row: _Row, event: Component, broken: set[str]) -> None:
+    row.start, start_zone = _ics_time(row, event, "DTSTART", broken)
+    if "DTEND" not in event and "DURATION" in event:
+        row.end, end_zone = _ics_end_after(row, event, broken), start_zone
+    else:
+        row.end, end_zone = _ics_time(row, event, "DTEND", broken)
+    zone = start_zone or end_zone
+    if zone is None:
+        row.fail("timezone")  # the times' own reasons say why
+    row.timezone = zone or ""
+
+
+def _ics_end_after(row: _Row, event: Component, broken: set[str]) -> dt.datetime | None:
+    duration = None if "DURATION" in broken else event.decoded("DURATION")
+    if row.start is None or not isinstance(duration, dt.timedelta):
+        row.fail("end")  # DTSTART's or DURATION's own reason says why
+        return None
+    return row.start + duration
+
+
+def _ics_time(
+    row: _Row, event: Component, name: str, broken: set[str]
+) -> tuple[dt.datetime | None, str | None]:
+    field_name = _ICS_FIELDS[name]
+    prop = _first(event.get(name))
+    if prop is None or name in broken:
+        if prop is None:
+            row.fail(field_name, "missing", label=name)
+        return None, None
+    value = prop.dt
+    if not isinstance(value, dt.datetime):
+        row.fail(field_name)
+        row.reasons.append("all-day events are not supported")
+        return None, None
+    return value, _ics_zone(row, name, value, prop.params.get("TZID"))
+
+
+def _ics_zone(row: _Row, name: str, value: dt.datetime, tzid: object) -> str | None:
+    if tzid:
+        zone = str(tzid)
+        # icalendar maps some non-IANA TZIDs (Windows names) to a real zone.
+        if not valid_zone(zone) and isinstance(value.tzinfo, ZoneInfo):
+            return value.tzinfo.key
+        return zone
+    if value.tzinfo is not None and value.utcoffset() == dt.timedelta(0):
+        return "UTC"
+    row.fail(_ICS_FIELDS[name], "a time without TZID or UTC is not supported", label=name)
+    return None
+
+
+_READERS: dict[str, Callable[[bytes, Sequence[str]], list[_Row]]] = {
+    "yaml": _yaml_rows,
+    "csv": _csv_rows,
+    "ics": _ics_rows,
+}

@@ -1,0 +1,237 @@
+"""Organisers' command-line tools: `ecsm-bot events ...` and `ecsm-bot broadcast`. They work on
+the database directly and record every action in the audit log, like the Telegram commands."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import getpass
+import sys
+from pathlib import Path
+from typing import TextIO
+from zoneinfo import ZoneInfo
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from bot.content.catalog import Catalog, load_catalog
+from bot.core.events import check_draft, valid_zone
+from bot.core.markup import MESSAGE_LIMIT, check_markup, to_plain
+from bot.core.messages import Button, Reply
+from bot.core.ports import Audience
+from bot.core.tips import payload_of
+from bot.events.importer import read_events
+from bot.settings import Settings
+from bot.storage.broadcasts import BroadcastPlanner, SqlBroadcasts
+from bot.storage.db import make_engine, make_sessions, migrate
+from bot.storage.events import SqlEvents
+from bot.storage.organisers import SqlAudit
+from bot.storage.outbox import SqlDeliveries
+
+WAITING = ("pending", "claimed", "sending")
+
+
+def _who() -> dict[str, str]:
+    return {"via": "cli", "os_user": getpass.getuser()}
+
+
+async def import_events(
+    settings: Settings, path: Path, dry_run: bool, out: TextIO = sys.stdout
+) -> int:
+    catalog = load_catalog(settings.data_dir, settings.default_language)
+    now = dt.datetime.now(dt.UTC)
+    result = read_events(path, list(catalog.languages), now)
+    errors = [(e.where, list(e.reasons)) for e in result.errors]
+    for draft in result.drafts:
+        problems = [str(p) for p in check_draft(draft, now, catalog.languages, catalog.regions)]
+        if problems:
+            errors.append((f"event {draft.key!r}", problems))
+    if errors:
+        out.write(f"Nothing imported: {len(errors)} bad row(s) in {path}\n")
+        for where, reasons in errors:
+            out.write(f"  {where}: {'; '.join(reasons)}\n")
+        return 1
+    if dry_run:
+        out.write(f"{len(result.drafts)} event(s) would be imported from {path}\n")
+        return 0
+    migrate(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        sessions = make_sessions(engine)
+        events, audit = SqlEvents(sessions), SqlAudit(sessions)
+        for draft in result.drafts:
+            record = await events.save(draft, None, now)
+            await audit.record(
+                None,
+                "event_imported",
+                {**_who(), "event_id": record.id, "key": draft.key, "version": record.version},
+                now,
+            )
+    finally:
+        await engine.dispose()
+    out.write(f"Imported {len(result.drafts)} event(s) from {path}\n")
+    return 0
+
+
+async def list_events(settings: Settings, out: TextIO = sys.stdout) -> int:
+    from bot.core.ports import EventFilter
+
+    catalog = load_catalog(settings.data_dir, settings.default_language)
+    migrate(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        found, total = await SqlEvents(make_sessions(engine)).upcoming(
+            dt.datetime.now(dt.UTC), EventFilter(), 0, 1000
+        )
+    finally:
+        await engine.dispose()
+    lang = catalog.default_language
+    for event in found:
+        title = (event.draft.texts.get(lang) or next(iter(event.draft.texts.values()))).title
+        sample = " [sample]" if event.draft.sample else ""
+        when = f"{event.draft.start:%Y-%m-%d %H:%M %Z}"
+        out.write(f"#{event.id}\t{when}\t{event.draft.region}\t{title}{sample}\n")
+    out.write(f"{total} upcoming event(s)\n")
+    return 0
+
+
+def parse_audience(spec: str, catalog: Catalog) -> Audience:
+    """segment=citizen,language=bg,region=plovdiv,event=12 (every part optional)."""
+    values: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        name, sep, value = part.partition("=")
+        if not sep:
+            raise ValueError(f"audience part {part!r} is not name=value")
+        values[name.strip()] = value.strip()
+    unknown = set(values) - {"segment", "language", "region", "event"}
+    if unknown:
+        raise ValueError(f"unknown audience part(s): {', '.join(sorted(unknown))}")
+    segment = values.get("segment", "all")
+    if segment not in ("all", "citizen", "business"):
+        raise ValueError("segment must be all, citizen or business")
+    language = values.get("language")
+    if language is not None and language not in catalog.languages:
+        raise ValueError(f"language must be one of {', '.join(catalog.languages)}")
+    region = values.get("region")
+    if region is not None and region not in catalog.regions:
+        raise ValueError(f"unknown region {region!r}")
+    event = values.get("event")
+    if event is not None and not event.isdigit():
+        raise ValueError("event must be an event number")
+    return Audience(segment, language, region, int(event) if event else None)
+
+
+async def broadcast(
+    settings: Settings,
+    text_file: Path,
+    audience_spec: str,
+    button: str | None,
+    at: str | None,
+    zone: str,
+    dry_run: bool,
+    wait: bool,
+    console: Console | None = None,
+) -> int:
+    console = console or Console(stderr=True)
+    catalog = load_catalog(settings.data_dir, settings.default_language)
+    if str(text_file) == "-":
+        text = sys.stdin.read().strip()
+    else:
+        text = (await asyncio.to_thread(text_file.read_text, encoding="utf-8")).strip()
+    problem = check_markup(text)
+    if problem is not None:
+        console.print(f"Refused: {problem}")
+        return 2
+    if not text or len(to_plain(text)) > MESSAGE_LIMIT:
+        console.print(
+            f"Refused: the text must be 1 to {MESSAGE_LIMIT} characters (Telegram's limit)"
+        )
+        return 2
+    try:
+        audience = parse_audience(audience_spec, catalog)
+    except ValueError as exc:
+        console.print(f"Refused: {exc}")
+        return 2
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    if button:
+        label, _, url = button.partition("|")
+        if not label.strip() or not url.strip().startswith("https://"):
+            console.print("Refused: --button must be 'Label|https://address'")
+            return 2
+        buttons = ((Button(label.strip(), url=url.strip()),),)
+    now = dt.datetime.now(dt.UTC)
+    send_at = now
+    if at:
+        if not valid_zone(zone):
+            console.print(f"Refused: unknown time zone {zone!r}")
+            return 2
+        try:
+            send_at = dt.datetime.fromisoformat(at).replace(tzinfo=ZoneInfo(zone))
+        except ValueError:
+            console.print("Refused: --at must be YYYY-MM-DD HH:MM")
+            return 2
+        if send_at <= now:
+            console.print("Refused: --at is in the past")
+            return 2
+    migrate(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        sessions = make_sessions(engine)
+        store = SqlBroadcasts(sessions)
+        size = await store.audience_size(audience)
+        if dry_run:
+            print(f"audience: {size} people")
+            return 0
+        record = await store.create(
+            0, payload_of(Reply(text, buttons=buttons)), audience, send_at, now
+        )
+        await SqlAudit(sessions).record(
+            None,
+            "broadcast_created",
+            {
+                **_who(),
+                "broadcast_id": record.id,
+                "audience": audience.as_dict(),
+                "send_at": send_at.isoformat(),
+            },
+            now,
+        )
+        if send_at > now:
+            print(f"announcement #{record.id} scheduled for {send_at.isoformat()} to {size} people")
+            return 0
+        with _progress(console) as progress:
+            task = progress.add_task(f"queueing #{record.id}", total=size)
+            await BroadcastPlanner(sessions).fan_out(
+                now, lambda _id, added: progress.advance(task, added)
+            )
+        print(f"announcement #{record.id} queued for {size} people; the running bot sends it")
+        if wait:
+            await _wait_for_delivery(SqlDeliveries(sessions), record.id, size, console)
+    finally:
+        await engine.dispose()
+    return 0
+
+
+async def _wait_for_delivery(
+    deliveries: SqlDeliveries, broadcast_id: int, size: int, console: Console
+) -> None:
+    with _progress(console) as progress:
+        task = progress.add_task(f"delivering #{broadcast_id}", total=size)
+        while True:
+            counts = await deliveries.counts(f"ann:{broadcast_id}")
+            done = sum(n for status, n in counts.items() if status not in WAITING)
+            progress.update(task, completed=done)
+            if done >= size:
+                break
+            await asyncio.sleep(1)
+    print(", ".join(f"{status}: {n}" for status, n in sorted(counts.items())))
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    )

@@ -1,0 +1,178 @@
+"""Events and reminders on SQLAlchemy."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.core.events import EventDraft, EventText
+from bot.core.ports import EventFilter, EventRecord, Recipient
+from bot.storage.schema import EventReminder, EventRow, Subscription, User
+
+ONLINE = "online"
+
+
+def _fields(draft: EventDraft) -> dict[str, Any]:
+    return {
+        "texts": {
+            lang: {"title": t.title, "description": t.description}
+            for lang, t in draft.texts.items()
+        },
+        "start_at": draft.start,
+        "end_at": draft.end,
+        "timezone": draft.timezone,
+        "place": draft.place,
+        "online_url": draft.online_url,
+        "region": draft.region,
+        "country": draft.country,
+        "audience": draft.audience,
+        "organiser": draft.organiser,
+        "link": draft.link,
+        "sample": draft.sample,
+    }
+
+
+def _record(row: EventRow) -> EventRecord:
+    zone = ZoneInfo(row.timezone)
+    draft = EventDraft(
+        key=row.key,
+        texts={
+            lang: EventText(t["title"], t.get("description", "")) for lang, t in row.texts.items()
+        },
+        start=row.start_at.astimezone(zone),
+        end=row.end_at.astimezone(zone),
+        timezone=row.timezone,
+        region=row.region,
+        country=row.country,
+        audience=row.audience,
+        organiser=row.organiser,
+        place=row.place,
+        online_url=row.online_url,
+        link=row.link,
+        sample=row.sample,
+    )
+    return EventRecord(row.id, draft, row.status, row.version)
+
+
+def _same(row: EventRow, fields: dict[str, Any]) -> bool:
+    return all(getattr(row, name) == value for name, value in fields.items())
+
+
+class SqlEvents:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def get(self, event_id: int) -> EventRecord | None:
+        async with self._sessions() as session:
+            row = await session.get(EventRow, event_id)
+            return _record(row) if row else None
+
+    async def by_key(self, key: str) -> EventRecord | None:
+        async with self._sessions() as session:
+            row = await session.scalar(select(EventRow).where(EventRow.key == key))
+            return _record(row) if row else None
+
+    async def upcoming(
+        self, now: dt.datetime, where: EventFilter, offset: int, limit: int
+    ) -> tuple[list[EventRecord], int]:
+        conditions = [EventRow.status == "active", EventRow.end_at > now]
+        if where.region is not None:
+            conditions.append(EventRow.region == where.region)
+        if where.mode == ONLINE:
+            conditions.append(EventRow.online_url.is_not(None))
+        elif where.mode == "in_person":
+            conditions.append(EventRow.place.is_not(None))
+        async with self._sessions() as session:
+            total = await session.scalar(
+                select(func.count()).select_from(EventRow).where(*conditions)
+            )
+            rows = await session.scalars(
+                select(EventRow)
+                .where(*conditions)
+                .order_by(EventRow.start_at, EventRow.id)
+                .offset(offset)
+                .limit(limit)
+            )
+            return [_record(row) for row in rows], int(total or 0)
+
+    async def save(self, draft: EventDraft, by: int | None, now: dt.datetime) -> EventRecord:
+        fields = _fields(draft)
+        async with self._sessions.begin() as session:
+            row = await session.scalar(
+                select(EventRow).where(EventRow.key == draft.key).with_for_update()
+            )
+            if row is None:
+                row = EventRow(
+                    key=draft.key,
+                    status="active",
+                    version=1,
+                    created_by=by,
+                    created_at=now,
+                    updated_at=now,
+                    **fields,
+                )
+                session.add(row)
+            elif not _same(row, fields) or row.status != "active":
+                for name, value in fields.items():
+                    setattr(row, name, value)
+                row.status, row.version, row.updated_at = "active", row.version + 1, now
+            await session.flush()
+            return _record(row)
+
+    async def cancel(self, event_id: int, now: dt.datetime) -> EventRecord | None:
+        async with self._sessions.begin() as session:
+            row = await session.get(EventRow, event_id, with_for_update=True)
+            if row is None:
+                return None
+            if row.status != "cancelled":
+                row.status, row.version, row.updated_at = "cancelled", row.version + 1, now
+            await session.flush()
+            return _record(row)
+
+
+class SqlReminders:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def add(self, user_id: int, event_id: int, now: dt.datetime) -> bool:
+        async with self._sessions.begin() as session:
+            module: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+            inserted = await session.scalar(
+                module.insert(EventReminder)
+                .values(user_id=user_id, event_id=event_id, created_at=now)
+                .on_conflict_do_nothing()
+                .returning(EventReminder.user_id)
+            )
+            return inserted is not None
+
+    async def remove(self, user_id: int, event_id: int) -> bool:
+        async with self._sessions.begin() as session:
+            row = await session.get(EventReminder, (user_id, event_id))
+            if row is None:
+                return False
+            await session.delete(row)
+            return True
+
+    async def has(self, user_id: int, event_id: int) -> bool:
+        async with self._sessions() as session:
+            return await session.get(EventReminder, (user_id, event_id)) is not None
+
+    async def recipients(self, event_id: int, after: int | None, limit: int) -> list[Recipient]:
+        query = (
+            select(EventReminder.user_id, User.language, Subscription.timezone)
+            .join(User, User.id == EventReminder.user_id)
+            .outerjoin(Subscription, Subscription.user_id == EventReminder.user_id)
+            .where(EventReminder.event_id == event_id)
+            .order_by(EventReminder.user_id)
+            .limit(limit)
+        )
+        if after is not None:
+            query = query.where(EventReminder.user_id > after)
+        async with self._sessions() as session:
+            rows = await session.execute(query)
+            return [Recipient(int(u), str(lang), tz) for u, lang, tz in rows.all()]

@@ -1,0 +1,87 @@
+"""Anonymous figures for organisers (/stats): counts only, never who."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, cast
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.core.ports import Stats
+from bot.delivery.ports import Status
+from bot.storage.checklists import SqlChecklistRuns
+from bot.storage.schema import OutboxItem, Subscription, TopicCount, UnansweredMessage, User
+
+
+def _counts(rows: Any) -> dict[str, int]:
+    return {str(key if key is not None else "-"): int(count) for key, count in rows.all()}
+
+
+class SqlStats:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def count_topic(self, topic: str, now: dt.datetime) -> None:
+        async with self._sessions.begin() as session:
+            module: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+            statement = module.insert(TopicCount).values(day=now.date(), topic=topic, count=1)
+            statement = statement.on_conflict_do_update(
+                index_elements=["day", "topic"], set_={"count": TopicCount.count + 1}
+            )
+            await session.execute(statement)
+
+    async def collect(self, now: dt.datetime, days: int) -> Stats:
+        since = now - dt.timedelta(days=days)
+        async with self._sessions() as session:
+            by_language = _counts(
+                await session.execute(select(User.language, func.count()).group_by(User.language))
+            )
+            by_audience = _counts(
+                await session.execute(
+                    select(Subscription.audience, func.count())
+                    .where(Subscription.active.is_(True))
+                    .group_by(Subscription.audience)
+                )
+            )
+            by_region = _counts(
+                await session.execute(select(User.region, func.count()).group_by(User.region))
+            )
+            day = func.date(User.first_seen)
+            new_users = await session.execute(
+                select(day, func.count())
+                .where(User.first_seen >= since)
+                .group_by(day)
+                .order_by(day)
+            )
+            sent = _counts(
+                await session.execute(
+                    select(OutboxItem.kind, func.count())
+                    .where(OutboxItem.status == Status.SENT)
+                    .group_by(OutboxItem.kind)
+                )
+            )
+            topics = await session.execute(
+                select(TopicCount.topic, func.sum(TopicCount.count))
+                .where(TopicCount.day >= since.date())
+                .group_by(TopicCount.topic)
+                .order_by(func.sum(TopicCount.count).desc())
+                .limit(10)
+            )
+            unanswered = await session.scalar(select(func.count()).select_from(UnansweredMessage))
+        return Stats(
+            users_by_language=by_language,
+            subscribers_by_audience=by_audience,
+            users_by_region=by_region,
+            new_users_by_day=[(_as_date(d), cast(int, n)) for d, n in new_users.all()],
+            sent_by_kind=sent,
+            top_topics=[(str(t), int(n or 0)) for t, n in topics.all()],
+            unanswered=int(unanswered or 0),
+            checklists=await SqlChecklistRuns(self._sessions).stats(),
+        )
+
+
+def _as_date(value: Any) -> dt.date:
+    # SQLite's date() gives text, PostgreSQL's a date.
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))

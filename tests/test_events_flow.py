@@ -1,0 +1,269 @@
+"""Events, reminders, announcements and the organisers' tools in the core, with fakes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from bot.content.catalog import Catalog
+from bot.core.dialogue import Dialogue
+from bot.core.events import EventDraft, EventText
+from bot.core.messages import Incoming, Outcome
+from bot.core.ports import EventPorts
+from tests.conftest import ORGANISER_ID
+from tests.fakes.core import (
+    FixedClock,
+    MemoryAudit,
+    MemoryBroadcasts,
+    MemoryConversations,
+    MemoryDeliveries,
+    MemoryEvents,
+    MemoryRoles,
+)
+
+USER, OTHER = 21, 22
+SOFIA = ZoneInfo("Europe/Sofia")
+
+
+def datas(outcome: Outcome) -> list[str]:
+    return [b.data or "" for r in outcome.replies for row in r.buttons for b in row]
+
+
+def draft(
+    key: str = "webinar-phishing", days: int = 3, region: str = "plovdiv", **kw: object
+) -> EventDraft:
+    start = dt.datetime(2026, 10, 5, 10, 0, tzinfo=SOFIA) + dt.timedelta(days=days)
+    values: dict[str, object] = {
+        "key": key,
+        "texts": {
+            "en": EventText(f"Phishing for shops {key}", "How to spot fake invoices."),
+            "bg": EventText(f"Фишинг за магазини {key}", "Как да разпознаем фалшиви фактури."),
+        },
+        "start": start,
+        "end": start + dt.timedelta(hours=2),
+        "timezone": "Europe/Sofia",
+        "region": region,
+        "country": "BG",
+        "audience": "business",
+        "organiser": "CERT Bulgaria",
+        "place": "Plovdiv, Trade Fair",
+    }
+    values.update(kw)
+    return EventDraft(**values)  # type: ignore[arg-type]
+
+
+async def add_event(ports: EventPorts, clock: FixedClock, d: EventDraft) -> int:
+    return (await ports.events.save(d, None, clock.now())).id
+
+
+async def test_events_list_paginates_filters_and_formats_in_the_users_language(
+    dialogue: Dialogue, ports: EventPorts, clock: FixedClock, catalog: Catalog
+) -> None:
+    for i in range(7):
+        await add_event(
+            ports, clock, draft(f"event-{i}", days=i + 1, region="plovdiv" if i % 2 else "varna")
+        )
+    outcome = await dialogue.handle(Incoming(USER, command="events", platform_language="bg"))
+    text = outcome.replies[0].text
+    assert "страница 1 от 2" in text
+    assert "октомври" in text  # Babel, in Bulgarian
+    assert "el:1:x:a" in datas(outcome)
+    outcome = await dialogue.handle(Incoming(USER, callback="el:1:x:a"))
+    assert "event-5" in outcome.replies[0].text and "event-6" in outcome.replies[0].text
+    outcome = await dialogue.handle(Incoming(USER, callback="el:0:varna:a"))
+    assert all(f"event-{i}" not in outcome.replies[0].text for i in (1, 3, 5))
+    online = draft(
+        "online-one",
+        days=2,
+        place=None,
+        online_url="https://cybersecuritymonth.eu",
+        region="online",
+    )
+    await add_event(ports, clock, online)
+    outcome = await dialogue.handle(Incoming(USER, callback="el:0:x:o"))
+    assert "online-one" in outcome.replies[0].text and "event-0" not in outcome.replies[0].text
+
+
+async def test_remind_me_schedules_24h_and_1h_before_and_never_after_the_start(
+    dialogue: Dialogue, ports: EventPorts, clock: FixedClock
+) -> None:
+    event_id = await add_event(ports, clock, draft(days=3))
+    outcome = await dialogue.handle(Incoming(USER, callback=f"ev:{event_id}"))
+    assert f"er:{event_id}" in datas(outcome) and f"ec:{event_id}" in datas(outcome)
+    await dialogue.handle(Incoming(USER, callback=f"er:{event_id}"))
+    deliveries = ports.deliveries
+    assert isinstance(deliveries, MemoryDeliveries)
+    start = draft(days=3).start
+    times = sorted(item.not_before for item in deliveries.pending())
+    assert times == [start - dt.timedelta(hours=24), start - dt.timedelta(hours=1)]
+    assert all(item.expires_at == start for item in deliveries.pending())
+    # Pressing twice schedules nothing new (same keys).
+    await dialogue.handle(Incoming(USER, callback=f"er:{event_id}"))
+    assert len(deliveries.pending()) == 2
+    # An event that starts in 30 minutes gets no reminder at all from now on.
+    soon = await add_event(
+        ports,
+        clock,
+        draft(
+            "soon",
+            start=clock.now() + dt.timedelta(minutes=30),
+            end=clock.now() + dt.timedelta(hours=2),
+        ),
+    )
+    await dialogue.handle(Incoming(OTHER, callback=f"er:{soon}"))
+    assert not [i for i in deliveries.pending() if i.user_id == OTHER]
+    # "No reminders" drops what waits.
+    await dialogue.handle(Incoming(USER, callback=f"eu:{event_id}"))
+    assert not [i for i in deliveries.pending() if i.user_id == USER]
+
+
+async def test_change_and_cancel_tell_everyone_who_asked(
+    dialogue: Dialogue, ports: EventPorts, clock: FixedClock, catalog: Catalog
+) -> None:
+    event_id = await add_event(ports, clock, draft(days=3))
+    await dialogue.handle(Incoming(USER, callback=f"er:{event_id}"))
+    await dialogue.handle(Incoming(OTHER, callback=f"er:{event_id}", platform_language="bg"))
+    deliveries = ports.deliveries
+    assert isinstance(deliveries, MemoryDeliveries)
+    # The organiser moves it a day later: old reminders dropped, a notice and new ones queued.
+    event = await ports.events.get(event_id)
+    assert event is not None
+    moved = draft(days=4)
+    saved = await ports.events.save(moved, ORGANISER_ID, clock.now())
+    told = await dialogue.events.notify_change(saved, clock.now())
+    assert told == 2
+    pending = deliveries.pending()
+    notices = [i for i in pending if i.kind == "event_notice"]
+    assert {i.user_id for i in notices} == {USER, OTHER}
+    assert "октомври" in next(i for i in notices if i.user_id == OTHER).payload["text"]
+    reminders = [i for i in pending if i.kind == "reminder"]
+    assert {i.not_before for i in reminders} == {
+        moved.start - dt.timedelta(hours=24),
+        moved.start - dt.timedelta(hours=1),
+    }
+    outcome = await dialogue.handle(
+        Incoming(ORGANISER_ID, command="cancelevent", args=(str(event_id),))
+    )
+    assert f"ecx:{event_id}" in datas(outcome)
+    outcome = await dialogue.handle(Incoming(ORGANISER_ID, callback=f"ecx:{event_id}"))
+    assert not [i for i in deliveries.pending() if i.kind == "reminder"]
+    cancelled = [i for i in deliveries.pending() if i.key.endswith(f":cancelled:{USER}")]
+    assert len(cancelled) == 1
+    audit = ports.audit
+    assert isinstance(audit, MemoryAudit)
+    assert audit.rows[-1][:2] == (ORGANISER_ID, "event_cancelled")
+
+
+async def test_organiser_commands_are_refused_to_everyone_else(
+    dialogue: Dialogue, catalog: Catalog, ports: EventPorts
+) -> None:
+    refused = catalog.strings["en"]["error.organisers_only"]
+    for command in ("newevent", "announce", "broadcasts", "stats", "cancelevent", "editevent"):
+        outcome = await dialogue.handle(Incoming(USER, command=command))
+        assert outcome.replies[0].text == refused, command
+    for data in ("nsave", "asy", "bx:1", "ecx:1", "nz:0"):
+        outcome = await dialogue.handle(Incoming(USER, callback=data))
+        assert outcome.replies[0].text == refused, data
+    outcome = await dialogue.handle(
+        Incoming(ORGANISER_ID, command="organiser", args=("add", str(USER)))
+    )
+    assert str(USER) in outcome.replies[0].text
+    roles = ports.roles
+    assert isinstance(roles, MemoryRoles) and USER in roles.rows
+    # An organiser who is not an admin cannot add organisers.
+    outcome = await dialogue.handle(Incoming(USER, command="organiser", args=("add", "5")))
+    assert outcome.replies[0].text == catalog.strings["en"]["error.admins_only"]
+
+
+async def test_new_event_conversation_with_checks_preview_and_save(
+    dialogue: Dialogue, catalog: Catalog, ports: EventPorts, conversations: MemoryConversations
+) -> None:
+    org = ORGANISER_ID
+    strings = catalog.strings["en"]
+
+    async def say(text: str) -> Outcome:
+        return await dialogue.handle(Incoming(org, text=text))
+
+    async def press(data: str) -> Outcome:
+        return await dialogue.handle(Incoming(org, callback=data))
+
+    outcome = await dialogue.handle(Incoming(org, command="newevent"))
+    assert "nx" in datas(outcome)  # cancel at every step
+    for lang in catalog.languages:  # bg, then en
+        await say(f"Passwords for seniors ({lang})")
+        await say(f"Bring your phone; we set up two-factor authentication together ({lang}).")
+    outcome = await say("Mars/Olympus")
+    assert (
+        strings["event.problem.unknown_timezone"].split("{")[0] in outcome.replies[0].text
+        or "Mars/Olympus" in outcome.replies[0].text
+    )
+    zone = catalog.timezones.index("Europe/Sofia")
+    await press(f"nz:{zone}")
+    outcome = await say("2020-01-01 10:00")
+    assert outcome.replies[0].text == strings["event.problem.start_in_past"]
+    await say("2026-10-20 18:00")
+    outcome = await say("17:00")
+    assert outcome.replies[0].text == strings["event.problem.end_before_start"]
+    await say("19:30")
+    await say("Plovdiv, Community centre, 12 Main St")
+    outcome = await say("http://not-secure.example")
+    assert "https" in outcome.replies[0].text
+    await press("nk:online_url")
+    await press("nr:plovdiv")
+    await press("na:citizen")
+    await say("Plovdiv Library")
+    outcome = await press("nk:link")
+    assert "nsave" in datas(outcome)
+    assert "Passwords for seniors (en)" in outcome.replies[0].text
+    assert "nsave" not in datas(await press("nz:0"))  # a button of another step: refused
+    outcome = await press("nsave")
+    events = ports.events
+    assert isinstance(events, MemoryEvents) and len(events.rows) == 1
+    saved = next(iter(events.rows.values()))
+    assert saved.draft.start == dt.datetime(2026, 10, 20, 18, 0, tzinfo=SOFIA)
+    assert saved.draft.end == dt.datetime(2026, 10, 20, 19, 30, tzinfo=SOFIA)
+    assert org not in conversations.rows
+    audit = ports.audit
+    assert isinstance(audit, MemoryAudit) and audit.rows[-1][1] == "event_created"
+
+
+async def test_announce_refuses_bad_html_and_long_text_then_previews_and_sends(
+    dialogue: Dialogue, catalog: Catalog, ports: EventPorts
+) -> None:
+    org = ORGANISER_ID
+    strings = catalog.strings["en"]
+    await dialogue.handle(Incoming(org, command="announce"))
+    outcome = await dialogue.handle(Incoming(org, text="<b>Join us<b> <script>x</script>"))
+    assert outcome.replies[0].text.startswith(strings["ann.bad_html"].split("{")[0])
+    outcome = await dialogue.handle(Incoming(org, text="x" * 5000))
+    assert "4096" in outcome.replies[0].text and "5000" in outcome.replies[0].text
+    await dialogue.handle(
+        Incoming(org, text="<b>Webinar</b> on phishing, Thursday 18:00 &amp; online")
+    )
+    outcome = await dialogue.handle(Incoming(org, text="Sign up | https://cybersecuritymonth.eu"))
+    assert "aa:citizen" in datas(outcome)
+    outcome = await dialogue.handle(Incoming(org, callback="aa:citizen"))
+    preview = outcome.replies[1]
+    assert preview.text.startswith("<b>Webinar</b>")
+    assert preview.buttons[0][0].url == "https://cybersecuritymonth.eu"
+    assert "3" in outcome.replies[2].text  # the audience size
+    outcome = await dialogue.handle(Incoming(org, callback="as"))
+    assert "asy" in datas(outcome)
+    outcome = await dialogue.handle(Incoming(org, callback="asy"))
+    broadcasts = ports.broadcasts
+    assert isinstance(broadcasts, MemoryBroadcasts)
+    record = broadcasts.rows[1]
+    assert record.audience.segment == "citizen" and record.send_at == dialogue.clock.now()
+    outcome = await dialogue.handle(Incoming(org, command="broadcasts"))
+    assert "#1" in outcome.replies[0].text and "bx:1" in datas(outcome)
+    await dialogue.handle(Incoming(org, callback="bx:1"))
+    assert broadcasts.rows[1].status == "cancelled"
+
+
+async def test_stats_for_organisers_come_with_a_chart(dialogue: Dialogue, catalog: Catalog) -> None:
+    outcome = await dialogue.handle(Incoming(ORGANISER_ID, command="stats"))
+    assert outcome.replies[0].text.startswith(
+        catalog.strings["en"]["stats.title"].split("(")[0].format(days=60)
+    )
+    document = outcome.replies[1].document
+    assert document is not None and document.mime_type == "image/png"

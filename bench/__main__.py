@@ -12,7 +12,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from bench.delivery import ROOT, bench_due, bench_send
+from bench.delivery import ROOT, bench_broadcast, bench_due, bench_send
 from bot.content.catalog import load_catalog
 
 
@@ -23,6 +23,13 @@ async def main() -> None:
     )
     parser.add_argument("--skip-send", action="store_true")
     parser.add_argument("--skip-due", action="store_true")
+    parser.add_argument("--skip-broadcast", action="store_true")
+    parser.add_argument(
+        "--broadcast-30-messages",
+        type=int,
+        default=3_000,
+        help="messages sent at the 30/s cap (100,000 would take 55 minutes)",
+    )
     args = parser.parse_args()
     console = Console(width=220)
     console.print(
@@ -89,6 +96,45 @@ async def main() -> None:
                     f"{sent.lost}",
                     f"{sent.refused_by_fake}",
                     f"{sent.rss_growth_mb:.1f}",
+                )
+                console.print(table)
+        if not args.skip_broadcast:
+            table = Table(
+                title="An announcement to every subscriber (fake Bot API, 1% blocked, two 429s)"
+            )
+            for column in (
+                "cap/s",
+                "subscribers",
+                "fan-out s",
+                "sent through",
+                "achieved/s",
+                "% of cap",
+                "% of cap outside 429 pauses",
+                "sent",
+                "blocked",
+                "still queued",
+                "duplicates",
+                "lost",
+                "RSS growth MB",
+            ):
+                table.add_column(column, justify="right")
+            subscribers = 10_000 if args.quick else 100_000
+            for cap, limit in ((1000.0, subscribers), (30.0, args.broadcast_30_messages)):
+                b = await bench_broadcast(cap, subscribers, limit, workdir)
+                table.add_row(
+                    f"{cap:.0f}",
+                    f"{b.subscribers:,}",
+                    f"{b.fan_out_s:.1f}",
+                    f"{b.attempted:,}",
+                    f"{b.rate:.1f}",
+                    f"{100 * b.rate / cap:.1f}",
+                    f"{100 * b.rate_outside_pauses / cap:.1f}",
+                    f"{b.sent:,}",
+                    f"{b.blocked:,}",
+                    f"{b.waiting:,}",
+                    f"{b.duplicates}",
+                    f"{b.lost}",
+                    f"{b.rss_growth_mb:.1f}",
                 )
                 console.print(table)
 

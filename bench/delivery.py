@@ -24,7 +24,7 @@ from bot.content.catalog import Catalog
 from bot.core.schedule import next_send
 from bot.core.tips import TipsPolicy
 from bot.delivery.engine import DeliveryEngine
-from bot.delivery.ports import Status
+from bot.delivery.ports import FINAL, Status
 from bot.delivery.ratelimit import RateLimiter
 from bot.delivery.tips import PlanReport, TipPlanner
 from bot.storage.db import make_engine, make_sessions, migrate
@@ -265,4 +265,129 @@ async def bench_send(cap: float, messages: int, workdir: Path) -> SendResult:
         lost=messages - statuses[Status.SENT] - statuses[Status.BLOCKED],
         rss_growth_mb=rss_growth,
         refused_by_fake=refused,
+    )
+
+
+@dataclass
+class BroadcastResult:
+    cap: float
+    subscribers: int
+    fan_out_s: float
+    attempted: int
+    elapsed_s: float
+    paused_s: float
+    sent: int
+    blocked: int
+    waiting: int
+    duplicates: int
+    lost: int
+    rss_growth_mb: float
+
+    @property
+    def rate(self) -> float:
+        return (self.sent + self.blocked) / self.elapsed_s
+
+    @property
+    def rate_outside_pauses(self) -> float:
+        return (self.sent + self.blocked) / (self.elapsed_s - self.paused_s)
+
+
+async def bench_broadcast(
+    cap: float, subscribers: int, send_limit: int, workdir: Path
+) -> BroadcastResult:
+    """An announcement to every one of `subscribers` users: fan-out into the outbox, then
+    sending at `cap` until `send_limit` messages were attempted (all of them when it is at least
+    `subscribers`), with 1% of the users blocking the bot and two injected 429s."""
+    from bot.core.ports import Audience
+    from bot.storage.broadcasts import BroadcastPlanner, SqlBroadcasts
+
+    url = f"sqlite:///{workdir / f'broadcast-{int(cap)}-{uuid.uuid4().hex[:6]}.sqlite3'}"
+    migrate(url)
+    engine = make_engine(url)
+    sessions = make_sessions(engine)
+    now = TICK_AT
+    async with engine.begin() as conn:
+        for start in range(1, subscribers + 1, 10_000):
+            await conn.execute(
+                insert(User),
+                [
+                    {"id": u, "language": "bg", "first_seen": now, "last_seen": now}
+                    for u in range(start, min(subscribers, start + 9_999) + 1)
+                ],
+            )
+    rss_before = rss_mb()
+    record = await SqlBroadcasts(sessions).create(
+        1, {"text": "<b>Уебинар</b> за фишинга в четвъртък", "buttons": []}, Audience(), now, now
+    )
+    started = time.perf_counter()
+    await BroadcastPlanner(sessions, batch=2_000).fan_out(now)
+    fan_out_s = time.perf_counter() - started
+
+    api = FakeBotAPI(enforce_rate_limits=True, global_per_second=int(cap))
+    rng = random.Random(5)
+    api.blocked.update(rng.sample(range(1, subscribers + 1), subscribers // 100))
+    bot = Bot(
+        FAKE_TOKEN,
+        base_url="http://bot-api.test/bot",
+        request=HTTPXRequest(connection_pool_size=256, httpx_kwargs={"transport": api.transport()}),
+    )
+    delivery = DeliveryEngine(
+        SqlOutbox(sessions),
+        TelegramSender(bot),
+        RateLimiter(cap),
+        FixedClock(now),
+        concurrency=128,
+        batch=max(100, int(cap)),
+    )
+    limit = min(send_limit, subscribers)
+
+    async def inject_429s() -> None:
+        duration = limit / cap
+        for pause_before in (0.3 * duration, 0.4 * duration):
+            await asyncio.sleep(pause_before)
+            api.fail("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
+
+    injector = asyncio.create_task(inject_429s())
+    started = time.perf_counter()
+    attempted = 0
+    while attempted < limit:
+        # Items put back after a 429 are counted again when they are retried, so the loop
+        # counts only outcomes that end an item.
+        report = await delivery.run_once(
+            max_items=None if limit >= subscribers else limit - attempted
+        )
+        done = sum(n for status, n in report.counts.items() if status in FINAL)
+        if not done:
+            break
+        attempted += done
+    elapsed = time.perf_counter() - started
+    injector.cancel()
+    rss_growth = rss_mb() - rss_before
+    async with sessions() as session:
+        statuses = Counter(
+            (
+                await session.execute(
+                    select(OutboxItem.status).where(OutboxItem.ref == f"ann:{record.id}")
+                )
+            ).scalars()
+        )
+    await engine.dispose()
+    per_chat = Counter(s.chat_id for s in api.sent)
+    waiting = statuses[Status.PENDING] + statuses[Status.CLAIMED]
+    sent, blocked = statuses[Status.SENT], statuses[Status.BLOCKED]
+    # Calls that were neither delivered nor a blocked user's 403 were 429s (retry_after=1 each).
+    refused = sum(1 for method, _ in api.calls if method == "sendMessage") - len(api.sent) - blocked
+    return BroadcastResult(
+        cap=cap,
+        subscribers=subscribers,
+        fan_out_s=fan_out_s,
+        attempted=attempted,
+        elapsed_s=elapsed,
+        paused_s=float(max(0, refused)),
+        sent=sent,
+        blocked=blocked,
+        waiting=waiting,
+        duplicates=sum(n - 1 for n in per_chat.values() if n > 1),
+        lost=subscribers - sent - blocked - waiting,
+        rss_growth_mb=rss_growth,
     )

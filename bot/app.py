@@ -10,12 +10,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.content.catalog import Catalog, ContentError, load_catalog
 from bot.content.domains import split_domain
 from bot.core.dialogue import Dialogue
 from bot.core.events import check_draft
+from bot.core.flood import FloodLimit
 from bot.core.ports import NLU, Clock, EventPorts, SystemClock
 from bot.core.schedule import Window
 from bot.core.tips import TipsPolicy
@@ -29,13 +31,14 @@ from bot.documents.charts import StatsCharts
 from bot.documents.pdf import PdfReports
 from bot.events.importer import read_events
 from bot.logs import RedactingFormatter
+from bot.metrics import MeasuredNLU, Metrics
 from bot.nlu.client import RasaNLU
 from bot.nlu.model import ModelPaths
 from bot.nlu.server import rasa_server
 from bot.settings import Settings
 from bot.storage.broadcasts import BroadcastPlanner, SqlBroadcasts
 from bot.storage.checklists import SqlChecklistRuns
-from bot.storage.db import make_engine, make_sessions, migrate
+from bot.storage.db import make_engine, make_sessions, migrate, tick_leadership
 from bot.storage.events import SqlEvents, SqlReminders
 from bot.storage.organisers import SqlAudit, SqlRoles
 from bot.storage.outbox import SqlDeliveries, SqlOutbox
@@ -59,18 +62,31 @@ class Services:
     planner: TipPlanner
     unanswered: SqlUnanswered
     broadcasts: BroadcastPlanner
+    metrics: Metrics
+
+    async def database_ok(self) -> bool:
+        async with self.engine.connect() as conn:
+            await conn.execute(text("select 1"))
+        return True
 
     def delivery(self, sender: Sender) -> DeliveryEngine:
         return DeliveryEngine(
             self.outbox, sender, RateLimiter(self.settings.delivery_rate), self.clock
         )
 
-    async def tick(self, delivery: DeliveryEngine) -> None:
-        """One scheduler tick: enqueue what became due, then deliver what is due."""
-        await self.planner.enqueue_due(self.clock.now())
-        await self.broadcasts.fan_out(self.clock.now())
-        await delivery.run_once()
-        await self.unanswered.purge(self.clock.now())
+    async def tick(self, delivery: DeliveryEngine) -> bool:
+        """One scheduler tick: enqueue what became due, then deliver what is due. With several
+        processes on PostgreSQL only one runs it at a time; False when another one did."""
+        async with tick_leadership(self.engine) as leader:
+            if not leader:
+                return False
+            await self.planner.enqueue_due(self.clock.now())
+            await self.broadcasts.fan_out(self.clock.now())
+            report = await delivery.run_once()
+            await self.unanswered.purge(self.clock.now())
+        self.metrics.delivered(report.counts)
+        self.metrics.outbox_depth.set(await self.outbox.depth())
+        return True
 
 
 def thresholds(settings: Settings) -> Thresholds:
@@ -134,6 +150,8 @@ async def open_services(
         sessions = make_sessions(engine)
         policy = tips_policy(settings)
         unanswered = SqlUnanswered(sessions, dt.timedelta(days=settings.unanswered_retention_days))
+        metrics = Metrics()
+        nlu = MeasuredNLU(nlu, metrics)
         events = SqlEvents(sessions)
         await seed_events(events, settings.data_dir / "events", catalog, clock.now())
         dialogue = Dialogue(
@@ -163,6 +181,9 @@ async def open_services(
             ),
             reminder_offsets=settings.event_reminder_minutes,
             organisers=frozenset(settings.organiser_ids),
+            flood=FloodLimit(
+                settings.flood_messages, dt.timedelta(seconds=settings.flood_window_seconds)
+            ),
             retention_days=settings.unanswered_retention_days,
         )
         yield Services(
@@ -177,6 +198,7 @@ async def open_services(
             TipPlanner(sessions, catalog, policy),
             unanswered,
             BroadcastPlanner(sessions),
+            metrics,
         )
     finally:
         await engine.dispose()

@@ -11,22 +11,27 @@ import signal
 import sys
 from pathlib import Path
 
+import uvicorn
 from pydantic import ValidationError
+from telegram.ext import Application
 
 from bot import operations
-from bot.app import nlu_connection, open_services, thresholds
+from bot.app import Services, nlu_connection, open_services, thresholds
 from bot.channels.console import Console
 from bot.channels.telegram import TelegramChannel, build_application
 from bot.channels.telegram_sender import TelegramSender
+from bot.channels.webhook import WebhookServer
 from bot.content.catalog import ContentError, load_catalog
 from bot.core.language import detect_language
 from bot.core.ports import NLUUnavailable
 from bot.core.understanding import OUT_OF_SCOPE, Reading, interpret
 from bot.logs import RedactingFormatter, setup_logging
+from bot.nlu.client import RasaNLU
 from bot.nlu.model import ModelPaths, ensure_model
 from bot.nlu.server import RasaError
 from bot.settings import Settings, describe_errors
 from bot.storage.db import make_engine, make_sessions, migrate
+from bot.storage.inbound import SqlInbound
 from bot.storage.unanswered import SqlUnanswered
 
 log = logging.getLogger("bot")
@@ -159,6 +164,9 @@ async def export_unanswered(settings: Settings) -> int:
     return 0
 
 
+ALLOWED_UPDATES = ["message", "callback_query"]
+
+
 async def run(settings: Settings, formatter: RedactingFormatter) -> int:
     async with nlu_connection(settings, formatter) as nlu, open_services(settings, nlu) as services:
         if settings.telegram_bot_token is None:
@@ -172,7 +180,7 @@ async def run(settings: Settings, formatter: RedactingFormatter) -> int:
             )
             await console.run()
             return 0
-        channel = TelegramChannel(services.dialogue, services.catalog)
+        channel = TelegramChannel(services.dialogue, services.catalog, services.metrics)
         application = build_application(
             settings.telegram_bot_token.get_secret_value(),
             str(settings.telegram_api_base_url),
@@ -200,10 +208,45 @@ async def run(settings: Settings, formatter: RedactingFormatter) -> int:
         async with application:
             await channel.set_commands(application)
             await application.start()
-            assert application.updater is not None
-            await application.updater.start_polling(allowed_updates=["message", "callback_query"])
-            log.info("polling Telegram")
-            await stop.wait()
-            await application.updater.stop()
+            if settings.telegram_mode == "webhook":
+                await serve_webhook(settings, services, application, nlu)
+            else:
+                assert application.updater is not None
+                await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+                log.info("polling Telegram")
+                await stop.wait()
+                await application.updater.stop()
             await application.stop()
     return 0
+
+
+async def serve_webhook(
+    settings: Settings,
+    services: Services,
+    application: Application,  # type: ignore[type-arg]
+    nlu: RasaNLU,
+) -> None:
+    """Run the webhook server until SIGTERM/SIGINT (uvicorn's own graceful shutdown)."""
+    assert settings.webhook_url is not None and settings.webhook_secret is not None
+    secret = settings.webhook_secret.get_secret_value()
+    server = WebhookServer(
+        application,
+        SqlInbound(services.sessions),
+        secret,
+        settings.webhook_path,
+        services.metrics,
+        checks={"database": services.database_ok, "nlu": nlu.healthy},
+    )
+    url = str(settings.webhook_url).rstrip("/") + settings.webhook_path
+    await application.bot.set_webhook(
+        url, secret_token=secret, allowed_updates=ALLOWED_UPDATES, max_connections=40
+    )
+    config = uvicorn.Config(
+        server.app(),
+        host=settings.webhook_listen,
+        port=settings.webhook_port,
+        log_level="warning",
+        access_log=False,  # request lines would carry nothing useful and cost a log line each
+    )
+    log.info("webhook server on %s:%d", settings.webhook_listen, settings.webhook_port)
+    await uvicorn.Server(config).serve()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zoneinfo
 from pathlib import Path
 from typing import Annotated, Literal
@@ -10,6 +11,7 @@ from typing import Annotated, Literal
 from pydantic import (
     AnyHttpUrl,
     Field,
+    HttpUrl,
     SecretStr,
     ValidationError,
     field_validator,
@@ -64,6 +66,16 @@ class Settings(BaseSettings):
         default=30, ge=1, le=365, alias="UNANSWERED_RETENTION_DAYS"
     )
     delivery_tick_seconds: float = Field(default=20.0, ge=1, le=300, alias="DELIVERY_TICK_SECONDS")
+    telegram_mode: Literal["polling", "webhook"] = Field(default="polling", alias="TELEGRAM_MODE")
+    webhook_url: HttpUrl | None = Field(default=None, alias="WEBHOOK_URL")
+    webhook_secret: SecretStr | None = Field(default=None, alias="WEBHOOK_SECRET")
+    webhook_listen: str = Field(default="0.0.0.0", alias="WEBHOOK_LISTEN")  # noqa: S104
+    webhook_port: int = Field(default=8080, ge=1, le=65535, alias="WEBHOOK_PORT")
+    webhook_path: str = Field(
+        default="/telegram", pattern=r"^/[A-Za-z0-9/_-]{1,100}$", alias="WEBHOOK_PATH"
+    )
+    flood_messages: int = Field(default=12, ge=1, le=1000, alias="FLOOD_MESSAGES")
+    flood_window_seconds: float = Field(default=10.0, gt=0, le=3600, alias="FLOOD_WINDOW_SECONDS")
     event_reminder_minutes: Annotated[tuple[int, ...], NoDecode] = Field(
         default=(24 * 60, 60), alias="EVENT_REMINDER_MINUTES"
     )
@@ -74,6 +86,17 @@ class Settings(BaseSettings):
             raise ValueError("CAMPAIGN_START and CAMPAIGN_END go together")
         if self.campaign_start and self.campaign_end and self.campaign_end < self.campaign_start:
             raise ValueError("CAMPAIGN_END is before CAMPAIGN_START")
+        if self.telegram_mode == "webhook" and (
+            self.webhook_url is None or self.webhook_secret is None
+        ):
+            raise ValueError("TELEGRAM_MODE=webhook needs WEBHOOK_URL and WEBHOOK_SECRET")
+        if self.webhook_secret is not None and not re.fullmatch(
+            r"[A-Za-z0-9_-]{16,256}", self.webhook_secret.get_secret_value()
+        ):
+            raise ValueError(
+                "WEBHOOK_SECRET must be 16 to 256 characters of A-Z, a-z, 0-9, _ and - "
+                "(what Telegram accepts as a secret token)"
+            )
         if self.delivery_rate > 30 and not self.delivery_paid_broadcast:
             raise ValueError(
                 "DELIVERY_RATE above 30 messages/s needs DELIVERY_PAID_BROADCAST=true "
@@ -81,7 +104,9 @@ class Settings(BaseSettings):
             )
         return self
 
-    @field_validator("telegram_bot_token", "rasa_token", mode="before")
+    @field_validator(
+        "telegram_bot_token", "rasa_token", "webhook_secret", "webhook_url", mode="before"
+    )
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip():
@@ -156,7 +181,7 @@ class Settings(BaseSettings):
         """Values that must never reach a log line."""
         return [
             secret.get_secret_value()
-            for secret in (self.telegram_bot_token, self.rasa_token)
+            for secret in (self.telegram_bot_token, self.rasa_token, self.webhook_secret)
             if secret is not None
         ]
 

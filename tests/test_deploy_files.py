@@ -13,7 +13,13 @@ from bot.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTING_NAMES = {field.alias for field in Settings.model_fields.values()}
-COMPOSE_ONLY = {"POSTGRES_PASSWORD", "POSTGRES_USER", "POSTGRES_DB", "RASA_TELEMETRY_ENABLED"}
+COMPOSE_ONLY = {
+    "POSTGRES_PASSWORD",
+    "POSTGRES_USER",
+    "POSTGRES_DB",
+    "RASA_TELEMETRY_ENABLED",
+    "COMPOSE_PROFILES",
+}
 
 
 def compose() -> dict[str, Any]:
@@ -69,3 +75,25 @@ def test_readme_documents_every_setting() -> None:
     readme = (ROOT / "README.md").read_text()
     for name in SETTING_NAMES:
         assert f"`{name}`" in readme, name
+
+
+def test_webhook_profile_runs_two_replicas_behind_a_load_balancer() -> None:
+    services = compose()["services"]
+    polling, webhook, proxy = services["bot"], services["bot-webhook"], services["proxy"]
+    assert polling["profiles"] == ["polling"]
+    assert webhook["profiles"] == ["webhook"] and proxy["profiles"] == ["webhook"]
+    assert webhook["deploy"]["replicas"] == 2
+    env = webhook["environment"]
+    assert env["TELEGRAM_MODE"] == "webhook" and env["DATABASE_URL"].startswith("postgresql://")
+    assert env["WEBHOOK_PORT"] == "8080" and "8080" in webhook["expose"]
+    assert "ports" not in webhook  # only the proxy is reachable from outside
+    assert "/healthz" in " ".join(webhook["healthcheck"]["test"])
+    assert webhook["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert webhook["depends_on"]["rasa"]["condition"] == "service_healthy"
+    assert proxy["ports"] == ["8443:8443"]
+    nginx = (ROOT / "deploy" / "nginx.conf").read_text()
+    assert "server bot-webhook:8080" in nginx
+    assert "X-Telegram-Bot-Api-Secret-Token" in nginx
+    assert "./deploy/nginx.conf:/etc/nginx/conf.d/default.conf:ro" in proxy["volumes"]
+    # Rasa stays internal in every profile.
+    assert "ports" not in services["rasa"]

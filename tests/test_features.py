@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from bot.content.catalog import Catalog
 from bot.core.checklists import score_of
 from bot.core.dialogue import Dialogue
+from bot.core.flood import FloodGate, FloodLimit
 from bot.core.messages import Incoming, Outcome
 from bot.core.quiz import ROUND
 from tests.conftest import ORGANISER_ID
@@ -99,7 +101,7 @@ async def test_second_attempt_is_compared_with_the_first(
     text = outcome.replies[0].text
     assert "100%" in text
     assert "0%" in text  # the previous score is named
-    assert "100 points" in text
+    assert "+100" in text
 
 
 async def test_checklist_resumes_after_a_restart(
@@ -311,3 +313,26 @@ async def test_stats_only_for_organisers(dialogue: Dialogue, catalog: Catalog) -
     assert outcome.replies[0].text == strings["error.organisers_only"]
     outcome = await dialogue.handle(Incoming(ORGANISER_ID, command="stats"))
     assert strings["stats.checklists"] in outcome.replies[0].text
+
+
+async def test_flood_gets_one_notice_then_silence_without_nlu_calls(
+    dialogue: Dialogue, nlu: FakeNLU, catalog: Catalog, clock: FixedClock
+) -> None:
+    dialogue.flood = FloodGate(FloodLimit(messages=12, window=dt.timedelta(seconds=10)))
+    for n in range(12):
+        outcome = await dialogue.handle(Incoming(USER, text=f"question {n}"))
+        assert outcome.replies
+    calls = len(nlu.seen)
+    outcome = await dialogue.handle(Incoming(USER, text="one more"))
+    assert [r.text for r in outcome.replies] == [catalog.strings["en"]["error.flood"]]
+    for _ in range(5):
+        outcome = await dialogue.handle(Incoming(USER, text="and more"))
+        assert outcome.replies == ()
+    # Organisers are held to the same limit.
+    for _ in range(13):
+        outcome = await dialogue.handle(Incoming(ORGANISER_ID, command="help"))
+    assert outcome.events == ("flood_notice",)
+    assert len(nlu.seen) == calls
+    clock.advance(seconds=11)
+    outcome = await dialogue.handle(Incoming(USER, text="after the window"))
+    assert outcome.replies and len(nlu.seen) == calls + 1

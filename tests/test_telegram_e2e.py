@@ -64,6 +64,8 @@ def settings_for(tmp_path: Path, rasa_url: str = "http://127.0.0.1:1") -> Settin
         DATA_DIR=str(ROOT / "data"),
         RASA_URL=rasa_url,
         ORGANISER_IDS=str(ORGANISER),
+        # Tests type faster than people; flood control has its own test.
+        FLOOD_MESSAGES=1000,
     )
 
 

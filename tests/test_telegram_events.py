@@ -120,3 +120,71 @@ async def test_announcement_to_an_audience_is_delivered_and_reported(tmp_path: P
         assert "sent 1" in replies[0] and "blocked 1" in replies[0]
         await bot.say("/stats", user=ORGANISER)
         assert api.sent[-1].method == "sendPhoto"
+
+
+async def test_every_organiser_command_is_refused_to_a_user(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, FakeNLU(), FakeBotAPI()) as bot:
+        refused = bot.catalog.strings["en"]["error.organisers_only"]
+        for command in (
+            "/newevent",
+            "/editevent 1",
+            "/cancelevent 1",
+            "/announce",
+            "/broadcasts",
+            "/stats",
+        ):
+            assert await bot.say(command) == [refused], command
+        assert await bot.say("/organiser add 5") == [bot.catalog.strings["en"]["error.admins_only"]]
+        for data in ("nsave", "nk:start", "asy", "as", "bx:1", "ecx:1", "aa:all"):
+            assert await bot.press(data) == [refused], data
+
+
+async def test_broadcast_interrupted_by_a_restart_resumes_and_nobody_gets_it_twice(
+    tmp_path: Path,
+) -> None:
+    clock = FixedClock(dt.datetime(2026, 10, 5, 8, 0, tzinfo=dt.UTC))
+    api = FakeBotAPI()
+    users = list(range(2001, 2031))
+    async with running_bot(tmp_path, FakeNLU(), api, clock) as bot:
+        for user in users:
+            await bot.say("/start", user=user)
+        await bot.say("/announce", user=ORGANISER)
+        await bot.say("Webinar on Thursday", user=ORGANISER)
+        await bot.press("ab", user=ORGANISER)
+        await bot.press("aa:all", user=ORGANISER)
+        await bot.press("as", user=ORGANISER)
+        await bot.press("asy", user=ORGANISER)
+        start = len(api.sent)  # the organiser's preview is not a delivery
+        # The process dies after queueing a first batch of 10 and sending part of it.
+        bot.services.broadcasts.batch = 10
+        await bot.services.broadcasts._one_batch(clock.now())
+        delivery = bot.services.delivery(TelegramSender(bot.app.bot))
+        delivery.batch = 4
+        await delivery.run_once()
+    async with running_bot(tmp_path, FakeNLU(), api, clock) as bot:
+        for _ in range(3):
+            await tick(bot)
+    received = [s.chat_id for s in api.sent[start:] if s.text == "Webinar on Thursday"]
+    # Everyone who uses the bot, the organiser included, exactly once.
+    assert sorted(received) == sorted([*users, ORGANISER])
+
+
+async def test_one_hour_reminder_across_the_end_of_summer_time(tmp_path: Path) -> None:
+    # Summer time ends in Sofia at 04:00 on 25 October 2026 (back to 03:00). An event at 04:30
+    # (EET, 02:30 UTC) is reminded 60 real minutes before: 01:30 UTC, which is the second 03:30
+    # on the clock, not the first one (00:30 UTC).
+    clock = FixedClock(dt.datetime(2026, 10, 24, 12, 0, tzinfo=dt.UTC))
+    api = FakeBotAPI()
+    async with running_bot(tmp_path, FakeNLU(), api, clock) as bot:
+        await create_event(bot, "2026-10-25 04:30", "06:00")
+        await bot.say("/events")
+        event = next(d for d in buttons(bot) if d.startswith("ev:"))
+        await bot.press("er:" + event.split(":")[1])
+        sent_before = len(api.messages_to(USER))
+        clock.current = dt.datetime(2026, 10, 25, 0, 45, tzinfo=dt.UTC)  # the first 03:45
+        await tick(bot)
+        assert len(api.messages_to(USER)) == sent_before
+        clock.current = dt.datetime(2026, 10, 25, 1, 31, tzinfo=dt.UTC)  # the second 03:31
+        await tick(bot)
+        reminders = api.messages_to(USER)[sent_before:]
+        assert len(reminders) == 1 and "Phishing clinic" in (reminders[0].text or "")

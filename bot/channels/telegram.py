@@ -31,6 +31,7 @@ from bot.content.catalog import Catalog
 from bot.core.dialogue import Dialogue
 from bot.core.markup import split_message
 from bot.core.messages import Incoming, Reply
+from bot.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +55,12 @@ MENU_COMMANDS = (
 
 
 class TelegramChannel:
-    def __init__(self, dialogue: Dialogue, catalog: Catalog) -> None:
+    def __init__(
+        self, dialogue: Dialogue, catalog: Catalog, metrics: Metrics | None = None
+    ) -> None:
         self.dialogue = dialogue
         self.catalog = catalog
+        self.metrics = metrics
 
     def install(self, application: Application) -> None:  # type: ignore[type-arg]
         private = filters.ChatType.PRIVATE
@@ -153,6 +157,12 @@ class TelegramChannel:
         if chat is None:
             return
         outcome = await self.dialogue.handle(incoming)
+        if self.metrics is not None:
+            kind = "command" if incoming.command else "callback" if incoming.callback else "text"
+            self.metrics.updates.labels(
+                kind if incoming.text or incoming.command or incoming.callback else "other"
+            ).inc()
+            self.metrics.reply(outcome)
         await send_replies(context.bot, chat.id, outcome.replies)
 
 

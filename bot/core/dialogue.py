@@ -14,6 +14,7 @@ from bot.content.models import Answer
 from bot.core import callbacks
 from bot.core.checklists import ChecklistFeature
 from bot.core.event_list import EventsFeature
+from bot.core.flood import FloodGate, FloodLimit, Verdict
 from bot.core.language import detect_language
 from bot.core.linkcheck import LINK_FLOW, LinkFeature
 from bot.core.links import DomainSplitter, LinkChecker
@@ -85,6 +86,7 @@ class Dialogue:
         event_ports: EventPorts,
         reminder_offsets: tuple[int, ...] = (24 * 60, 60),
         organisers: frozenset[int] = frozenset(),
+        flood: FloodLimit | None = None,
         retention_days: int = 30,
         rng: random.Random | None = None,
     ) -> None:
@@ -96,6 +98,7 @@ class Dialogue:
         self.conversations = conversations
         self.unanswered = unanswered
         self.organisers = organisers
+        self.flood = FloodGate(flood or FloodLimit())
         self.tips = TipsFeature(catalog, subscriptions, conversations, clock, tips_policy)
         self.checklists = ChecklistFeature(catalog, checklist_runs, clock, renderer)
         self.quiz = QuizFeature(catalog, rng)
@@ -135,7 +138,7 @@ class Dialogue:
             "menu": self._menu_command,
             "subscribe": self.tips.subscribe,
             "unsubscribe": self.tips.unsubscribe,
-            "settings": self.tips.settings,
+            "settings": self._settings,
             "tip": self.tips.today,
             "checklist": self.checklists.choose,
             "quiz": self.quiz.start,
@@ -154,6 +157,17 @@ class Dialogue:
         return tuple(self.commands)
 
     async def handle(self, incoming: Incoming) -> Outcome:
+        verdict = self.flood.check(incoming.user_id, self.clock.now())
+        if verdict is not Verdict.ALLOW:
+            # No storage, no NLU: a flood costs nothing but this check.
+            language = (
+                self.catalog.language_for_platform_code(incoming.platform_language)
+                or self.catalog.default_language
+            )
+            if verdict is Verdict.DROP:
+                return Outcome((), language, events=("flood_dropped",))
+            notice = Reply(self.catalog.text(language, "error.flood"))
+            return Outcome((notice,), language, events=("flood_notice",))
         language = await self._user_language(incoming)
         turn = Turn(incoming, language)
         if incoming.command is not None:
@@ -228,6 +242,29 @@ class Dialogue:
 
         return handler
 
+    async def _settings(self, turn: Turn) -> Outcome:
+        lang = turn.language
+        user = await self.users.get(turn.incoming.user_id)
+        region = user.region if user else None
+        name = (
+            self.catalog.region_name(lang, region)
+            if region
+            else self.catalog.text(lang, "settings.region_none")
+        )
+        line = Reply(
+            self.catalog.text(lang, "settings.region", region=name),
+            buttons=((Button(self.catalog.text(lang, "settings.change_region"), data="rgl"),),),
+        )
+        return await self.tips.settings(turn, line)
+
+    def _region_list(self, lang: str) -> Reply:
+        buttons = [
+            Button(name, data=callbacks.encode("rg", key))
+            for key, name in self.catalog.region_names(lang)
+        ]
+        rows = [tuple(buttons[i : i + 3]) for i in range(0, len(buttons), 3)]
+        return Reply(self.catalog.text(lang, "settings.choose_region"), buttons=tuple(rows))
+
     async def _cancel(self, turn: Turn) -> Outcome:
         """Leave whatever question the bot is waiting for."""
         await self.conversations.clear(turn.incoming.user_id)
@@ -268,6 +305,13 @@ class Dialogue:
                 return Outcome((self._sources(lang, topic),), lang, topic=topic)
             case "lk", ():
                 return await self.links.ask(turn)
+            case "set", ():
+                return await self._settings(turn)
+            case "rgl", ():
+                return Outcome((self._region_list(lang),), lang)
+            case "rg", (region,) if region in self.catalog.regions:
+                await self.users.set_region(turn.incoming.user_id, region)
+                return await self._settings(turn)
         for feature in (
             self.tips,
             self.checklists,

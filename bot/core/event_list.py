@@ -12,6 +12,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime, format_time, format_timedelta
+from babel.lists import format_list
 
 from bot.content.catalog import Catalog
 from bot.core import callbacks
@@ -240,7 +241,14 @@ class EventsFeature:
         zone = await self._zone(turn)
         recipient = Recipient(user, lang, str(zone))
         await self.deliveries.schedule(self.reminder_items(event, [recipient], now), now)
-        times = ", ".join(self._offset(lang, m) for m in self.offsets)
+        locale = self.catalog.languages[lang].babel_locale
+        times = format_list(
+            [
+                self.catalog.text(lang, "events.before", delta=self._offset(lang, m))
+                for m in self.offsets
+            ],
+            locale=locale,
+        )
         reply = Reply(
             self.catalog.text(
                 lang, "events.reminder_set", title=self._title(lang, event), times=times
@@ -303,7 +311,9 @@ class EventsFeature:
         for recipient in recipients:
             zone = self._recipient_zone(recipient)
             for minutes in self.offsets:
-                at = event.draft.start - dt.timedelta(minutes=minutes)
+                # In UTC: arithmetic on a zoned datetime is wall-clock arithmetic, and across
+                # the end of summer time "an hour before" would be two.
+                at = event.draft.start.astimezone(dt.UTC) - dt.timedelta(minutes=minutes)
                 if at <= now:
                     continue
                 reply = self._reminder_reply(recipient.language, event, zone, minutes)
@@ -413,7 +423,7 @@ class EventsFeature:
 
     def _offset(self, lang: str, minutes: int) -> str:
         locale = self.catalog.languages[lang].babel_locale
-        return format_timedelta(dt.timedelta(minutes=minutes), locale=locale, threshold=2)
+        return format_timedelta(dt.timedelta(minutes=minutes), locale=locale)
 
     async def _zone(self, turn: Turn) -> ZoneInfo:
         sub = await self.subscriptions.get(turn.incoming.user_id)

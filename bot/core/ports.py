@@ -45,6 +45,7 @@ class UserRecord:
     language: str
     first_seen: dt.datetime
     last_seen: dt.datetime
+    region: str | None = None
 
 
 class Users(Protocol):
@@ -55,6 +56,8 @@ class Users(Protocol):
         ...
 
     async def set_language(self, user_id: int, language: str) -> None: ...
+
+    async def set_region(self, user_id: int, region: str | None) -> None: ...
 
 
 class Clock(Protocol):

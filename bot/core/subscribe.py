@@ -57,7 +57,20 @@ class TipsFeature:
         tip = tip_for(self.catalog, self.policy, turn.language, audience, day)
         return self._out(turn, tip_reply(self.catalog, turn.language, tip, day))
 
-    async def settings(self, turn: Turn) -> Outcome:
+    async def settings(self, turn: Turn, region: Reply | None = None) -> Outcome:
+        """/settings; `region` is the line and button of the user's region, from the caller
+        that knows it."""
+        outcome = await self._settings(turn)
+        if region is None:
+            return outcome
+        reply = outcome.replies[0]
+        merged = Reply(
+            reply.text + "\n" + region.text,
+            buttons=(*reply.buttons[:-1], *region.buttons, *reply.buttons[-1:]),
+        )
+        return Outcome((merged,), outcome.language, outcome.topic, outcome.events)
+
+    async def _settings(self, turn: Turn) -> Outcome:
         lang = turn.language
         sub = await self.subscriptions.get(turn.incoming.user_id)
         text = self.catalog.text

@@ -19,6 +19,16 @@ class RasaNLU:
         self._timeout = timeout
         self.last_latency: float | None = None
 
+    async def healthy(self) -> bool:
+        """The server answers with a loaded model (for /healthz)."""
+        try:
+            response = await self._client.get(
+                "/status", params={"token": self._token}, timeout=self._timeout
+            )
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200 and bool(response.json().get("model_file"))
+
     async def parse(self, text: str) -> Parse:
         started = time.perf_counter()
         try:

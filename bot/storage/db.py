@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
@@ -80,3 +82,25 @@ def migrate(database_url: str, revision: str = "head") -> None:
             command.upgrade(config, revision)
     finally:
         engine.dispose()
+
+
+TICK_LOCK = 0x45435342  # "ECSB": one scheduler tick at a time across all processes
+
+
+@contextlib.asynccontextmanager
+async def tick_leadership(engine: AsyncEngine) -> AsyncIterator[bool]:
+    """True when this process may run the scheduler tick now. On PostgreSQL a session-level
+    advisory lock makes exactly one process the leader for the tick; SQLite serves one process."""
+    if engine.dialect.name != "postgresql":
+        yield True
+        return
+    async with engine.connect() as conn:
+        got = bool(
+            (await conn.execute(text("select pg_try_advisory_lock(:k)"), {"k": TICK_LOCK})).scalar()
+        )
+        try:
+            yield got
+        finally:
+            if got:
+                await conn.execute(text("select pg_advisory_unlock(:k)"), {"k": TICK_LOCK})
+                await conn.commit()

@@ -161,6 +161,16 @@ class SqlOutbox:
     async def move_chat(self, item_id: int, chat_id: int) -> None:
         await self._update([item_id], chat_id=chat_id)
 
+    async def depth(self) -> int:
+        """Items waiting to be sent (pending or claimed)."""
+        async with self._sessions() as session:
+            count = await session.scalar(
+                select(func.count())
+                .select_from(OutboxItem)
+                .where(OutboxItem.status.in_([Status.PENDING, Status.CLAIMED]))
+            )
+            return int(count or 0)
+
     async def abandon_stale(self, now: dt.datetime) -> int:
         async with self._sessions.begin() as session:
             result = await session.execute(

@@ -257,3 +257,15 @@ class TopicCount(Base):
     day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     topic: Mapped[str] = mapped_column(String(40), primary_key=True)
     count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class InboundUpdate(Base):
+    """A webhook update acknowledged to Telegram (200) and not yet handled: stored before the
+    answer, deleted after handling, so that a crash or a restart in between loses nothing."""
+
+    __tablename__ = "inbound_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    received_at: Mapped[dt.datetime] = mapped_column(index=True)
+    claimed_until: Mapped[dt.datetime | None]

@@ -13,7 +13,7 @@ from bot.storage.schema import User
 
 
 def _record(user: User) -> UserRecord:
-    return UserRecord(user.id, user.language, user.first_seen, user.last_seen)
+    return UserRecord(user.id, user.language, user.first_seen, user.last_seen, user.region)
 
 
 class SqlUsers:
@@ -46,3 +46,7 @@ class SqlUsers:
     async def set_language(self, user_id: int, language: str) -> None:
         async with self._sessions.begin() as session:
             await session.execute(update(User).where(User.id == user_id).values(language=language))
+
+    async def set_region(self, user_id: int, region: str | None) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(update(User).where(User.id == user_id).values(region=region))

@@ -53,6 +53,8 @@ class FakeBotAPI:
     token: str = FAKE_TOKEN
     sent: list[Sent] = field(default_factory=list)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    # Every request refused (method, status, description), scripted failures included.
+    refusals: list[tuple[str, int, str]] = field(default_factory=list)
     blocked: set[int] = field(default_factory=set)
     unknown_chats: set[int] = field(default_factory=set)
     migrated: dict[int, int] = field(default_factory=dict)
@@ -174,6 +176,7 @@ class FakeBotAPI:
                 raise ApiError(404, "Not Found")
             result = await handler(params)
         except ApiError as exc:
+            self.refusals.append((method, exc.code, exc.description))
             return _error(exc.code, exc.description, exc.retry_after)
         return httpx.Response(200, json={"ok": True, "result": result})
 

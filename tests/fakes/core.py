@@ -69,13 +69,16 @@ class MemoryUsers:
         if row is None:
             row = UserRecord(user_id, language, now, now)
         else:
-            row = UserRecord(user_id, row.language, row.first_seen, now)
+            row = replace(row, last_seen=now)
         self.rows[user_id] = row
         return row
 
     async def set_language(self, user_id: int, language: str) -> None:
         row = self.rows[user_id]
-        self.rows[user_id] = UserRecord(user_id, language, row.first_seen, row.last_seen)
+        self.rows[user_id] = replace(row, language=language)
+
+    async def set_region(self, user_id: int, region: str | None) -> None:
+        self.rows[user_id] = replace(self.rows[user_id], region=region)
 
 
 class FixedClock:

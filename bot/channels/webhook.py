@@ -1,0 +1,164 @@
+"""Webhook mode: an HTTP server (Starlette on uvicorn) that Telegram posts updates to.
+
+- Every request must carry Telegram's secret-token header; anything else gets 403 and is not
+  read further.
+- An update is stored in the database before Telegram gets its 200, and deleted once handled:
+  an acknowledged update is either handled or still stored for handling, whatever stops the
+  process. Handling happens in a worker; stored updates left by a stopped process (or another
+  one) are picked up by a sweeper.
+- /healthz says whether the database and the NLU answer; /metrics is Prometheus text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import hmac
+import json
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from telegram import Update
+from telegram.ext import Application
+
+from bot.metrics import Metrics
+from bot.storage.inbound import SqlInbound
+
+log = logging.getLogger(__name__)
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name, not a secret
+MAX_BODY = 1_000_000  # Telegram's updates are far smaller; a bigger body is not Telegram
+LEASE = dt.timedelta(seconds=120)
+SWEEP_EVERY = 15.0
+SWEEP_AGE = dt.timedelta(seconds=10)
+
+HealthCheck = Callable[[], Awaitable[bool]]
+
+
+class WebhookServer:
+    def __init__(
+        self,
+        application: Application,  # type: ignore[type-arg]
+        inbound: SqlInbound,
+        secret: str,
+        path: str,
+        metrics: Metrics,
+        checks: dict[str, HealthCheck],
+        workers: int = 8,
+    ) -> None:
+        self.application = application
+        self.inbound = inbound
+        self.secret = secret.encode()
+        self.path = path
+        self.metrics = metrics
+        self.checks = checks
+        self.workers = workers
+        self.queue: asyncio.Queue[int] = asyncio.Queue()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def app(self) -> Starlette:
+        return Starlette(
+            routes=[
+                Route(self.path, self.receive, methods=["POST"]),
+                Route("/healthz", self.health, methods=["GET"]),
+                Route("/metrics", self.render_metrics, methods=["GET"]),
+            ],
+            lifespan=self._lifespan,
+        )
+
+    @contextlib.asynccontextmanager
+    async def _lifespan(self, _app: Starlette) -> AsyncIterator[None]:
+        await self.start()
+        try:
+            yield
+        finally:
+            await self.stop()
+
+    async def start(self) -> None:
+        if self._tasks:
+            return
+        self._tasks = [asyncio.create_task(self._work()) for _ in range(self.workers)]
+        self._tasks.append(asyncio.create_task(self._sweep()))
+
+    async def stop(self, drain: float = 10.0) -> None:
+        """Handle what is queued (for up to `drain` seconds), then stop; anything left stays in
+        the database for the next start or another process."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.queue.join(), timeout=drain)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+
+    # --- endpoints ------------------------------------------------------------------------
+
+    async def receive(self, request: Request) -> Response:
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if not hmac.compare_digest(given, self.secret):
+            return Response(status_code=403)
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            return Response(status_code=413)
+        try:
+            payload = json.loads(body)
+            update_id = int(payload["update_id"])
+        except (ValueError, KeyError, TypeError):
+            return Response(status_code=400)
+        # Stored before the 200: if storing fails, Telegram gets an error and sends it again.
+        if await self.inbound.store(update_id, payload, dt.datetime.now(dt.UTC)):
+            self.queue.put_nowait(update_id)
+        return Response(status_code=200)
+
+    async def health(self, _request: Request) -> JSONResponse:
+        results: dict[str, str] = {}
+        for name, check in self.checks.items():
+            try:
+                ok = await asyncio.wait_for(check(), timeout=3)
+            except Exception:
+                ok = False
+            results[name] = "ok" if ok else "failing"
+        healthy = all(value == "ok" for value in results.values())
+        return JSONResponse(results, status_code=200 if healthy else 503)
+
+    async def render_metrics(self, _request: Request) -> Response:
+        self.metrics.inbound_pending.set(await self.inbound.count())
+        return Response(self.metrics.render(), media_type="text/plain; version=0.0.4")
+
+    # --- handling ---------------------------------------------------------------------------
+
+    async def _work(self) -> None:
+        while True:
+            update_id = await self.queue.get()
+            try:
+                await self._handle(update_id)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # The update stays stored; the sweeper retries it after the lease.
+                log.exception("handling webhook update %d failed", update_id)
+            finally:
+                self.queue.task_done()
+
+    async def _handle(self, update_id: int) -> None:
+        payload = await self.inbound.claim(update_id, dt.datetime.now(dt.UTC), LEASE)
+        if payload is None:
+            return  # another worker or process has it, or it is done
+        update = Update.de_json(payload, self.application.bot)
+        await self.application.process_update(update)
+        await self.inbound.done(update_id)
+
+    async def _sweep(self) -> None:
+        while True:
+            await self.sweep_once()
+            await asyncio.sleep(SWEEP_EVERY)
+
+    async def sweep_once(self, older_than: dt.timedelta = SWEEP_AGE) -> int:
+        waiting = await self.inbound.waiting(dt.datetime.now(dt.UTC), older_than)
+        for update_id in waiting:
+            self.queue.put_nowait(update_id)
+        return len(waiting)

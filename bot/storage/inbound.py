@@ -1,0 +1,69 @@
+"""Webhook updates between their acknowledgement and their handling."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.storage.schema import InboundUpdate
+
+
+class SqlInbound:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def store(self, update_id: int, payload: dict[str, Any], now: dt.datetime) -> bool:
+        """Keep the update; False when it was already there (Telegram resending it)."""
+        async with self._sessions.begin() as session:
+            module: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+            stored = await session.scalar(
+                module.insert(InboundUpdate)
+                .values(update_id=update_id, payload=payload, received_at=now)
+                .on_conflict_do_nothing()
+                .returning(InboundUpdate.update_id)
+            )
+            return stored is not None
+
+    async def claim(
+        self, update_id: int, now: dt.datetime, lease: dt.timedelta
+    ) -> dict[str, Any] | None:
+        """Take one update for handling, unless another worker holds it."""
+        async with self._sessions.begin() as session:
+            payload = await session.scalar(
+                update(InboundUpdate)
+                .where(
+                    InboundUpdate.update_id == update_id,
+                    or_(InboundUpdate.claimed_until.is_(None), InboundUpdate.claimed_until < now),
+                )
+                .values(claimed_until=now + lease)
+                .returning(InboundUpdate.payload)
+            )
+            return dict(payload) if payload is not None else None
+
+    async def done(self, update_id: int) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(delete(InboundUpdate).where(InboundUpdate.update_id == update_id))
+
+    async def waiting(
+        self, now: dt.datetime, older_than: dt.timedelta, limit: int = 500
+    ) -> list[int]:
+        """Updates nobody is handling: left by a stopped process, or never picked up."""
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(InboundUpdate.update_id)
+                .where(
+                    InboundUpdate.received_at < now - older_than,
+                    or_(InboundUpdate.claimed_until.is_(None), InboundUpdate.claimed_until < now),
+                )
+                .order_by(InboundUpdate.update_id)
+                .limit(limit)
+            )
+            return list(rows)
+
+    async def count(self) -> int:
+        async with self._sessions() as session:
+            return int(await session.scalar(select(func.count()).select_from(InboundUpdate)) or 0)

@@ -1,0 +1,171 @@
+"""Webhook mode: the real Starlette app and PTB application, real SQLite, the fake Bot API."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import json
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from telegram.request import HTTPXRequest
+
+from bot.app import Services, open_services
+from bot.channels.telegram import TelegramChannel, build_application
+from bot.channels.telegram_sender import TelegramSender
+from bot.channels.webhook import SECRET_HEADER, WebhookServer
+from bot.storage.inbound import SqlInbound
+from tests.conftest import free_port
+from tests.fakes.bot_api import FAKE_TOKEN, FakeBotAPI
+from tests.fakes.core import FakeNLU
+from tests.test_telegram_e2e import BASE_URL, USER, settings_for
+
+SECRET = "s3cret-token_for-tests-0123456789"
+PATH = "/telegram"
+
+
+class Healthy:
+    def __init__(self) -> None:
+        self.ok = True
+
+    async def __call__(self) -> bool:
+        return self.ok
+
+
+@contextlib.asynccontextmanager
+async def webhook(
+    tmp_path: Path, api: FakeBotAPI, nlu_check: Healthy, start_workers: bool = True
+) -> AsyncIterator[tuple[WebhookServer, httpx.AsyncClient, Services]]:
+    async with open_services(settings_for(tmp_path), FakeNLU()) as services:
+        channel = TelegramChannel(services.dialogue, services.catalog, services.metrics)
+        application = build_application(
+            FAKE_TOKEN,
+            BASE_URL,
+            channel,
+            request=HTTPXRequest(httpx_kwargs={"transport": api.transport()}),
+        )
+        async with application:
+            server = WebhookServer(
+                application,
+                SqlInbound(services.sessions),
+                SECRET,
+                PATH,
+                services.metrics,
+                checks={"database": services.database_ok, "nlu": nlu_check},
+                workers=2,
+            )
+            if start_workers:
+                await server.start()
+            transport = httpx.ASGITransport(app=server.app())
+            async with httpx.AsyncClient(transport=transport, base_url="http://bot") as client:
+                try:
+                    yield server, client, services
+                finally:
+                    if start_workers:
+                        await server.stop()
+
+
+async def post(
+    client: httpx.AsyncClient, update: dict[str, object], secret: str | None = SECRET
+) -> int:
+    headers = {SECRET_HEADER: secret} if secret is not None else {}
+    response = await client.post(PATH, content=json.dumps(update), headers=headers)
+    return response.status_code
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    """Poll a condition that other tasks make true (the fake API's list of sent messages)."""
+    async with asyncio.timeout(5):
+        while not condition():  # noqa: ASYNC110 - nothing to wait on but the list itself
+            await asyncio.sleep(0.02)
+
+
+async def test_secret_token_is_required(tmp_path: Path) -> None:
+    api = FakeBotAPI()
+    async with webhook(tmp_path, api, Healthy()) as (server, client, _):
+        update = api.message_update(USER, "/start")
+        assert await post(client, update, secret=None) == 403
+        assert await post(client, update, secret="wrong-secret-0123456789") == 403
+        assert await server.inbound.count() == 0
+        assert api.messages_to(USER) == []
+        assert await post(client, {"no": "update id"}) == 400
+
+
+async def test_updates_are_handled_once_even_when_telegram_resends(tmp_path: Path) -> None:
+    api = FakeBotAPI()
+    async with webhook(tmp_path, api, Healthy()) as (server, client, _):
+        update = api.message_update(USER, "/help")
+        assert await post(client, update) == 200
+        assert await post(client, update) == 200  # Telegram retrying the same update
+        await until(lambda: len(api.messages_to(USER)) >= 2)
+        await asyncio.sleep(0.2)
+        help_text = [s for s in api.messages_to(USER) if "/menu" in (s.text or "")]
+        assert len(help_text) == 1
+        await asyncio.wait_for(server.queue.join(), 5)
+        assert await server.inbound.count() == 0
+
+
+async def test_acknowledged_updates_survive_a_stop_before_handling(tmp_path: Path) -> None:
+    api = FakeBotAPI()
+    # A process that acknowledges and then dies before any worker runs.
+    async with webhook(tmp_path, api, Healthy(), start_workers=False) as (server, client, _):
+        for text in ("/start", "/help", "what is phishing"):
+            assert await post(client, api.message_update(USER, text)) == 200
+        assert await server.inbound.count() == 3
+        assert api.messages_to(USER) == []
+    # The next start (or another process) finds and handles them.
+    async with webhook(tmp_path, api, Healthy()) as (server, client, _):
+        assert await server.sweep_once(older_than=dt.timedelta(0)) == 3
+        await until(lambda: len(api.messages_to(USER)) >= 3)
+        await asyncio.wait_for(server.queue.join(), 5)
+        assert await server.inbound.count() == 0
+
+
+async def test_health_and_metrics(tmp_path: Path) -> None:
+    api = FakeBotAPI()
+    nlu = Healthy()
+    async with webhook(tmp_path, api, nlu) as (server, client, services):
+        response = await client.get("/healthz")
+        assert response.status_code == 200 and response.json() == {"database": "ok", "nlu": "ok"}
+        nlu.ok = False
+        response = await client.get("/healthz")
+        assert response.status_code == 503 and response.json()["nlu"] == "failing"
+        await post(client, api.message_update(USER, "what is phishing"))
+        await until(lambda: len(api.messages_to(USER)) >= 1)
+        await services.tick(services.delivery(TelegramSender(server.application.bot)))
+        text = (await client.get("/metrics")).text
+        for name in (
+            "ecsm_updates_handled_total",
+            "ecsm_replies_total",
+            "ecsm_nlu_latency_seconds_bucket",
+            "ecsm_outbox_depth",
+            "ecsm_inbound_pending",
+        ):
+            assert name in text, name
+        assert 'ecsm_updates_handled_total{kind="text"} 1.0' in text
+
+
+@pytest.mark.timeout(60)
+async def test_real_server_shuts_down_without_losing_acknowledged_updates(tmp_path: Path) -> None:
+    api = FakeBotAPI()
+    port = free_port()
+    async with webhook(tmp_path, api, Healthy(), start_workers=False) as (server, _, _services):
+        config = uvicorn.Config(server.app(), host="127.0.0.1", port=port, log_level="error")
+        uv = uvicorn.Server(config)
+        serving = asyncio.create_task(uv.serve())
+        await until(lambda: uv.started)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            codes = await asyncio.gather(
+                *(post(client, api.message_update(USER + i, "/help")) for i in range(20))
+            )
+        uv.should_exit = True
+        await serving
+        assert codes == [200] * 20
+        handled = {s.chat_id for s in api.sent}
+        left = await server.inbound.count()
+        # Every acknowledged update was handled, or is still stored for the next start.
+        assert len(handled) + left == 20

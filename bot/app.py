@@ -70,8 +70,15 @@ class Services:
         return True
 
     def delivery(self, sender: Sender) -> DeliveryEngine:
+        rate = self.settings.delivery_rate
         return DeliveryEngine(
-            self.outbox, sender, RateLimiter(self.settings.delivery_rate), self.clock
+            self.outbox,
+            sender,
+            RateLimiter(rate),
+            self.clock,
+            # About two seconds of sending per claim: little is held up if this process dies.
+            batch=max(20, min(1000, int(rate * 2))),
+            lease=dt.timedelta(seconds=self.settings.delivery_lease_seconds),
         )
 
     async def tick(self, delivery: DeliveryEngine) -> bool:

@@ -66,6 +66,9 @@ class Settings(BaseSettings):
         default=30, ge=1, le=365, alias="UNANSWERED_RETENTION_DAYS"
     )
     delivery_tick_seconds: float = Field(default=20.0, ge=1, le=300, alias="DELIVERY_TICK_SECONDS")
+    delivery_lease_seconds: float = Field(
+        default=120.0, ge=5, le=3600, alias="DELIVERY_LEASE_SECONDS"
+    )
     telegram_mode: Literal["polling", "webhook"] = Field(default="polling", alias="TELEGRAM_MODE")
     webhook_url: HttpUrl | None = Field(default=None, alias="WEBHOOK_URL")
     webhook_secret: SecretStr | None = Field(default=None, alias="WEBHOOK_SECRET")

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATION_LOCK = 0x45435341  # "ECSA"
 
 
 def _url(database_url: str, asynchronous: bool) -> URL:
@@ -78,6 +79,9 @@ def migrate(database_url: str, revision: str = "head") -> None:
     config.set_main_option("script_location", str(MIGRATIONS))
     try:
         with engine.begin() as connection:
+            if url.get_backend_name() == "postgresql":
+                # Replicas starting together must not run the same migration twice.
+                connection.execute(text("select pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK})
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
     finally:

@@ -7,6 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -101,6 +102,14 @@ class SqlEvents:
             return [_record(row) for row in rows], int(total or 0)
 
     async def save(self, draft: EventDraft, by: int | None, now: dt.datetime) -> EventRecord:
+        try:
+            return await self._save(draft, by, now)
+        except IntegrityError:
+            # Another process created the same key at the same moment (replicas seeding
+            # data/events/ at start-up): it exists now, so this is an update.
+            return await self._save(draft, by, now)
+
+    async def _save(self, draft: EventDraft, by: int | None, now: dt.datetime) -> EventRecord:
         fields = _fields(draft)
         async with self._sessions.begin() as session:
             row = await session.scalar(

@@ -66,6 +66,7 @@ class FakeBotAPI:
     global_per_second: int = 30
     per_chat_per_second: int = 1
     updates: deque[dict[str, Any]] = field(default_factory=deque)
+    webhook: dict[str, str] = field(default_factory=dict)
     _message_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _recent: deque[float] = field(default_factory=deque)
@@ -194,6 +195,16 @@ class FakeBotAPI:
         }
 
     async def api_deleteWebhook(self, params: dict[str, Any]) -> bool:
+        return True
+
+    async def api_setWebhook(self, params: dict[str, Any]) -> bool:
+        url = str(params.get("url") or "")
+        if not url.startswith(("https://", "http://")):
+            raise ApiError(400, "Bad Request: bad webhook: An HTTPS URL must be provided")
+        secret = str(params.get("secret_token") or "")
+        if secret and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
+            raise ApiError(400, "Bad Request: secret token contains unallowed characters")
+        self.webhook = {"url": url, "secret_token": secret}
         return True
 
     async def api_getUpdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -397,3 +408,27 @@ def _params(request: httpx.Request) -> dict[str, Any]:
     if content_type.startswith("application/json"):
         return dict(json.loads(body or b"{}"))
     return {k: _decode(v) for k, v in parse_qsl(body.decode(), keep_blank_values=True)}
+
+
+def asgi_app(api: FakeBotAPI) -> Any:
+    """The fake as an HTTP server (for bot processes of their own), with Starlette."""
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    async def endpoint(request: Request) -> Response:
+        forwarded = httpx.Request(
+            request.method,
+            str(request.url),
+            headers=dict(request.headers),
+            content=await request.body(),
+        )
+        answer = await api.handle(forwarded)
+        return Response(
+            answer.content,
+            status_code=answer.status_code,
+            media_type=answer.headers.get("content-type"),
+        )
+
+    return Starlette(routes=[Route("/{path:path}", endpoint, methods=["GET", "POST"])])

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.delivery import ROOT, bench_broadcast, bench_due, bench_send
+from bench.load import run_load, summary
 from bot.content.catalog import load_catalog
 
 
@@ -24,6 +25,7 @@ async def main() -> None:
     parser.add_argument("--skip-send", action="store_true")
     parser.add_argument("--skip-due", action="store_true")
     parser.add_argument("--skip-broadcast", action="store_true")
+    parser.add_argument("--skip-load", action="store_true")
     parser.add_argument(
         "--broadcast-30-messages",
         type=int,
@@ -137,6 +139,46 @@ async def main() -> None:
                     f"{b.rss_growth_mb:.1f}",
                 )
                 console.print(table)
+        if not args.skip_load:
+            table = Table(
+                title="Users chatting through the webhook endpoint (real Rasa server; ms)"
+            )
+            for column in (
+                "concurrent chats",
+                "messages",
+                "msgs/s",
+                "POST 200 p50",
+                "reply p50",
+                "reply p95",
+                "reply p99",
+                "Rasa parse p50",
+                "Rasa parse p95",
+                "bot overhead p50",
+                "bot overhead p95",
+            ):
+                table.add_column(column, justify="right")
+            per_chat = 5 if args.quick else 20
+            for load in await run_load((50, 200), per_chat, workdir):
+                figures = summary(load)
+                table.add_row(
+                    f"{load.chats}",
+                    f"{load.messages:,}",
+                    f"{load.throughput:.0f}",
+                    *(
+                        f"{figures[k]:.1f}"
+                        for k in (
+                            "post_p50",
+                            "p50",
+                            "p95",
+                            "p99",
+                            "parse_p50",
+                            "parse_p95",
+                            "overhead_p50",
+                            "overhead_p95",
+                        )
+                    ),
+                )
+            console.print(table)
 
 
 asyncio.run(main())

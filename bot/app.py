@@ -63,6 +63,7 @@ class Services:
     unanswered: SqlUnanswered
     broadcasts: BroadcastPlanner
     metrics: Metrics
+    stats: SqlStats
 
     async def database_ok(self) -> bool:
         async with self.engine.connect() as conn:
@@ -84,6 +85,7 @@ class Services:
     async def tick(self, delivery: DeliveryEngine) -> bool:
         """One scheduler tick: enqueue what became due, then deliver what is due. With several
         processes on PostgreSQL only one runs it at a time; False when another one did."""
+        await self.stats.flush()  # every process writes its own counts
         async with tick_leadership(self.engine) as leader:
             if not leader:
                 return False
@@ -159,6 +161,7 @@ async def open_services(
         unanswered = SqlUnanswered(sessions, dt.timedelta(days=settings.unanswered_retention_days))
         metrics = Metrics()
         nlu = MeasuredNLU(nlu, metrics)
+        stats = SqlStats(sessions)
         events = SqlEvents(sessions)
         await seed_events(events, settings.data_dir / "events", catalog, clock.now())
         dialogue = Dialogue(
@@ -183,7 +186,7 @@ async def open_services(
                 roles=SqlRoles(sessions),
                 audit=SqlAudit(sessions),
                 broadcasts=SqlBroadcasts(sessions),
-                stats=SqlStats(sessions),
+                stats=stats,
                 charts=StatsCharts(settings.data_dir / "fonts"),
             ),
             reminder_offsets=settings.event_reminder_minutes,
@@ -206,6 +209,8 @@ async def open_services(
             unanswered,
             BroadcastPlanner(sessions),
             metrics,
+            stats,
         )
+        await stats.flush()
     finally:
         await engine.dispose()

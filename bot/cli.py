@@ -236,6 +236,7 @@ async def serve_webhook(
         settings.webhook_path,
         services.metrics,
         checks={"database": services.database_ok, "nlu": nlu.healthy},
+        workers=settings.webhook_workers,
     )
     url = str(settings.webhook_url).rstrip("/") + settings.webhook_path
     await application.bot.set_webhook(

@@ -77,6 +77,7 @@ class Settings(BaseSettings):
     webhook_path: str = Field(
         default="/telegram", pattern=r"^/[A-Za-z0-9/_-]{1,100}$", alias="WEBHOOK_PATH"
     )
+    webhook_workers: int = Field(default=32, ge=1, le=1000, alias="WEBHOOK_WORKERS")
     flood_messages: int = Field(default=12, ge=1, le=1000, alias="FLOOD_MESSAGES")
     flood_window_seconds: float = Field(default=10.0, gt=0, le=3600, alias="FLOOD_WINDOW_SECONDS")
     event_reminder_minutes: Annotated[tuple[int, ...], NoDecode] = Field(

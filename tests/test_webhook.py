@@ -36,6 +36,9 @@ class Healthy:
         return self.ok
 
 
+LEASE = dt.timedelta(seconds=0.5)
+
+
 @contextlib.asynccontextmanager
 async def webhook(
     tmp_path: Path, api: FakeBotAPI, nlu_check: Healthy, start_workers: bool = True
@@ -57,6 +60,7 @@ async def webhook(
                 services.metrics,
                 checks={"database": services.database_ok, "nlu": nlu_check},
                 workers=2,
+                lease=LEASE,
             )
             if start_workers:
                 await server.start()
@@ -117,7 +121,9 @@ async def test_acknowledged_updates_survive_a_stop_before_handling(tmp_path: Pat
             assert await post(client, api.message_update(USER, text)) == 200
         assert await server.inbound.count() == 3
         assert api.messages_to(USER) == []
-    # The next start (or another process) finds and handles them.
+    # The next start (or another process) finds and handles them once the lease of the
+    # process that received them has passed.
+    await asyncio.sleep(LEASE.total_seconds())
     async with webhook(tmp_path, api, Healthy()) as (server, client, _):
         assert await server.sweep_once(older_than=dt.timedelta(0)) == 3
         await until(lambda: len(api.messages_to(USER)) >= 3)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Sequence
 
@@ -17,6 +19,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatAction, ParseMode
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -111,7 +114,11 @@ class TelegramChannel:
         text = message.text or message.caption if message is not None else None
         if message is None or user is None or text is None:
             return
-        await context.bot.send_chat_action(message.chat_id, ChatAction.TYPING)
+        # "typing..." goes out while the message is understood, not before: it must not add a
+        # round trip to Telegram to every answer.
+        typing = asyncio.create_task(
+            context.bot.send_chat_action(message.chat_id, ChatAction.TYPING)
+        )
         incoming = Incoming(
             user.id,
             text=text,
@@ -119,7 +126,7 @@ class TelegramChannel:
             links=hidden_links(message),
             html=formatted_html(message),
         )
-        await self._respond(update, context, incoming)
+        await self._respond(update, context, incoming, typing)
 
     async def on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query, user = update.callback_query, update.effective_user
@@ -151,12 +158,20 @@ class TelegramChannel:
         log.error("error while handling an update%s", where, exc_info=context.error)
 
     async def _respond(
-        self, update: Update, context: ContextTypes.DEFAULT_TYPE, incoming: Incoming
+        self,
+        update: Update,
+        context: ContextTypes.DEFAULT_TYPE,
+        incoming: Incoming,
+        typing: asyncio.Task[bool] | None = None,
     ) -> None:
         chat = update.effective_chat
         if chat is None:
             return
         outcome = await self.dialogue.handle(incoming)
+        if typing is not None:
+            # A failed typing indicator is not worth an error: the answer matters.
+            with contextlib.suppress(TelegramError):
+                await typing
         if self.metrics is not None:
             kind = "command" if incoming.command else "callback" if incoming.callback else "text"
             self.metrics.updates.labels(

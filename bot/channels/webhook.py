@@ -18,6 +18,7 @@ import hmac
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -33,7 +34,9 @@ log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name, not a secret
 MAX_BODY = 1_000_000  # Telegram's updates are far smaller; a bigger body is not Telegram
-LEASE = dt.timedelta(seconds=120)
+# How long a received update is reserved for the process that received it: after a crash, its
+# unhandled updates are taken by the sweeper of any process once this has passed.
+LEASE = dt.timedelta(seconds=30)
 SWEEP_EVERY = 15.0
 SWEEP_AGE = dt.timedelta(seconds=10)
 
@@ -50,7 +53,9 @@ class WebhookServer:
         metrics: Metrics,
         checks: dict[str, HealthCheck],
         workers: int = 8,
+        lease: dt.timedelta = LEASE,
     ) -> None:
+        self.lease = lease
         self.application = application
         self.inbound = inbound
         self.secret = secret.encode()
@@ -58,7 +63,9 @@ class WebhookServer:
         self.metrics = metrics
         self.checks = checks
         self.workers = workers
-        self.queue: asyncio.Queue[int] = asyncio.Queue()
+        # (update id, payload) for updates this process received and owns; (id, None) for
+        # stored ones found by the sweeper, which must be claimed first.
+        self.queue: asyncio.Queue[tuple[int, dict[str, Any] | None]] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
 
     def app(self) -> Starlette:
@@ -109,9 +116,10 @@ class WebhookServer:
             update_id = int(payload["update_id"])
         except (ValueError, KeyError, TypeError):
             return Response(status_code=400)
-        # Stored before the 200: if storing fails, Telegram gets an error and sends it again.
-        if await self.inbound.store(update_id, payload, dt.datetime.now(dt.UTC)):
-            self.queue.put_nowait(update_id)
+        # Stored (and claimed by this process) before the 200: if storing fails, Telegram gets
+        # an error and sends the update again.
+        if await self.inbound.store(update_id, payload, dt.datetime.now(dt.UTC), self.lease):
+            self.queue.put_nowait((update_id, payload))
         return Response(status_code=200)
 
     async def health(self, _request: Request) -> JSONResponse:
@@ -133,9 +141,9 @@ class WebhookServer:
 
     async def _work(self) -> None:
         while True:
-            update_id = await self.queue.get()
+            update_id, payload = await self.queue.get()
             try:
-                await self._handle(update_id)
+                await self._handle(update_id, payload)
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -144,10 +152,11 @@ class WebhookServer:
             finally:
                 self.queue.task_done()
 
-    async def _handle(self, update_id: int) -> None:
-        payload = await self.inbound.claim(update_id, dt.datetime.now(dt.UTC), LEASE)
+    async def _handle(self, update_id: int, payload: dict[str, Any] | None) -> None:
         if payload is None:
-            return  # another worker or process has it, or it is done
+            payload = await self.inbound.claim(update_id, dt.datetime.now(dt.UTC), self.lease)
+            if payload is None:
+                return  # another worker or process has it, or it is done
         update = Update.de_json(payload, self.application.bot)
         await self.application.process_update(update)
         await self.inbound.done(update_id)
@@ -160,5 +169,5 @@ class WebhookServer:
     async def sweep_once(self, older_than: dt.timedelta = SWEEP_AGE) -> int:
         waiting = await self.inbound.waiting(dt.datetime.now(dt.UTC), older_than)
         for update_id in waiting:
-            self.queue.put_nowait(update_id)
+            self.queue.put_nowait((update_id, None))
         return len(waiting)

@@ -185,16 +185,13 @@ class Dialogue:
         return self._outcome(turn, self.catalog.text(language, "error.unsupported_message"))
 
     async def _user_language(self, incoming: Incoming) -> str:
-        user = await self.users.get(incoming.user_id)
-        if user is not None and user.language in self.catalog.languages:
-            language = user.language
-        else:
-            language = (
-                self.catalog.language_for_platform_code(incoming.platform_language)
-                or self.catalog.default_language
-            )
-        await self.users.touch(incoming.user_id, language, self.clock.now())
-        return language
+        """The stored language, or for a new user the platform's (which is then stored)."""
+        guess = (
+            self.catalog.language_for_platform_code(incoming.platform_language)
+            or self.catalog.default_language
+        )
+        user = await self.users.touch(incoming.user_id, guess, self.clock.now())
+        return user.language if user.language in self.catalog.languages else guess
 
     # --- commands -------------------------------------------------------------------------
 

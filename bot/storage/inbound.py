@@ -16,13 +16,21 @@ class SqlInbound:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
 
-    async def store(self, update_id: int, payload: dict[str, Any], now: dt.datetime) -> bool:
-        """Keep the update; False when it was already there (Telegram resending it)."""
+    async def store(
+        self, update_id: int, payload: dict[str, Any], now: dt.datetime, lease: dt.timedelta
+    ) -> bool:
+        """Keep the update, claimed by the receiving process for `lease`; False when it was
+        already there (Telegram resending it)."""
         async with self._sessions.begin() as session:
             module: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
             stored = await session.scalar(
                 module.insert(InboundUpdate)
-                .values(update_id=update_id, payload=payload, received_at=now)
+                .values(
+                    update_id=update_id,
+                    payload=payload,
+                    received_at=now,
+                    claimed_until=now + lease,
+                )
                 .on_conflict_do_nothing()
                 .returning(InboundUpdate.update_id)
             )

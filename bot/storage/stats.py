@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from typing import Any, cast
 
 from sqlalchemy import func, select
@@ -20,19 +21,34 @@ def _counts(rows: Any) -> dict[str, int]:
 
 
 class SqlStats:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], flush_at: int = 500) -> None:
         self._sessions = sessions
+        self._pending: Counter[tuple[dt.date, str]] = Counter()
+        self._flush_at = flush_at
 
     async def count_topic(self, topic: str, now: dt.datetime) -> None:
+        # Counted in memory and written by the scheduler tick (flush): a write per message
+        # would cost more than the message itself.
+        self._pending[(now.date(), topic)] += 1
+        if sum(self._pending.values()) >= self._flush_at:
+            await self.flush()
+
+    async def flush(self) -> None:
+        pending, self._pending = self._pending, Counter()
+        if not pending:
+            return
         async with self._sessions.begin() as session:
             module: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-            statement = module.insert(TopicCount).values(day=now.date(), topic=topic, count=1)
-            statement = statement.on_conflict_do_update(
-                index_elements=["day", "topic"], set_={"count": TopicCount.count + 1}
-            )
-            await session.execute(statement)
+            for (day, topic), count in sorted(pending.items()):
+                statement = module.insert(TopicCount).values(day=day, topic=topic, count=count)
+                statement = statement.on_conflict_do_update(
+                    index_elements=["day", "topic"],
+                    set_={"count": TopicCount.count + statement.excluded.count},
+                )
+                await session.execute(statement)
 
     async def collect(self, now: dt.datetime, days: int) -> Stats:
+        await self.flush()
         since = now - dt.timedelta(days=days)
         async with self._sessions() as session:
             by_language = _counts(

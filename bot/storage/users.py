@@ -16,6 +16,9 @@ def _record(user: User) -> UserRecord:
     return UserRecord(user.id, user.language, user.first_seen, user.last_seen, user.region)
 
 
+TOUCH_EVERY = dt.timedelta(minutes=15)
+
+
 class SqlUsers:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -26,6 +29,10 @@ class SqlUsers:
             return _record(user) if user else None
 
     async def touch(self, user_id: int, language: str, now: dt.datetime) -> UserRecord:
+        # last_seen is kept to the quarter hour: most messages then cost a read, not a write.
+        known = await self.get(user_id)
+        if known is not None and now - known.last_seen < TOUCH_EVERY:
+            return known
         try:
             return await self._touch(user_id, language, now)
         except IntegrityError:

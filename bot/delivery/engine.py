@@ -20,6 +20,9 @@ from bot.delivery.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
 
+OUTAGE_STREAK = 10  # transient failures in a row, with no success between, that mean an outage
+OUTAGE_MAX_PAUSE = 60.0
+
 
 @dataclass(frozen=True)
 class RetryPolicy:
@@ -61,6 +64,9 @@ class DeliveryEngine:
         self.batch = batch
         self.concurrency = concurrency
         self.lease = lease
+        # Transient failures in a row, across items: many mean Telegram (or the way there) is
+        # down, and then no item should spend its attempts on the outage.
+        self._transient_streak = 0
 
     async def run_once(self, max_items: int | None = None) -> DeliveryReport:
         """Deliver everything that is due now (or up to `max_items`), then return."""
@@ -151,10 +157,15 @@ class DeliveryEngine:
             result = await self.sender.send(result.new_chat_id, item.payload)
         return result
 
+    def _outage(self) -> bool:
+        self._transient_streak += 1
+        return self._transient_streak > OUTAGE_STREAK
+
     async def _record(self, item: Item, result: SendResult, report: DeliveryReport) -> None:
         now = self.clock.now()
         match result.outcome:
             case Outcome.SENT:
+                self._transient_streak = 0
                 await self.outbox.finish(item.id, Status.SENT, now, message_id=result.message_id)
                 report.add(Status.SENT)
             case Outcome.RETRY_AFTER:
@@ -172,6 +183,13 @@ class DeliveryEngine:
                 await self.outbox.finish(item.id, Status.FAILED, now, error=result.error)
                 await self.outbox.on_blocked(item.user_id, now)
                 report.add("chat_not_found")
+            case Outcome.TRANSIENT if self._outage():
+                # Everything fails: hold all sending (growing pauses, up to a minute) and keep
+                # the item's attempts for failures that are its own.
+                pause = min(OUTAGE_MAX_PAUSE, 2.0 ** min(6, self._transient_streak - OUTAGE_STREAK))
+                self.limiter.pause(pause)
+                await self.outbox.release([item.id], now)
+                report.add("outage")
             case Outcome.TRANSIENT:
                 attempts = item.attempts + 1
                 if attempts >= self.retry.max_attempts:

@@ -67,6 +67,10 @@ class FakeBotAPI:
     per_chat_per_second: int = 1
     updates: deque[dict[str, Any]] = field(default_factory=deque)
     webhook: dict[str, str] = field(default_factory=dict)
+    # An outage: until this time.monotonic(), every sendMessage gets the next of these errors.
+    down_until: float = 0.0
+    down_with: list[tuple[int, str, int | None]] = field(default_factory=list)
+    _down_calls: int = 0
     _message_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _recent: deque[float] = field(default_factory=deque)
@@ -168,6 +172,12 @@ class FakeBotAPI:
         params = _params(request)
         self.calls.append((method, params))
         try:
+            if method == "sendMessage" and self.down_with and time.monotonic() < self.down_until:
+                status, description, retry_after = self.down_with[
+                    self._down_calls % len(self.down_with)
+                ]
+                self._down_calls += 1
+                raise ApiError(status, description, retry_after)
             scripted = self.scripted.get(method)
             if scripted:
                 status, description, retry_after = scripted.popleft()

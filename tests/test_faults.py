@@ -1,0 +1,205 @@
+"""Faults: the Rasa server killed mid-conversation and started again, PostgreSQL dropping every
+connection (what a restart looks like to the bot), and the Bot API failing for a minute."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+from telegram.request import HTTPXRequest
+
+from bot.app import open_services
+from bot.channels.telegram import TelegramChannel, build_application
+from bot.channels.telegram_sender import TelegramSender
+from bot.channels.webhook import SECRET_HEADER, WebhookServer
+from bot.core.ports import Audience
+from bot.nlu.client import RasaNLU
+from bot.nlu.server import rasa_server
+from bot.settings import Settings
+from bot.storage.broadcasts import SqlBroadcasts
+from bot.storage.inbound import SqlInbound
+from tests.conftest import MODEL, POSTGRES_URL, ROOT, free_port
+from tests.fakes.bot_api import FAKE_TOKEN, FakeBotAPI
+from tests.fakes.core import FakeNLU
+from tests.test_telegram_e2e import BASE_URL, running_bot
+
+SECRET = "faults-secret_0123456789abc"
+
+
+@pytest.mark.rasa
+@pytest.mark.timeout(300)
+async def test_rasa_killed_then_back_answers_resume_without_a_restart(tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    token = "fixed-token-for-this-test-0123456789"
+    api = FakeBotAPI()
+    async with httpx.AsyncClient(base_url=url) as client:
+        nlu = RasaNLU(client, token, timeout=2.0)
+        async with running_bot(tmp_path, nlu, api) as bot:
+            phishing = bot.catalog.answer("en", "phishing")
+            assert phishing is not None
+            async with rasa_server(
+                url, token, ROOT / ".venv-rasa", MODEL, 240, tmp_path / "r1.log"
+            ):
+                assert phishing.title in (await bot.say("what is phishing"))[0]
+            started = time.monotonic()
+            replies = await bot.say("what is phishing")
+            assert replies[0] == bot.catalog.strings["en"]["nlu.unavailable"]
+            assert time.monotonic() - started < 5
+            # The same bot, the same client: answers come back once Rasa does.
+            async with rasa_server(
+                url, token, ROOT / ".venv-rasa", MODEL, 240, tmp_path / "r2.log"
+            ):
+                assert phishing.title in (await bot.say("what is phishing"))[0]
+
+
+@pytest.fixture
+def postgres_database() -> Iterator[str]:
+    name = f"ecsm_faults_{uuid.uuid4().hex[:8]}"
+    try:
+        admin = psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        pytest.fail(f"PostgreSQL is required: {exc}")
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def drop_connections(database_url: str) -> int:
+    """Every connection to the database is cut, as when the server restarts."""
+    name = database_url.rsplit("/", 1)[1]
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+        rows = admin.execute(
+            "select pg_terminate_backend(pid) from pg_stat_activity "
+            "where datname = %s and pid <> pg_backend_pid()",
+            (name,),
+        ).fetchall()
+    return len(rows)
+
+
+@pytest.mark.postgres
+@pytest.mark.timeout(120)
+async def test_postgresql_connections_dropped_nothing_lost_nothing_twice(
+    tmp_path: Path, postgres_database: str
+) -> None:
+    api = FakeBotAPI()
+    settings = Settings(
+        _env_file=None,
+        DATABASE_URL=postgres_database,
+        DATA_DIR=str(ROOT / "data"),
+        FLOOD_MESSAGES=1000,
+    )
+    async with open_services(settings, FakeNLU()) as services:
+        channel = TelegramChannel(services.dialogue, services.catalog, services.metrics)
+        application = build_application(
+            FAKE_TOKEN,
+            BASE_URL,
+            channel,
+            request=HTTPXRequest(httpx_kwargs={"transport": api.transport()}),
+        )
+        async with application:
+            server = WebhookServer(
+                application,
+                SqlInbound(services.sessions),
+                SECRET,
+                "/telegram",
+                services.metrics,
+                checks={"database": services.database_ok},
+                workers=4,
+            )
+            await server.start()
+            transport = httpx.ASGITransport(app=server.app())
+            async with httpx.AsyncClient(transport=transport, base_url="http://bot") as client:
+
+                async def post(user: int, text: str) -> int:
+                    update = api.message_update(user, text)
+                    response = await client.post(
+                        "/telegram", content=json.dumps(update), headers={SECRET_HEADER: SECRET}
+                    )
+                    return response.status_code
+
+                for user in range(500, 520):
+                    assert await post(user, "/start") == 200
+                await asyncio.wait_for(server.queue.join(), 20)
+                assert drop_connections(postgres_database) >= 1
+                # Requests right after the cut: a stale pooled connection is replaced
+                # (pool_pre_ping), or the request fails with 5xx so that Telegram resends it.
+                codes = [await post(user, "/help") for user in range(500, 520)]
+                for user, code in zip(range(500, 520), codes, strict=True):
+                    if code != 200:
+                        assert code >= 500
+                        assert await post(user, "/help") == 200
+                await asyncio.wait_for(server.queue.join(), 20)
+                assert (await client.get("/healthz")).status_code == 200
+                help_replies = Counter(
+                    s.chat_id
+                    for s in api.sent
+                    if "/menu" in (s.text or "") and "/privacy" in (s.text or "")
+                )
+                assert sorted(help_replies) == list(range(500, 520))
+                assert set(help_replies.values()) == {1}
+                # A broadcast with the connections cut in the middle of its delivery.
+                now = dt.datetime.now(dt.UTC)
+                record = await SqlBroadcasts(services.sessions).create(
+                    1, {"text": "Webinar tomorrow", "buttons": []}, Audience(), now, now
+                )
+                delivery = services.delivery(TelegramSender(application.bot))
+                delivery.batch = 5
+                await services.broadcasts.fan_out(now)
+                await delivery.run_once(max_items=10)
+                drop_connections(postgres_database)
+                for _ in range(10):
+                    try:
+                        await services.tick(delivery)
+                        break
+                    except Exception:
+                        await asyncio.sleep(0.2)
+                del record
+            await server.stop()
+    webinar = Counter(s.chat_id for s in api.sent if s.text == "Webinar tomorrow")
+    assert sorted(webinar) == list(range(500, 520))
+    assert set(webinar.values()) == {1}
+
+
+@pytest.mark.timeout(240)
+async def test_bot_api_failing_for_a_minute_everything_arrives_once(tmp_path: Path) -> None:
+    api = FakeBotAPI()
+    async with running_bot(tmp_path, FakeNLU(), api) as bot:
+        for user in range(700, 740):
+            await bot.say("/start", user=user)
+        now = dt.datetime.now(dt.UTC)
+        await SqlBroadcasts(bot.services.sessions).create(
+            1, {"text": "Tomorrow: phishing clinic", "buttons": []}, Audience(), now, now
+        )
+        api.down_with = [
+            (502, "Bad Gateway", None),
+            (429, "Too Many Requests: retry after 5", 5),
+            (500, "Internal Server Error", None),
+        ]
+        api.down_until = time.monotonic() + 60
+        delivery = bot.services.delivery(TelegramSender(bot.app.bot))
+        started = time.monotonic()
+        while time.monotonic() - started < 200:
+            await bot.services.tick(delivery)
+            got = Counter(s.chat_id for s in api.sent if s.text == "Tomorrow: phishing clinic")
+            if len(got) == 40:
+                break
+            await asyncio.sleep(1)
+    got = Counter(s.chat_id for s in api.sent if s.text == "Tomorrow: phishing clinic")
+    assert set(range(700, 740)) <= set(got)
+    assert set(got.values()) == {1}
+    assert time.monotonic() - started >= 60  # it really waited the outage out
+    failures = [r for r in api.refusals if r[0] == "sendMessage"]
+    assert {code for _, code, _ in failures} == {429, 500, 502}

@@ -336,3 +336,19 @@ async def test_flood_gets_one_notice_then_silence_without_nlu_calls(
     clock.advance(seconds=11)
     outcome = await dialogue.handle(Incoming(USER, text="after the window"))
     assert outcome.replies and len(nlu.seen) == calls + 1
+
+
+async def test_region_is_chosen_in_settings(
+    dialogue: Dialogue, catalog: Catalog, users: MemoryUsers
+) -> None:
+    strings = catalog.strings["bg"]
+    outcome = await dialogue.handle(Incoming(USER, command="settings", platform_language="bg"))
+    assert strings["settings.region_none"] in outcome.replies[0].text
+    assert buttons(outcome)[strings["settings.change_region"]] == "rgl"
+    outcome = await dialogue.handle(Incoming(USER, callback="rgl"))
+    assert "rg:plovdiv" in datas(outcome)
+    outcome = await dialogue.handle(Incoming(USER, callback="rg:plovdiv"))
+    assert users.rows[USER].region == "plovdiv"
+    assert "Пловдив" in outcome.replies[0].text
+    outcome = await dialogue.handle(Incoming(USER, callback="rg:atlantis"))
+    assert outcome.replies[0].text == strings["error.stale_button"]

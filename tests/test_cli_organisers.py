@@ -1,0 +1,104 @@
+# ruff: noqa: E501 - CSV rows are data, kept one per line
+"""The organisers' command-line tools as an organiser runs them: real processes, real SQLite."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import ROOT
+
+BOT = str(Path(sys.executable).parent / "ecsm-bot")
+
+GOOD_CSV = """key,title_en,title_bg,description_en,description_bg,start,end,timezone,place,online_url,region,country,audience,organiser,link
+cli-webinar,Phishing webinar,Уебинар за фишинга,How to spot it,Как да го разпознаем,2030-10-07 18:00,2030-10-07 19:00,Europe/Sofia,,https://cybersecuritymonth.eu,online,BG,all,CERT,
+cli-talk,Scams talk,Беседа за измамите,For seniors,За възрастни хора,2030-10-08 10:00,2030-10-08 11:00,Europe/Sofia,Plovdiv library,,plovdiv,BG,citizen,Library,
+"""
+BAD_CSV = GOOD_CSV + (
+    "cli-past,Old,Старо,Past event,Минало събитие,2020-01-01 10:00,2020-01-01 11:00,"
+    "Europe/Sofia,Sofia,,sofia_city,BG,all,X,\n"
+    "cli-zone,Zone,Зона,Bad zone,Грешна зона,2030-10-09 10:00,2030-10-09 11:00,"
+    "Mars/Olympus,Sofia,,sofia_city,BG,all,X,\n"
+)
+
+
+def run(tmp_path: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "RASA_"))}
+    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'bot.sqlite3'}", DATA_DIR=str(ROOT / "data"))
+    return subprocess.run(
+        [BOT, *args],
+        input=stdin,
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_events_import_is_all_or_nothing_and_lists_every_bad_row(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text(BAD_CSV, encoding="utf-8")
+    result = run(tmp_path, "events", "import", str(bad))
+    assert result.returncode == 1
+    assert "Nothing imported: 2 bad row(s)" in result.stdout
+    assert "row 3" in result.stdout and "row 4" in result.stdout
+    assert "start_in_past" in result.stdout and "Mars/Olympus" in result.stdout
+    good = tmp_path / "good.csv"
+    good.write_text(GOOD_CSV, encoding="utf-8")
+    assert (
+        "2 event(s) would be imported"
+        in run(tmp_path, "events", "import", str(good), "--dry-run").stdout
+    )
+    result = run(tmp_path, "events", "import", str(good))
+    assert result.returncode == 0 and "Imported 2 event(s)" in result.stdout
+    listing = run(tmp_path, "events", "list").stdout
+    assert "Phishing webinar" in listing and "Scams talk" in listing
+    with sqlite3.connect(tmp_path / "bot.sqlite3") as db:
+        actions = [row[0] for row in db.execute("select action from audit_log")]
+    assert actions.count("event_imported") == 2
+
+
+def test_broadcast_dry_run_refusals_and_queueing(tmp_path: Path) -> None:
+    run(tmp_path, "migrate")
+    with sqlite3.connect(tmp_path / "bot.sqlite3") as db:
+        db.executemany(
+            "insert into users (id, language, first_seen, last_seen) values (?, ?, ?, ?)",
+            [
+                (u, "bg" if u % 2 else "en", "2026-10-01 08:00:00", "2026-10-01 08:00:00")
+                for u in range(1, 11)
+            ],
+        )
+    text = tmp_path / "announcement.html"
+    text.write_text("<b>Уебинар</b> в четвъртък", encoding="utf-8")
+    result = run(
+        tmp_path, "broadcast", "--text-file", str(text), "--audience", "language=bg", "--dry-run"
+    )
+    assert result.returncode == 0 and "audience: 5 people" in result.stdout
+    broken = tmp_path / "broken.html"
+    broken.write_text("<b>Уебинар</i>", encoding="utf-8")
+    result = run(tmp_path, "broadcast", "--text-file", str(broken))
+    assert result.returncode == 2 and "Refused" in result.stderr
+    result = run(tmp_path, "broadcast", "--text-file", "-", stdin="x" * 5000)
+    assert result.returncode == 2 and "4096" in result.stderr
+    result = run(tmp_path, "broadcast", "--text-file", str(text), "--audience", "region=atlantis")
+    assert result.returncode == 2 and "unknown region" in result.stderr
+    result = run(
+        tmp_path,
+        "broadcast",
+        "--text-file",
+        str(text),
+        "--button",
+        "Join|https://cybersecuritymonth.eu",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "queued for 10 people" in result.stdout
+    with sqlite3.connect(tmp_path / "bot.sqlite3") as db:
+        queued = db.execute("select count(*) from outbox where kind = 'announcement'").fetchone()[0]
+        audit = db.execute(
+            "select count(*) from audit_log where action = 'broadcast_created'"
+        ).fetchone()[0]
+    assert (queued, audit) == (10, 1)

@@ -57,10 +57,7 @@ def make_engine(database_url: str) -> AsyncEngine:
     url = _url(database_url, asynchronous=True)
     _prepare_sqlite_path(url)
     if url.get_backend_name() == "sqlite":
-        # One connection: SQLite has one writer anyway, and waiting for the connection in
-        # asyncio is far cheaper than SQLite's busy handler, which sleeps up to 100 ms a try
-        # when several connections of one process contend for the write lock.
-        engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=300)
+        engine = create_async_engine(url)
         event.listen(engine.sync_engine, "connect", _sqlite_connect)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine

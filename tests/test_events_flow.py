@@ -267,3 +267,19 @@ async def test_stats_for_organisers_come_with_a_chart(dialogue: Dialogue, catalo
     )
     document = outcome.replies[1].document
     assert document is not None and document.mime_type == "image/png"
+
+
+async def test_times_carry_the_offset_in_force_at_the_event(
+    dialogue: Dialogue, ports: EventPorts, clock: FixedClock
+) -> None:
+    october = await add_event(ports, clock, draft("in-october", days=3))
+    winter_start = dt.datetime(2027, 1, 20, 18, 0, tzinfo=SOFIA)
+    january = await add_event(
+        ports,
+        clock,
+        draft("in-january", start=winter_start, end=winter_start + dt.timedelta(hours=1)),
+    )
+    bg = Incoming(USER, callback=f"ev:{october}", platform_language="bg")
+    assert "UTC+03:00" in (await dialogue.handle(bg)).replies[0].text
+    outcome = await dialogue.handle(Incoming(USER, callback=f"ev:{january}"))
+    assert "18:00" in outcome.replies[0].text and "UTC+02:00" in outcome.replies[0].text

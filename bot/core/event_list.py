@@ -414,7 +414,8 @@ class EventsFeature:
             text += "–" + format_time(end, "HH:mm", locale=locale)
         else:
             text += " – " + format_datetime(end, "d MMMM, HH:mm", locale=locale)
-        return f"{text} ({zone_label(self.catalog, lang, str(zone), self.clock.now())})"
+        # The offset in force at the event, not today's: October events fall in summer time.
+        return f"{text}, {zone_label(self.catalog, lang, str(zone), event.draft.start)}"
 
     def _where_short(self, lang: str, event: EventRecord) -> str:
         if event.draft.place:

@@ -180,6 +180,10 @@ async def test_roles_audit_and_stats(database_url: str) -> None:
         assert figures.top_topics == [("phishing", 2), ("mfa", 1)]
         assert figures.users_by_language == {"bg": 1}
         assert figures.new_users_by_day == [(T0.date(), 1)]
+        assert figures.over_time["language"] == {"bg": [(T0.date(), 1)]}
+        await SqlSubscriptions(sessions).save(60, "business", 480, "Europe/Sofia", T0)
+        later = await stats.collect(T0 + dt.timedelta(days=1), 30)
+        assert later.over_time["audience"] == {"business": [(T0.date(), 1)]}
         async with sessions() as session:
             assert await session.scalar(select(func.count()).select_from(OutboxItem)) == 0
     finally:

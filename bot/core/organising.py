@@ -696,7 +696,14 @@ class OrganiserFeature:
             )
         labels = {
             key: text(lang, f"stats.chart.{key}")
-            for key in ("title", "new_users", "subscribers", "topics")
+            for key in (
+                "title",
+                "new_users",
+                "topics",
+                "over_time.language",
+                "over_time.audience",
+                "over_time.region",
+            )
         }
         chart = Document(
             "stats.png",

@@ -334,6 +334,9 @@ class Stats:
     subscribers_by_audience: dict[str, int]
     users_by_region: dict[str, int]
     new_users_by_day: list[tuple[dt.date, int]]
+    # Running totals per day over the window: "language" / "audience" / "region" -> series ->
+    # [(day, total that day)].
+    over_time: dict[str, dict[str, list[tuple[dt.date, int]]]]
     sent_by_kind: dict[str, int]
     top_topics: list[tuple[str, int]]
     unanswered: int

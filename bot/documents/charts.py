@@ -23,20 +23,30 @@ class StatsCharts:
     def stats_png(self, stats: Stats, labels: dict[str, str]) -> bytes:
         font_manager.fontManager.addfont(str(self.font))
         family = font_manager.FontProperties(fname=str(self.font)).get_name()
-        figure = Figure(figsize=(9, 9), dpi=100)
+        figure = Figure(figsize=(11, 12), dpi=100)
         figure.suptitle(labels["title"], fontfamily=family, fontsize=14)
         days, new = (
             zip(*stats.new_users_by_day, strict=True) if stats.new_users_by_day else ((), ())
         )
-        top = figure.add_subplot(3, 1, 1)
+        top = figure.add_subplot(3, 2, 1)
         top.bar([d.isoformat()[5:] for d in days], list(new), color="#2b6cb0")
         top.set_title(labels["new_users"], fontfamily=family)
         top.tick_params(axis="x", labelrotation=60, labelsize=7)
-        middle = figure.add_subplot(3, 1, 2)
-        audiences = sorted(stats.subscribers_by_audience.items())
-        middle.barh([k for k, _ in audiences], [v for _, v in audiences], color="#2f855a")
-        middle.set_title(labels["subscribers"], fontfamily=family)
-        bottom = figure.add_subplot(3, 1, 3)
+        for position, group in ((2, "language"), (3, "audience"), (4, "region")):
+            axes = figure.add_subplot(3, 2, position)
+            for name, points in sorted(stats.over_time.get(group, {}).items()):
+                # Day labels as text: the axis then needs no date converter.
+                axes.plot(
+                    [d.isoformat()[5:] for d, _ in points],
+                    [n for _, n in points],
+                    marker=".",
+                    label=name,
+                )
+            axes.set_title(labels[f"over_time.{group}"], fontfamily=family)
+            axes.tick_params(axis="x", labelrotation=60, labelsize=7)
+            if stats.over_time.get(group):
+                axes.legend(fontsize=7)
+        bottom = figure.add_subplot(3, 2, 5)
         topics = list(reversed(stats.top_topics))
         bottom.barh([t for t, _ in topics], [n for _, n in topics], color="#c05621")
         bottom.set_title(labels["topics"], fontfamily=family)

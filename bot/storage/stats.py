@@ -86,11 +86,19 @@ class SqlStats:
                 .limit(10)
             )
             unanswered = await session.scalar(select(func.count()).select_from(UnansweredMessage))
+            over_time = {
+                "language": await _running_totals(session, User.language, User.first_seen, since),
+                "audience": await _running_totals(
+                    session, Subscription.audience, Subscription.created_at, since
+                ),
+                "region": await _running_totals(session, User.region, User.first_seen, since, 5),
+            }
         return Stats(
             users_by_language=by_language,
             subscribers_by_audience=by_audience,
             users_by_region=by_region,
             new_users_by_day=[(_as_date(d), cast(int, n)) for d, n in new_users.all()],
+            over_time=over_time,
             sent_by_kind=sent,
             top_topics=[(str(t), int(n or 0)) for t, n in topics.all()],
             unanswered=int(unanswered or 0),
@@ -101,3 +109,36 @@ class SqlStats:
 def _as_date(value: Any) -> dt.date:
     # SQLite's date() gives text, PostgreSQL's a date.
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+
+async def _running_totals(
+    session: AsyncSession,
+    key: Any,
+    created: Any,
+    since: dt.datetime,
+    top: int | None = None,
+) -> dict[str, list[tuple[dt.date, int]]]:
+    """Per value of `key`: the running total on each day of the window that had a change."""
+    before = {
+        str(k): cast(int, n)
+        for k, n in (
+            await session.execute(select(key, func.count()).where(created < since).group_by(key))
+        ).all()
+        if k is not None
+    }
+    day = func.date(created)
+    rows = await session.execute(
+        select(key, day, func.count()).where(created >= since).group_by(key, day).order_by(day)
+    )
+    series: dict[str, list[tuple[dt.date, int]]] = {}
+    totals = dict(before)
+    for k, d, n in rows.all():
+        if k is None:
+            continue
+        name = str(k)
+        totals[name] = totals.get(name, 0) + cast(int, n)
+        series.setdefault(name, []).append((_as_date(d), totals[name]))
+    if top is not None:
+        keep = sorted(totals, key=lambda name: -totals[name])[:top]
+        series = {name: values for name, values in series.items() if name in keep}
+    return series

@@ -433,6 +433,7 @@ class MemoryStats:
             subscribers_by_audience={},
             users_by_region={},
             new_users_by_day=[(now.date(), 1)],
+            over_time={"language": {"en": [(now.date(), 1)]}, "audience": {}, "region": {}},
             sent_by_kind={},
             top_topics=sorted(self.topics.items(), key=lambda kv: -kv[1]),
             unanswered=0,

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bot.content.catalog import Catalog, load_catalog
-from bot.core.events import check_draft, valid_zone
+from bot.core.events import valid_zone
 from bot.core.markup import MESSAGE_LIMIT, check_markup, to_plain
 from bot.core.messages import Button, Reply
 from bot.core.ports import Audience
@@ -40,16 +40,11 @@ async def import_events(
 ) -> int:
     catalog = load_catalog(settings.data_dir, settings.default_language)
     now = dt.datetime.now(dt.UTC)
-    result = read_events(path, list(catalog.languages), now)
-    errors = [(e.where, list(e.reasons)) for e in result.errors]
-    for draft in result.drafts:
-        problems = [str(p) for p in check_draft(draft, now, catalog.languages, catalog.regions)]
-        if problems:
-            errors.append((f"event {draft.key!r}", problems))
-    if errors:
-        out.write(f"Nothing imported: {len(errors)} bad row(s) in {path}\n")
-        for where, reasons in errors:
-            out.write(f"  {where}: {'; '.join(reasons)}\n")
+    result = read_events(path, list(catalog.languages), now, catalog.regions)
+    if not result.ok:
+        out.write(f"Nothing imported: {len(result.errors)} bad row(s) in {path}\n")
+        for error in result.errors:
+            out.write(f"  {error.where}: {'; '.join(error.reasons)}\n")
         return 1
     if dry_run:
         out.write(f"{len(result.drafts)} event(s) would be imported from {path}\n")
@@ -87,7 +82,7 @@ async def list_events(settings: Settings, out: TextIO = sys.stdout) -> int:
         await engine.dispose()
     lang = catalog.default_language
     for event in found:
-        title = (event.draft.texts.get(lang) or next(iter(event.draft.texts.values()))).title
+        title = event.draft.text_in(lang).title
         sample = " [sample]" if event.draft.sample else ""
         when = f"{event.draft.start:%Y-%m-%d %H:%M %Z}"
         out.write(f"#{event.id}\t{when}\t{event.draft.region}\t{title}{sample}\n")

@@ -173,10 +173,16 @@ class TelegramChannel:
             with contextlib.suppress(TelegramError):
                 await typing
         if self.metrics is not None:
-            kind = "command" if incoming.command else "callback" if incoming.callback else "text"
-            self.metrics.updates.labels(
-                kind if incoming.text or incoming.command or incoming.callback else "other"
-            ).inc()
+            kind = (
+                "command"
+                if incoming.command
+                else "callback"
+                if incoming.callback
+                else "text"
+                if incoming.text is not None
+                else "other"
+            )
+            self.metrics.updates.labels(kind).inc()
             self.metrics.reply(outcome)
         await send_replies(context.bot, chat.id, outcome.replies)
 
@@ -225,17 +231,11 @@ async def send_replies(bot: Bot, chat_id: int, replies: Sequence[Reply]) -> None
                 reply_markup=keyboard(reply) if last else None,
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
-        if reply.document is not None and reply.document.mime_type.startswith("image/"):
+        if reply.document is not None:
             doc = reply.document
-            await bot.send_photo(
-                chat_id,
-                InputFile(doc.content, filename=doc.filename),
-                caption=doc.caption or None,
-                parse_mode=ParseMode.HTML,
-            )
-        elif reply.document is not None:
-            doc = reply.document
-            await bot.send_document(
+            # Images are shown in the chat; anything else arrives as a file to open.
+            send = bot.send_photo if doc.mime_type.startswith("image/") else bot.send_document
+            await send(
                 chat_id,
                 InputFile(doc.content, filename=doc.filename),
                 caption=doc.caption or None,

@@ -9,6 +9,7 @@ back: a forged or stale button changes nothing.
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 
 from babel.dates import format_date
 
@@ -35,6 +36,11 @@ def score_of(checklist: Checklist, answers: dict[str, str]) -> int:
         return 100
     done = sum(i.weight for i in applicable if answers.get(i.key) == "done")
     return round(100 * done / total)
+
+
+def question_count(checklist: Checklist) -> int:
+    """Scope questions and items: what the user answers."""
+    return len(checklist.items) + (len(checklist.scope.questions) if checklist.scope else 0)
 
 
 def next_steps(checklist: Checklist, answers: dict[str, str]) -> list[ChecklistItem]:
@@ -102,7 +108,7 @@ class ChecklistFeature:
 
     def _intro(self, lang: str, checklist_id: str) -> Reply:
         checklist = self._checklists(lang)[checklist_id]
-        count = len(checklist.items) + (len(checklist.scope.questions) if checklist.scope else 0)
+        count = question_count(checklist)
         text = f"<b>{checklist.title}</b>\n\n{checklist.intro}\n\n" + self.catalog.text(
             lang, "checklist.length", count=count
         )
@@ -242,18 +248,7 @@ class ChecklistFeature:
                 )
                 for n, item in enumerate(steps, start=1)
             ]
-        rows.append(
-            (
-                Button(
-                    self.catalog.text(lang, "checklist.pdf"),
-                    data=callbacks.encode("ckp", run.run_id),
-                ),
-                Button(
-                    self.catalog.text(lang, "checklist.again"),
-                    data=callbacks.encode("cks", checklist.id),
-                ),
-            )
-        )
+        rows.append(self._report_row(lang, run))
         rows.append((Button(self.catalog.text(lang, "button.menu"), data="m"),))
         reply = Reply("\n\n".join(parts), buttons=tuple(rows))
         return Outcome((reply,), lang, topic="sme_checklist", events=("checklist_finished",))
@@ -352,19 +347,20 @@ class ChecklistFeature:
         return run
 
     def _finished_already(self, lang: str, run: ChecklistRun) -> Reply:
-        buttons = (
-            (
-                Button(
-                    self.catalog.text(lang, "checklist.pdf"),
-                    data=callbacks.encode("ckp", run.run_id),
-                ),
-                Button(
-                    self.catalog.text(lang, "checklist.again"),
-                    data=callbacks.encode("cks", run.checklist),
-                ),
+        text = self.catalog.text(lang, "checklist.finished_already")
+        return Reply(text, buttons=(self._report_row(lang, run),))
+
+    def _report_row(self, lang: str, run: ChecklistRun) -> tuple[Button, ...]:
+        """A finished attempt's buttons: its PDF report, and a new attempt."""
+        return (
+            Button(
+                self.catalog.text(lang, "checklist.pdf"), data=callbacks.encode("ckp", run.run_id)
+            ),
+            Button(
+                self.catalog.text(lang, "checklist.again"),
+                data=callbacks.encode("cks", run.checklist),
             ),
         )
-        return Reply(self.catalog.text(lang, "checklist.finished_already"), buttons=buttons)
 
     def _remaining(self, checklist: Checklist, run: ChecklistRun) -> int:
         keys = [i.key for i in checklist.items]
@@ -373,7 +369,7 @@ class ChecklistFeature:
         return sum(1 for key in keys if key not in run.answers)
 
     def _progress(self, checklist: Checklist, run: ChecklistRun) -> tuple[int, int]:
-        total = len(checklist.items) + (len(checklist.scope.questions) if checklist.scope else 0)
+        total = question_count(checklist)
         return total - self._remaining(checklist, run) + 1, total
 
     def _source_lines(self, lang: str, item: ChecklistItem) -> str:
@@ -383,8 +379,8 @@ class ChecklistFeature:
         )
         return self.catalog.text(lang, "checklist.sources") + " " + links
 
-    def _checklists(self, lang: str) -> dict[str, Checklist]:
-        return dict(self.catalog.checklists.get(lang) or {})
+    def _checklists(self, lang: str) -> Mapping[str, Checklist]:
+        return self.catalog.checklists.get(lang) or {}
 
     def _checklist(self, lang: str, checklist_id: str) -> Checklist | None:
         return self._checklists(lang).get(checklist_id)

@@ -211,7 +211,7 @@ class EventsFeature:
             parts.append(text(lang, "events.sample"))
         if not event.active:
             parts.append(text(lang, "events.cancelled_label"))
-        local = draft.texts.get(lang) or next(iter(draft.texts.values()))
+        local = draft.text_in(lang)
         parts.append(text(lang, "events.card_title", title=local.title))
         parts.append(text(lang, "events.when", when=self._when(lang, event, zone)))
         if draft.place:
@@ -402,8 +402,7 @@ class EventsFeature:
     # --- formatting -----------------------------------------------------------------------
 
     def _title(self, lang: str, event: EventRecord) -> str:
-        texts = event.draft.texts
-        return (texts.get(lang) or next(iter(texts.values()))).title
+        return event.draft.text_in(lang).title
 
     def _when(self, lang: str, event: EventRecord, zone: ZoneInfo) -> str:
         locale = self.catalog.languages[lang].babel_locale

@@ -42,6 +42,10 @@ class EventDraft:
     link: str | None = None
     sample: bool = False
 
+    def text_in(self, language: str) -> EventText:
+        """The title and description in `language`, or in any language the event has."""
+        return self.texts.get(language) or next(iter(self.texts.values()))
+
 
 @dataclass(frozen=True, slots=True)
 class Problem:

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from bot.content.catalog import Catalog
 from bot.core import callbacks
-from bot.core.links import INVISIBLE, MAX_LINKS, FoundLink, LinkChecker, LinkReport, find_links
+from bot.core.links import (
+    MAX_LINKS,
+    FoundLink,
+    LinkChecker,
+    LinkReport,
+    find_links,
+    strip_invisible,
+)
 from bot.core.markup import escape
 from bot.core.messages import Button, Outcome, Reply, Turn
 from bot.core.ports import Clock, Conversations, PendingInput
@@ -27,14 +34,7 @@ class LinkFeature:
         self, text: str, hidden: tuple[tuple[str, str | None], ...] = ()
     ) -> list[FoundLink]:
         """Addresses the user sent: hidden behind text (Telegram's text links) and in the text."""
-        found = [
-            FoundLink(
-                "".join(ch for ch in url if ch not in INVISIBLE),
-                any(ch in INVISIBLE for ch in url),
-                shown,
-            )
-            for url, shown in hidden
-        ]
+        found = [FoundLink(*strip_invisible(url), shown) for url, shown in hidden]
         seen = {link.url for link in found}
         for link in find_links(text, self.checker.split):
             if link.url not in seen:

@@ -87,13 +87,19 @@ class FoundLink:
     shown_as: str | None = None  # the text a hidden link was shown as, if any
 
 
+def strip_invisible(text: str) -> tuple[str, bool]:
+    """The text without invisible characters, and whether it had any."""
+    visible = "".join(ch for ch in text if ch not in INVISIBLE)
+    return visible, len(visible) != len(text)
+
+
 def find_links(text: str, split: DomainSplitter) -> list[FoundLink]:
     """Addresses in free text: with a scheme, starting with www., or a bare host name with a
     real public suffix ("dsk-bank.top/login")."""
     found: list[FoundLink] = []
     for raw in text.split():
-        had_invisible = any(ch in INVISIBLE for ch in raw)
-        token = "".join(ch for ch in raw if ch not in INVISIBLE).strip(_STRIP)
+        visible, had_invisible = strip_invisible(raw)
+        token = visible.strip(_STRIP)
         if not token:
             continue
         if (_SCHEME.match(token) and len(token) > 8) or (

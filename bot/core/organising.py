@@ -381,7 +381,7 @@ class OrganiserFeature:
 
     def _confirm_cancel(self, turn: Turn, event: EventRecord) -> Outcome:
         lang = turn.language
-        title = (event.draft.texts.get(lang) or next(iter(event.draft.texts.values()))).title
+        title = event.draft.text_in(lang).title
         buttons = (
             (
                 Button(
@@ -803,9 +803,7 @@ class OrganiserFeature:
                 rows = [
                     (
                         Button(
-                            (e.draft.texts.get(lang) or next(iter(e.draft.texts.values()))).title[
-                                :50
-                            ],
+                            e.draft.text_in(lang).title[:50],
                             data=callbacks.encode("aae", e.id),
                         ),
                     )

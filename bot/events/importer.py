@@ -13,7 +13,7 @@ import datetime as dt
 import difflib
 import io
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,19 +54,29 @@ class ImportResult:
         return self.drafts if self.ok else ()
 
 
-def read_events(path: Path, languages: Sequence[str], now: dt.datetime) -> ImportResult:
+def read_events(
+    path: Path,
+    languages: Sequence[str],
+    now: dt.datetime,
+    regions: Collection[str] | None = None,
+) -> ImportResult:
     """Raises ValueError for a file type we do not read and OSError when the file cannot be
-    read; anything wrong inside the file is reported in the result instead."""
+    read; anything wrong inside the file is reported in the result instead. `regions`, when
+    given, are the known region keys every event must use."""
     kind = KINDS.get(path.suffix.lower())
     if kind is None:
         raise ValueError(
             f"cannot import events from {path.name!r}: the file must end in {', '.join(KINDS)}"
         )
-    return parse_events(path.read_bytes(), kind, languages, now)
+    return parse_events(path.read_bytes(), kind, languages, now, regions)
 
 
 def parse_events(
-    content: bytes, kind: str, languages: Sequence[str], now: dt.datetime
+    content: bytes,
+    kind: str,
+    languages: Sequence[str],
+    now: dt.datetime,
+    regions: Collection[str] | None = None,
 ) -> ImportResult:
     """`kind` is "yaml", "csv" or "ics"; any other kind is a ValueError."""
     reader = _READERS.get(kind)
@@ -77,7 +87,7 @@ def parse_events(
         rows = reader(content, wanted)
     except _FileError as error:
         return ImportResult((), (RowError("file", error.reasons),))
-    return _check_rows(rows, wanted, now)
+    return _check_rows(rows, wanted, now, regions)
 
 
 class _FileError(Exception):
@@ -144,7 +154,12 @@ def _blamed(problem: Problem) -> set[str]:
     return blamed
 
 
-def _check_rows(rows: list[_Row], languages: Sequence[str], now: dt.datetime) -> ImportResult:
+def _check_rows(
+    rows: list[_Row],
+    languages: Sequence[str],
+    now: dt.datetime,
+    regions: Collection[str] | None,
+) -> ImportResult:
     if not rows:
         return ImportResult((), (RowError("file", ("the file has no events",)),))
     drafts: list[EventDraft] = []
@@ -152,7 +167,7 @@ def _check_rows(rows: list[_Row], languages: Sequence[str], now: dt.datetime) ->
     first_seen: dict[str, str] = {}
     for row in rows:
         draft = _draft(row, now)
-        reasons = [*row.reasons, *_problems(row, draft, languages, now)]
+        reasons = [*row.reasons, *_problems(row, draft, languages, now, regions)]
         if row.key and "key" not in row.failed:
             # Keys make a second import update the first; two rows with one key would
             # silently overwrite each other.
@@ -167,11 +182,15 @@ def _check_rows(rows: list[_Row], languages: Sequence[str], now: dt.datetime) ->
 
 
 def _problems(
-    row: _Row, draft: EventDraft, languages: Sequence[str], now: dt.datetime
+    row: _Row,
+    draft: EventDraft,
+    languages: Sequence[str],
+    now: dt.datetime,
+    regions: Collection[str] | None,
 ) -> list[str]:
     if "event" in row.failed:
         return []  # nothing of the row could be read, so every check would fail
-    problems = check_draft(draft, now, languages)
+    problems = check_draft(draft, now, languages, regions)
     return [str(problem) for problem in problems if not _blamed(problem) & row.failed]
 
 

@@ -12,13 +12,12 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.ports import Audience, BroadcastRecord
-from bot.delivery.ports import Status
-from bot.storage.outbox import insert_ignoring_duplicates, new_row
-from bot.storage.schema import BroadcastRow, EventReminder, OutboxItem, Subscription, User
+from bot.storage.outbox import cancel_waiting, insert_ignoring_duplicates, new_row
+from bot.storage.schema import BroadcastRow, EventReminder, Subscription, User
 
 SCHEDULED, FANNING_OUT, QUEUED, CANCELLED = "scheduled", "fanning_out", "queued", "cancelled"
 
@@ -113,11 +112,7 @@ class SqlBroadcasts:
                 return None
             if row.status != CANCELLED:
                 row.status, row.finished_at = CANCELLED, now
-                await session.execute(
-                    update(OutboxItem)
-                    .where(OutboxItem.ref == f"ann:{row.id}", OutboxItem.status == Status.PENDING)
-                    .values(status=Status.CANCELLED.value, finished_at=now)
-                )
+                await cancel_waiting(session, f"ann:{row.id}", now)
             await session.flush()
             return _record(row)
 

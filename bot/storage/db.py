@@ -10,6 +10,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
@@ -108,3 +109,10 @@ async def tick_leadership(engine: AsyncEngine) -> AsyncIterator[bool]:
             if got:
                 await conn.execute(text("select pg_advisory_unlock(:k)"), {"k": TICK_LOCK})
                 await conn.commit()
+
+
+def upsert_insert(session: AsyncSession, model: Any) -> Any:
+    """INSERT for `model` in the session's dialect, so that ON CONFLICT clauses can follow
+    (SQLite and PostgreSQL both have them, each in its own SQLAlchemy dialect module)."""
+    module: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return module.insert(model)

@@ -7,12 +7,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.events import EventDraft, EventText
 from bot.core.ports import EventFilter, EventRecord, Recipient
+from bot.storage.db import upsert_insert
 from bot.storage.schema import EventReminder, EventRow, Subscription, User
 
 ONLINE = "online"
@@ -150,9 +150,8 @@ class SqlReminders:
 
     async def add(self, user_id: int, event_id: int, now: dt.datetime) -> bool:
         async with self._sessions.begin() as session:
-            module: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
             inserted = await session.scalar(
-                module.insert(EventReminder)
+                upsert_insert(session, EventReminder)
                 .values(user_id=user_id, event_id=event_id, created_at=now)
                 .on_conflict_do_nothing()
                 .returning(EventReminder.user_id)

@@ -6,9 +6,9 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.storage.db import upsert_insert
 from bot.storage.schema import InboundUpdate
 
 
@@ -22,9 +22,8 @@ class SqlInbound:
         """Keep the update, claimed by the receiving process for `lease`; False when it was
         already there (Telegram resending it)."""
         async with self._sessions.begin() as session:
-            module: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
             stored = await session.scalar(
-                module.insert(InboundUpdate)
+                upsert_insert(session, InboundUpdate)
                 .values(
                     update_id=update_id,
                     payload=payload,

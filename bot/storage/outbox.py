@@ -9,22 +9,32 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.ports import Scheduled
 from bot.delivery.ports import Item, Status
+from bot.storage.db import upsert_insert
 from bot.storage.schema import OutboxItem, Subscription
 
 
 def insert_ignoring_duplicates(session: AsyncSession, rows: list[dict[str, Any]]) -> Any:
     """INSERT ... ON CONFLICT (key) DO NOTHING: the idempotency key decides, in the database."""
-    dialect = session.get_bind().dialect.name
-    module: Any = postgresql if dialect == "postgresql" else sqlite
     statement = (
-        module.insert(OutboxItem).values(rows).on_conflict_do_nothing(index_elements=["key"])
+        upsert_insert(session, OutboxItem)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["key"])
     )
     return session.execute(statement)
+
+
+async def cancel_waiting(session: AsyncSession, ref: str, now: dt.datetime) -> int:
+    """Withdraw what still waits under `ref`; what is being sent is left to finish."""
+    result = await session.execute(
+        update(OutboxItem)
+        .where(OutboxItem.ref == ref, OutboxItem.status == Status.PENDING)
+        .values(status=Status.CANCELLED.value, finished_at=now)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def new_row(
@@ -235,12 +245,7 @@ class SqlDeliveries:
 
     async def cancel_pending(self, ref: str, now: dt.datetime) -> int:
         async with self._sessions.begin() as session:
-            result = await session.execute(
-                update(OutboxItem)
-                .where(OutboxItem.ref == ref, OutboxItem.status == Status.PENDING)
-                .values(status=Status.CANCELLED.value, finished_at=now)
-            )
-            return int(getattr(result, "rowcount", 0) or 0)
+            return await cancel_waiting(session, ref, now)
 
     async def counts(self, ref: str) -> dict[str, int]:
         async with self._sessions() as session:

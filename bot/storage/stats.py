@@ -7,12 +7,12 @@ from collections import Counter
 from typing import Any, cast
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.ports import Stats
 from bot.delivery.ports import Status
 from bot.storage.checklists import SqlChecklistRuns
+from bot.storage.db import upsert_insert
 from bot.storage.schema import OutboxItem, Subscription, TopicCount, UnansweredMessage, User
 
 
@@ -38,9 +38,10 @@ class SqlStats:
         if not pending:
             return
         async with self._sessions.begin() as session:
-            module: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
             for (day, topic), count in sorted(pending.items()):
-                statement = module.insert(TopicCount).values(day=day, topic=topic, count=count)
+                statement = upsert_insert(session, TopicCount).values(
+                    day=day, topic=topic, count=count
+                )
                 statement = statement.on_conflict_do_update(
                     index_elements=["day", "topic"],
                     set_={"count": TopicCount.count + statement.excluded.count},

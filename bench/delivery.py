@@ -181,6 +181,36 @@ class SendResult:
         return self.requests / (self.elapsed_s - self.paused_s)
 
 
+def fake_telegram(
+    cap: float, recipients: int, seed: int, outbox: SqlOutbox, now: dt.datetime
+) -> tuple[FakeBotAPI, DeliveryEngine]:
+    """The fake Bot API enforcing `cap`, with 1% of the recipients (users 1..recipients)
+    blocking the bot, and a delivery engine sending to it through the real PTB Bot."""
+    api = FakeBotAPI(enforce_rate_limits=True, global_per_second=int(cap))
+    api.blocked.update(random.Random(seed).sample(range(1, recipients + 1), recipients // 100))
+    bot = Bot(
+        FAKE_TOKEN,
+        base_url="http://bot-api.test/bot",
+        request=HTTPXRequest(connection_pool_size=256, httpx_kwargs={"transport": api.transport()}),
+    )
+    delivery = DeliveryEngine(
+        outbox,
+        TelegramSender(bot),
+        RateLimiter(cap),
+        FixedClock(now),
+        concurrency=128,
+        batch=max(100, int(cap)),
+    )
+    return api, delivery
+
+
+async def inject_429s(api: FakeBotAPI, duration: float) -> None:
+    """Two flood waits during a run of `duration` seconds, as Telegram sends them under load."""
+    for pause_before in (0.3 * duration, 0.4 * duration):
+        await asyncio.sleep(pause_before)
+        api.fail("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
+
+
 async def bench_send(cap: float, messages: int, workdir: Path) -> SendResult:
     url = f"sqlite:///{workdir / f'send-{int(cap)}-{uuid.uuid4().hex[:6]}.sqlite3'}"
     migrate(url)
@@ -209,34 +239,9 @@ async def bench_send(cap: float, messages: int, workdir: Path) -> SendResult:
                 for u in range(start, min(messages, start + 4999) + 1)
             ]
         )
-    api = FakeBotAPI(enforce_rate_limits=True, global_per_second=int(cap))
-    rng = random.Random(3)
-    api.blocked.update(rng.sample(range(1, messages + 1), messages // 100))
-    bot = Bot(
-        FAKE_TOKEN,
-        base_url="http://bot-api.test/bot",
-        request=HTTPXRequest(connection_pool_size=256, httpx_kwargs={"transport": api.transport()}),
-    )
-    clock = FixedClock(now)
-    limiter = RateLimiter(cap)
-    delivery = DeliveryEngine(
-        outbox,
-        TelegramSender(bot),
-        limiter,
-        clock,
-        concurrency=128,
-        batch=max(100, int(cap)),
-    )
-
-    async def inject_429s() -> None:
-        # Two flood waits during the run, as Telegram sends them under load.
-        duration = messages / cap
-        for pause_before in (0.3 * duration, 0.4 * duration):
-            await asyncio.sleep(pause_before)
-            api.fail("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
-
+    api, delivery = fake_telegram(cap, messages, 3, outbox, now)
     rss_before = rss_mb()
-    injector = asyncio.create_task(inject_429s())
+    injector = asyncio.create_task(inject_429s(api, messages / cap))
     started = time.perf_counter()
     while True:
         report = await delivery.run_once()
@@ -323,31 +328,9 @@ async def bench_broadcast(
     await BroadcastPlanner(sessions, batch=2_000).fan_out(now)
     fan_out_s = time.perf_counter() - started
 
-    api = FakeBotAPI(enforce_rate_limits=True, global_per_second=int(cap))
-    rng = random.Random(5)
-    api.blocked.update(rng.sample(range(1, subscribers + 1), subscribers // 100))
-    bot = Bot(
-        FAKE_TOKEN,
-        base_url="http://bot-api.test/bot",
-        request=HTTPXRequest(connection_pool_size=256, httpx_kwargs={"transport": api.transport()}),
-    )
-    delivery = DeliveryEngine(
-        SqlOutbox(sessions),
-        TelegramSender(bot),
-        RateLimiter(cap),
-        FixedClock(now),
-        concurrency=128,
-        batch=max(100, int(cap)),
-    )
+    api, delivery = fake_telegram(cap, subscribers, 5, SqlOutbox(sessions), now)
     limit = min(send_limit, subscribers)
-
-    async def inject_429s() -> None:
-        duration = limit / cap
-        for pause_before in (0.3 * duration, 0.4 * duration):
-            await asyncio.sleep(pause_before)
-            api.fail("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
-
-    injector = asyncio.create_task(inject_429s())
+    injector = asyncio.create_task(inject_429s(api, limit / cap))
     started = time.perf_counter()
     attempted = 0
     while attempted < limit:

@@ -144,6 +144,26 @@ def postgres_server() -> Iterator[str]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.fixture
+def new_postgres_database() -> Iterator[str]:
+    """A database of its own on the PostgreSQL server, for tests that run bot processes or
+    cut its connections. Under CI a missing server fails the test; locally it skips."""
+    name = f"ecsm_own_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        if ON_CI:
+            pytest.fail(f"PostgreSQL is required under CI and is not reachable: {exc}")
+        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}")
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """Every storage test runs on SQLite and on PostgreSQL (a clean schema each time)."""

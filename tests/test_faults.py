@@ -5,32 +5,25 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 import time
-import uuid
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import psycopg
 import pytest
-from telegram.request import HTTPXRequest
 
-from bot.app import open_services
-from bot.channels.telegram import TelegramChannel, build_application
 from bot.channels.telegram_sender import TelegramSender
-from bot.channels.webhook import SECRET_HEADER, WebhookServer
 from bot.core.ports import Audience
 from bot.nlu.client import RasaNLU
 from bot.nlu.server import rasa_server
 from bot.settings import Settings
 from bot.storage.broadcasts import SqlBroadcasts
-from bot.storage.inbound import SqlInbound
 from tests.conftest import MODEL, POSTGRES_URL, ROOT, free_port
-from tests.fakes.bot_api import FAKE_TOKEN, FakeBotAPI
+from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.core import FakeNLU
-from tests.test_telegram_e2e import BASE_URL, running_bot
+from tests.test_telegram_e2e import running_bot
+from tests.test_webhook import Healthy, post, webhook
 
 SECRET = "faults-secret_0123456789abc"
 
@@ -61,22 +54,6 @@ async def test_rasa_killed_then_back_answers_resume_without_a_restart(tmp_path: 
                 assert phishing.title in (await bot.say("what is phishing"))[0]
 
 
-@pytest.fixture
-def postgres_database() -> Iterator[str]:
-    name = f"ecsm_faults_{uuid.uuid4().hex[:8]}"
-    try:
-        admin = psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        pytest.fail(f"PostgreSQL is required: {exc}")
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def drop_connections(database_url: str) -> int:
     """Every connection to the database is cut, as when the server restarts."""
     name = database_url.rsplit("/", 1)[1]
@@ -92,82 +69,52 @@ def drop_connections(database_url: str) -> int:
 @pytest.mark.postgres
 @pytest.mark.timeout(120)
 async def test_postgresql_connections_dropped_nothing_lost_nothing_twice(
-    tmp_path: Path, postgres_database: str
+    tmp_path: Path, new_postgres_database: str
 ) -> None:
     api = FakeBotAPI()
     settings = Settings(
         _env_file=None,
-        DATABASE_URL=postgres_database,
+        DATABASE_URL=new_postgres_database,
         DATA_DIR=str(ROOT / "data"),
         FLOOD_MESSAGES=1000,
     )
-    async with open_services(settings, FakeNLU()) as services:
-        channel = TelegramChannel(services.dialogue, services.catalog, services.metrics)
-        application = build_application(
-            FAKE_TOKEN,
-            BASE_URL,
-            channel,
-            request=HTTPXRequest(httpx_kwargs={"transport": api.transport()}),
+    async with webhook(tmp_path, api, Healthy(), settings=settings) as (server, client, services):
+        for user in range(500, 520):
+            assert await post(client, api.message_update(user, "/start")) == 200
+        await asyncio.wait_for(server.queue.join(), 20)
+        assert drop_connections(new_postgres_database) >= 1
+        # Requests right after the cut: a stale pooled connection is replaced (pool_pre_ping),
+        # or the request fails with 5xx so that Telegram resends it.
+        codes = [await post(client, api.message_update(user, "/help")) for user in range(500, 520)]
+        for user, code in zip(range(500, 520), codes, strict=True):
+            if code != 200:
+                assert code >= 500
+                assert await post(client, api.message_update(user, "/help")) == 200
+        await asyncio.wait_for(server.queue.join(), 20)
+        assert (await client.get("/healthz")).status_code == 200
+        help_replies = Counter(
+            s.chat_id
+            for s in api.sent
+            if "/menu" in (s.text or "") and "/privacy" in (s.text or "")
         )
-        async with application:
-            server = WebhookServer(
-                application,
-                SqlInbound(services.sessions),
-                SECRET,
-                "/telegram",
-                services.metrics,
-                checks={"database": services.database_ok},
-                workers=4,
-            )
-            await server.start()
-            transport = httpx.ASGITransport(app=server.app())
-            async with httpx.AsyncClient(transport=transport, base_url="http://bot") as client:
-
-                async def post(user: int, text: str) -> int:
-                    update = api.message_update(user, text)
-                    response = await client.post(
-                        "/telegram", content=json.dumps(update), headers={SECRET_HEADER: SECRET}
-                    )
-                    return response.status_code
-
-                for user in range(500, 520):
-                    assert await post(user, "/start") == 200
-                await asyncio.wait_for(server.queue.join(), 20)
-                assert drop_connections(postgres_database) >= 1
-                # Requests right after the cut: a stale pooled connection is replaced
-                # (pool_pre_ping), or the request fails with 5xx so that Telegram resends it.
-                codes = [await post(user, "/help") for user in range(500, 520)]
-                for user, code in zip(range(500, 520), codes, strict=True):
-                    if code != 200:
-                        assert code >= 500
-                        assert await post(user, "/help") == 200
-                await asyncio.wait_for(server.queue.join(), 20)
-                assert (await client.get("/healthz")).status_code == 200
-                help_replies = Counter(
-                    s.chat_id
-                    for s in api.sent
-                    if "/menu" in (s.text or "") and "/privacy" in (s.text or "")
-                )
-                assert sorted(help_replies) == list(range(500, 520))
-                assert set(help_replies.values()) == {1}
-                # A broadcast with the connections cut in the middle of its delivery.
-                now = dt.datetime.now(dt.UTC)
-                record = await SqlBroadcasts(services.sessions).create(
-                    1, {"text": "Webinar tomorrow", "buttons": []}, Audience(), now, now
-                )
-                delivery = services.delivery(TelegramSender(application.bot))
-                delivery.batch = 5
-                await services.broadcasts.fan_out(now)
-                await delivery.run_once(max_items=10)
-                drop_connections(postgres_database)
-                for _ in range(10):
-                    try:
-                        await services.tick(delivery)
-                        break
-                    except Exception:
-                        await asyncio.sleep(0.2)
-                del record
-            await server.stop()
+        assert sorted(help_replies) == list(range(500, 520))
+        assert set(help_replies.values()) == {1}
+        # A broadcast with the connections cut in the middle of its delivery.
+        now = dt.datetime.now(dt.UTC)
+        await SqlBroadcasts(services.sessions).create(
+            1, {"text": "Webinar tomorrow", "buttons": []}, Audience(), now, now
+        )
+        delivery = services.delivery(TelegramSender(server.application.bot))
+        delivery.batch = 5
+        await services.broadcasts.fan_out(now)
+        await delivery.run_once(max_items=10)
+        drop_connections(new_postgres_database)
+        for _ in range(10):
+            try:
+                await services.tick(delivery)
+                break
+            except Exception:
+                await asyncio.sleep(0.2)
     webinar = Counter(s.chat_id for s in api.sent if s.text == "Webinar tomorrow")
     assert sorted(webinar) == list(range(500, 520))
     assert set(webinar.values()) == {1}

@@ -11,9 +11,8 @@ import datetime as dt
 import os
 import signal
 import subprocess
-import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import httpx
@@ -26,7 +25,7 @@ from bot.core.ports import Audience
 from bot.storage.broadcasts import SqlBroadcasts
 from bot.storage.db import TICK_LOCK, make_engine, make_sessions, migrate
 from bot.storage.schema import OutboxItem, User
-from tests.conftest import POSTGRES_URL, ROOT, RasaInfo, free_port
+from tests.conftest import ROOT, RasaInfo, free_port
 from tests.fakes.bot_api import FAKE_TOKEN, FakeBotAPI, asgi_app
 
 pytestmark = [pytest.mark.rasa, pytest.mark.postgres, pytest.mark.timeout(240)]
@@ -95,23 +94,9 @@ class BotProcess:
 
 
 @pytest.fixture
-def database() -> Iterator[str]:
-    name = f"ecsm_procs_{uuid.uuid4().hex[:8]}"
-    try:
-        admin = psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(f"PostgreSQL is required under CI: {exc}")
-        pytest.skip("PostgreSQL not reachable")
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
-    migrate(url)
-    try:
-        yield url
-    finally:
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+def database(new_postgres_database: str) -> str:
+    migrate(new_postgres_database)
+    return new_postgres_database
 
 
 @contextlib.asynccontextmanager

@@ -18,6 +18,7 @@ from bot.app import Services, open_services
 from bot.channels.telegram import TelegramChannel, build_application
 from bot.channels.telegram_sender import TelegramSender
 from bot.channels.webhook import SECRET_HEADER, WebhookServer
+from bot.settings import Settings
 from bot.storage.inbound import SqlInbound
 from tests.conftest import free_port
 from tests.fakes.bot_api import FAKE_TOKEN, FakeBotAPI
@@ -41,9 +42,13 @@ LEASE = dt.timedelta(seconds=0.5)
 
 @contextlib.asynccontextmanager
 async def webhook(
-    tmp_path: Path, api: FakeBotAPI, nlu_check: Healthy, start_workers: bool = True
+    tmp_path: Path,
+    api: FakeBotAPI,
+    nlu_check: Healthy,
+    start_workers: bool = True,
+    settings: Settings | None = None,
 ) -> AsyncIterator[tuple[WebhookServer, httpx.AsyncClient, Services]]:
-    async with open_services(settings_for(tmp_path), FakeNLU()) as services:
+    async with open_services(settings or settings_for(tmp_path), FakeNLU()) as services:
         channel = TelegramChannel(services.dialogue, services.catalog, services.metrics)
         application = build_application(
             FAKE_TOKEN,

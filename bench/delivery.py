@@ -19,6 +19,7 @@ from sqlalchemy import insert, select, text
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
+from bot.app import settle_heap
 from bot.channels.telegram_sender import TelegramSender
 from bot.content.catalog import Catalog
 from bot.core.schedule import next_send
@@ -201,6 +202,7 @@ def fake_telegram(
         concurrency=128,
         batch=max(100, int(cap)),
     )
+    settle_heap()  # as `ecsm-bot run` does once started
     return api, delivery
 
 

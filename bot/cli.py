@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from telegram.ext import Application
 
 from bot import operations
-from bot.app import Services, nlu_connection, open_services, thresholds
+from bot.app import Services, nlu_connection, open_services, settle_heap, thresholds
 from bot.channels.console import Console
 from bot.channels.telegram import TelegramChannel, build_application
 from bot.channels.telegram_sender import TelegramSender
@@ -208,6 +208,7 @@ async def run(settings: Settings, formatter: RedactingFormatter) -> int:
         async with application:
             await channel.set_commands(application)
             await application.start()
+            settle_heap()
             if settings.telegram_mode == "webhook":
                 await serve_webhook(settings, services, application, nlu)
             else:

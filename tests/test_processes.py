@@ -276,5 +276,6 @@ async def test_the_other_process_finishes_when_one_is_killed_mid_broadcast(
     # Everything was delivered, except what the killed process had handed to Telegram without
     # recording it: that is "uncertain", never resent.
     assert counts["sent"] + counts["uncertain"] == 300
-    assert counts["uncertain"] <= 32  # at most one wave of the engine (its concurrency)
+    # At most the two waves the engine has out, half a second of sending each at 30/s.
+    assert counts["uncertain"] <= 30
     assert len(per_chat) >= counts["sent"]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import time as wall_time
+
 from bot.delivery.ratelimit import RateLimiter
 
 
@@ -58,3 +61,55 @@ async def test_per_chat_memory_is_bounded() -> None:
     limiter = RateLimiter(1000, clock=time.clock, sleep=time.sleep)
     await send_all(limiter, time, list(range(10_000)))
     assert len(limiter._chats) <= 1000 + 1
+
+
+async def test_a_chat_that_must_wait_does_not_hold_up_the_others() -> None:
+    limiter = RateLimiter(100)
+    granted: dict[int, float] = {}
+    started = asyncio.get_running_loop().time()
+
+    async def send(key: int, chat: int) -> None:
+        await limiter.acquire(chat)
+        granted[key] = asyncio.get_running_loop().time() - started
+
+    # Chat 5 twice: its second message must wait a second, the chats behind it must not.
+    await asyncio.gather(*(send(key, chat) for key, chat in enumerate([5, 5, 6, 7, 8])))
+    assert max(granted[2], granted[3], granted[4]) < 0.5
+    assert granted[1] >= 1.0 - 1e-3
+
+
+async def test_late_wake_ups_never_put_more_than_the_cap_into_a_second() -> None:
+    """The event loop busy for 300 ms (a long garbage collection, a slow query in the loop's
+    thread): every caller whose slot passed meanwhile wakes at once. They may catch up, but
+    never beyond the cap in any one-second window."""
+    cap = 50
+    limiter = RateLimiter(cap)
+    loop = asyncio.get_running_loop()
+    grants: list[float] = []
+
+    async def send(chat: int) -> None:
+        await limiter.acquire(chat)
+        grants.append(loop.time())
+        if len(grants) in (10, 40):
+            wall_time.sleep(0.3)  # noqa: ASYNC251 - the stall is the point
+
+    await asyncio.gather(*(send(chat) for chat in range(120)))
+    assert max_in_any_second(grants) <= cap
+    assert 120 / (grants[-1] - grants[0]) >= 0.9 * cap
+
+
+async def test_a_429_while_callers_wait_holds_every_one_of_them() -> None:
+    limiter = RateLimiter(100)
+    loop = asyncio.get_running_loop()
+    grants: list[float] = []
+
+    async def send(chat: int) -> None:
+        await limiter.acquire(chat)
+        grants.append(loop.time())
+        if len(grants) == 5:
+            limiter.pause(0.5)
+
+    await asyncio.gather(*(send(chat) for chat in range(20)))
+    fifth = grants[4]
+    assert all(t <= fifth + 1e-3 or t >= fifth + 0.5 - 1e-3 for t in grants)
+    assert len([t for t in grants if t >= fifth + 0.5 - 1e-3]) == 15

@@ -10,9 +10,12 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import math
 import random
-from collections import Counter
+from collections import Counter, deque
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.core.ports import Clock
 from bot.delivery.ports import Item, OutboxStore, Outcome, Sender, SendResult, Status
@@ -22,6 +25,8 @@ log = logging.getLogger(__name__)
 
 OUTAGE_STREAK = 10  # transient failures in a row, with no success between, that mean an outage
 OUTAGE_MAX_PAUSE = 60.0
+# Outcomes after which the item goes back to the queue unsent.
+_PUT_BACK = frozenset({Outcome.RETRY_AFTER, Outcome.HELD})
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,30 @@ class DeliveryReport:
 
     def add(self, status: str) -> None:
         self.counts[status] += 1
+
+
+class _Run:
+    """One pass over the outbox: the waves claimed but not out yet, the waves out, and each
+    chat's latest send, which its next item waits for."""
+
+    def __init__(self, concurrency: int) -> None:
+        self.waves: deque[list[Item]] = deque()
+        self.out: deque[asyncio.Task[None]] = deque()
+        self.last_of_chat: dict[int, asyncio.Task[SendResult]] = {}
+        self.throttled = asyncio.Event()
+        self.in_flight = asyncio.Semaphore(concurrency)
+
+    def track(self, item: Item, send: Coroutine[Any, Any, SendResult]) -> asyncio.Task[SendResult]:
+        task = asyncio.create_task(send)
+        self.last_of_chat[item.chat_id] = task
+        # A finished send stops mattering to the chat's next item once it was not put back
+        # (and if it was, `throttled` holds everything anyway): memory stays one wave deep.
+        task.add_done_callback(lambda done: self._forget(item.chat_id, done))
+        return task
+
+    def _forget(self, chat_id: int, task: asyncio.Task[SendResult]) -> None:
+        if self.last_of_chat.get(chat_id) is task:
+            del self.last_of_chat[chat_id]
 
 
 class DeliveryEngine:
@@ -67,60 +96,116 @@ class DeliveryEngine:
         # Transient failures in a row, across items: many mean Telegram (or the way there) is
         # down, and then no item should spend its attempts on the outage.
         self._transient_streak = 0
+        # The engine's own writes go one at a time: on SQLite, two at once would make one of
+        # them sleep in SQLite's busy handler (up to 100 ms) while sends wait to be marked.
+        self._writing = asyncio.Lock()
 
     async def run_once(self, max_items: int | None = None) -> DeliveryReport:
-        """Deliver everything that is due now (or up to `max_items`), then return."""
+        """Deliver everything that is due now (or about `max_items`), then return.
+
+        Items go out in waves: each takes the next item of up to `concurrency` chats (and at
+        most half a second's worth) and marks them SENDING in one commit. Waves overlap (the
+        next is marked and queued while the one before is still out), and the next batch is
+        claimed while the last waves of this one are out, so neither Telegram's answer time
+        nor the database idles the rate. A chat's items are in successive waves and each waits
+        for the one before, so they keep their order."""
         report = DeliveryReport()
         stale = await self.outbox.abandon_stale(self.clock.now())
         if stale:
             log.error("%d deliveries were interrupted mid-send and are marked uncertain", stale)
             report.counts[Status.UNCERTAIN] += stale
-        done = 0
-        while max_items is None or done < max_items:
-            limit = self.batch if max_items is None else min(self.batch, max_items - done)
-            items = await self.outbox.claim(self.clock.now(), limit, self.lease)
-            if not items:
-                break
-            await self._deliver_batch(items, report)
-            done += len(items)
+        run = _Run(self.concurrency)
+        claimed = 0
+        try:
+            while True:
+                if not run.waves:
+                    limit = (
+                        self.batch if max_items is None else min(self.batch, max_items - claimed)
+                    )
+                    items = await self._claim(limit) if limit > 0 else []
+                    if not items:
+                        break
+                    claimed += len(items)
+                    run.waves.extend(self._waves(items))
+                # At most two waves out: one being answered, the next queued behind it.
+                while len(run.out) >= 2:
+                    await run.out.popleft()
+                if run.throttled.is_set():
+                    # A 429: what is not out yet goes back, in order, behind the paused items.
+                    await self._drain(run)
+                    run = _Run(self.concurrency)
+                    continue
+                live = await self._start_wave(run.waves.popleft(), report)
+                sends = [
+                    run.track(item, self._send_after(item, run.last_of_chat.get(item.chat_id), run))
+                    for item in live
+                ]
+                run.out.append(asyncio.create_task(self._finish_wave(live, sends, report)))
+        finally:
+            await self._drain(run)
         return report
 
-    async def _deliver_batch(self, items: list[Item], report: DeliveryReport) -> None:
-        """Send in waves: each wave takes the next item of up to `concurrency` chats, marks
-        them SENDING in one commit, sends them concurrently and records them in one commit.
-        A chat's items are in successive waves, so they keep their order."""
+    def _waves(self, items: list[Item]) -> list[list[Item]]:
         by_chat: dict[int, list[Item]] = {}
         for item in items:
             by_chat.setdefault(item.chat_id, []).append(item)
-        pending = list(by_chat.values())
-        recording: asyncio.Task[None] | None = None
-        try:
-            while pending:
-                wave = [group.pop(0) for group in pending[: self.concurrency]]
-                pending = [group for group in pending if group]
-                live = await self._start_wave(wave, report)
-                if not live:
-                    continue
-                results = await asyncio.gather(*(self._send(item) for item in live))
-                throttled = [r for r in results if r.outcome is Outcome.RETRY_AFTER]
-                for result in throttled:
-                    self.limiter.pause(result.retry_after or 1.0)
-                # Recording overlaps the next wave: until recorded, items stay SENDING, the
-                # state that is never sent again, so a crash meanwhile cannot duplicate them.
-                if recording is not None:
-                    await recording
-                recording = asyncio.create_task(self._record_wave(live, results, report))
-                if throttled:
-                    break  # a 429: the rest goes back, in order, behind the paused item
-        finally:
-            if recording is not None:
-                await recording
-            leftover = [item.id for group in pending for item in group]
-            if leftover:
+        # Half a second of sending per wave: enough to cover Telegram's answer time, and what
+        # a crash can leave "uncertain" is the two waves out.
+        size = max(1, min(self.concurrency, math.ceil(self.limiter.per_second / 2)))
+        waves = []
+        groups = list(by_chat.values())
+        while groups:
+            waves.append([group.pop(0) for group in groups[:size]])
+            groups = [group for group in groups if group]
+        return waves
+
+    async def _claim(self, limit: int) -> list[Item]:
+        async with self._writing:
+            return await self.outbox.claim(self.clock.now(), limit, self.lease)
+
+    async def _drain(self, run: _Run) -> None:
+        # Until recorded, items stay SENDING, the state that is never sent again, so a crash
+        # meanwhile cannot duplicate them.
+        while run.out:
+            await run.out.popleft()
+        leftover = [item.id for wave in run.waves for item in wave]
+        run.waves.clear()
+        if leftover:
+            async with self._writing:
                 await self.outbox.release(leftover, self.clock.now())
+
+    async def _send_after(
+        self, item: Item, before: asyncio.Task[SendResult] | None, run: _Run
+    ) -> SendResult:
+        if before is not None and (await before).outcome in _PUT_BACK:
+            # The chat's previous item goes back in line: this one must not overtake it.
+            return SendResult(Outcome.HELD)
+        async with run.in_flight:
+            if run.throttled.is_set():
+                # A 429 came before this item's turn: back in line behind the throttled one,
+                # so the pause does not change the order of sending. (Items already waiting
+                # for a slot go after the pause, as Telegram asked.)
+                return SendResult(Outcome.HELD)
+            await self.limiter.acquire(item.chat_id)
+            result = await self._send(item)
+        if result.outcome is Outcome.RETRY_AFTER:
+            self.limiter.pause(result.retry_after or 1.0)
+            run.throttled.set()
+        return result
+
+    async def _finish_wave(
+        self, live: list[Item], sends: list[asyncio.Task[SendResult]], report: DeliveryReport
+    ) -> None:
+        results = await asyncio.gather(*sends)
+        async with self._writing:
+            await self._record_wave(live, results, report)
 
     async def _start_wave(self, wave: list[Item], report: DeliveryReport) -> list[Item]:
         """Expire what is too late, and mark the rest SENDING before anything is sent."""
+        async with self._writing:
+            return await self._mark_wave(wave, report)
+
+    async def _mark_wave(self, wave: list[Item], report: DeliveryReport) -> list[Item]:
         now = self.clock.now()
         live = []
         for item in wave:
@@ -144,12 +229,23 @@ class DeliveryEngine:
         if sent:
             await self.outbox.finish_sent(sent, self.clock.now())
             report.counts[Status.SENT] += len(sent)
+        put_back = [
+            item.id
+            for item, result in zip(live, results, strict=True)
+            if result.outcome in _PUT_BACK
+        ]
+        if put_back:
+            # Not the items' fault: same attempt count, and still first in line (by id). The
+            # limiter was paused when the 429 came, not now, which may be after it.
+            await self.outbox.release(put_back, self.clock.now())
+            for result in results:
+                if result.outcome in _PUT_BACK:
+                    report.add(result.outcome.value)
         for item, result in zip(live, results, strict=True):
-            if result.outcome is not Outcome.SENT:
+            if result.outcome is not Outcome.SENT and result.outcome not in _PUT_BACK:
                 await self._record(item, result, report)
 
     async def _send(self, item: Item) -> SendResult:
-        await self.limiter.acquire(item.chat_id)
         result = await self.sender.send(item.chat_id, item.payload)
         if result.outcome is Outcome.MIGRATED and result.new_chat_id is not None:
             await self.outbox.move_chat(item.id, result.new_chat_id)
@@ -168,13 +264,6 @@ class DeliveryEngine:
                 self._transient_streak = 0
                 await self.outbox.finish(item.id, Status.SENT, now, message_id=result.message_id)
                 report.add(Status.SENT)
-            case Outcome.RETRY_AFTER:
-                wait = result.retry_after or 1.0
-                self.limiter.pause(wait)
-                # Not the item's fault: same attempt count, and still first in line (by id);
-                # the limiter holds every send until the pause ends.
-                await self.outbox.release([item.id], now)
-                report.add("retry_after")
             case Outcome.BLOCKED:
                 await self.outbox.finish(item.id, Status.BLOCKED, now, error=result.error)
                 await self.outbox.on_blocked(item.user_id, now)

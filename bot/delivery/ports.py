@@ -56,6 +56,7 @@ class Outcome(enum.Enum):
     TRANSIENT = "transient"  # 5xx or a connection that never carried the request: retry
     AMBIGUOUS = "ambiguous"  # timed out after sending: Telegram may have delivered it
     PERMANENT = "permanent"  # anything else Telegram refused, or an unexpected error
+    HELD = "held"  # not attempted: the chat's earlier item went back in line, so this one does
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,6 +43,7 @@ from bot.storage.events import SqlEvents, SqlReminders
 from bot.storage.organisers import SqlAudit, SqlRoles
 from bot.storage.outbox import SqlDeliveries, SqlOutbox
 from bot.storage.personal import SqlPersonalData
+from bot.storage.send_rate import SharedSlots
 from bot.storage.stats import SqlStats
 from bot.storage.subscriptions import SqlConversations, SqlSubscriptions
 from bot.storage.unanswered import SqlUnanswered
@@ -72,32 +73,40 @@ class Services:
 
     def delivery(self, sender: Sender) -> DeliveryEngine:
         rate = self.settings.delivery_rate
+        # On PostgreSQL every process sends, on one grid of slots kept in the database, so
+        # that together they stay under the cap; SQLite serves one process.
+        slots = SharedSlots(self.engine, rate) if self.shared_sending else None
         return DeliveryEngine(
             self.outbox,
             sender,
-            RateLimiter(rate),
+            RateLimiter(rate, slots=slots),
             self.clock,
             # About two seconds of sending per claim: little is held up if this process dies.
             batch=max(20, min(1000, int(rate * 2))),
             # Enough requests out to keep the rate while Telegram takes its ~100 ms to answer.
             concurrency=max(32, min(256, int(rate // 4))),
             lease=dt.timedelta(seconds=self.settings.delivery_lease_seconds),
+            observe=self.metrics.delivered,
         )
 
     async def tick(self, delivery: DeliveryEngine) -> bool:
         """One scheduler tick: enqueue what became due, then deliver what is due. With several
-        processes on PostgreSQL only one runs it at a time; False when another one did."""
+        processes on PostgreSQL one plans at a time (False when another one did) and all of
+        them deliver, sharing the outbox (row claims) and the sending rate (SharedSlots)."""
         await self.stats.flush()  # every process writes its own counts
         async with tick_leadership(self.engine) as leader:
-            if not leader:
-                return False
-            await self.planner.enqueue_due(self.clock.now())
-            await self.broadcasts.fan_out(self.clock.now())
-            report = await delivery.run_once()
-            await self.unanswered.purge(self.clock.now())
-        self.metrics.delivered(report.counts)
-        self.metrics.outbox_depth.set(await self.outbox.depth())
-        return True
+            if leader:
+                await self.planner.enqueue_due(self.clock.now())
+                await self.broadcasts.fan_out(self.clock.now())
+                await self.unanswered.purge(self.clock.now())
+        if leader or self.shared_sending:
+            await delivery.run_once()
+            self.metrics.outbox_depth.set(await self.outbox.depth())
+        return leader
+
+    @property
+    def shared_sending(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
 
 
 def settle_heap() -> None:

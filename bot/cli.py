@@ -194,8 +194,15 @@ async def run(settings: Settings, formatter: RedactingFormatter) -> int:
             TelegramSender(application.bot, settings.delivery_paid_broadcast)
         )
 
+        ticking = asyncio.Lock()
+
         async def tick(_context: object) -> None:
-            await services.tick(delivery)
+            # A tick can outlast the interval (an announcement going out): the next one then
+            # has nothing to do. (Left to APScheduler, every skipped run is a logged warning.)
+            if ticking.locked():
+                return
+            async with ticking:
+                await services.tick(delivery)
 
         assert application.job_queue is not None
         application.job_queue.run_repeating(
@@ -203,7 +210,7 @@ async def run(settings: Settings, formatter: RedactingFormatter) -> int:
             interval=settings.delivery_tick_seconds,
             first=1.0,
             name="delivery",
-            job_kwargs={"max_instances": 1, "coalesce": True},
+            job_kwargs={"max_instances": 2, "coalesce": True},
         )
         async with application:
             await channel.set_commands(application)

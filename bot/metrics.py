@@ -5,7 +5,6 @@ counters."""
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
@@ -56,9 +55,8 @@ class Metrics:
         label = outcome.events[0] if outcome.events else ("answer" if outcome.topic else "reply")
         self.replies.labels(label).inc()
 
-    def delivered(self, counts: Mapping[str, int]) -> None:
-        for status, count in counts.items():
-            self.deliveries.labels(str(status)).inc(count)
+    def delivered(self, status: str, count: int) -> None:
+        self.deliveries.labels(status).inc(count)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -8,6 +8,7 @@ import datetime as dt
 from sqlalchemy import inspect, text
 
 from bot.storage.db import make_engine, make_sessions, migrate
+from bot.storage.outbox import SqlOutbox, new_row
 from bot.storage.users import SqlUsers
 
 T0 = dt.datetime(2026, 10, 1, 8, 0, tzinfo=dt.UTC)
@@ -94,3 +95,46 @@ def test_migrations_match_the_models(database_url: str) -> None:
     finally:
         engine.dispose()
     assert diff == []
+
+
+async def test_reads_do_not_wait_for_a_writer(database_url: str) -> None:
+    """A long write transaction (a broadcast fan-out, say) must not hold up reading a user's
+    record: on SQLite, reads take no lock; PostgreSQL never made them wait."""
+    migrate(database_url)
+    engine = make_engine(database_url)
+    try:
+        sessions = make_sessions(engine)
+        users = SqlUsers(sessions)
+        await users.touch(7, "en", T0)
+        async with sessions.begin() as writer:
+            await writer.execute(text("update users set region = 'sofia-city' where id = 7"))
+            # The writer holds its lock (SQLite: the database's write lock) until it commits.
+            seen = await asyncio.wait_for(users.get(7), timeout=2)
+        assert seen is not None and seen.region is None  # the last committed state
+        after = await users.get(7)
+        assert after is not None and after.region == "sofia-city"
+    finally:
+        await engine.dispose()
+
+
+async def test_a_claim_takes_at_most_its_limit(database_url: str) -> None:
+    """Found with two bot processes: one claim took a whole broadcast on PostgreSQL."""
+    migrate(database_url)
+    engine = make_engine(database_url)
+    try:
+        sessions = make_sessions(engine)
+        users = SqlUsers(sessions)
+        outbox = SqlOutbox(sessions)
+        for user in range(1, 151):
+            await users.touch(user, "en", T0)
+        await outbox.enqueue(
+            [
+                new_row(f"t:{u}", u, "announcement", {"text": "x", "buttons": []}, T0)
+                for u in range(1, 151)
+            ]
+        )
+        lease = dt.timedelta(minutes=1)
+        sizes = [len(await outbox.claim(T0, 60, lease)) for _ in range(4)]
+        assert sizes == [60, 60, 30, 0]
+    finally:
+        await engine.dispose()

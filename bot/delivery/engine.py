@@ -13,7 +13,7 @@ import logging
 import math
 import random
 from collections import Counter, deque
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,9 +44,14 @@ class RetryPolicy:
 @dataclass
 class DeliveryReport:
     counts: Counter[str] = field(default_factory=Counter)
+    # Told of every outcome as it is recorded (metrics): a long announcement is seen going
+    # out, not only once it is all sent.
+    observe: Callable[[str, int], None] | None = None
 
-    def add(self, status: str) -> None:
-        self.counts[status] += 1
+    def add(self, status: str, count: int = 1) -> None:
+        self.counts[status] += count
+        if self.observe is not None:
+            self.observe(str(status), count)
 
 
 class _Run:
@@ -84,7 +89,9 @@ class DeliveryEngine:
         batch: int = 200,
         concurrency: int = 32,
         lease: dt.timedelta = dt.timedelta(minutes=2),
+        observe: Callable[[str, int], None] | None = None,
     ) -> None:
+        self.observe = observe
         self.outbox = outbox
         self.sender = sender
         self.limiter = limiter
@@ -96,9 +103,6 @@ class DeliveryEngine:
         # Transient failures in a row, across items: many mean Telegram (or the way there) is
         # down, and then no item should spend its attempts on the outage.
         self._transient_streak = 0
-        # The engine's own writes go one at a time: on SQLite, two at once would make one of
-        # them sleep in SQLite's busy handler (up to 100 ms) while sends wait to be marked.
-        self._writing = asyncio.Lock()
 
     async def run_once(self, max_items: int | None = None) -> DeliveryReport:
         """Deliver everything that is due now (or about `max_items`), then return.
@@ -109,11 +113,11 @@ class DeliveryEngine:
         claimed while the last waves of this one are out, so neither Telegram's answer time
         nor the database idles the rate. A chat's items are in successive waves and each waits
         for the one before, so they keep their order."""
-        report = DeliveryReport()
+        report = DeliveryReport(observe=self.observe)
         stale = await self.outbox.abandon_stale(self.clock.now())
         if stale:
             log.error("%d deliveries were interrupted mid-send and are marked uncertain", stale)
-            report.counts[Status.UNCERTAIN] += stale
+            report.add(Status.UNCERTAIN, stale)
         run = _Run(self.concurrency)
         claimed = 0
         try:
@@ -122,7 +126,11 @@ class DeliveryEngine:
                     limit = (
                         self.batch if max_items is None else min(self.batch, max_items - claimed)
                     )
-                    items = await self._claim(limit) if limit > 0 else []
+                    items = (
+                        await self.outbox.claim(self.clock.now(), limit, self.lease)
+                        if limit > 0
+                        else []
+                    )
                     if not items:
                         break
                     claimed += len(items)
@@ -159,10 +167,6 @@ class DeliveryEngine:
             groups = [group for group in groups if group]
         return waves
 
-    async def _claim(self, limit: int) -> list[Item]:
-        async with self._writing:
-            return await self.outbox.claim(self.clock.now(), limit, self.lease)
-
     async def _drain(self, run: _Run) -> None:
         # Until recorded, items stay SENDING, the state that is never sent again, so a crash
         # meanwhile cannot duplicate them.
@@ -171,8 +175,7 @@ class DeliveryEngine:
         leftover = [item.id for wave in run.waves for item in wave]
         run.waves.clear()
         if leftover:
-            async with self._writing:
-                await self.outbox.release(leftover, self.clock.now())
+            await self.outbox.release(leftover, self.clock.now())
 
     async def _send_after(
         self, item: Item, before: asyncio.Task[SendResult] | None, run: _Run
@@ -197,15 +200,10 @@ class DeliveryEngine:
         self, live: list[Item], sends: list[asyncio.Task[SendResult]], report: DeliveryReport
     ) -> None:
         results = await asyncio.gather(*sends)
-        async with self._writing:
-            await self._record_wave(live, results, report)
+        await self._record_wave(live, results, report)
 
     async def _start_wave(self, wave: list[Item], report: DeliveryReport) -> list[Item]:
         """Expire what is too late, and mark the rest SENDING before anything is sent."""
-        async with self._writing:
-            return await self._mark_wave(wave, report)
-
-    async def _mark_wave(self, wave: list[Item], report: DeliveryReport) -> list[Item]:
         now = self.clock.now()
         live = []
         for item in wave:
@@ -228,7 +226,7 @@ class DeliveryEngine:
         ]
         if sent:
             await self.outbox.finish_sent(sent, self.clock.now())
-            report.counts[Status.SENT] += len(sent)
+            report.add(Status.SENT, len(sent))
         put_back = [
             item.id
             for item, result in zip(live, results, strict=True)

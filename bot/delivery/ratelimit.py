@@ -8,8 +8,40 @@ import math
 import time
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 _EPSILON = 1e-9
+# Pace a little under the cap: the time between leaving here and reaching Telegram varies by a
+# few milliseconds, and a strict one-second window counts arrivals.
+HEADROOM = 0.985
+
+
+class Slots(Protocol):
+    """Where the global slots come from: this process alone, or a grid every process shares."""
+
+    async def take(self, not_before: float) -> float:
+        """Reserve the next free slot at or after `not_before` (on the limiter's clock)."""
+        ...
+
+    def pause(self, seconds: float) -> None:
+        """Telegram said 429: no slot before `seconds` from now, for anyone sharing the grid."""
+        ...
+
+
+class LocalSlots:
+    """A grid this process has to itself (SQLite; or a single sender)."""
+
+    def __init__(self, per_second: float) -> None:
+        self.interval = 1.0 / per_second
+        self._next = 0.0
+
+    async def take(self, not_before: float) -> float:
+        slot = max(not_before, self._next)
+        self._next = slot + self.interval
+        return slot
+
+    def pause(self, seconds: float) -> None:
+        pass  # the limiter keeps the pause itself
 
 
 class RateLimiter:
@@ -24,24 +56,18 @@ class RateLimiter:
         self,
         per_second: float,
         per_chat_interval: float = 1.0,
-        headroom: float = 0.985,
-        burst: float | None = None,
+        slots: Slots | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        # Pace a little under the cap: the time between leaving here and reaching Telegram
-        # varies by a few milliseconds, and a strict one-second window counts arrivals.
-        self.per_second = per_second * headroom
+        self.per_second = per_second * HEADROOM
         self.per_chat_interval = per_chat_interval
-        # No burst by default: evenly spaced sends never put more than the cap into any
-        # one-second window, which is how Telegram counts.
-        self.capacity = burst if burst is not None else 1.0
-        self._interval = 1.0 / self.per_second
+        self._slots = slots or LocalSlots(self.per_second)
         self._clock = clock
         self._sleep = sleep
-        self._next_slot = clock()
         self._paused_until = 0.0
-        # The latest sends, as many as fit in one second at the paced rate.
+        # The latest sends, as many as fit in one second (a little over the paced rate, under
+        # the cap): see _within_window.
         self._sent: deque[float] = deque(
             maxlen=max(math.ceil(self.per_second), int(per_second + self.per_second) // 2)
         )
@@ -51,23 +77,23 @@ class RateLimiter:
     def pause(self, seconds: float) -> None:
         """Telegram said 429 retry_after: nobody sends until then."""
         self._paused_until = max(self._paused_until, self._clock() + seconds)
+        self._slots.pause(seconds)
 
     async def acquire(self, chat_id: int) -> None:
         while True:
             now = self._clock()
             self._forget_old_chats(now)
-            # An idle limiter may lend up to `capacity` slots from the past (the burst).
-            earliest = now - (self.capacity - 1) * self._interval
-            slot = max(earliest, self._next_slot, self._paused_until)
+            earliest = max(now, self._paused_until)
             previous = self._chats.get(chat_id)
-            if previous is not None and previous + self.per_chat_interval > slot + _EPSILON:
+            if previous is not None and previous + self.per_chat_interval > earliest + _EPSILON:
                 # The chat is not ready yet: wait for it without holding a slot, which would
                 # hold up every other chat behind it.
                 await self._sleep(previous + self.per_chat_interval - now)
                 continue
-            self._next_slot = slot + self._interval
+            slot = await self._slots.take(earliest)
             self._chats[chat_id] = slot
             self._chats.move_to_end(chat_id)
+            now = self._clock()
             if slot - now > _EPSILON:
                 await self._sleep(slot - now)
             if self._paused_until <= slot + _EPSILON:
@@ -85,7 +111,8 @@ class RateLimiter:
         """Wait, if need be, until the trailing second has room, and count this send in it.
 
         The grid alone keeps sends apart only if callers wake on time: after the event loop
-        was busy for a while, the callers whose slots passed meanwhile all wake at once."""
+        was busy for a while, the callers whose slots passed meanwhile all wake at once. They
+        may catch up, a little over the paced rate, but never over the cap."""
         while len(self._sent) == self._sent.maxlen:
             wait = self._sent[0] + 1.0 - self._clock()
             if wait <= _EPSILON:

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.content.catalog import Catalog
 from bot.core.schedule import end_of_local_day, next_send, still_today
 from bot.core.tips import TipsPolicy, payload_of, tip_for, tip_reply
+from bot.storage.db import writing
 from bot.storage.outbox import insert_ignoring_duplicates, new_row
 from bot.storage.schema import Subscription, User
 
@@ -47,7 +48,7 @@ class TipPlanner:
         return report
 
     async def _one_batch(self, now: dt.datetime, report: PlanReport) -> bool:
-        async with self.sessions.begin() as session:
+        async with writing(self.sessions) as session:
             query = (
                 select(
                     Subscription.user_id,

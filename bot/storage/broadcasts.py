@@ -16,6 +16,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.ports import Audience, BroadcastRecord
+from bot.storage.db import reading, writing
 from bot.storage.outbox import cancel_waiting, insert_ignoring_duplicates, new_row
 from bot.storage.schema import BroadcastRow, EventReminder, Subscription, User
 
@@ -72,7 +73,7 @@ class SqlBroadcasts:
         send_at: dt.datetime,
         now: dt.datetime,
     ) -> BroadcastRecord:
-        async with self._sessions.begin() as session:
+        async with writing(self._sessions) as session:
             row = BroadcastRow(
                 created_by=by,
                 payload=payload,
@@ -87,26 +88,26 @@ class SqlBroadcasts:
             return _record(row)
 
     async def get(self, broadcast_id: int) -> BroadcastRecord | None:
-        async with self._sessions() as session:
+        async with reading(self._sessions) as session:
             row = await session.get(BroadcastRow, broadcast_id)
             return _record(row) if row else None
 
     async def recent(self, limit: int) -> list[BroadcastRecord]:
-        async with self._sessions() as session:
+        async with reading(self._sessions) as session:
             rows = await session.scalars(
                 select(BroadcastRow).order_by(BroadcastRow.id.desc()).limit(limit)
             )
             return [_record(row) for row in rows]
 
     async def audience_size(self, audience: Audience) -> int:
-        async with self._sessions() as session:
+        async with reading(self._sessions) as session:
             count = await session.scalar(
                 select(func.count()).select_from(audience_query(audience).subquery())
             )
             return int(count or 0)
 
     async def cancel(self, broadcast_id: int, now: dt.datetime) -> BroadcastRecord | None:
-        async with self._sessions.begin() as session:
+        async with writing(self._sessions) as session:
             row = await session.get(BroadcastRow, broadcast_id, with_for_update=True)
             if row is None:
                 return None
@@ -139,7 +140,7 @@ class BroadcastPlanner:
                 progress(broadcast_id, added)
 
     async def _one_batch(self, now: dt.datetime) -> tuple[int, int, bool] | None:
-        async with self.sessions.begin() as session:
+        async with writing(self.sessions) as session:
             query = (
                 select(BroadcastRow)
                 .where(

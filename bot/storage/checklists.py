@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.ports import ChecklistRun, ChecklistStats
+from bot.storage.db import reading, writing
 from bot.storage.schema import ChecklistRunRow, User
 
 
@@ -42,17 +43,17 @@ class SqlChecklistRuns:
         self._sessions = sessions
 
     async def get(self, run_id: int) -> ChecklistRun | None:
-        async with self._sessions() as session:
+        async with reading(self._sessions) as session:
             row = await session.get(ChecklistRunRow, run_id)
             return _record(row) if row else None
 
     async def open_run(self, user_id: int, checklist: str) -> ChecklistRun | None:
-        async with self._sessions() as session:
+        async with reading(self._sessions) as session:
             row = await session.scalar(_open(user_id, checklist))
             return _record(row) if row else None
 
     async def start(self, user_id: int, checklist: str, now: dt.datetime) -> ChecklistRun:
-        async with self._sessions.begin() as session:
+        async with writing(self._sessions) as session:
             # The user's row is the lock that keeps a double press from starting two attempts.
             await session.get(User, user_id, with_for_update=True)
             row = await session.scalar(_open(user_id, checklist))
@@ -65,7 +66,7 @@ class SqlChecklistRuns:
             return _record(row)
 
     async def answer(self, run_id: int, key: str, value: str) -> ChecklistRun | None:
-        async with self._sessions.begin() as session:
+        async with writing(self._sessions) as session:
             row = await session.get(ChecklistRunRow, run_id, with_for_update=True)
             if row is None or row.finished_at is not None:
                 return None
@@ -74,7 +75,7 @@ class SqlChecklistRuns:
             return _record(row)
 
     async def finish(self, run_id: int, score: int, now: dt.datetime) -> ChecklistRun | None:
-        async with self._sessions.begin() as session:
+        async with writing(self._sessions) as session:
             row = await session.get(ChecklistRunRow, run_id, with_for_update=True)
             if row is None:
                 return None
@@ -84,7 +85,7 @@ class SqlChecklistRuns:
             return _record(row)
 
     async def previous(self, user_id: int, checklist: str, before: int) -> ChecklistRun | None:
-        async with self._sessions() as session:
+        async with reading(self._sessions) as session:
             row = await session.scalar(
                 select(ChecklistRunRow)
                 .where(
@@ -100,7 +101,7 @@ class SqlChecklistRuns:
 
     async def stats(self) -> list[ChecklistStats]:
         finished = ChecklistRunRow.finished_at.is_not(None)
-        async with self._sessions() as session:
+        async with reading(self._sessions) as session:
             rows = await session.execute(
                 select(
                     ChecklistRunRow.checklist,

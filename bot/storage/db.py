@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import weakref
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -47,7 +49,15 @@ def _sqlite_connect(dbapi_connection: Any, record: Any) -> None:
     dbapi_connection.isolation_level = None
 
 
+READ_ONLY = "ecsm_read_only"
+
+
 def _sqlite_begin(connection: Any) -> None:
+    if connection.get_execution_options().get(READ_ONLY):
+        # Reads see a snapshot (WAL) and need no lock: they neither wait for writers nor
+        # make them wait.
+        connection.exec_driver_sql("BEGIN")
+        return
     # A transaction that reads and then writes must take the write lock up front: upgrading a
     # read lock later fails at once with "database is locked" when another writer got there
     # first, which busy_timeout does not retry. IMMEDIATE waits (busy_timeout) instead.
@@ -67,6 +77,35 @@ def make_engine(database_url: str) -> AsyncEngine:
 
 def make_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+# One lock per SQLite database (engine): see writing().
+_write_locks: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+@contextlib.asynccontextmanager
+async def writing(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A session in a transaction, committed on leaving (rolled back on an error).
+
+    SQLite has one writer at a time, and a second one waits in its busy handler, which sleeps
+    1, 2, 5, 10... up to 100 ms between tries: under load every message would pay for those
+    sleeps. So this process's writers queue here instead and take the lock in turn; the busy
+    handler is left for other processes (the command line next to a running bot)."""
+    bind = sessions.kw.get("bind")
+    lock: contextlib.AbstractAsyncContextManager[Any] = contextlib.nullcontext()
+    if bind is not None and bind.dialect.name == "sqlite":
+        lock = _write_locks.setdefault(bind.sync_engine, asyncio.Lock())
+    async with lock, sessions.begin() as session:
+        yield session
+
+
+@contextlib.asynccontextmanager
+async def reading(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A session that only reads (anything it wrote would be rolled back anyway)."""
+    async with sessions() as session:
+        options: Any = {READ_ONLY: True}  # our own option, unknown to SQLAlchemy's typing
+        await session.connection(execution_options=options)
+        yield session
 
 
 def migrate(database_url: str, revision: str = "head") -> None:

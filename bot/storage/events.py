@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.events import EventDraft, EventText
 from bot.core.ports import EventFilter, EventRecord, Recipient
-from bot.storage.db import upsert_insert
+from bot.storage.db import reading, upsert_insert, writing
 from bot.storage.schema import EventReminder, EventRow, Subscription, User
 
 ONLINE = "online"
@@ -69,12 +69,12 @@ class SqlEvents:
         self._sessions = sessions
 
     async def get(self, event_id: int) -> EventRecord | None:
-        async with self._sessions() as session:
+        async with reading(self._sessions) as session:
             row = await session.get(EventRow, event_id)
             return _record(row) if row else None
 
     async def by_key(self, key: str) -> EventRecord | None:
-        async with self._sessions() as session:
+        async with reading(self._sessions) as session:
             row = await session.scalar(select(EventRow).where(EventRow.key == key))
             return _record(row) if row else None
 
@@ -88,7 +88,7 @@ class SqlEvents:
             conditions.append(EventRow.online_url.is_not(None))
         elif where.mode == "in_person":
             conditions.append(EventRow.place.is_not(None))
-        async with self._sessions() as session:
+        async with reading(self._sessions) as session:
             total = await session.scalar(
                 select(func.count()).select_from(EventRow).where(*conditions)
             )
@@ -111,7 +111,7 @@ class SqlEvents:
 
     async def _save(self, draft: EventDraft, by: int | None, now: dt.datetime) -> EventRecord:
         fields = _fields(draft)
-        async with self._sessions.begin() as session:
+        async with writing(self._sessions) as session:
             row = await session.scalar(
                 select(EventRow).where(EventRow.key == draft.key).with_for_update()
             )
@@ -134,7 +134,7 @@ class SqlEvents:
             return _record(row)
 
     async def cancel(self, event_id: int, now: dt.datetime) -> EventRecord | None:
-        async with self._sessions.begin() as session:
+        async with writing(self._sessions) as session:
             row = await session.get(EventRow, event_id, with_for_update=True)
             if row is None:
                 return None
@@ -149,7 +149,7 @@ class SqlReminders:
         self._sessions = sessions
 
     async def add(self, user_id: int, event_id: int, now: dt.datetime) -> bool:
-        async with self._sessions.begin() as session:
+        async with writing(self._sessions) as session:
             inserted = await session.scalar(
                 upsert_insert(session, EventReminder)
                 .values(user_id=user_id, event_id=event_id, created_at=now)
@@ -159,7 +159,7 @@ class SqlReminders:
             return inserted is not None
 
     async def remove(self, user_id: int, event_id: int) -> bool:
-        async with self._sessions.begin() as session:
+        async with writing(self._sessions) as session:
             row = await session.get(EventReminder, (user_id, event_id))
             if row is None:
                 return False
@@ -167,7 +167,7 @@ class SqlReminders:
             return True
 
     async def has(self, user_id: int, event_id: int) -> bool:
-        async with self._sessions() as session:
+        async with reading(self._sessions) as session:
             return await session.get(EventReminder, (user_id, event_id)) is not None
 
     async def recipients(self, event_id: int, after: int | None, limit: int) -> list[Recipient]:
@@ -181,6 +181,6 @@ class SqlReminders:
         )
         if after is not None:
             query = query.where(EventReminder.user_id > after)
-        async with self._sessions() as session:
+        async with reading(self._sessions) as session:
             rows = await session.execute(query)
             return [Recipient(int(u), str(lang), tz) for u, lang, tz in rows.all()]

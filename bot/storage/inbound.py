@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.storage.db import upsert_insert
+from bot.storage.db import reading, upsert_insert, writing
 from bot.storage.schema import InboundUpdate
 
 
@@ -21,7 +21,7 @@ class SqlInbound:
     ) -> bool:
         """Keep the update, claimed by the receiving process for `lease`; False when it was
         already there (Telegram resending it)."""
-        async with self._sessions.begin() as session:
+        async with writing(self._sessions) as session:
             stored = await session.scalar(
                 upsert_insert(session, InboundUpdate)
                 .values(
@@ -39,7 +39,7 @@ class SqlInbound:
         self, update_id: int, now: dt.datetime, lease: dt.timedelta
     ) -> dict[str, Any] | None:
         """Take one update for handling, unless another worker holds it."""
-        async with self._sessions.begin() as session:
+        async with writing(self._sessions) as session:
             payload = await session.scalar(
                 update(InboundUpdate)
                 .where(
@@ -52,14 +52,14 @@ class SqlInbound:
             return dict(payload) if payload is not None else None
 
     async def done(self, update_id: int) -> None:
-        async with self._sessions.begin() as session:
+        async with writing(self._sessions) as session:
             await session.execute(delete(InboundUpdate).where(InboundUpdate.update_id == update_id))
 
     async def waiting(
         self, now: dt.datetime, older_than: dt.timedelta, limit: int = 500
     ) -> list[int]:
         """Updates nobody is handling: left by a stopped process, or never picked up."""
-        async with self._sessions() as session:
+        async with reading(self._sessions) as session:
             rows = await session.scalars(
                 select(InboundUpdate.update_id)
                 .where(
@@ -72,5 +72,5 @@ class SqlInbound:
             return list(rows)
 
     async def count(self) -> int:
-        async with self._sessions() as session:
+        async with reading(self._sessions) as session:
             return int(await session.scalar(select(func.count()).select_from(InboundUpdate)) or 0)

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.ports import Scheduled
 from bot.delivery.ports import Item, Status
-from bot.storage.db import upsert_insert
+from bot.storage.db import reading, upsert_insert, writing
 from bot.storage.schema import OutboxItem, Subscription
 
 
@@ -69,7 +69,7 @@ class SqlOutbox:
 
     async def enqueue(self, rows: list[dict[str, Any]]) -> None:
         if rows:
-            async with self._sessions.begin() as session:
+            async with writing(self._sessions) as session:
                 await insert_ignoring_duplicates(session, rows)
 
     async def claim(self, now: dt.datetime, limit: int, lease: dt.timedelta) -> list[Item]:
@@ -77,13 +77,23 @@ class SqlOutbox:
             and_(OutboxItem.status == Status.PENDING, OutboxItem.not_before <= now),
             and_(OutboxItem.status == Status.CLAIMED, OutboxItem.lease_until < now),
         )
-        async with self._sessions.begin() as session:
+        async with writing(self._sessions) as session:
             candidates = select(OutboxItem.id).where(due).order_by(OutboxItem.id).limit(limit)
+            chosen: Any = candidates.scalar_subquery()
             if session.get_bind().dialect.name == "postgresql":
-                candidates = candidates.with_for_update(skip_locked=True)
+                # Chosen once, in a materialised CTE: as a plain subquery PostgreSQL may run it
+                # again for each row it updates, and with SKIP LOCKED every run finds other
+                # rows, so a claim took far more than `limit` (all 150 of a test broadcast,
+                # leaving nothing for the other process).
+                picked = (
+                    candidates.with_for_update(skip_locked=True)
+                    .cte("picked")
+                    .prefix_with("MATERIALIZED")
+                )
+                chosen = select(picked.c.id)
             statement = (
                 update(OutboxItem)
-                .where(OutboxItem.id.in_(candidates.scalar_subquery()), due)
+                .where(OutboxItem.id.in_(chosen), due)
                 .values(status=Status.CLAIMED.value, lease_until=now + lease)
                 .returning(
                     OutboxItem.id,
@@ -136,7 +146,7 @@ class SqlOutbox:
     async def finish_sent(self, sent: Sequence[tuple[int, int | None]], now: dt.datetime) -> None:
         if not sent:
             return
-        async with self._sessions.begin() as session:
+        async with writing(self._sessions) as session:
             await session.execute(
                 update(OutboxItem),
                 [
@@ -173,7 +183,7 @@ class SqlOutbox:
 
     async def depth(self) -> int:
         """Items waiting to be sent (pending or claimed)."""
-        async with self._sessions() as session:
+        async with reading(self._sessions) as session:
             count = await session.scalar(
                 select(func.count())
                 .select_from(OutboxItem)
@@ -182,7 +192,7 @@ class SqlOutbox:
             return int(count or 0)
 
     async def abandon_stale(self, now: dt.datetime) -> int:
-        async with self._sessions.begin() as session:
+        async with writing(self._sessions) as session:
             result = await session.execute(
                 update(OutboxItem)
                 .where(OutboxItem.status == Status.SENDING, OutboxItem.lease_until < now)
@@ -195,7 +205,7 @@ class SqlOutbox:
             return int(getattr(result, "rowcount", 0) or 0)
 
     async def on_blocked(self, user_id: int, now: dt.datetime) -> None:
-        async with self._sessions.begin() as session:
+        async with writing(self._sessions) as session:
             await session.execute(
                 update(Subscription)
                 .where(Subscription.user_id == user_id)
@@ -213,7 +223,7 @@ class SqlOutbox:
             )
 
     async def _update(self, ids: Sequence[int], **values: Any) -> None:
-        async with self._sessions.begin() as session:
+        async with writing(self._sessions) as session:
             await session.execute(
                 update(OutboxItem).where(OutboxItem.id.in_(list(ids))).values(**values)
             )
@@ -240,15 +250,15 @@ class SqlDeliveries:
             for item in items
         ]
         for start in range(0, len(rows), 500):
-            async with self._sessions.begin() as session:
+            async with writing(self._sessions) as session:
                 await insert_ignoring_duplicates(session, rows[start : start + 500])
 
     async def cancel_pending(self, ref: str, now: dt.datetime) -> int:
-        async with self._sessions.begin() as session:
+        async with writing(self._sessions) as session:
             return await cancel_waiting(session, ref, now)
 
     async def counts(self, ref: str) -> dict[str, int]:
-        async with self._sessions() as session:
+        async with reading(self._sessions) as session:
             rows = await session.execute(
                 select(OutboxItem.status, func.count())
                 .where(OutboxItem.ref == ref)

@@ -9,6 +9,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase
 
+from bot.storage.db import reading, writing
 from bot.storage.schema import (
     AuditEntry,
     BroadcastRow,
@@ -58,7 +59,7 @@ class SqlPersonalData:
 
     async def export(self, user_id: int) -> dict[str, object]:
         stored: dict[str, object] = {}
-        async with self._sessions() as session:
+        async with reading(self._sessions) as session:
             for model, column in reversed(PERSONAL_TABLES):
                 rows = await session.scalars(select(model).where(getattr(model, column) == user_id))
                 stored[model.__tablename__] = [_row(row) for row in rows]
@@ -66,7 +67,7 @@ class SqlPersonalData:
 
     async def erase(self, user_id: int) -> int:
         deleted = 0
-        async with self._sessions.begin() as session:
+        async with writing(self._sessions) as session:
             for model, column in PERSONAL_TABLES:
                 result = await session.execute(
                     delete(model).where(getattr(model, column) == user_id)

@@ -269,3 +269,14 @@ class InboundUpdate(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     received_at: Mapped[dt.datetime] = mapped_column(index=True)
     claimed_until: Mapped[dt.datetime | None]
+
+
+class SendRate(Base):
+    """One row: the next free send slot and the end of any 429 pause, as seconds since the
+    epoch on the database's clock, shared by every bot process (see bot.storage.send_rate)."""
+
+    __tablename__ = "send_rate"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    next_slot: Mapped[float]
+    paused_until: Mapped[float]

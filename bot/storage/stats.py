@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.core.ports import Stats
 from bot.delivery.ports import Status
 from bot.storage.checklists import SqlChecklistRuns
-from bot.storage.db import upsert_insert
+from bot.storage.db import reading, upsert_insert, writing
 from bot.storage.schema import OutboxItem, Subscription, TopicCount, UnansweredMessage, User
 
 
@@ -37,7 +37,7 @@ class SqlStats:
         pending, self._pending = self._pending, Counter()
         if not pending:
             return
-        async with self._sessions.begin() as session:
+        async with writing(self._sessions) as session:
             for (day, topic), count in sorted(pending.items()):
                 statement = upsert_insert(session, TopicCount).values(
                     day=day, topic=topic, count=count
@@ -51,7 +51,7 @@ class SqlStats:
     async def collect(self, now: dt.datetime, days: int) -> Stats:
         await self.flush()
         since = now - dt.timedelta(days=days)
-        async with self._sessions() as session:
+        async with reading(self._sessions) as session:
             by_language = _counts(
                 await session.execute(select(User.language, func.count()).group_by(User.language))
             )

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.ports import PendingInput, SubscriptionRecord
 from bot.core.schedule import next_send
+from bot.storage.db import reading, writing
 from bot.storage.schema import ConversationState, Subscription
 
 
@@ -22,7 +23,7 @@ class SqlSubscriptions:
         self._sessions = sessions
 
     async def get(self, user_id: int) -> SubscriptionRecord | None:
-        async with self._sessions() as session:
+        async with reading(self._sessions) as session:
             row = await session.get(Subscription, user_id)
             return _record(row) if row else None
 
@@ -32,7 +33,7 @@ class SqlSubscriptions:
         # The next tip is the first send time after now: subscribing at 09:00 with 08:00 as the
         # time means tomorrow, never a late tip for today.
         due = next_send(now, send_minute, ZoneInfo(timezone))
-        async with self._sessions.begin() as session:
+        async with writing(self._sessions) as session:
             row = await session.get(Subscription, user_id, with_for_update=True)
             if row is None:
                 row = Subscription(user_id=user_id, created_at=now)
@@ -43,7 +44,7 @@ class SqlSubscriptions:
             return _record(row)
 
     async def deactivate(self, user_id: int, now: dt.datetime) -> bool:
-        async with self._sessions.begin() as session:
+        async with writing(self._sessions) as session:
             result = await session.execute(
                 update(Subscription)
                 .where(Subscription.user_id == user_id, Subscription.active.is_(True))
@@ -57,12 +58,12 @@ class SqlConversations:
         self._sessions = sessions
 
     async def get(self, user_id: int) -> PendingInput | None:
-        async with self._sessions() as session:
+        async with reading(self._sessions) as session:
             row = await session.get(ConversationState, user_id)
             return PendingInput(row.flow, dict(row.data)) if row else None
 
     async def set(self, user_id: int, pending: PendingInput, now: dt.datetime) -> None:
-        async with self._sessions.begin() as session:
+        async with writing(self._sessions) as session:
             row = await session.get(ConversationState, user_id, with_for_update=True)
             if row is None:
                 session.add(
@@ -74,7 +75,7 @@ class SqlConversations:
                 row.flow, row.data, row.updated_at = pending.flow, pending.data, now
 
     async def clear(self, user_id: int) -> None:
-        async with self._sessions.begin() as session:
+        async with writing(self._sessions) as session:
             await session.execute(
                 delete(ConversationState).where(ConversationState.user_id == user_id)
             )

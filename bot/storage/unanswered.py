@@ -10,6 +10,7 @@ from collections import defaultdict
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.storage.db import reading, writing
 from bot.storage.schema import UnansweredMessage
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -35,7 +36,7 @@ class SqlUnanswered:
         confidence: float,
         now: dt.datetime,
     ) -> None:
-        async with self._sessions.begin() as session:
+        async with writing(self._sessions) as session:
             session.add(
                 UnansweredMessage(
                     text=scrub(text),
@@ -47,7 +48,7 @@ class SqlUnanswered:
             )
 
     async def purge(self, now: dt.datetime) -> int:
-        async with self._sessions.begin() as session:
+        async with writing(self._sessions) as session:
             result = await session.execute(
                 delete(UnansweredMessage).where(UnansweredMessage.created_at < now - self.retention)
             )
@@ -55,7 +56,7 @@ class SqlUnanswered:
 
     async def export(self) -> str:
         """Rasa 3.1 NLU YAML, grouped under the NLU's best guess, for a person to review."""
-        async with self._sessions() as session:
+        async with reading(self._sessions) as session:
             rows = (
                 (
                     await session.execute(

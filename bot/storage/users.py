@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.ports import UserRecord
+from bot.storage.db import reading, writing
 from bot.storage.schema import User
 
 
@@ -24,7 +25,7 @@ class SqlUsers:
         self._sessions = sessions
 
     async def get(self, user_id: int) -> UserRecord | None:
-        async with self._sessions() as session:
+        async with reading(self._sessions) as session:
             user = await session.get(User, user_id)
             return _record(user) if user else None
 
@@ -40,7 +41,7 @@ class SqlUsers:
             return await self._touch(user_id, language, now)
 
     async def _touch(self, user_id: int, language: str, now: dt.datetime) -> UserRecord:
-        async with self._sessions.begin() as session:
+        async with writing(self._sessions) as session:
             user = await session.get(User, user_id, with_for_update=True)
             if user is None:
                 user = User(id=user_id, language=language, first_seen=now, last_seen=now)
@@ -51,9 +52,9 @@ class SqlUsers:
             return _record(user)
 
     async def set_language(self, user_id: int, language: str) -> None:
-        async with self._sessions.begin() as session:
+        async with writing(self._sessions) as session:
             await session.execute(update(User).where(User.id == user_id).values(language=language))
 
     async def set_region(self, user_id: int, region: str | None) -> None:
-        async with self._sessions.begin() as session:
+        async with writing(self._sessions) as session:
             await session.execute(update(User).where(User.id == user_id).values(region=region))

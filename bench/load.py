@@ -7,40 +7,46 @@ Everything but Rasa runs in this one process (the load client, the uvicorn webho
 bot and the fake Bot API on an in-memory transport), so the bot's overhead includes sharing one
 CPU core with the client. A reply's latency runs from the POST of the update to the moment the
 fake Bot API receives the bot's sendMessage for that chat; Rasa's parse time for the same update
-is recorded inside the bot, so overhead = latency - parse, per message.
+is recorded inside the bot, so overhead = latency - parse, per message. That overhead includes
+the load client's own HTTP work, on the same core; the bot's own share ("in the bot") runs from
+the webhook receiving the POST to the bot handing its answer to the Bot API, minus the parse.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
-import random
+import json
+import multiprocessing
 import statistics
 import time
-from collections import defaultdict
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
 import httpx
 import uvicorn
 import yaml
+from starlette.requests import Request
+from starlette.responses import Response
 from telegram.request import HTTPXRequest
 
-from bot.app import open_services
+from bench import load_client
+from bot.app import open_services, settle_heap
 from bot.channels.telegram import TelegramChannel, build_application
-from bot.channels.webhook import SECRET_HEADER, WebhookServer
+from bot.channels.webhook import WebhookServer
 from bot.core.ports import NLU, Parse
 from bot.nlu.client import RasaNLU
 from bot.nlu.server import rasa_server
 from bot.settings import Settings
 from bot.storage.inbound import SqlInbound
 from tests.conftest import free_port
-from tests.fakes.bot_api import FAKE_TOKEN, FakeBotAPI
+from tests.fakes.bot_api import FAKE_TOKEN
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "load-test-secret_0123456789"
-THINK_S = (0.5, 1.5)
 CURRENT_UPDATE: contextvars.ContextVar[int | None] = contextvars.ContextVar("update", default=None)
 
 
@@ -53,6 +59,7 @@ class LoadResult:
     parse_ms: list[float] = field(default_factory=list)
     overhead_ms: list[float] = field(default_factory=list)
     post_ms: list[float] = field(default_factory=list)  # until the webhook's 200
+    in_bot_ms: list[float] = field(default_factory=list)  # received -> answer sent, - parse
 
     @property
     def throughput(self) -> float:
@@ -82,6 +89,18 @@ class TimedNLU:
 
 
 class TracingServer(WebhookServer):
+    """Notes when each update reaches the webhook, and which update a worker handles."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.arrived: dict[int, float] = {}
+
+    async def receive(self, request: Request) -> Response:
+        arrived = time.perf_counter()
+        with contextlib.suppress(ValueError, KeyError, TypeError):
+            self.arrived[int(json.loads(await request.body())["update_id"])] = arrived
+        return await super().receive(request)
+
     async def _handle(self, update_id: int, payload: dict[str, Any] | None) -> None:
         CURRENT_UPDATE.set(update_id)
         await super()._handle(update_id, payload)
@@ -109,129 +128,105 @@ async def run_load(
     )
     model = ROOT / "nlu" / "models" / "nlu.tar.gz"
     rasa_url = f"http://127.0.0.1:{free_port()}"
-    texts = sentences()
+    api_port, port = free_port(), free_port()
+    # The client in a process of its own ("spawn": nothing of this process's threads or loop).
+    context = multiprocessing.get_context("spawn")
+    here, there = context.Pipe()
+    client = context.Process(
+        target=load_client.main,
+        args=(there, api_port, f"http://127.0.0.1:{port}", SECRET, sentences()),
+        daemon=True,
+    )
+    client.start()
     results = []
-    async with (
-        rasa_server(rasa_url, None, ROOT / ".venv-rasa", model, 300, workdir / "rasa.log") as token,
-        httpx.AsyncClient(
-            base_url=rasa_url, limits=httpx.Limits(max_connections=256)
-        ) as rasa_client,
-    ):
-        nlu = TimedNLU(RasaNLU(rasa_client, token, timeout=10))
-        async with open_services(settings, nlu) as services:
-            api = FakeBotAPI()
-            replied: dict[int, asyncio.Event] = defaultdict(asyncio.Event)
-            original = api.api_sendMessage
-
-            async def send_message(params: dict[str, object]) -> dict[str, object]:
-                answer = await original(params)
-                replied[int(str(params["chat_id"]))].set()
-                return answer
-
-            api.api_sendMessage = send_message  # type: ignore[method-assign]
-            channel = TelegramChannel(services.dialogue, services.catalog, services.metrics)
-            application = build_application(
-                FAKE_TOKEN,
-                "http://bot-api.test/bot",
-                channel,
-                request=HTTPXRequest(
-                    connection_pool_size=512, httpx_kwargs={"transport": api.transport()}
-                ),
-            )
-            async with application:
-                server = TracingServer(
-                    application,
-                    SqlInbound(services.sessions),
-                    SECRET,
-                    "/telegram",
-                    services.metrics,
-                    checks={},
-                    workers=max(levels),
+    try:
+        assert await asyncio.to_thread(here.recv) == "ready"
+        async with (
+            rasa_server(
+                rasa_url, None, ROOT / ".venv-rasa", model, 300, workdir / "rasa.log"
+            ) as token,
+            httpx.AsyncClient(
+                base_url=rasa_url, limits=httpx.Limits(max_connections=256)
+            ) as rasa_client,
+        ):
+            nlu = TimedNLU(RasaNLU(rasa_client, token, timeout=10))
+            async with open_services(settings, nlu) as services:
+                channel = TelegramChannel(services.dialogue, services.catalog, services.metrics)
+                application = build_application(
+                    FAKE_TOKEN,
+                    f"http://127.0.0.1:{api_port}/bot",
+                    channel,
+                    request=HTTPXRequest(connection_pool_size=512),
                 )
-                port = free_port()
-                uv = uvicorn.Server(
-                    uvicorn.Config(
-                        server.app(),
-                        host="127.0.0.1",
-                        port=port,
-                        log_level="error",
-                        access_log=False,
-                        timeout_keep_alive=120,
-                        backlog=4096,
+                async with application:
+                    server = TracingServer(
+                        application,
+                        SqlInbound(services.sessions),
+                        SECRET,
+                        "/telegram",
+                        services.metrics,
+                        checks={},
+                        workers=max(levels),
                     )
-                )
-                serving = asyncio.create_task(uv.serve())
-                while not uv.started:  # noqa: ASYNC110 - uvicorn offers no event
-                    await asyncio.sleep(0.05)
-                async with httpx.AsyncClient(
-                    base_url=f"http://127.0.0.1:{port}",
-                    limits=httpx.Limits(max_connections=max(levels) * 2, keepalive_expiry=60),
-                    timeout=60,
-                ) as client:
-                    update_ids = iter(range(1, 10**9))
-                    for chats in levels:
+                    uv = uvicorn.Server(
+                        uvicorn.Config(
+                            server.app(),
+                            host="127.0.0.1",
+                            port=port,
+                            log_level="error",
+                            access_log=False,
+                            timeout_keep_alive=120,
+                            backlog=4096,
+                        )
+                    )
+                    serving = asyncio.create_task(uv.serve())
+                    while not uv.started:  # noqa: ASYNC110 - uvicorn offers no event
+                        await asyncio.sleep(0.05)
+                    settle_heap()  # as `ecsm-bot run` does once started
+                    for n, chats in enumerate(levels):
+                        first = 1_000_000 * (2 * n + 1)
                         # Warm-up, then the measured run.
-                        await one_run(
-                            client, api, replied, nlu, texts, chats, 2, update_ids, 1_000_000
+                        await run_client(here, load_client.Run(chats, 2, first, first))
+                        first += 1_000_000
+                        done, elapsed = await run_client(
+                            here, load_client.Run(chats, messages_per_chat, first, first)
                         )
-                        results.append(
-                            await one_run(
-                                client,
-                                api,
-                                replied,
-                                nlu,
-                                texts,
-                                chats,
-                                messages_per_chat,
-                                update_ids,
-                                2_000_000 + chats * 1000,
-                            )
-                        )
-                uv.should_exit = True
-                await serving
+                        results.append(measure(chats, done, elapsed, server, nlu))
+                    uv.should_exit = True
+                    await serving
+    finally:
+        here.send(None)
+        await asyncio.to_thread(client.join, 30)
     return results
 
 
-async def one_run(
-    client: httpx.AsyncClient,
-    api: FakeBotAPI,
-    replied: dict[int, asyncio.Event],
-    nlu: TimedNLU,
-    texts: list[str],
+async def run_client(
+    conn: Connection, run: load_client.Run
+) -> tuple[list[load_client.Message], float]:
+    conn.send(run)
+    done: tuple[list[load_client.Message], float] = await asyncio.to_thread(conn.recv)
+    return done
+
+
+def measure(
     chats: int,
-    per_chat: int,
-    update_ids: object,
-    first_user: int,
+    messages: list[load_client.Message],
+    elapsed: float,
+    server: TracingServer,
+    nlu: TimedNLU,
 ) -> LoadResult:
-    rng = random.Random(chats)
-    result = LoadResult(chats, chats * per_chat, 0.0)
-
-    async def chat(user: int) -> None:
-        # People read the answer and type the next question: about a second between messages
-        # (a fast chatter), starting at random moments.
-        await asyncio.sleep(rng.uniform(0, THINK_S[1]))
-        for n in range(per_chat):
-            if n:
-                await asyncio.sleep(rng.uniform(*THINK_S))
-            update_id = next(update_ids)  # type: ignore[call-overload]
-            update = api.message_update(user, rng.choice(texts), "en")
-            update["update_id"] = update_id
-            replied[user].clear()
-            started = time.perf_counter()
-            response = await client.post("/telegram", json=update, headers={SECRET_HEADER: SECRET})
-            assert response.status_code == 200
-            result.post_ms.append((time.perf_counter() - started) * 1000)
-            await asyncio.wait_for(replied[user].wait(), timeout=30)
-            latency = time.perf_counter() - started
-            result.latencies_ms.append(latency * 1000)
-            parse = nlu.times.pop(update_id, None)
-            if parse is not None:
-                result.parse_ms.append(parse * 1000)
-                result.overhead_ms.append((latency - parse) * 1000)
-
-    started = time.perf_counter()
-    await asyncio.gather(*(chat(first_user + n) for n in range(chats)))
-    result.elapsed_s = time.perf_counter() - started
+    result = LoadResult(chats, len(messages), elapsed)
+    for message in messages:
+        latency = message.answered - message.posted
+        result.latencies_ms.append(latency * 1000)
+        result.post_ms.append((message.acknowledged - message.posted) * 1000)
+        parse = nlu.times.pop(message.update_id, None)
+        arrived = server.arrived.pop(message.update_id, None)
+        if parse is not None:
+            result.parse_ms.append(parse * 1000)
+            result.overhead_ms.append((latency - parse) * 1000)
+            if arrived is not None:
+                result.in_bot_ms.append((message.answered - arrived - parse) * 1000)
     return result
 
 
@@ -244,6 +239,8 @@ def summary(result: LoadResult) -> dict[str, float]:
         "parse_p95": percentile(result.parse_ms, 0.95),
         "overhead_p50": statistics.median(result.overhead_ms) if result.overhead_ms else 0.0,
         "overhead_p95": percentile(result.overhead_ms, 0.95),
+        "in_bot_p50": percentile(result.in_bot_ms, 0.50),
+        "in_bot_p95": percentile(result.in_bot_ms, 0.95),
         "post_p50": percentile(result.post_ms, 0.50),
         "post_p95": percentile(result.post_ms, 0.95),
     }

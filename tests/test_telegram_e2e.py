@@ -18,15 +18,16 @@ from telegram.ext import Application
 from telegram.request import HTTPXRequest
 
 from bot.app import Services, open_services
-from bot.channels.telegram import TelegramChannel, build_application
+from bot.channels.telegram import TYPING_AFTER, TelegramChannel, build_application
 from bot.content.catalog import Catalog
-from bot.core.ports import NLU, Clock
+from bot.core.ports import NLU, Clock, Parse
 from bot.logs import setup_logging
 from bot.nlu.client import RasaNLU
 from bot.nlu.server import rasa_server
 from bot.settings import Settings
 from tests.conftest import MODEL, ROOT, RasaInfo, free_port
 from tests.fakes.bot_api import FAKE_TOKEN, FakeBotAPI
+from tests.fakes.core import FakeNLU
 
 pytestmark = pytest.mark.rasa
 BASE_URL = "http://bot-api.test/bot"
@@ -113,8 +114,6 @@ async def test_start_english_and_bulgarian_questions_buttons_language(bot: Bot) 
     assert phishing_en is not None and phishing_bg is not None
     replies = await bot.say("what is phishing?")
     assert phishing_en.title in replies[0]
-    # A typing indicator went out before the answer.
-    assert any(method == "sendChatAction" for method, _ in bot.api.calls)
 
     replies = await bot.say("какво е фишинг")
     assert phishing_bg.title in replies[0]
@@ -207,3 +206,26 @@ async def test_operator_error_logged_once_without_token_or_text(
     assert FAKE_TOKEN.split(":")[1] not in output
     assert secret_text not in output
     assert rasa.token not in output
+
+
+class SlowNLU:
+    def __init__(self, inner: NLU, delay: float) -> None:
+        self.inner, self.delay = inner, delay
+
+    async def parse(self, text: str) -> Parse:
+        await asyncio.sleep(self.delay)
+        return await self.inner.parse(text)
+
+
+async def test_typing_shows_only_when_the_answer_is_slow(tmp_path: Path) -> None:
+    nlu = SlowNLU(FakeNLU(), 0.0)
+    async with running_bot(tmp_path, nlu, FakeBotAPI()) as bot:
+        await bot.say("what is phishing?")
+        assert not any(method == "sendChatAction" for method, _ in bot.api.calls)
+        nlu.delay = TYPING_AFTER + 0.3
+        await bot.say("what is phishing?")
+        methods = [method for method, _ in bot.api.calls]
+        assert methods.count("sendChatAction") == 1
+        # Before the answer, never after it (it would show "typing..." under the answer).
+        assert methods.index("sendChatAction") < len(methods) - 1
+        assert methods[-1] == "sendMessage"

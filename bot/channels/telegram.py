@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Sequence
 
@@ -55,6 +54,34 @@ MENU_COMMANDS = (
     "forget",
     "language",
 )
+
+
+TYPING_AFTER = 0.3  # seconds: quicker answers need no "typing...", and it costs a request
+
+
+class _Typing:
+    """Shows "typing..." if the answer is slow in coming (the NLU is busy, say). Most answers
+    take a few milliseconds, and then it is never sent."""
+
+    def __init__(self, bot: Bot, chat_id: int) -> None:
+        self._sending = False
+        self._task = asyncio.create_task(self._after_a_while(bot, chat_id))
+
+    async def _after_a_while(self, bot: Bot, chat_id: int) -> None:
+        await asyncio.sleep(TYPING_AFTER)
+        self._sending = True
+        await bot.send_chat_action(chat_id, ChatAction.TYPING)
+
+    async def answered(self) -> None:
+        if not self._sending:
+            self._task.cancel()
+        # One on its way must arrive before the answer, or it would show after it; a failed
+        # one is not worth an error: the answer matters.
+        await asyncio.wait([self._task])
+        if not self._task.cancelled():
+            error = self._task.exception()
+            if error is not None and not isinstance(error, TelegramError):
+                raise error
 
 
 class TelegramChannel:
@@ -114,11 +141,7 @@ class TelegramChannel:
         text = message.text or message.caption if message is not None else None
         if message is None or user is None or text is None:
             return
-        # "typing..." goes out while the message is understood, not before: it must not add a
-        # round trip to Telegram to every answer.
-        typing = asyncio.create_task(
-            context.bot.send_chat_action(message.chat_id, ChatAction.TYPING)
-        )
+        typing = _Typing(context.bot, message.chat_id)
         incoming = Incoming(
             user.id,
             text=text,
@@ -162,16 +185,16 @@ class TelegramChannel:
         update: Update,
         context: ContextTypes.DEFAULT_TYPE,
         incoming: Incoming,
-        typing: asyncio.Task[bool] | None = None,
+        typing: _Typing | None = None,
     ) -> None:
         chat = update.effective_chat
         if chat is None:
             return
-        outcome = await self.dialogue.handle(incoming)
-        if typing is not None:
-            # A failed typing indicator is not worth an error: the answer matters.
-            with contextlib.suppress(TelegramError):
-                await typing
+        try:
+            outcome = await self.dialogue.handle(incoming)
+        finally:
+            if typing is not None:
+                await typing.answered()
         if self.metrics is not None:
             kind = (
                 "command"

@@ -39,6 +39,10 @@ MAX_BODY = 1_000_000  # Telegram's updates are far smaller; a bigger body is not
 LEASE = dt.timedelta(seconds=30)
 SWEEP_EVERY = 15.0
 SWEEP_AGE = dt.timedelta(seconds=10)
+# Handled updates are deleted together, this often: one write instead of one per message.
+# They stay claimed meanwhile, so nothing takes them again; a crash in between means they are
+# handled twice (after the lease), as a crash between answering and deleting always did.
+FORGET_EVERY = 0.1
 
 HealthCheck = Callable[[], Awaitable[bool]]
 
@@ -67,6 +71,7 @@ class WebhookServer:
         # stored ones found by the sweeper, which must be claimed first.
         self.queue: asyncio.Queue[tuple[int, dict[str, Any] | None]] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
+        self._handled: list[int] = []
 
     def app(self) -> Starlette:
         return Starlette(
@@ -91,6 +96,7 @@ class WebhookServer:
             return
         self._tasks = [asyncio.create_task(self._work()) for _ in range(self.workers)]
         self._tasks.append(asyncio.create_task(self._sweep()))
+        self._tasks.append(asyncio.create_task(self._forget_handled()))
 
     async def stop(self, drain: float = 10.0) -> None:
         """Handle what is queued (for up to `drain` seconds), then stop; anything left stays in
@@ -101,6 +107,7 @@ class WebhookServer:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
+        await self.forget_handled()
 
     # --- endpoints ------------------------------------------------------------------------
 
@@ -159,7 +166,25 @@ class WebhookServer:
                 return  # another worker or process has it, or it is done
         update = Update.de_json(payload, self.application.bot)
         await self.application.process_update(update)
-        await self.inbound.done(update_id)
+        self._handled.append(update_id)
+
+    async def _forget_handled(self) -> None:
+        while True:
+            await asyncio.sleep(FORGET_EVERY)
+            try:
+                await self.forget_handled()
+            except Exception:
+                # Tried again next time; meanwhile they stay stored and claimed.
+                log.exception("deleting handled webhook updates failed")
+
+    async def forget_handled(self) -> None:
+        handled, self._handled = self._handled, []
+        if handled:
+            try:
+                await self.inbound.done(handled)
+            except BaseException:
+                self._handled[:0] = handled
+                raise
 
     async def _sweep(self) -> None:
         while True:

@@ -3,6 +3,7 @@ library is imported here; everything outside is reached through the ports."""
 
 from __future__ import annotations
 
+import asyncio
 import html
 import random
 from collections.abc import Awaitable, Callable
@@ -28,6 +29,7 @@ from bot.core.ports import (
     Conversations,
     EventPorts,
     NLUUnavailable,
+    PendingInput,
     PersonalData,
     ReportRenderer,
     Subscriptions,
@@ -168,6 +170,16 @@ class Dialogue:
                 return Outcome((), language, events=("flood_dropped",))
             notice = Reply(self.catalog.text(language, "error.flood"))
             return Outcome((notice,), language, events=("flood_notice",))
+        if incoming.command is None and incoming.callback is None and incoming.text is not None:
+            # Free text: whether the bot asked a question decides how it is read, so the
+            # pending question is read together with the user (two reads, one wait).
+            language, pending = await asyncio.gather(
+                self._user_language(incoming), self.conversations.get(incoming.user_id)
+            )
+            outcome = await self._free_text(Turn(incoming, language), pending)
+            if outcome.topic is not None:
+                await self.stats.count_topic(outcome.topic, self.clock.now())
+            return outcome
         language = await self._user_language(incoming)
         turn = Turn(incoming, language)
         if incoming.command is not None:
@@ -177,11 +189,6 @@ class Dialogue:
             return await handler(turn)
         if incoming.callback is not None:
             return await self._callback(turn)
-        if incoming.text is not None:
-            outcome = await self._free_text(turn)
-            if outcome.topic is not None:
-                await self.stats.count_topic(outcome.topic, self.clock.now())
-            return outcome
         return self._outcome(turn, self.catalog.text(language, "error.unsupported_message"))
 
     async def _user_language(self, incoming: Incoming) -> str:
@@ -324,13 +331,12 @@ class Dialogue:
 
     # --- free text ------------------------------------------------------------------------
 
-    async def _free_text(self, turn: Turn) -> Outcome:
+    async def _free_text(self, turn: Turn, pending: PendingInput | None) -> Outcome:
         text = (turn.incoming.text or "").strip()
         lang = detect_language(text, self.catalog.languages) or turn.language
         turn = Turn(turn.incoming, lang)
         if not text:
             return self._outcome(turn, self.catalog.text(lang, "error.unsupported_message"))
-        pending = await self.conversations.get(turn.incoming.user_id)
         if pending is not None:
             # The answer to a question the bot asked is read in the conversation's language.
             asked = Turn(turn.incoming, turn.language)

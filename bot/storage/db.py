@@ -49,26 +49,38 @@ def _sqlite_connect(dbapi_connection: Any, record: Any) -> None:
     dbapi_connection.isolation_level = None
 
 
-READ_ONLY = "ecsm_read_only"
+# How a session's transaction begins on SQLite (an execution option of ours): "immediate"
+# (the default) for writes, "deferred" for reads, "none" for one statement on its own.
+BEGIN = "ecsm_begin"
 
 
 def _sqlite_begin(connection: Any) -> None:
-    if connection.get_execution_options().get(READ_ONLY):
-        # Reads see a snapshot (WAL) and need no lock: they neither wait for writers nor
-        # make them wait.
-        connection.exec_driver_sql("BEGIN")
-        return
-    # A transaction that reads and then writes must take the write lock up front: upgrading a
-    # read lock later fails at once with "database is locked" when another writer got there
-    # first, which busy_timeout does not retry. IMMEDIATE waits (busy_timeout) instead.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    match connection.get_execution_options().get(BEGIN, "immediate"):
+        case "none":
+            # One statement is atomic by itself: no BEGIN and COMMIT, each of which is a round
+            # trip through aiosqlite's thread, on the path of every message.
+            return
+        case "deferred":
+            # Reads see a snapshot (WAL) and need no lock: they neither wait for writers nor
+            # make them wait.
+            connection.exec_driver_sql("BEGIN")
+        case _:
+            # A transaction that reads and then writes must take the write lock up front:
+            # upgrading a read lock later fails at once with "database is locked" when another
+            # writer got there first, which busy_timeout does not retry. IMMEDIATE waits.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+async def _begin_as(session: AsyncSession, how: str) -> None:
+    options: Any = {BEGIN: how}  # our own option, unknown to SQLAlchemy's typing
+    await session.connection(execution_options=options)
 
 
 def make_engine(database_url: str) -> AsyncEngine:
     url = _url(database_url, asynchronous=True)
     _prepare_sqlite_path(url)
     if url.get_backend_name() == "sqlite":
-        engine = create_async_engine(url)
+        engine = create_async_engine(url, pool_reset_on_return=None)
         event.listen(engine.sync_engine, "connect", _sqlite_connect)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
@@ -84,8 +96,11 @@ _write_locks: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDict
 
 
 @contextlib.asynccontextmanager
-async def writing(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    """A session in a transaction, committed on leaving (rolled back on an error).
+async def writing(
+    sessions: async_sessionmaker[AsyncSession], one_statement: bool = False
+) -> AsyncIterator[AsyncSession]:
+    """A session in a transaction, committed on leaving (rolled back on an error); with
+    `one_statement`, for a single statement, atomic by itself.
 
     SQLite has one writer at a time, and a second one waits in its busy handler, which sleeps
     1, 2, 5, 10... up to 100 ms between tries: under load every message would pay for those
@@ -96,15 +111,19 @@ async def writing(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[A
     if bind is not None and bind.dialect.name == "sqlite":
         lock = _write_locks.setdefault(bind.sync_engine, asyncio.Lock())
     async with lock, sessions.begin() as session:
+        if one_statement:
+            await _begin_as(session, "none")
         yield session
 
 
 @contextlib.asynccontextmanager
-async def reading(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    """A session that only reads (anything it wrote would be rolled back anyway)."""
+async def reading(
+    sessions: async_sessionmaker[AsyncSession], one_statement: bool = False
+) -> AsyncIterator[AsyncSession]:
+    """A session that only reads (anything it wrote would be rolled back anyway). Its
+    statements see one snapshot, unless `one_statement` (a lookup that needs no other)."""
     async with sessions() as session:
-        options: Any = {READ_ONLY: True}  # our own option, unknown to SQLAlchemy's typing
-        await session.connection(execution_options=options)
+        await _begin_as(session, "none" if one_statement else "deferred")
         yield session
 
 

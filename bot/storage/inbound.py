@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
@@ -21,7 +22,7 @@ class SqlInbound:
     ) -> bool:
         """Keep the update, claimed by the receiving process for `lease`; False when it was
         already there (Telegram resending it)."""
-        async with writing(self._sessions) as session:
+        async with writing(self._sessions, one_statement=True) as session:
             stored = await session.scalar(
                 upsert_insert(session, InboundUpdate)
                 .values(
@@ -51,9 +52,11 @@ class SqlInbound:
             )
             return dict(payload) if payload is not None else None
 
-    async def done(self, update_id: int) -> None:
-        async with writing(self._sessions) as session:
-            await session.execute(delete(InboundUpdate).where(InboundUpdate.update_id == update_id))
+    async def done(self, update_ids: Sequence[int]) -> None:
+        async with writing(self._sessions, one_statement=True) as session:
+            await session.execute(
+                delete(InboundUpdate).where(InboundUpdate.update_id.in_(update_ids))
+            )
 
     async def waiting(
         self, now: dt.datetime, older_than: dt.timedelta, limit: int = 500

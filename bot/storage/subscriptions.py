@@ -58,7 +58,7 @@ class SqlConversations:
         self._sessions = sessions
 
     async def get(self, user_id: int) -> PendingInput | None:
-        async with reading(self._sessions) as session:
+        async with reading(self._sessions, one_statement=True) as session:
             row = await session.get(ConversationState, user_id)
             return PendingInput(row.flow, dict(row.data)) if row else None
 

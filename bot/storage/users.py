@@ -25,7 +25,7 @@ class SqlUsers:
         self._sessions = sessions
 
     async def get(self, user_id: int) -> UserRecord | None:
-        async with reading(self._sessions) as session:
+        async with reading(self._sessions, one_statement=True) as session:
             user = await session.get(User, user_id)
             return _record(user) if user else None
 

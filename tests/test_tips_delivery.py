@@ -19,7 +19,7 @@ from bot.channels.telegram_sender import TelegramSender
 from bot.content.catalog import Catalog
 from bot.core.schedule import local_instant
 from bot.core.tips import TipsPolicy
-from bot.delivery.engine import DeliveryEngine
+from bot.delivery.engine import OUTAGE_STREAK, DeliveryEngine
 from bot.delivery.ports import Status
 from bot.delivery.ratelimit import RateLimiter
 from bot.delivery.tips import TipPlanner
@@ -370,3 +370,29 @@ async def test_one_chats_messages_keep_their_order_with_many_workers(world: Worl
     await proc.delivery.run_once()
     for chat in (5, 6):
         assert [s.text for s in world.api.messages_to(chat)] == [f"part {n}" for n in range(4)]
+
+
+async def test_failures_between_successes_are_no_outage(world: World) -> None:
+    """The outage pause is for failures in a row: a 502 now and then, with messages going out
+    between them, must not stop all sending."""
+    proc = world.processes[0]
+    reports = []
+    for n in range(2 * OUTAGE_STREAK):
+        for user in (1000 + 2 * n, 1001 + 2 * n):
+            await SqlUsers(proc.sessions).touch(user, "en", world.clock.now())
+        await proc.outbox.enqueue(
+            [
+                new_row(
+                    f"a:{n}:{user}",
+                    user,
+                    "announcement",
+                    {"text": "hi", "buttons": []},
+                    world.clock.now(),
+                )
+                for user in (1000 + 2 * n, 1001 + 2 * n)
+            ]
+        )
+        world.api.fail("sendMessage", 502, "Bad Gateway", times=1)
+        reports.append(await proc.delivery.run_once())
+    assert not any(report.counts["outage"] for report in reports)
+    assert sum(report.counts["retry"] for report in reports) == 2 * OUTAGE_STREAK

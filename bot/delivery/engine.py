@@ -225,6 +225,7 @@ class DeliveryEngine:
             if result.outcome is Outcome.SENT
         ]
         if sent:
+            self._transient_streak = 0  # Telegram answers: whatever failed was no outage
             await self.outbox.finish_sent(sent, self.clock.now())
             report.add(Status.SENT, len(sent))
         put_back = [
@@ -241,7 +242,7 @@ class DeliveryEngine:
                     report.add(result.outcome.value)
         for item, result in zip(live, results, strict=True):
             if result.outcome is not Outcome.SENT and result.outcome not in _PUT_BACK:
-                await self._record(item, result, report)
+                await self._record(item, result, report)  # one at a time: they are few
 
     async def _send(self, item: Item) -> SendResult:
         result = await self.sender.send(item.chat_id, item.payload)
@@ -256,12 +257,9 @@ class DeliveryEngine:
         return self._transient_streak > OUTAGE_STREAK
 
     async def _record(self, item: Item, result: SendResult, report: DeliveryReport) -> None:
+        """An outcome other than sent or put back (_record_wave records those together)."""
         now = self.clock.now()
         match result.outcome:
-            case Outcome.SENT:
-                self._transient_streak = 0
-                await self.outbox.finish(item.id, Status.SENT, now, message_id=result.message_id)
-                report.add(Status.SENT)
             case Outcome.BLOCKED:
                 await self.outbox.finish(item.id, Status.BLOCKED, now, error=result.error)
                 await self.outbox.on_blocked(item.user_id, now)

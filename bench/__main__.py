@@ -17,6 +17,13 @@ from bench.load import run_load, summary
 from bot.content.catalog import load_catalog
 
 
+def figures(title: str, *columns: str) -> Table:
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column, justify="right")
+    return table
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
@@ -42,16 +49,15 @@ async def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         if not args.skip_due:
-            table = Table(title="Finding due tips (one tick at 08:00 in Sofia)")
-            for column in (
+            table = figures(
+                "Finding due tips (one tick at 08:00 in Sofia)",
                 "backend",
                 "subscribers",
                 "due now",
                 "find 1st batch ms",
                 "enqueue 1st batch ms",
                 "enqueue all due s",
-            ):
-                table.add_column(column, justify="right")
+            )
             sizes = [100_000] if args.quick else [100_000, 1_000_000]
             for backend in ("sqlite", "postgresql"):
                 for size in sizes:
@@ -66,8 +72,8 @@ async def main() -> None:
                     )
                     console.print(table)
         if not args.skip_send:
-            table = Table(title="Sending through the fake Bot API (1% blocked, two 429s)")
-            for column in (
+            table = figures(
+                "Sending through the fake Bot API (1% blocked, two 429s)",
                 "cap/s",
                 "messages",
                 "elapsed s",
@@ -80,8 +86,7 @@ async def main() -> None:
                 "lost",
                 "refused by fake",
                 "RSS growth MB",
-            ):
-                table.add_column(column, justify="right")
+            )
             messages = 2_000 if args.quick else 10_000
             for cap in (1000.0, 30.0):
                 sent = await bench_send(cap, messages, workdir)
@@ -101,10 +106,8 @@ async def main() -> None:
                 )
                 console.print(table)
         if not args.skip_broadcast:
-            table = Table(
-                title="An announcement to every subscriber (fake Bot API, 1% blocked, two 429s)"
-            )
-            for column in (
+            table = figures(
+                "An announcement to every subscriber (fake Bot API, 1% blocked, two 429s)",
                 "cap/s",
                 "subscribers",
                 "fan-out s",
@@ -118,8 +121,7 @@ async def main() -> None:
                 "duplicates",
                 "lost",
                 "RSS growth MB",
-            ):
-                table.add_column(column, justify="right")
+            )
             subscribers = 10_000 if args.quick else 100_000
             for cap, limit in ((1000.0, subscribers), (30.0, args.broadcast_30_messages)):
                 b = await bench_broadcast(cap, subscribers, limit, workdir)
@@ -140,10 +142,8 @@ async def main() -> None:
                 )
                 console.print(table)
         if not args.skip_load:
-            table = Table(
-                title="Users chatting through the webhook endpoint (real Rasa server; ms)"
-            )
-            for column in (
+            table = figures(
+                "Users chatting through the webhook endpoint (real Rasa server; ms)",
                 "concurrent chats",
                 "messages",
                 "msgs/s",
@@ -157,17 +157,16 @@ async def main() -> None:
                 "reply - parse p95",
                 "in the bot p50",
                 "in the bot p95",
-            ):
-                table.add_column(column, justify="right")
+            )
             per_chat = 5 if args.quick else 20
             for load in await run_load((50, 200), per_chat, workdir):
-                figures = summary(load)
+                measured = summary(load)
                 table.add_row(
                     f"{load.chats}",
                     f"{load.messages:,}",
                     f"{load.throughput:.0f}",
                     *(
-                        f"{figures[k]:.1f}"
+                        f"{measured[k]:.1f}"
                         for k in (
                             "post_p50",
                             "p50",

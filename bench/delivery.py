@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 from sqlalchemy import insert, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
@@ -213,20 +214,28 @@ async def inject_429s(api: FakeBotAPI, duration: float) -> None:
         api.fail("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
 
 
-async def bench_send(cap: float, messages: int, workdir: Path) -> SendResult:
-    url = f"sqlite:///{workdir / f'send-{int(cap)}-{uuid.uuid4().hex[:6]}.sqlite3'}"
+async def users_database(
+    stem: Path, users: int, language: str
+) -> tuple[AsyncEngine, async_sessionmaker[AsyncSession]]:
+    """A new SQLite database with users 1..`users`."""
+    url = f"sqlite:///{stem}-{uuid.uuid4().hex[:6]}.sqlite3"
     migrate(url)
     engine = make_engine(url)
-    sessions = make_sessions(engine)
-    now = TICK_AT
     async with engine.begin() as conn:
-        await conn.execute(
-            insert(User),
-            [
-                {"id": u, "language": "en", "first_seen": now, "last_seen": now}
-                for u in range(1, messages + 1)
-            ],
-        )
+        for start in range(1, users + 1, 10_000):
+            await conn.execute(
+                insert(User),
+                [
+                    {"id": u, "language": language, "first_seen": TICK_AT, "last_seen": TICK_AT}
+                    for u in range(start, min(users, start + 9_999) + 1)
+                ],
+            )
+    return engine, make_sessions(engine)
+
+
+async def bench_send(cap: float, messages: int, workdir: Path) -> SendResult:
+    engine, sessions = await users_database(workdir / f"send-{int(cap)}", messages, "en")
+    now = TICK_AT
     outbox = SqlOutbox(sessions)
     for start in range(1, messages + 1, 5000):
         await outbox.enqueue(
@@ -308,20 +317,8 @@ async def bench_broadcast(
     from bot.core.ports import Audience
     from bot.storage.broadcasts import BroadcastPlanner, SqlBroadcasts
 
-    url = f"sqlite:///{workdir / f'broadcast-{int(cap)}-{uuid.uuid4().hex[:6]}.sqlite3'}"
-    migrate(url)
-    engine = make_engine(url)
-    sessions = make_sessions(engine)
+    engine, sessions = await users_database(workdir / f"broadcast-{int(cap)}", subscribers, "bg")
     now = TICK_AT
-    async with engine.begin() as conn:
-        for start in range(1, subscribers + 1, 10_000):
-            await conn.execute(
-                insert(User),
-                [
-                    {"id": u, "language": "bg", "first_seen": now, "last_seen": now}
-                    for u in range(start, min(subscribers, start + 9_999) + 1)
-                ],
-            )
     rss_before = rss_mb()
     record = await SqlBroadcasts(sessions).create(
         1, {"text": "<b>Уебинар</b> за фишинга в четвъртък", "buttons": []}, Audience(), now, now

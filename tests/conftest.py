@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import random
@@ -123,32 +124,11 @@ def dialogue(
     )
 
 
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[str]:
-    """A fresh database on the PostgreSQL server, dropped at the end of the session.
-    Under CI a missing server fails the run; locally it skips the PostgreSQL cases."""
-    name = f"ecsm_test_{uuid.uuid4().hex[:10]}"
-    try:
-        admin = psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        if ON_CI:
-            pytest.fail(f"PostgreSQL is required under CI and is not reachable: {exc}")
-        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}")
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    base = POSTGRES_URL.rsplit("/", 1)[0]
-    try:
-        yield f"{base}/{name}"
-    finally:
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@pytest.fixture
-def new_postgres_database() -> Iterator[str]:
-    """A database of its own on the PostgreSQL server, for tests that run bot processes or
-    cut its connections. Under CI a missing server fails the test; locally it skips."""
-    name = f"ecsm_own_{uuid.uuid4().hex[:10]}"
+@contextlib.contextmanager
+def _fresh_postgres_database(prefix: str) -> Iterator[str]:
+    """A database created on the PostgreSQL server and dropped afterwards. Under CI a missing
+    server fails; locally it skips."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     try:
         admin = psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=5)
     except psycopg.OperationalError as exc:
@@ -162,6 +142,20 @@ def new_postgres_database() -> Iterator[str]:
     finally:
         with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """The database the storage tests share, for the whole session (a clean schema each)."""
+    with _fresh_postgres_database("ecsm_test") as url:
+        yield url
+
+
+@pytest.fixture
+def new_postgres_database() -> Iterator[str]:
+    """A database of its own, for tests that run bot processes or cut its connections."""
+    with _fresh_postgres_database("ecsm_own") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -229,6 +229,12 @@ async def statuses(database: str, broadcast: int) -> Counter[str]:
         await engine.dispose()
 
 
+async def settled(database: str, broadcast: int, users: int) -> bool:
+    """Fanned out to everyone, and nothing of it waiting or on its way any more."""
+    counts = await statuses(database, broadcast)
+    return sum(counts.values()) == users and not counts.keys() & {"pending", "claimed", "sending"}
+
+
 async def test_a_broadcast_by_two_processes_nobody_twice_rate_within_the_cap(
     tmp_path: Path, rasa: RasaInfo, database: str
 ) -> None:
@@ -236,16 +242,8 @@ async def test_a_broadcast_by_two_processes_nobody_twice_rate_within_the_cap(
     async with two_bots(tmp_path, rasa, database, api) as bots:
         broadcast = await announce(database, 150)
 
-        async def finished() -> bool:
-            counts = await statuses(database, broadcast)
-            return sum(counts.values()) == 150 and not counts.keys() & {
-                "pending",
-                "claimed",
-                "sending",
-            }
-
         started = asyncio.get_running_loop().time()
-        await wait_for(finished, 60)
+        await wait_for(lambda: settled(database, broadcast, 150), 60)
         elapsed = asyncio.get_running_loop().time() - started
         sent_by: list[int] = []
 
@@ -277,11 +275,7 @@ async def test_the_other_process_finishes_when_one_is_killed_mid_broadcast(
         # Both send (on the shared grid); one of them dies with items claimed and in flight.
         bots[0].kill()
 
-        async def finished() -> bool:
-            counts = await statuses(database, broadcast)
-            return not counts.keys() & {"pending", "claimed", "sending"}
-
-        await wait_for(finished, 90)
+        await wait_for(lambda: settled(database, broadcast, 300), 90)
         counts = await statuses(database, broadcast)
     per_chat = Counter(s.chat_id for s in api.sent if s.text == "Уебинар в четвъртък")
     assert max(per_chat.values()) == 1  # nobody twice

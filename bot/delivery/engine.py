@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import logging
 import math
 import random
@@ -65,8 +66,13 @@ class _Run:
         self.throttled = asyncio.Event()
         self.in_flight = asyncio.Semaphore(concurrency)
 
-    def track(self, item: Item, send: Coroutine[Any, Any, SendResult]) -> asyncio.Task[SendResult]:
-        task = asyncio.create_task(send)
+    def track(
+        self,
+        item: Item,
+        send: Callable[[asyncio.Task[SendResult] | None], Coroutine[Any, Any, SendResult]],
+    ) -> asyncio.Task[SendResult]:
+        """Start sending `item` after the chat's previous send (given to `send`)."""
+        task = asyncio.create_task(send(self.last_of_chat.get(item.chat_id)))
         self.last_of_chat[item.chat_id] = task
         # A finished send stops mattering to the chat's next item once it was not put back
         # (and if it was, `throttled` holds everything anyway): memory stays one wave deep.
@@ -145,7 +151,7 @@ class DeliveryEngine:
                     continue
                 live = await self._start_wave(run.waves.popleft(), report)
                 sends = [
-                    run.track(item, self._send_after(item, run.last_of_chat.get(item.chat_id), run))
+                    run.track(item, functools.partial(self._send_after, item, run=run))
                     for item in live
                 ]
                 run.out.append(asyncio.create_task(self._finish_wave(live, sends, report)))
@@ -178,7 +184,7 @@ class DeliveryEngine:
             await self.outbox.release(leftover, self.clock.now())
 
     async def _send_after(
-        self, item: Item, before: asyncio.Task[SendResult] | None, run: _Run
+        self, item: Item, before: asyncio.Task[SendResult] | None, *, run: _Run
     ) -> SendResult:
         if before is not None and (await before).outcome in _PUT_BACK:
             # The chat's previous item goes back in line: this one must not overtake it.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import weakref
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -16,6 +17,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
+
+from bot.storage import sqlite_driver
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 MIGRATION_LOCK = 0x45435341  # "ECSA"
@@ -80,7 +83,11 @@ def make_engine(database_url: str) -> AsyncEngine:
     url = _url(database_url, asynchronous=True)
     _prepare_sqlite_path(url)
     if url.get_backend_name() == "sqlite":
-        engine = create_async_engine(url, pool_reset_on_return=None)
+        engine = create_async_engine(
+            url,
+            pool_reset_on_return=None,
+            async_creator=functools.partial(sqlite_driver.connect, url.database or ":memory:"),
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_connect)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
@@ -169,8 +176,10 @@ async def tick_leadership(engine: AsyncEngine) -> AsyncIterator[bool]:
                 await conn.commit()
 
 
-def upsert_insert(session: AsyncSession, model: Any) -> Any:
-    """INSERT for `model` in the session's dialect, so that ON CONFLICT clauses can follow
-    (SQLite and PostgreSQL both have them, each in its own SQLAlchemy dialect module)."""
-    module: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+def upsert_insert(where: AsyncSession | async_sessionmaker[AsyncSession], model: Any) -> Any:
+    """INSERT for `model` in the dialect of a session (or of a session maker's engine), so that
+    ON CONFLICT clauses can follow (SQLite and PostgreSQL both have them, each in its own
+    SQLAlchemy dialect module)."""
+    bind = where.get_bind() if isinstance(where, AsyncSession) else where.kw["bind"]
+    module: Any = postgresql if bind.dialect.name == "postgresql" else sqlite
     return module.insert(model)

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.storage import on_loop
 from bot.storage.db import reading, upsert_insert, writing
 from bot.storage.schema import InboundUpdate
 
@@ -22,19 +23,16 @@ class SqlInbound:
     ) -> bool:
         """Keep the update, claimed by the receiving process for `lease`; False when it was
         already there (Telegram resending it)."""
-        async with writing(self._sessions, one_statement=True) as session:
-            stored = await session.scalar(
-                upsert_insert(session, InboundUpdate)
-                .values(
-                    update_id=update_id,
-                    payload=payload,
-                    received_at=now,
-                    claimed_until=now + lease,
-                )
-                .on_conflict_do_nothing()
-                .returning(InboundUpdate.update_id)
+        stored = await on_loop.write_returning(
+            self._sessions,
+            upsert_insert(self._sessions, InboundUpdate)
+            .values(
+                update_id=update_id, payload=payload, received_at=now, claimed_until=now + lease
             )
-            return stored is not None
+            .on_conflict_do_nothing()
+            .returning(InboundUpdate.update_id),
+        )
+        return stored is not None
 
     async def claim(
         self, update_id: int, now: dt.datetime, lease: dt.timedelta

@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.ports import PendingInput, SubscriptionRecord
 from bot.core.schedule import next_send
+from bot.storage import on_loop
 from bot.storage.db import reading, writing
 from bot.storage.schema import ConversationState, Subscription
 
@@ -58,9 +59,13 @@ class SqlConversations:
         self._sessions = sessions
 
     async def get(self, user_id: int) -> PendingInput | None:
-        async with reading(self._sessions, one_statement=True) as session:
-            row = await session.get(ConversationState, user_id)
-            return PendingInput(row.flow, dict(row.data)) if row else None
+        row = await on_loop.read_row(
+            self._sessions,
+            select(ConversationState.flow, ConversationState.data).where(
+                ConversationState.user_id == user_id
+            ),
+        )
+        return PendingInput(row.flow, dict(row.data)) if row is not None else None
 
     async def set(self, user_id: int, pending: PendingInput, now: dt.datetime) -> None:
         async with writing(self._sessions) as session:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.ports import UserRecord
-from bot.storage.db import reading, writing
+from bot.storage import on_loop
+from bot.storage.db import writing
 from bot.storage.schema import User
 
 
@@ -25,9 +26,17 @@ class SqlUsers:
         self._sessions = sessions
 
     async def get(self, user_id: int) -> UserRecord | None:
-        async with reading(self._sessions, one_statement=True) as session:
-            user = await session.get(User, user_id)
-            return _record(user) if user else None
+        row = await on_loop.read_row(
+            self._sessions,
+            select(User.id, User.language, User.first_seen, User.last_seen, User.region).where(
+                User.id == user_id
+            ),
+        )
+        return (
+            UserRecord(row.id, row.language, row.first_seen, row.last_seen, row.region)
+            if row is not None
+            else None
+        )
 
     async def touch(self, user_id: int, language: str, now: dt.datetime) -> UserRecord:
         # last_seen is kept to the quarter hour: most messages then cost a read, not a write.

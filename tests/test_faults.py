@@ -1,5 +1,6 @@
-"""Faults: the Rasa server killed mid-conversation and started again, PostgreSQL dropping every
-connection (what a restart looks like to the bot), and the Bot API failing for a minute."""
+"""Faults: the Rasa server killed mid-conversation and started again, PostgreSQL restarted (a
+server of the test's own, really stopped and started) or dropping every connection, and the Bot
+API failing for a minute."""
 
 from __future__ import annotations
 
@@ -22,8 +23,9 @@ from bot.storage.broadcasts import SqlBroadcasts
 from tests.conftest import MODEL, POSTGRES_URL, ROOT, free_port
 from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.core import FakeNLU
+from tests.private_postgres import private_postgres
 from tests.test_telegram_e2e import running_bot
-from tests.test_webhook import Healthy, post, webhook
+from tests.test_webhook import LEASE, Healthy, post, webhook
 
 SECRET = "faults-secret_0123456789abc"
 
@@ -118,6 +120,77 @@ async def test_postgresql_connections_dropped_nothing_lost_nothing_twice(
     webinar = Counter(s.chat_id for s in api.sent if s.text == "Webinar tomorrow")
     assert sorted(webinar) == list(range(500, 520))
     assert set(webinar.values()) == {1}
+
+
+@pytest.mark.postgres
+@pytest.mark.timeout(240)
+async def test_postgresql_restarted_nothing_lost_nothing_twice(tmp_path: Path) -> None:
+    with private_postgres() as postgres:
+        api = FakeBotAPI()
+        settings = Settings(
+            _env_file=None,
+            DATABASE_URL=postgres.url,
+            DATA_DIR=str(ROOT / "data"),
+            FLOOD_MESSAGES=1000,
+        )
+        async with webhook(tmp_path, api, Healthy(), start_workers=False, settings=settings) as (
+            server,
+            client,
+            services,
+        ):
+            users = range(500, 520)
+            for user in users:
+                assert await post(client, api.message_update(user, "/start")) == 200
+            # Acknowledged, not handled yet, when the server goes down.
+            await asyncio.to_thread(postgres.stop)
+            health = await client.get("/healthz")
+            assert health.status_code == 503 and health.json()["database"] == "failing"
+            # Handling fails meanwhile: the updates must stay stored.
+            await server.start()
+            await asyncio.wait_for(server.queue.join(), 30)
+            assert not [s for s in api.sent if s.method == "sendMessage"]
+            # Updates arriving during the outage are refused, and Telegram sends them again.
+            refused = [api.message_update(user, "/help") for user in users]
+            assert {await post(client, update) for update in refused} == {503}
+            await asyncio.to_thread(postgres.start)
+            for update in refused:
+                assert await post(client, update) == 200
+            # The acknowledged ones are taken again once their lease has passed.
+            await asyncio.sleep(LEASE.total_seconds())
+            assert await server.sweep_once(older_than=dt.timedelta(0)) == len(users)
+            await asyncio.wait_for(server.queue.join(), 30)
+            assert (await client.get("/healthz")).status_code == 200
+            greeting = services.catalog.text("en", "start.greeting")
+            greetings = Counter(s.chat_id for s in api.sent if (s.text or "").startswith(greeting))
+            help_replies = Counter(
+                s.chat_id
+                for s in api.sent
+                if "/menu" in (s.text or "") and "/privacy" in (s.text or "")
+            )
+            for replies in (greetings, help_replies):
+                assert sorted(replies) == list(users)
+                assert set(replies.values()) == {1}
+            # A broadcast, with the server restarted in the middle of its delivery.
+            now = dt.datetime.now(dt.UTC)
+            await SqlBroadcasts(services.sessions).create(
+                1, {"text": "Webinar tomorrow", "buttons": []}, Audience(), now, now
+            )
+            delivery = services.delivery(TelegramSender(server.application.bot))
+            delivery.batch = 5
+            await services.broadcasts.fan_out(now)
+            await delivery.run_once(max_items=10)
+            await asyncio.to_thread(postgres.stop)
+            await asyncio.to_thread(postgres.start)
+            for _ in range(50):
+                try:
+                    await services.tick(delivery)
+                    break
+                except Exception:
+                    await asyncio.sleep(0.2)
+            await server.stop()
+        webinar = Counter(s.chat_id for s in api.sent if s.text == "Webinar tomorrow")
+        assert sorted(webinar) == list(users)
+        assert set(webinar.values()) == {1}
 
 
 @pytest.mark.timeout(240)

@@ -17,7 +17,7 @@ from telegram.request import HTTPXRequest
 from bot.app import Services, open_services
 from bot.channels.telegram import TelegramChannel, build_application
 from bot.channels.telegram_sender import TelegramSender
-from bot.channels.webhook import FORGET_EVERY, SECRET_HEADER, WebhookServer
+from bot.channels.webhook import FORGET_EVERY, MAX_ATTEMPTS, SECRET_HEADER, WebhookServer
 from bot.settings import Settings
 from bot.storage.inbound import SqlInbound
 from tests.conftest import free_port
@@ -115,10 +115,7 @@ async def test_updates_are_handled_once_even_when_telegram_resends(tmp_path: Pat
         help_text = [s for s in api.messages_to(USER) if "/menu" in (s.text or "")]
         assert len(help_text) == 1
         await asyncio.wait_for(server.queue.join(), 5)
-        # Handled updates are deleted together, a moment later.
-        async with asyncio.timeout(5):
-            while await server.inbound.count():  # noqa: ASYNC110 - the database has no event
-                await asyncio.sleep(FORGET_EVERY)
+        await forgotten(server)
 
 
 async def test_acknowledged_updates_survive_a_stop_before_handling(tmp_path: Path) -> None:
@@ -136,10 +133,63 @@ async def test_acknowledged_updates_survive_a_stop_before_handling(tmp_path: Pat
         assert await server.sweep_once(older_than=dt.timedelta(0)) == 3
         await until(lambda: len(api.messages_to(USER)) >= 3)
         await asyncio.wait_for(server.queue.join(), 5)
-        # Handled updates are deleted together, a moment later.
-        async with asyncio.timeout(5):
-            while await server.inbound.count():  # noqa: ASYNC110 - the database has no event
-                await asyncio.sleep(FORGET_EVERY)
+        await forgotten(server)
+
+
+async def forgotten(server: WebhookServer) -> None:
+    """Handled (or dropped) updates are deleted together, a moment later."""
+    async with asyncio.timeout(5):
+        while await server.inbound.count():  # noqa: ASYNC110 - the database has no event
+            await asyncio.sleep(FORGET_EVERY)
+
+
+async def handled_again(server: WebhookServer, expected: int) -> None:
+    """Once the lease of the attempt before has passed, the sweeper takes the update again."""
+    await asyncio.sleep(LEASE.total_seconds())
+    assert await server.sweep_once(older_than=dt.timedelta(0)) == expected
+    await asyncio.wait_for(server.queue.join(), 5)
+
+
+async def test_an_update_whose_handling_failed_is_handled_again(tmp_path: Path) -> None:
+    api = FakeBotAPI()
+    async with webhook(tmp_path, api, Healthy()) as (server, client, _):
+        # The answer could not be sent: Telegram failed.
+        api.fail("sendMessage", 500, "Internal Server Error")
+        assert await post(client, api.message_update(USER, "/menu")) == 200
+        await asyncio.wait_for(server.queue.join(), 5)
+        assert api.messages_to(USER) == []
+        await handled_again(server, 1)
+        assert len(api.messages_to(USER)) == 1
+        await forgotten(server)
+
+
+async def test_an_update_that_keeps_failing_is_dropped_in_the_end(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    api = FakeBotAPI()
+    async with webhook(tmp_path, api, Healthy()) as (server, client, _):
+        api.fail("sendMessage", 500, "Internal Server Error", times=MAX_ATTEMPTS + 5)
+        assert await post(client, api.message_update(USER, "/menu")) == 200
+        await asyncio.wait_for(server.queue.join(), 5)
+        for _ in range(MAX_ATTEMPTS - 1):
+            await handled_again(server, 1)
+        await forgotten(server)
+        await handled_again(server, 0)
+        tries = [r for r in api.refusals if r[0] == "sendMessage"]
+        assert len(tries) == MAX_ATTEMPTS
+        dropped = [r for r in caplog.records if f"failed {MAX_ATTEMPTS} times" in r.getMessage()]
+        assert len(dropped) == 1
+
+
+async def test_a_chat_that_blocked_the_bot_is_not_tried_again(tmp_path: Path) -> None:
+    api = FakeBotAPI()
+    async with webhook(tmp_path, api, Healthy()) as (server, client, _):
+        api.fail("sendMessage", 403, "Forbidden: bot was blocked by the user")
+        assert await post(client, api.message_update(USER, "/menu")) == 200
+        await asyncio.wait_for(server.queue.join(), 5)
+        await forgotten(server)
+        await handled_again(server, 0)
+        assert len([r for r in api.refusals if r[0] == "sendMessage"]) == 1
 
 
 async def test_health_and_metrics(tmp_path: Path) -> None:

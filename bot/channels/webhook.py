@@ -25,7 +25,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from telegram import Update
-from telegram.ext import Application
+from telegram.error import BadRequest, Forbidden
+from telegram.ext import Application, CallbackContext
 
 from bot.metrics import Metrics
 from bot.storage.inbound import SqlInbound
@@ -43,6 +44,10 @@ SWEEP_AGE = dt.timedelta(seconds=10)
 # They stay claimed meanwhile, so nothing takes them again; a crash in between means they are
 # handled twice (after the lease), as a crash between answering and deleting always did.
 FORGET_EVERY = 0.1
+# An update whose handling failed (the database down, say) is kept and handled again once its
+# lease has passed, this many times in all; then it is dropped, so that one that always fails
+# (a bug) does not come back for ever.
+MAX_ATTEMPTS = 3
 
 HealthCheck = Callable[[], Awaitable[bool]]
 
@@ -72,6 +77,10 @@ class WebhookServer:
         self.queue: asyncio.Queue[tuple[int, dict[str, Any] | None]] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
         self._handled: list[int] = []
+        self._store_failing = False
+        self._failed: set[int] = set()
+        self._attempts: dict[int, int] = {}
+        application.add_error_handler(self._note_failure)
 
     def app(self) -> Starlette:
         return Starlette(
@@ -125,7 +134,20 @@ class WebhookServer:
             return Response(status_code=400)
         # Stored (and claimed by this process) before the 200: if storing fails, Telegram gets
         # an error and sends the update again.
-        if await self.inbound.store(update_id, payload, dt.datetime.now(dt.UTC), self.lease):
+        try:
+            stored = await self.inbound.store(
+                update_id, payload, dt.datetime.now(dt.UTC), self.lease
+            )
+        except Exception:
+            if not self._store_failing:
+                # Once per outage: every update during it fails the same way.
+                log.exception("storing webhook updates fails; Telegram will send them again")
+            self._store_failing = True
+            return Response(status_code=503)
+        if self._store_failing:
+            log.warning("storing webhook updates works again")
+            self._store_failing = False
+        if stored:
             self.queue.put_nowait((update_id, payload))
         return Response(status_code=200)
 
@@ -166,7 +188,25 @@ class WebhookServer:
                 return  # another worker or process has it, or it is done
         update = Update.de_json(payload, self.application.bot)
         await self.application.process_update(update)
+        if update_id in self._failed:
+            self._failed.discard(update_id)
+            attempts = self._attempts.get(update_id, 0) + 1
+            if attempts < MAX_ATTEMPTS:
+                # Still stored and claimed: the sweeper takes it again after the lease.
+                self._attempts[update_id] = attempts
+                return
+            log.error("webhook update %d failed %d times; dropped", update_id, attempts)
+        self._attempts.pop(update_id, None)
         self._handled.append(update_id)
+
+    async def _note_failure(
+        self, update: object, context: CallbackContext[Any, Any, Any, Any]
+    ) -> None:
+        """Python-telegram-bot reports a handler's error to the error handlers (the channel logs
+        it) and carries on, so this is where the webhook learns that an update was not handled.
+        A chat that blocked the bot or is gone will not get better by trying again."""
+        if isinstance(update, Update) and not isinstance(context.error, Forbidden | BadRequest):
+            self._failed.add(update.update_id)
 
     async def _forget_handled(self) -> None:
         while True:
@@ -188,7 +228,11 @@ class WebhookServer:
 
     async def _sweep(self) -> None:
         while True:
-            await self.sweep_once()
+            try:
+                await self.sweep_once()
+            except Exception:
+                # The database is down, say: the next sweep tries again.
+                log.exception("looking for stored webhook updates failed")
             await asyncio.sleep(SWEEP_EVERY)
 
     async def sweep_once(self, older_than: dt.timedelta = SWEEP_AGE) -> int:

@@ -12,8 +12,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from bench.delivery import ROOT, bench_broadcast, bench_due, bench_send
+from bench.delivery import ROOT, Database, bench_broadcast, bench_due, bench_send
 from bench.load import run_load, summary
+from bench.statements import bench_statements
 from bot.content.catalog import load_catalog
 
 
@@ -33,6 +34,7 @@ async def main() -> None:
     parser.add_argument("--skip-due", action="store_true")
     parser.add_argument("--skip-broadcast", action="store_true")
     parser.add_argument("--skip-load", action="store_true")
+    parser.add_argument("--skip-statements", action="store_true")
     parser.add_argument(
         "--broadcast-30-messages",
         type=int,
@@ -48,6 +50,27 @@ async def main() -> None:
     catalog = load_catalog(ROOT / "data", "en")
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
+        if not args.skip_statements:
+            table = figures(
+                "The statements of every message, one at a time",
+                "backend",
+                "statement",
+                "µs per call",
+                "trips to aiosqlite's thread",
+            )
+            for backend in ("sqlite", "postgresql"):
+                database = Database(backend, workdir)
+                try:
+                    for timing in await bench_statements(database.url):
+                        table.add_row(
+                            backend,
+                            timing.statement,
+                            f"{timing.microseconds:.0f}",
+                            f"{timing.trips:.0f}" if backend == "sqlite" else "-",
+                        )
+                finally:
+                    database.drop()
+            console.print(table)
         if not args.skip_due:
             table = figures(
                 "Finding due tips (one tick at 08:00 in Sofia)",

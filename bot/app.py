@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.content.catalog import Catalog, ContentError, load_catalog
 from bot.content.domains import split_domain
 from bot.core.dialogue import Dialogue
-from bot.core.flood import FloodLimit
+from bot.core.flood import FloodGate, FloodLimit
 from bot.core.ports import NLU, Clock, EventPorts, SystemClock
 from bot.core.schedule import Window
 from bot.core.tips import TipsPolicy
@@ -40,6 +40,7 @@ from bot.storage.broadcasts import BroadcastPlanner, SqlBroadcasts
 from bot.storage.checklists import SqlChecklistRuns
 from bot.storage.db import make_engine, make_sessions, migrate, tick_leadership
 from bot.storage.events import SqlEvents, SqlReminders
+from bot.storage.flood import SqlFloodGate
 from bot.storage.organisers import SqlAudit, SqlRoles
 from bot.storage.outbox import SqlDeliveries, SqlOutbox
 from bot.storage.personal import SqlPersonalData
@@ -65,6 +66,7 @@ class Services:
     broadcasts: BroadcastPlanner
     metrics: Metrics
     stats: SqlStats
+    flood_windows: SqlFloodGate | None
 
     async def database_ok(self) -> bool:
         async with self.engine.connect() as conn:
@@ -99,6 +101,8 @@ class Services:
                 await self.planner.enqueue_due(self.clock.now())
                 await self.broadcasts.fan_out(self.clock.now())
                 await self.unanswered.purge(self.clock.now())
+                if self.flood_windows is not None:
+                    await self.flood_windows.purge(self.clock.now())
         if leader or self.shared_sending:
             await delivery.run_once()
             self.metrics.outbox_depth.set(await self.outbox.depth())
@@ -179,6 +183,13 @@ async def open_services(
         nlu = MeasuredNLU(nlu, metrics)
         stats = SqlStats(sessions)
         events = SqlEvents(sessions)
+        flood_limit = FloodLimit(
+            settings.flood_messages, dt.timedelta(seconds=settings.flood_window_seconds)
+        )
+        # Several processes serve one bot only on PostgreSQL: there they share one count.
+        flood_windows = (
+            SqlFloodGate(sessions, flood_limit) if engine.dialect.name == "postgresql" else None
+        )
         await seed_events(events, settings.data_dir / "events", catalog, clock.now())
         dialogue = Dialogue(
             catalog,
@@ -207,9 +218,7 @@ async def open_services(
             ),
             reminder_offsets=settings.event_reminder_minutes,
             organisers=frozenset(settings.organiser_ids),
-            flood=FloodLimit(
-                settings.flood_messages, dt.timedelta(seconds=settings.flood_window_seconds)
-            ),
+            flood=flood_windows or FloodGate(flood_limit),
             retention_days=settings.unanswered_retention_days,
         )
         yield Services(
@@ -226,6 +235,7 @@ async def open_services(
             BroadcastPlanner(sessions),
             metrics,
             stats,
+            flood_windows,
         )
         await stats.flush()
     finally:

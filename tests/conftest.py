@@ -15,7 +15,7 @@ import pytest
 from bot.content.catalog import Catalog, load_catalog
 from bot.content.domains import split_domain
 from bot.core.dialogue import Dialogue
-from bot.core.flood import FloodLimit
+from bot.core.flood import FloodGate, FloodLimit
 from bot.core.ports import EventPorts
 from bot.core.tips import TipsPolicy
 from bot.core.understanding import Thresholds
@@ -119,7 +119,7 @@ def dialogue(
         event_ports=ports,
         organisers=frozenset({ORGANISER_ID}),
         # The clock stands still in these tests; flood control has its own test.
-        flood=FloodLimit(messages=100_000),
+        flood=FloodGate(FloodLimit(messages=100_000)),
         rng=random.Random(7),
     )
 

@@ -21,6 +21,7 @@ import pytest
 import uvicorn
 from sqlalchemy import insert, select
 
+from bot.content.catalog import Catalog
 from bot.core.ports import Audience
 from bot.storage.broadcasts import SqlBroadcasts
 from bot.storage.db import make_engine, make_sessions, migrate
@@ -111,7 +112,7 @@ def database(new_postgres_database: str) -> str:
 
 @contextlib.asynccontextmanager
 async def two_bots(
-    tmp_path: Path, rasa: RasaInfo, database: str, api: FakeBotAPI
+    tmp_path: Path, rasa: RasaInfo, database: str, api: FakeBotAPI, flood_messages: int = 1000
 ) -> AsyncIterator[tuple[BotProcess, BotProcess]]:
     api_port = free_port()
     server = uvicorn.Server(
@@ -134,7 +135,8 @@ async def two_bots(
         "RASA_VENV": str(ROOT / ".venv-rasa"),
         "DELIVERY_TICK_SECONDS": "1",
         "DELIVERY_LEASE_SECONDS": "5",
-        "FLOOD_MESSAGES": "1000",
+        "FLOOD_MESSAGES": str(flood_messages),
+        "FLOOD_WINDOW_SECONDS": "120",
         "LOG_FORMAT": "json",
     }
     bots = (BotProcess("a", env, tmp_path), BotProcess("b", env, tmp_path))
@@ -195,6 +197,27 @@ async def test_one_conversation_alternating_between_two_processes(
             "select audience, send_minute from subscriptions where user_id = %s", (USER,)
         ).fetchone()
     assert row == ("business", 1080)
+
+
+async def test_a_flood_spread_over_two_processes_is_cut_once(
+    tmp_path: Path, rasa: RasaInfo, database: str, catalog: Catalog
+) -> None:
+    api = FakeBotAPI()
+    notice = catalog.strings["en"]["error.flood"]
+    async with two_bots(tmp_path, rasa, database, api, flood_messages=5) as (a, b):
+        for n in range(12):
+            await (a, b)[n % 2].post(api.message_update(USER, "/help"))
+
+        async def all_handled() -> bool:
+            sent = api.messages_to(USER)
+            return any(s.text == notice for s in sent) and len(sent) >= 2 * 5 + 1
+
+        await wait_for(all_handled, 20)
+        await asyncio.sleep(1)  # anything more would have arrived by now
+    texts = [s.text for s in api.messages_to(USER)]
+    assert texts.count(notice) == 1
+    # /help answers with its text and the menu: five times, then nothing more.
+    assert len(texts) == 2 * 5 + 1
 
 
 async def announce(database: str, users: int) -> int:

@@ -61,27 +61,29 @@ TYPING_AFTER = 0.3  # seconds: quicker answers need no "typing...", and it costs
 
 class _Typing:
     """Shows "typing..." if the answer is slow in coming (the NLU is busy, say). Most answers
-    take a few milliseconds, and then it is never sent."""
+    take a few milliseconds, and then it is never sent: a timer, not a task, waits for it."""
 
     def __init__(self, bot: Bot, chat_id: int) -> None:
-        self._sending = False
-        self._task = asyncio.create_task(self._after_a_while(bot, chat_id))
+        self._bot = bot
+        self._chat_id = chat_id
+        self._task: asyncio.Task[object] | None = None
+        self._timer = asyncio.get_running_loop().call_later(TYPING_AFTER, self._send)
 
-    async def _after_a_while(self, bot: Bot, chat_id: int) -> None:
-        await asyncio.sleep(TYPING_AFTER)
-        self._sending = True
-        await bot.send_chat_action(chat_id, ChatAction.TYPING)
+    def _send(self) -> None:
+        self._task = asyncio.create_task(
+            self._bot.send_chat_action(self._chat_id, ChatAction.TYPING)
+        )
 
     async def answered(self) -> None:
-        if not self._sending:
-            self._task.cancel()
+        self._timer.cancel()
+        if self._task is None:
+            return
         # One on its way must arrive before the answer, or it would show after it; a failed
         # one is not worth an error: the answer matters.
         await asyncio.wait([self._task])
-        if not self._task.cancelled():
-            error = self._task.exception()
-            if error is not None and not isinstance(error, TelegramError):
-                raise error
+        error = self._task.exception()
+        if error is not None and not isinstance(error, TelegramError):
+            raise error
 
 
 class TelegramChannel:
@@ -141,7 +143,6 @@ class TelegramChannel:
         text = message.text or message.caption if message is not None else None
         if message is None or user is None or text is None:
             return
-        typing = _Typing(context.bot, message.chat_id)
         incoming = Incoming(
             user.id,
             text=text,
@@ -149,7 +150,7 @@ class TelegramChannel:
             links=hidden_links(message),
             html=formatted_html(message),
         )
-        await self._respond(update, context, incoming, typing)
+        await self._respond(update, context, incoming, _Typing(context.bot, message.chat_id))
 
     async def on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query, user = update.callback_query, update.effective_user

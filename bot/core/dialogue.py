@@ -15,7 +15,7 @@ from bot.content.models import Answer
 from bot.core import callbacks
 from bot.core.checklists import ChecklistFeature
 from bot.core.event_list import EventsFeature
-from bot.core.flood import FloodGate, FloodLimit, Verdict
+from bot.core.flood import FloodControl, FloodGate, FloodLimit, Verdict
 from bot.core.language import detect_language
 from bot.core.linkcheck import LINK_FLOW, LinkFeature
 from bot.core.links import DomainSplitter, LinkChecker
@@ -88,7 +88,7 @@ class Dialogue:
         event_ports: EventPorts,
         reminder_offsets: tuple[int, ...] = (24 * 60, 60),
         organisers: frozenset[int] = frozenset(),
-        flood: FloodLimit | None = None,
+        flood: FloodControl | None = None,
         retention_days: int = 30,
         rng: random.Random | None = None,
     ) -> None:
@@ -100,7 +100,7 @@ class Dialogue:
         self.conversations = conversations
         self.unanswered = unanswered
         self.organisers = organisers
-        self.flood = FloodGate(flood or FloodLimit())
+        self.flood = flood or FloodGate(FloodLimit())
         self.tips = TipsFeature(catalog, subscriptions, conversations, clock, tips_policy)
         self.checklists = ChecklistFeature(catalog, checklist_runs, clock, renderer)
         self.quiz = QuizFeature(catalog, rng)
@@ -159,7 +159,7 @@ class Dialogue:
         return tuple(self.commands)
 
     async def handle(self, incoming: Incoming) -> Outcome:
-        verdict = self.flood.check(incoming.user_id, self.clock.now())
+        verdict = await self.flood.check(incoming.user_id, self.clock.now())
         if verdict is not Verdict.ALLOW:
             # No storage, no NLU: a flood costs nothing but this check.
             language = (

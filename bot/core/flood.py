@@ -1,9 +1,9 @@
 """Per-user flood control: more than `limit` messages within `window` gets one polite notice,
 then silence (and no NLU calls) until the window has passed.
 
-It counts in this process's memory: cheap, and enough to protect the NLU server behind it. With
-several processes behind a load balancer each counts its own share, so a flood is cut at most
-`limit` × processes messages in.
+`FloodGate` counts in this process's memory, over a sliding window: cheap, and right for one
+process. Several processes behind a load balancer share one count in the database instead
+(`bot.storage.flood.SqlFloodGate`), so that the limit and the single notice hold in total.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import datetime as dt
 from collections import OrderedDict, deque
 from dataclasses import dataclass
 from enum import Enum
+from typing import Protocol
 
 
 class Verdict(Enum):
@@ -26,6 +27,17 @@ class FloodLimit:
     window: dt.timedelta = dt.timedelta(seconds=10)
 
 
+class FloodControl(Protocol):
+    async def check(self, user_id: int, now: dt.datetime) -> Verdict: ...
+
+
+def verdict_for(count: int, limit: FloodLimit) -> Verdict:
+    """The verdict on a user's `count`th message of a window."""
+    if count <= limit.messages:
+        return Verdict.ALLOW
+    return Verdict.NOTICE if count == limit.messages + 1 else Verdict.DROP
+
+
 class FloodGate:
     def __init__(self, limit: FloodLimit, max_users: int = 100_000) -> None:
         self.limit = limit
@@ -33,7 +45,7 @@ class FloodGate:
         self._recent: OrderedDict[int, deque[dt.datetime]] = OrderedDict()
         self._noticed: dict[int, dt.datetime] = {}
 
-    def check(self, user_id: int, now: dt.datetime) -> Verdict:
+    async def check(self, user_id: int, now: dt.datetime) -> Verdict:
         times = self._recent.get(user_id)
         if times is None:
             times = self._recent[user_id] = deque()

@@ -17,6 +17,12 @@ from bot.storage.schema import InboundUpdate
 class SqlInbound:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
+        # Run for every update: built once (see on_loop.read_row), its values given at run time.
+        self._store = (
+            upsert_insert(sessions, InboundUpdate)
+            .on_conflict_do_nothing()
+            .returning(InboundUpdate.update_id)
+        )
 
     async def store(
         self, update_id: int, payload: dict[str, Any], now: dt.datetime, lease: dt.timedelta
@@ -25,12 +31,13 @@ class SqlInbound:
         already there (Telegram resending it)."""
         stored = await on_loop.write_returning(
             self._sessions,
-            upsert_insert(self._sessions, InboundUpdate)
-            .values(
-                update_id=update_id, payload=payload, received_at=now, claimed_until=now + lease
-            )
-            .on_conflict_do_nothing()
-            .returning(InboundUpdate.update_id),
+            self._store,
+            {
+                "update_id": update_id,
+                "payload": payload,
+                "received_at": now,
+                "claimed_until": now + lease,
+            },
         )
         return stored is not None
 

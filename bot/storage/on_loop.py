@@ -73,32 +73,40 @@ def _locked(error: OperationalError) -> bool:
 
 
 async def read_row(
-    sessions: async_sessionmaker[AsyncSession], statement: Executable
+    sessions: async_sessionmaker[AsyncSession],
+    statement: Executable,
+    parameters: dict[str, Any] | None = None,
 ) -> Row[Any] | None:
-    """The first row of a read."""
+    """The first row of a read. A statement built once, with its values as `parameters`, is
+    compiled once and its cache key computed once (building and keying one costs more than
+    running it here)."""
     engine = _engine(sessions)
     if engine is not None:
         try:
             with engine.connect() as connection:
-                return connection.execute(statement).first()
+                return connection.execute(statement, parameters).first()
         except OperationalError as error:
             if not _locked(error):
                 raise
     async with reading(sessions, one_statement=True) as session:
-        return (await session.execute(statement)).first()
+        return (await session.execute(statement, parameters)).first()
 
 
-async def write_returning(sessions: async_sessionmaker[AsyncSession], statement: Executable) -> Any:
+async def write_returning(
+    sessions: async_sessionmaker[AsyncSession],
+    statement: Executable,
+    parameters: dict[str, Any] | None = None,
+) -> Any:
     """Run one writing statement with a RETURNING clause; the first column of its first row."""
     engine = _engine(sessions)
     if engine is not None:
         try:
             with engine.connect() as connection:
-                value = connection.execute(statement).scalar()
+                value = connection.execute(statement, parameters).scalar()
                 connection.commit()
                 return value
         except OperationalError as error:
             if not _locked(error):
                 raise
     async with writing(sessions, one_statement=True) as session:
-        return (await session.execute(statement)).scalar()
+        return (await session.execute(statement, parameters)).scalar()

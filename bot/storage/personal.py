@@ -17,6 +17,7 @@ from bot.storage.schema import (
     ConversationState,
     EventReminder,
     EventRow,
+    FloodWindow,
     OrganiserRow,
     OutboxItem,
     Subscription,
@@ -30,6 +31,7 @@ PERSONAL_TABLES: tuple[tuple[type[DeclarativeBase], str], ...] = (
     (OrganiserRow, "user_id"),
     (ChecklistRunRow, "user_id"),
     (ConversationState, "user_id"),
+    (FloodWindow, "user_id"),
     (Subscription, "user_id"),
     (User, "id"),
 )

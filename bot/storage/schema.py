@@ -259,6 +259,17 @@ class TopicCount(Base):
     count: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class FloodWindow(Base):
+    """Messages per user in the current flood-control window, shared by every bot process (see
+    bot.storage.flood); `started` is seconds since the epoch."""
+
+    __tablename__ = "flood_windows"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    started: Mapped[float] = mapped_column(Float, index=True)
+    count: Mapped[int] = mapped_column(Integer)
+
+
 class InboundUpdate(Base):
     """A webhook update acknowledged to Telegram (200) and not yet handled: stored before the
     answer, deleted after handling, so that a crash or a restart in between loses nothing."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.ports import PendingInput, SubscriptionRecord
@@ -54,17 +54,18 @@ class SqlSubscriptions:
             return bool(getattr(result, "rowcount", 0))
 
 
+# Read on every free-text message: built once (see on_loop.read_row).
+_PENDING = select(ConversationState.flow, ConversationState.data).where(
+    ConversationState.user_id == bindparam("user_id")
+)
+
+
 class SqlConversations:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
 
     async def get(self, user_id: int) -> PendingInput | None:
-        row = await on_loop.read_row(
-            self._sessions,
-            select(ConversationState.flow, ConversationState.data).where(
-                ConversationState.user_id == user_id
-            ),
-        )
+        row = await on_loop.read_row(self._sessions, _PENDING, {"user_id": user_id})
         return PendingInput(row.flow, dict(row.data)) if row is not None else None
 
     async def set(self, user_id: int, pending: PendingInput, now: dt.datetime) -> None:

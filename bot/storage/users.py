@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -20,18 +20,18 @@ def _record(user: User) -> UserRecord:
 
 TOUCH_EVERY = dt.timedelta(minutes=15)
 
+# Read on every message: built once (see on_loop.read_row).
+_GET = select(User.id, User.language, User.first_seen, User.last_seen, User.region).where(
+    User.id == bindparam("user_id")
+)
+
 
 class SqlUsers:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
 
     async def get(self, user_id: int) -> UserRecord | None:
-        row = await on_loop.read_row(
-            self._sessions,
-            select(User.id, User.language, User.first_seen, User.last_seen, User.region).where(
-                User.id == user_id
-            ),
-        )
+        row = await on_loop.read_row(self._sessions, _GET, {"user_id": user_id})
         return (
             UserRecord(row.id, row.language, row.first_seen, row.last_seen, row.region)
             if row is not None

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.delivery import ROOT, Database, bench_broadcast, bench_due, bench_send
-from bench.load import run_load, summary
+from bench.load import LoadResult, run_load, summary
 from bench.statements import bench_statements
 from bot.content.catalog import load_catalog
 
@@ -167,6 +167,7 @@ async def main() -> None:
         if not args.skip_load:
             table = figures(
                 "Users chatting through the webhook endpoint (real Rasa server; ms)",
+                "backend",
                 "concurrent chats",
                 "messages",
                 "msgs/s",
@@ -182,29 +183,40 @@ async def main() -> None:
                 "in the bot p95",
             )
             per_chat = 5 if args.quick else 20
-            for load in await run_load((50, 200), per_chat, workdir):
-                measured = summary(load)
-                table.add_row(
-                    f"{load.chats}",
-                    f"{load.messages:,}",
-                    f"{load.throughput:.0f}",
-                    *(
-                        f"{measured[k]:.1f}"
-                        for k in (
-                            "post_p50",
-                            "p50",
-                            "p95",
-                            "p99",
-                            "parse_p50",
-                            "parse_p95",
-                            "overhead_p50",
-                            "overhead_p95",
-                            "in_bot_p50",
-                            "in_bot_p95",
-                        )
-                    ),
-                )
-            console.print(table)
+            for backend in ("sqlite", "postgresql"):
+                database = Database(backend, workdir)
+                try:
+                    loads = await run_load((50, 200), per_chat, workdir, database.url)
+                finally:
+                    database.drop()
+                for load in loads:
+                    add_load_row(table, backend, load)
+                console.print(table)
+
+
+def add_load_row(table: Table, backend: str, load: LoadResult) -> None:
+    measured = summary(load)
+    table.add_row(
+        backend,
+        f"{load.chats}",
+        f"{load.messages:,}",
+        f"{load.throughput:.0f}",
+        *(
+            f"{measured[k]:.1f}"
+            for k in (
+                "post_p50",
+                "p50",
+                "p95",
+                "p99",
+                "parse_p50",
+                "parse_p95",
+                "overhead_p50",
+                "overhead_p95",
+                "in_bot_p50",
+                "in_bot_p95",
+            )
+        ),
+    )
 
 
 if __name__ == "__main__":  # the load client re-imports this module in its own process

@@ -13,13 +13,17 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
+from sqlalchemy.exc import DBAPIError
 
 from bot.channels.telegram_sender import TelegramSender
 from bot.core.ports import Audience
 from bot.nlu.client import RasaNLU
 from bot.nlu.server import rasa_server
 from bot.settings import Settings
+from bot.storage import db
 from bot.storage.broadcasts import SqlBroadcasts
+from bot.storage.db import make_engine, make_sessions, migrate
+from bot.storage.users import SqlUsers
 from tests.conftest import MODEL, POSTGRES_URL, ROOT, free_port
 from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.core import FakeNLU
@@ -66,6 +70,29 @@ def drop_connections(database_url: str) -> int:
             (name,),
         ).fetchall()
     return len(rows)
+
+
+@pytest.mark.postgres
+async def test_a_pooled_connection_cut_while_idle_is_replaced_unseen(
+    new_postgres_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(db, "IDLE_BEFORE_PING", 0.2)
+    migrate(new_postgres_database)
+    engine = make_engine(new_postgres_database)
+    try:
+        users = SqlUsers(make_sessions(engine))
+        await users.touch(1, "en", dt.datetime.now(dt.UTC))
+        # Idle for a while, then cut: pinged before use, replaced, no error.
+        await asyncio.sleep(0.3)
+        assert drop_connections(new_postgres_database) >= 1
+        assert await users.get(1) is not None
+        # In use just now, then cut: that statement fails, the pool is renewed at once.
+        assert drop_connections(new_postgres_database) >= 1
+        with pytest.raises(DBAPIError):
+            await users.get(1)
+        assert await users.get(1) is not None
+    finally:
+        await engine.dispose()
 
 
 @pytest.mark.postgres

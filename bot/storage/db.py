@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import time
 import weakref
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -15,6 +16,7 @@ from alembic.config import Config
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 
@@ -76,6 +78,10 @@ def _sqlite_begin(connection: Any) -> None:
 
 async def _begin_as(session: AsyncSession, how: str) -> None:
     options: Any = {BEGIN: how}  # our own option, unknown to SQLAlchemy's typing
+    if how == "none" and session.get_bind().dialect.name == "postgresql":
+        # One statement is atomic by itself: without BEGIN and ROLLBACK or COMMIT around it,
+        # it is one round trip to the server instead of three.
+        options["isolation_level"] = "AUTOCOMMIT"
     await session.connection(execution_options=options)
 
 
@@ -91,7 +97,39 @@ def make_engine(database_url: str) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _sqlite_connect)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
-    return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    engine = create_async_engine(url, pool_size=10, max_overflow=10)
+    event.listen(engine.sync_engine.pool, "checkin", _note_checkin)
+    event.listen(engine.sync_engine.pool, "checkout", _ping_if_idle)
+    return engine
+
+
+# A pooled PostgreSQL connection idle for this long is pinged before use, so that one left over
+# from before a restart is replaced instead of failing. SQLAlchemy's pool_pre_ping pings on
+# every checkout: a round trip more for each statement of every message. A connection in use
+# all along meets a restart with an error instead, which invalidates the whole pool at once;
+# the request fails and is tried again (the webhook answers 503, handling is retried after
+# its lease, the scheduler ticks again).
+IDLE_BEFORE_PING = 5.0
+
+
+def _note_checkin(_dbapi_connection: Any, record: Any) -> None:
+    record.info[_CHECKED_IN] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    checked_in = record.info.get(_CHECKED_IN)
+    if checked_in is None or time.monotonic() - checked_in < IDLE_BEFORE_PING:
+        return
+    try:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("select 1")
+        cursor.close()
+    except Exception as error:
+        # The pool drops this connection and checks out another (or opens a new one).
+        raise DisconnectionError from error
+
+
+_CHECKED_IN = "ecsm_checked_in"
 
 
 def make_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

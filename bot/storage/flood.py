@@ -18,7 +18,7 @@ from sqlalchemy import case, delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.flood import FloodLimit, Verdict, verdict_for
-from bot.storage import on_loop
+from bot.storage import one_statement
 from bot.storage.db import upsert_insert, writing
 from bot.storage.schema import FloodWindow
 
@@ -35,7 +35,7 @@ class SqlFloodGate:
         insert = upsert_insert(self._sessions, FloodWindow).values(
             user_id=user_id, started=at, count=1
         )
-        count = await on_loop.write_returning(
+        count = await one_statement.write_returning(
             self._sessions,
             insert.on_conflict_do_update(
                 index_elements=[FloodWindow.user_id],

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.storage import on_loop
+from bot.storage import one_statement
 from bot.storage.db import reading, upsert_insert, writing
 from bot.storage.schema import InboundUpdate
 
@@ -17,7 +17,7 @@ from bot.storage.schema import InboundUpdate
 class SqlInbound:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
-        # Run for every update: built once (see on_loop.read_row), its values given at run time.
+        # Run for every update: built once, its values given at run time (see one_statement).
         self._store = (
             upsert_insert(sessions, InboundUpdate)
             .on_conflict_do_nothing()
@@ -29,7 +29,7 @@ class SqlInbound:
     ) -> bool:
         """Keep the update, claimed by the receiving process for `lease`; False when it was
         already there (Telegram resending it)."""
-        stored = await on_loop.write_returning(
+        stored = await one_statement.write_returning(
             self._sessions,
             self._store,
             {

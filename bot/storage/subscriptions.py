@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.ports import PendingInput, SubscriptionRecord
 from bot.core.schedule import next_send
-from bot.storage import on_loop
+from bot.storage import one_statement
 from bot.storage.db import reading, writing
 from bot.storage.schema import ConversationState, Subscription
 
@@ -54,7 +54,7 @@ class SqlSubscriptions:
             return bool(getattr(result, "rowcount", 0))
 
 
-# Read on every free-text message: built once (see on_loop.read_row).
+# Read on every free-text message: built once (see one_statement.read_row).
 _PENDING = select(ConversationState.flow, ConversationState.data).where(
     ConversationState.user_id == bindparam("user_id")
 )
@@ -65,7 +65,7 @@ class SqlConversations:
         self._sessions = sessions
 
     async def get(self, user_id: int) -> PendingInput | None:
-        row = await on_loop.read_row(self._sessions, _PENDING, {"user_id": user_id})
+        row = await one_statement.read_row(self._sessions, _PENDING, {"user_id": user_id})
         return PendingInput(row.flow, dict(row.data)) if row is not None else None
 
     async def set(self, user_id: int, pending: PendingInput, now: dt.datetime) -> None:

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.ports import UserRecord
-from bot.storage import on_loop
+from bot.storage import one_statement
 from bot.storage.db import writing
 from bot.storage.schema import User
 
@@ -20,7 +20,7 @@ def _record(user: User) -> UserRecord:
 
 TOUCH_EVERY = dt.timedelta(minutes=15)
 
-# Read on every message: built once (see on_loop.read_row).
+# Read on every message: built once (see one_statement.read_row).
 _GET = select(User.id, User.language, User.first_seen, User.last_seen, User.region).where(
     User.id == bindparam("user_id")
 )
@@ -31,7 +31,7 @@ class SqlUsers:
         self._sessions = sessions
 
     async def get(self, user_id: int) -> UserRecord | None:
-        row = await on_loop.read_row(self._sessions, _GET, {"user_id": user_id})
+        row = await one_statement.read_row(self._sessions, _GET, {"user_id": user_id})
         return (
             UserRecord(row.id, row.language, row.first_seen, row.last_seen, row.region)
             if row is not None

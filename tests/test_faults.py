@@ -8,6 +8,7 @@ import asyncio
 import datetime as dt
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
@@ -15,7 +16,9 @@ import psycopg
 import pytest
 from sqlalchemy.exc import DBAPIError
 
+from bot.app import Services
 from bot.channels.telegram_sender import TelegramSender
+from bot.channels.webhook import WebhookServer
 from bot.core.ports import Audience
 from bot.nlu.client import RasaNLU
 from bot.nlu.server import rasa_server
@@ -72,6 +75,46 @@ def drop_connections(database_url: str) -> int:
     return len(rows)
 
 
+def help_replies(api: FakeBotAPI) -> Counter[int]:
+    """The answers to /help, by chat."""
+    return Counter(
+        s.chat_id for s in api.sent if "/menu" in (s.text or "") and "/privacy" in (s.text or "")
+    )
+
+
+async def broadcast_through_a_fault(
+    services: Services,
+    server: WebhookServer,
+    fault: Callable[[], Awaitable[object]],
+    tries: int,
+) -> None:
+    """An announcement to everyone, with `fault` striking in the middle of its delivery; the
+    scheduler ticks again until one goes through."""
+    now = dt.datetime.now(dt.UTC)
+    await SqlBroadcasts(services.sessions).create(
+        1, {"text": WEBINAR, "buttons": []}, Audience(), now, now
+    )
+    delivery = services.delivery(TelegramSender(server.application.bot))
+    delivery.batch = 5
+    await services.broadcasts.fan_out(now)
+    await delivery.run_once(max_items=10)
+    await fault()
+    for _ in range(tries):
+        try:
+            await services.tick(delivery)
+            break
+        except Exception:
+            await asyncio.sleep(0.2)
+
+
+def assert_each_once(replies: Counter[int], users: range) -> None:
+    assert sorted(replies) == list(users)
+    assert set(replies.values()) == {1}
+
+
+WEBINAR = "Webinar tomorrow"
+
+
 @pytest.mark.postgres
 async def test_a_pooled_connection_cut_while_idle_is_replaced_unseen(
     new_postgres_database: str, monkeypatch: pytest.MonkeyPatch
@@ -112,8 +155,8 @@ async def test_postgresql_connections_dropped_nothing_lost_nothing_twice(
             assert await post(client, api.message_update(user, "/start")) == 200
         await asyncio.wait_for(server.queue.join(), 20)
         assert drop_connections(new_postgres_database) >= 1
-        # Requests right after the cut: a stale pooled connection is replaced (pool_pre_ping),
-        # or the request fails with 5xx so that Telegram resends it.
+        # Requests right after the cut: a pooled connection idle for a while is pinged and
+        # replaced; one used just before fails its request with 5xx, and Telegram resends it.
         codes = [await post(client, api.message_update(user, "/help")) for user in range(500, 520)]
         for user, code in zip(range(500, 520), codes, strict=True):
             if code != 200:
@@ -121,32 +164,13 @@ async def test_postgresql_connections_dropped_nothing_lost_nothing_twice(
                 assert await post(client, api.message_update(user, "/help")) == 200
         await asyncio.wait_for(server.queue.join(), 20)
         assert (await client.get("/healthz")).status_code == 200
-        help_replies = Counter(
-            s.chat_id
-            for s in api.sent
-            if "/menu" in (s.text or "") and "/privacy" in (s.text or "")
-        )
-        assert sorted(help_replies) == list(range(500, 520))
-        assert set(help_replies.values()) == {1}
-        # A broadcast with the connections cut in the middle of its delivery.
-        now = dt.datetime.now(dt.UTC)
-        await SqlBroadcasts(services.sessions).create(
-            1, {"text": "Webinar tomorrow", "buttons": []}, Audience(), now, now
-        )
-        delivery = services.delivery(TelegramSender(server.application.bot))
-        delivery.batch = 5
-        await services.broadcasts.fan_out(now)
-        await delivery.run_once(max_items=10)
-        drop_connections(new_postgres_database)
-        for _ in range(10):
-            try:
-                await services.tick(delivery)
-                break
-            except Exception:
-                await asyncio.sleep(0.2)
-    webinar = Counter(s.chat_id for s in api.sent if s.text == "Webinar tomorrow")
-    assert sorted(webinar) == list(range(500, 520))
-    assert set(webinar.values()) == {1}
+        assert_each_once(help_replies(api), range(500, 520))
+
+        async def cut() -> None:
+            drop_connections(new_postgres_database)
+
+        await broadcast_through_a_fault(services, server, cut, tries=10)
+    assert_each_once(Counter(s.chat_id for s in api.sent if s.text == WEBINAR), range(500, 520))
 
 
 @pytest.mark.postgres
@@ -189,35 +213,16 @@ async def test_postgresql_restarted_nothing_lost_nothing_twice(tmp_path: Path) -
             assert (await client.get("/healthz")).status_code == 200
             greeting = services.catalog.text("en", "start.greeting")
             greetings = Counter(s.chat_id for s in api.sent if (s.text or "").startswith(greeting))
-            help_replies = Counter(
-                s.chat_id
-                for s in api.sent
-                if "/menu" in (s.text or "") and "/privacy" in (s.text or "")
-            )
-            for replies in (greetings, help_replies):
-                assert sorted(replies) == list(users)
-                assert set(replies.values()) == {1}
-            # A broadcast, with the server restarted in the middle of its delivery.
-            now = dt.datetime.now(dt.UTC)
-            await SqlBroadcasts(services.sessions).create(
-                1, {"text": "Webinar tomorrow", "buttons": []}, Audience(), now, now
-            )
-            delivery = services.delivery(TelegramSender(server.application.bot))
-            delivery.batch = 5
-            await services.broadcasts.fan_out(now)
-            await delivery.run_once(max_items=10)
-            await asyncio.to_thread(postgres.stop)
-            await asyncio.to_thread(postgres.start)
-            for _ in range(50):
-                try:
-                    await services.tick(delivery)
-                    break
-                except Exception:
-                    await asyncio.sleep(0.2)
+            for replies in (greetings, help_replies(api)):
+                assert_each_once(replies, users)
+
+            async def restart() -> None:
+                await asyncio.to_thread(postgres.stop)
+                await asyncio.to_thread(postgres.start)
+
+            await broadcast_through_a_fault(services, server, restart, tries=50)
             await server.stop()
-        webinar = Counter(s.chat_id for s in api.sent if s.text == "Webinar tomorrow")
-        assert sorted(webinar) == list(users)
-        assert set(webinar.values()) == {1}
+        assert_each_once(Counter(s.chat_id for s in api.sent if s.text == WEBINAR), users)
 
 
 @pytest.mark.timeout(240)

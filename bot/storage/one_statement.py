@@ -35,19 +35,20 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from sqlalchemy.pool import SingletonThreadPool
 from sqlalchemy.sql import Executable
 
-from bot.storage.db import reading, writing
+from bot.storage.db import reading, run_pragmas, writing
 
 # One per SQLite database (async engine), made on first use and disposed with it.
 _engines: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
 
 
 def _pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA busy_timeout=0")
-    cursor.execute("PRAGMA wal_autocheckpoint=0")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
+    run_pragmas(
+        dbapi_connection,
+        "busy_timeout=0",
+        "wal_autocheckpoint=0",
+        "synchronous=NORMAL",
+        "foreign_keys=ON",
+    )
     # Every statement commits as it ends: no BEGIN, nothing to leave open.
     dbapi_connection.isolation_level = None
 

@@ -94,23 +94,34 @@ class Services:
     async def tick(self, delivery: DeliveryEngine) -> bool:
         """One scheduler tick: enqueue what became due, then deliver what is due. With several
         processes on PostgreSQL one plans at a time (False when another one did) and all of
-        them deliver, sharing the outbox (row claims) and the sending rate (SharedSlots)."""
+        them deliver, sharing the outbox (row claims) and the sending rate (SharedSlots).
+
+        A long delivery (an announcement to everyone takes most of an hour at 30/s) stops every
+        PLAN_EVERY to plan again, so that tips falling due meanwhile are queued, and they go
+        before the rest of the announcement (outbox priority)."""
         await self.stats.flush()  # every process writes its own counts
-        async with tick_leadership(self.engine) as leader:
-            if leader:
-                await self.planner.enqueue_due(self.clock.now())
-                await self.broadcasts.fan_out(self.clock.now())
-                await self.unanswered.purge(self.clock.now())
-                if self.flood_windows is not None:
-                    await self.flood_windows.purge(self.clock.now())
-        if leader or self.shared_sending:
-            await delivery.run_once()
+        while True:
+            async with tick_leadership(self.engine) as leader:
+                if leader:
+                    await self.planner.enqueue_due(self.clock.now())
+                    await self.broadcasts.fan_out(self.clock.now())
+                    await self.unanswered.purge(self.clock.now())
+                    if self.flood_windows is not None:
+                        await self.flood_windows.purge(self.clock.now())
+            if not (leader or self.shared_sending):
+                return leader
+            report = await delivery.run_once(max_duration=PLAN_EVERY)
             self.metrics.outbox_depth.set(await self.outbox.depth())
-        return leader
+            if not report.cut_short:
+                return leader
 
     @property
     def shared_sending(self) -> bool:
         return self.engine.dialect.name == "postgresql"
+
+
+# How long delivery goes on before the tick plans again (see Services.tick).
+PLAN_EVERY = dt.timedelta(seconds=30)
 
 
 def settle_heap() -> None:

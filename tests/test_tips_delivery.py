@@ -8,6 +8,8 @@ import asyncio
 import datetime as dt
 from collections import Counter
 from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import cast
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -15,21 +17,23 @@ from sqlalchemy import select
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
+from bot.app import PLAN_EVERY, open_services
 from bot.channels.telegram_sender import TelegramSender
 from bot.content.catalog import Catalog
 from bot.core.schedule import local_instant
 from bot.core.tips import TipsPolicy
-from bot.delivery.engine import OUTAGE_STREAK, DeliveryEngine
+from bot.delivery.engine import OUTAGE_STREAK, DeliveryEngine, DeliveryReport
 from bot.delivery.ports import Status
 from bot.delivery.ratelimit import RateLimiter
-from bot.delivery.tips import TipPlanner
+from bot.delivery.tips import PlanReport, TipPlanner
 from bot.storage.db import make_engine, make_sessions, migrate
-from bot.storage.outbox import SqlOutbox, new_row
+from bot.storage.outbox import BULK, SqlOutbox, new_row
 from bot.storage.schema import OutboxItem, Subscription
 from bot.storage.subscriptions import SqlSubscriptions
 from bot.storage.users import SqlUsers
 from tests.fakes.bot_api import FAKE_TOKEN, FakeBotAPI
-from tests.fakes.core import FixedClock
+from tests.fakes.core import FakeNLU, FixedClock
+from tests.test_telegram_e2e import settings_for
 
 UTC = dt.UTC
 
@@ -396,3 +400,89 @@ async def test_failures_between_successes_are_no_outage(world: World) -> None:
         reports.append(await proc.delivery.run_once())
     assert not any(report.counts["outage"] for report in reports)
     assert sum(report.counts["retry"] for report in reports) == 2 * OUTAGE_STREAK
+
+
+class RunningClock(FixedClock):
+    """Time that moves on by `step` each time it is read: a long delivery, made short."""
+
+    def __init__(self, now: dt.datetime, step: dt.timedelta) -> None:
+        super().__init__(now)
+        self.step = step
+
+    def now(self) -> dt.datetime:
+        self.current += self.step
+        return self.current
+
+
+async def announce_to(proc: Process, users: range, now: dt.datetime) -> None:
+    for user in users:
+        await SqlUsers(proc.sessions).touch(user, "en", now)
+    await proc.outbox.enqueue(
+        [
+            new_row(
+                f"ann:1:{user}",
+                user,
+                "announcement",
+                {"text": "Webinar on Thursday", "buttons": []},
+                now,
+                ref="ann:1",
+                priority=BULK,
+            )
+            for user in users
+        ]
+    )
+
+
+async def test_tips_due_while_an_announcement_goes_out_are_sent_first(world: World) -> None:
+    proc = world.processes[0]
+    for user in (1, 2, 3):
+        await world.subscribe(user, "Europe/Sofia")
+    await announce_to(proc, range(100, 140), world.clock.now())
+    world.at(2026, 10, 5, 5, 0)  # 08:00 in Sofia: queued after the announcement
+    await proc.planner.enqueue_due(world.clock.now())
+    await proc.delivery.run_once(max_items=5)  # one batch, its chats sent to at once
+    first = [s.chat_id for s in world.api.sent if s.method == "sendMessage"]
+    assert len(first) == 5 and {1, 2, 3} <= set(first)
+    await proc.delivery.run_once()
+    assert len(world.api.sent) == 43
+
+
+async def test_a_long_delivery_stops_to_let_planning_run(world: World) -> None:
+    proc = world.processes[0]
+    await announce_to(proc, range(100, 140), world.clock.now())
+    proc.delivery.clock = RunningClock(world.clock.now(), dt.timedelta(seconds=10))
+    report = await proc.delivery.run_once(max_duration=dt.timedelta(seconds=30))
+    assert report.cut_short
+    sent = len(world.api.sent)
+    assert 0 < sent < 40  # a few batches of 5, then back to the caller
+    report = await proc.delivery.run_once()
+    assert not report.cut_short and len(world.api.sent) == 40
+
+
+async def test_the_tick_plans_again_between_rounds_of_a_long_delivery(tmp_path: Path) -> None:
+    async with open_services(settings_for(tmp_path), FakeNLU()) as services:
+        planned: list[dt.datetime] = []
+        enqueue_due = services.planner.enqueue_due
+
+        async def planning(now: dt.datetime) -> PlanReport:
+            planned.append(now)
+            return await enqueue_due(now)
+
+        services.planner.enqueue_due = planning  # type: ignore[method-assign]
+
+        class LongDelivery:
+            """Three rounds, each stopped at the time limit but the last."""
+
+            def __init__(self) -> None:
+                self.rounds = 0
+
+            async def run_once(
+                self, max_items: int | None = None, max_duration: dt.timedelta | None = None
+            ) -> DeliveryReport:
+                assert max_duration == PLAN_EVERY
+                self.rounds += 1
+                return DeliveryReport(cut_short=self.rounds < 3)
+
+        delivery = LongDelivery()
+        assert await services.tick(cast(DeliveryEngine, delivery)) is True
+        assert delivery.rounds == 3 and len(planned) == 3

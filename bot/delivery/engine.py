@@ -49,6 +49,9 @@ class DeliveryReport:
     # out, not only once it is all sent.
     observe: Callable[[str, int], None] | None = None
 
+    # Stopped at its time limit with more due: the caller plans again, then goes on.
+    cut_short: bool = False
+
     def add(self, status: str, count: int = 1) -> None:
         self.counts[status] += count
         if self.observe is not None:
@@ -110,8 +113,11 @@ class DeliveryEngine:
         # down, and then no item should spend its attempts on the outage.
         self._transient_streak = 0
 
-    async def run_once(self, max_items: int | None = None) -> DeliveryReport:
-        """Deliver everything that is due now (or about `max_items`), then return.
+    async def run_once(
+        self, max_items: int | None = None, max_duration: dt.timedelta | None = None
+    ) -> DeliveryReport:
+        """Deliver everything that is due now (or about `max_items`, or what can be claimed
+        within `max_duration`: the batch claimed last is still sent), then return.
 
         Items go out in waves: each takes the next item of up to `concurrency` chats (and at
         most half a second's worth) and marks them SENDING in one commit. Waves overlap (the
@@ -126,9 +132,13 @@ class DeliveryEngine:
             report.add(Status.UNCERTAIN, stale)
         run = _Run(self.concurrency)
         claimed = 0
+        deadline = None if max_duration is None else self.clock.now() + max_duration
         try:
             while True:
                 if not run.waves:
+                    if deadline is not None and self.clock.now() >= deadline:
+                        report.cut_short = True
+                        break
                     limit = (
                         self.batch if max_items is None else min(self.batch, max_items - claimed)
                     )

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.ports import Audience, BroadcastRecord
 from bot.storage.db import reading, writing
-from bot.storage.outbox import cancel_waiting, insert_ignoring_duplicates, new_row
+from bot.storage.outbox import BULK, cancel_waiting, insert_ignoring_duplicates, new_row
 from bot.storage.schema import BroadcastRow, EventReminder, Subscription, User
 
 SCHEDULED, FANNING_OUT, QUEUED, CANCELLED = "scheduled", "fanning_out", "queued", "cancelled"
@@ -169,6 +169,7 @@ class BroadcastPlanner:
                             row.payload,
                             now,
                             ref=f"ann:{row.id}",
+                            priority=BULK,
                         )
                         for user in users
                     ],

@@ -37,6 +37,11 @@ async def cancel_waiting(session: AsyncSession, ref: str, now: dt.datetime) -> i
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+# Outbox priorities: what is due at a given time goes before announcements to everyone.
+TIMED = 0
+BULK = 1
+
+
 def new_row(
     key: str,
     user_id: int,
@@ -46,8 +51,10 @@ def new_row(
     not_before: dt.datetime | None = None,
     expires_at: dt.datetime | None = None,
     ref: str | None = None,
+    priority: int = TIMED,
 ) -> dict[str, Any]:
     return {
+        "priority": priority,
         "ref": ref,
         "key": key,
         "user_id": user_id,
@@ -78,7 +85,12 @@ class SqlOutbox:
             and_(OutboxItem.status == Status.CLAIMED, OutboxItem.lease_until < now),
         )
         async with writing(self._sessions) as session:
-            candidates = select(OutboxItem.id).where(due).order_by(OutboxItem.id).limit(limit)
+            candidates = (
+                select(OutboxItem.id)
+                .where(due)
+                .order_by(OutboxItem.priority, OutboxItem.id)
+                .limit(limit)
+            )
             chosen: Any = candidates.scalar_subquery()
             if session.get_bind().dialect.name == "postgresql":
                 # Chosen once, in a materialised CTE: as a plain subquery PostgreSQL may run it

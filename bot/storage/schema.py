@@ -16,6 +16,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     TypeDecorator,
 )
@@ -88,7 +89,7 @@ class OutboxItem(Base):
     """One message the bot sends on its own initiative; `key` makes it happen at most once."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_status_id", "status", "id"),)
+    __table_args__ = (Index("ix_outbox_status_priority_id", "status", "priority", "id"),)
 
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
@@ -109,6 +110,9 @@ class OutboxItem(Base):
     finished_at: Mapped[dt.datetime | None]
     error: Mapped[str | None] = mapped_column(String(300))
     message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # Sent in this order, then by id: 0 for what is due at a time (tips, event reminders),
+    # 1 for announcements, so that one to everyone does not hold the day's tips back.
+    priority: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
     # What the item belongs to ("ann:12", "event:5"), for status counts and cancelling.
     ref: Mapped[str | None] = mapped_column(String(40), index=True)
 

@@ -382,20 +382,7 @@ async def test_failures_between_successes_are_no_outage(world: World) -> None:
     proc = world.processes[0]
     reports = []
     for n in range(2 * OUTAGE_STREAK):
-        for user in (1000 + 2 * n, 1001 + 2 * n):
-            await SqlUsers(proc.sessions).touch(user, "en", world.clock.now())
-        await proc.outbox.enqueue(
-            [
-                new_row(
-                    f"a:{n}:{user}",
-                    user,
-                    "announcement",
-                    {"text": "hi", "buttons": []},
-                    world.clock.now(),
-                )
-                for user in (1000 + 2 * n, 1001 + 2 * n)
-            ]
-        )
+        await announce_to(proc, range(1000 + 2 * n, 1002 + 2 * n), world.clock.now(), n, "hi")
         world.api.fail("sendMessage", 502, "Bad Gateway", times=1)
         reports.append(await proc.delivery.run_once())
     assert not any(report.counts["outage"] for report in reports)
@@ -414,18 +401,24 @@ class RunningClock(FixedClock):
         return self.current
 
 
-async def announce_to(proc: Process, users: range, now: dt.datetime) -> None:
+async def announce_to(
+    proc: Process,
+    users: range,
+    now: dt.datetime,
+    announcement: int = 1,
+    text: str = "Webinar on Thursday",
+) -> None:
     for user in users:
         await SqlUsers(proc.sessions).touch(user, "en", now)
     await proc.outbox.enqueue(
         [
             new_row(
-                f"ann:1:{user}",
+                f"ann:{announcement}:{user}",
                 user,
                 "announcement",
-                {"text": "Webinar on Thursday", "buttons": []},
+                {"text": text, "buttons": []},
                 now,
-                ref="ann:1",
+                ref=f"ann:{announcement}",
                 priority=BULK,
             )
             for user in users

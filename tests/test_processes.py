@@ -182,13 +182,18 @@ async def test_one_conversation_alternating_between_two_processes(
             for b in api.messages_to(USER)[-1].buttons
             if b["callback_data"].startswith("sz:")
         )
-        await b.post(api.callback_update(USER, keep, "bg"))
-        await a.post(api.message_update(USER, "какво е фишинг", "bg"))
+        # One step at a time, as a person answers what they see: two updates in flight at once,
+        # in two processes, may be answered in either order.
+        for bot, update, answers in (
+            (b, api.callback_update(USER, keep, "bg"), 4),
+            (a, api.message_update(USER, "какво е фишинг", "bg"), 5),
+        ):
+            await bot.post(update)
 
-        async def done() -> bool:
-            return len(api.messages_to(USER)) >= 5
+            async def done(answers: int = answers) -> bool:
+                return len(api.messages_to(USER)) >= answers
 
-        await wait_for(done, 20)
+            await wait_for(done, 20)
     texts = [s.text or "" for s in api.messages_to(USER)]
     assert "18:00" in texts[3]  # the subscription, confirmed by the other process
     assert "Фишинг" in texts[4] or "фишинг" in texts[4].lower()

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import case, delete
+from sqlalchemy import Float, bindparam, case, delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.flood import FloodLimit, Verdict, verdict_for
@@ -27,23 +27,28 @@ class SqlFloodGate:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], limit: FloodLimit) -> None:
         self._sessions = sessions
         self.limit = limit
-
-    async def check(self, user_id: int, now: dt.datetime) -> Verdict:
-        at = now.timestamp()
-        window = self.limit.window.total_seconds()
-        ended = FloodWindow.started <= at - window
-        insert = upsert_insert(self._sessions, FloodWindow).values(
-            user_id=user_id, started=at, count=1
-        )
-        count = await one_statement.write_returning(
-            self._sessions,
-            insert.on_conflict_do_update(
+        # Run for every message: built once, its values given at run time (see one_statement).
+        at = bindparam("at", type_=Float)
+        ended = FloodWindow.started <= bindparam("ended_by", type_=Float)
+        self._count = (
+            upsert_insert(sessions, FloodWindow)
+            .values(user_id=bindparam("user_id"), started=at, count=1)
+            .on_conflict_do_update(
                 index_elements=[FloodWindow.user_id],
                 set_={
                     "started": case((ended, at), else_=FloodWindow.started),
                     "count": case((ended, 1), else_=FloodWindow.count + 1),
                 },
-            ).returning(FloodWindow.count),
+            )
+            .returning(FloodWindow.count)
+        )
+
+    async def check(self, user_id: int, now: dt.datetime) -> Verdict:
+        at = now.timestamp()
+        count = await one_statement.write_returning(
+            self._sessions,
+            self._count,
+            {"user_id": user_id, "at": at, "ended_by": at - self.limit.window.total_seconds()},
         )
         return verdict_for(int(count), self.limit)
 

@@ -9,15 +9,13 @@ import datetime as dt
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
-
-import aiosqlite
 
 from bot.core.ports import PendingInput
 from bot.storage.db import make_engine, make_sessions, migrate
 from bot.storage.inbound import SqlInbound
 from bot.storage.subscriptions import SqlConversations
 from bot.storage.users import SqlUsers
+from tests.aiosqlite_trips import Trips
 
 T0 = dt.datetime(2026, 10, 1, 8, 0, tzinfo=dt.UTC)
 LEASE = dt.timedelta(seconds=30)
@@ -38,27 +36,6 @@ class Timing:
     statement: str
     microseconds: float
     trips: float
-
-
-class _Trips:
-    """Counts the calls handed to aiosqlite's thread."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self._original = aiosqlite.Connection._execute
-
-    def __enter__(self) -> _Trips:
-        counter = self
-
-        async def counted(connection: aiosqlite.Connection, fn: Any, *a: Any, **k: Any) -> Any:
-            counter.count += 1
-            return await counter._original(connection, fn, *a, **k)  # type: ignore[no-untyped-call]
-
-        aiosqlite.Connection._execute = counted  # type: ignore[method-assign,assignment]
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        aiosqlite.Connection._execute = self._original  # type: ignore[method-assign]
 
 
 async def bench_statements(database_url: str, calls: int = 3_000) -> list[Timing]:
@@ -83,12 +60,12 @@ async def bench_statements(database_url: str, calls: int = 3_000) -> list[Timing
         timings = []
         for name, operation in operations:
             await operation(-1)  # a connection opened, the statement compiled
-            with _Trips() as trips:
+            with Trips() as trips:
                 started = time.perf_counter()
                 for n in range(calls):
                     await operation(n)
                 elapsed = time.perf_counter() - started
-            timings.append(Timing(name, elapsed / calls * 1e6, trips.count / calls))
+            timings.append(Timing(name, elapsed / calls * 1e6, len(trips.calls) / calls))
         return timings
     finally:
         await engine.dispose()

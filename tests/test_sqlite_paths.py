@@ -10,7 +10,6 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import aiosqlite
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -20,6 +19,7 @@ from bot.storage.db import make_engine, make_sessions, migrate, reading, writing
 from bot.storage.inbound import SqlInbound
 from bot.storage.subscriptions import SqlConversations
 from bot.storage.users import SqlUsers
+from tests.aiosqlite_trips import Trips
 
 T0 = dt.datetime(2026, 10, 1, 8, 0, tzinfo=dt.UTC)
 LEASE = dt.timedelta(seconds=30)
@@ -42,19 +42,10 @@ async def sessions(path: Path) -> AsyncIterator[async_sessionmaker[AsyncSession]
 
 
 @pytest.fixture
-def trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+def trips() -> Iterator[list[str]]:
     """The calls handed to aiosqlite's thread."""
-    calls: list[str] = []
-    original = aiosqlite.Connection._execute
-
-    async def counted(
-        self: aiosqlite.Connection, fn: object, *args: object, **kwargs: object
-    ) -> object:
-        calls.append(getattr(fn, "__name__", repr(fn)))
-        return await original(self, fn, *args, **kwargs)  # type: ignore[no-untyped-call]
-
-    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
-    return calls
+    with Trips() as counted:
+        yield counted.calls
 
 
 @pytest.fixture

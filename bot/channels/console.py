@@ -5,20 +5,25 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import TextIO
+from typing import Protocol, TextIO
 
 from bot.content.catalog import Catalog
-from bot.core.dialogue import Dialogue
 from bot.core.markup import to_plain
-from bot.core.messages import Button, Incoming, Reply
+from bot.core.messages import Button, Incoming, Outcome, Reply
 
 CONSOLE_USER_ID = 0
+
+
+class Handles(Protocol):
+    """What the console needs of the dialogue."""
+
+    async def handle(self, incoming: Incoming) -> Outcome: ...
 
 
 class Console:
     def __init__(
         self,
-        dialogue: Dialogue,
+        dialogue: Handles,
         catalog: Catalog,
         stdin: TextIO,
         stdout: TextIO,
@@ -49,8 +54,7 @@ class Console:
                 continue
             if not interactive:
                 self._print(f"> {line}")
-            for reply in await self.handle_line(line):
-                self._render(reply)
+            self._render_turn(await self.handle_line(line))
 
     async def handle_line(self, line: str) -> tuple[Reply, ...]:
         incoming = self._incoming(line)
@@ -72,14 +76,20 @@ class Console:
             )
         return Incoming(CONSOLE_USER_ID, text=line, platform_language=self.language)
 
+    def _render_turn(self, replies: tuple[Reply, ...]) -> None:
+        # A turn's buttons are numbered across all its messages, so that a number typed next
+        # means one button only; a turn without buttons leaves the last ones usable.
+        if any(reply.buttons for reply in replies):
+            self.buttons = []
+        for reply in replies:
+            self._render(reply)
+
     def _render(self, reply: Reply) -> None:
         self._print(to_plain(reply.text))
-        buttons = [button for row in reply.buttons for button in row]
-        if buttons:
-            self.buttons = buttons
-            for number, button in enumerate(buttons, start=1):
-                target = f" ({button.url})" if button.url else ""
-                self._print(f"  [{number}] {button.label}{target}")
+        for button in (button for row in reply.buttons for button in row):
+            self.buttons.append(button)
+            target = f" ({button.url})" if button.url else ""
+            self._print(f"  [{len(self.buttons)}] {button.label}{target}")
         if reply.document is not None:
             # A terminal cannot show a PDF: the file is saved and its path printed.
             where = reply.document.filename

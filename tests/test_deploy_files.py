@@ -41,7 +41,7 @@ def test_rasa_is_never_published_and_always_has_a_token() -> None:
     rasa = compose()["services"]["rasa"]
     assert "ports" not in rasa
     command = " ".join(rasa["command"])
-    assert "--enable-api" in command and '--auth-token "$$RASA_TOKEN"' in command
+    assert "--enable-api" in command and '--auth-token="$$RASA_TOKEN"' in command
     assert "./nlu:/app" in rasa["volumes"]
 
 

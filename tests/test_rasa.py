@@ -52,3 +52,13 @@ async def test_server_refuses_requests_without_its_token(rasa: RasaInfo) -> None
     assert unauthenticated.status_code == 401
     assert wrong.status_code == 401
     assert replace.status_code == 401
+
+
+async def test_a_token_that_begins_with_a_dash_starts_the_server(rasa: RasaInfo) -> None:
+    # The session's server was started with such a token (conftest): rasa's argument parser
+    # must have taken it as the token's value, and requests carrying it are served.
+    assert rasa.token.startswith("-")
+    async with httpx.AsyncClient(base_url=rasa.url) as client:
+        response = await client.get("/status", params={"token": rasa.token})
+    assert response.status_code == 200
+    assert response.json()["model_file"]

@@ -95,8 +95,8 @@ def start_process(
         str(rasa),
         "run",
         "--enable-api",
-        "--auth-token",
-        token,
+        # One argument with "=": a token that begins with "-" is otherwise read as an option.
+        f"--auth-token={token}",
         "--interface",
         host,
         "--port",

@@ -2,9 +2,13 @@
 
 For each candidate in nlu/configs/: train it (timed), start a real Rasa server with it (memory),
 parse every held-out example in nlu/tests/ over HTTP (latency), and score the bot's decisions
-(the fallback and ambiguity thresholds applied) per language: macro F1 and out_of_scope recall.
-The thresholds are tuned on one half of the held-out data and reported on the other half.
-With --cv, Rasa's own 3-fold cross-validation on the training data is added.
+(the fallback and ambiguity thresholds applied) per group of examples (one group per file
+`nlu/tests/test_nlu_<group>.yml`): accuracy, macro F1 and out_of_scope recall. The thresholds are
+tuned on one half of the held-out data and reported on the other half. A candidate is trained
+on the data as the bot trains it (Latin-typed examples also read into Cyrillic, and messages
+read the same way before parsing); with --raw each is also measured as before that reading
+(nlu/data as it is, messages parsed as typed), in the same run. With --cv, Rasa's own 3-fold
+cross-validation on the training data is added.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import statistics
 import subprocess
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,16 +31,23 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
+from bot.content.catalog import load_catalog
+from bot.content.typing import load_readers
+from bot.core.latin_typing import ReadingNLU
+from bot.core.ports import NLU as NLUPort
 from bot.core.ports import Parse
 from bot.core.understanding import OUT_OF_SCOPE, Thresholds, interpret
 from bot.nlu.client import RasaNLU
 from bot.nlu.model import rasa_env
+from bot.nlu.prepare import prepare_training_data
 from bot.nlu.server import start_process, stop_process, wait_ready
 
 ROOT = Path(__file__).resolve().parent.parent
 NLU = ROOT / "nlu"
 OUT = ROOT / "var" / "nlu-eval"
 RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
+DATA = ROOT / "data"
+PREPARED = OUT / "data"
 TARGETS = {"en": 0.93, "bg": 0.90}
 
 
@@ -43,12 +55,14 @@ TARGETS = {"en": 0.93, "bg": 0.90}
 class Example:
     text: str
     intent: str
-    language: str  # en, bg, bg_latn
+    group: str  # en, bg, bg_latn, ...: the file's name after test_nlu_
 
 
 @dataclass
 class Result:
     name: str
+    # Trained on the prepared data and asked with Latin-typed words read (the bot's way).
+    reading: bool = True
     train_seconds: float = 0.0
     model_mb: float = 0.0
     rss_mb: float = 0.0
@@ -61,7 +75,7 @@ class Result:
 def load_examples() -> list[Example]:
     examples = []
     for path in sorted((NLU / "tests").glob("test_nlu_*.yml")):
-        language = path.stem.removeprefix("test_nlu_")
+        group = path.stem.removeprefix("test_nlu_")
         for block in yaml.safe_load(path.read_text())["nlu"]:
             if "intent" not in block:
                 continue
@@ -70,11 +84,11 @@ def load_examples() -> list[Example]:
                 if text:
                     # Entity annotations [text](entity) read as the plain text a user types.
                     text = re.sub(r"\[([^\]]+)\]\([^)]+\)", r"\1", text)
-                    examples.append(Example(text, block["intent"], language))
+                    examples.append(Example(text, block["intent"], group))
     return examples
 
 
-def train(config: Path, name: str) -> tuple[Path, float]:
+def train(config: Path, name: str, data: Path) -> tuple[Path, float]:
     OUT.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     subprocess.run(
@@ -85,7 +99,7 @@ def train(config: Path, name: str) -> tuple[Path, float]:
             "--config",
             str(config),
             "--nlu",
-            "data",
+            str(data),
             "--out",
             str(OUT),
             "--fixed-model-name",
@@ -114,7 +128,13 @@ def rss_mb(pid: int) -> float:
     return total / 1024
 
 
-async def measure(result: Result, model: Path, examples: list[Example], port: int) -> None:
+async def measure(
+    result: Result,
+    model: Path,
+    examples: list[Example],
+    port: int,
+    reading: Callable[[NLUPort], NLUPort] | None,
+) -> None:
     token = "nlu-eval-token"
     process = start_process(
         RASA.parent.parent, model, "127.0.0.1", port, token, OUT / f"{result.name}.log"
@@ -122,7 +142,8 @@ async def measure(result: Result, model: Path, examples: list[Example], port: in
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
             await wait_ready(client, token, process, 300, OUT / f"{result.name}.log")
-            nlu = RasaNLU(client, token, timeout=10)
+            rasa = RasaNLU(client, token, timeout=10)
+            nlu = reading(rasa) if reading is not None else rasa
             for example in examples[:20]:  # warm-up
                 await nlu.parse(example.text)
             for example in examples:
@@ -174,7 +195,7 @@ def tune(parses: list[tuple[Example, Parse]]) -> Thresholds:
     return best[1]
 
 
-def cross_validate(config: Path, name: str) -> float:
+def cross_validate(config: Path, name: str, data: Path) -> float:
     out = OUT / f"cv-{name}"
     shutil.rmtree(out, ignore_errors=True)
     subprocess.run(
@@ -183,7 +204,7 @@ def cross_validate(config: Path, name: str) -> float:
             "test",
             "nlu",
             "--nlu",
-            "data",
+            str(data),
             "--config",
             str(config),
             "--cross-validation",
@@ -201,8 +222,28 @@ def cross_validate(config: Path, name: str) -> float:
     return float(report["macro avg"]["f1-score"])
 
 
+def accuracy(pairs: list[tuple[str, str]]) -> float:
+    return sum(1 for g, p in pairs if g == p) / len(pairs) if pairs else 0.0
+
+
 def report(results: list[Result]) -> None:
-    console = Console(width=220)
+    console = Console(width=240)
+    groups = sorted({example.group for example, _ in results[0].parses})
+    scores = Table(title="Per group of held-out examples: accuracy / macro F1 / OOS recall")
+    scores.add_column("pipeline")
+    for group in groups:
+        scores.add_column(group, justify="right")
+    for r in results:
+        assert r.thresholds is not None
+        half_b = [p for i, p in enumerate(r.parses) if i % 2 == 1]
+        cells = []
+        for group in groups:
+            pairs = decide([p for p in half_b if p[0].group == group], r.thresholds)
+            cells.append(
+                f"{accuracy(pairs):.3f} / {macro_f1(pairs):.3f} / {oos_recall(pairs):.0%}"
+            )
+        scores.add_row(label(r), *cells)
+    console.print(scores)
     table = Table(title="NLU pipelines on the held-out files (tuned on half A, scored on half B)")
     for column in (
         "pipeline",
@@ -224,11 +265,11 @@ def report(results: list[Result]) -> None:
         half_b = [p for i, p in enumerate(r.parses) if i % 2 == 1]
         by_language: dict[str, list[tuple[Example, Parse]]] = defaultdict(list)
         for example, parse in half_b:
-            by_language[example.language].append((example, parse))
+            by_language[example.group].append((example, parse))
         f1 = {lang: macro_f1(decide(items, r.thresholds)) for lang, items in by_language.items()}
         latencies = sorted(r.latencies)
         table.add_row(
-            r.name,
+            label(r),
             f"{r.thresholds.confidence:.2f} / {r.thresholds.margin:.2f}",
             f"{f1.get('en', 0):.3f}",
             f"{f1.get('bg', 0):.3f}",
@@ -248,6 +289,10 @@ def report(results: list[Result]) -> None:
     )
 
 
+def label(result: Result) -> str:
+    return result.name if result.reading else f"{result.name} (as typed)"
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--cv", action="store_true", help="add 3-fold cross-validation")
@@ -257,25 +302,41 @@ async def main() -> None:
         action="store_true",
         help="measure the models already in var/nlu-eval instead of training",
     )
+    parser.add_argument(
+        "--raw",
+        action="store_true",
+        help="also measure each candidate without reading Latin-typed Bulgarian (before)",
+    )
     args = parser.parse_args()
     examples = load_examples()
+    prepare_training_data(NLU / "data", PREPARED, DATA)
+    catalog = load_catalog(DATA, "en")
+    readers = load_readers(DATA, catalog.languages)
     results = []
-    for index, config in enumerate(sorted((NLU / "configs").glob("*.yml"))):
-        name = config.stem
-        if args.only and name not in args.only:
-            continue
-        result = Result(name)
+    candidates = [
+        (config, reading)
+        for config in sorted((NLU / "configs").glob("*.yml"))
+        if not args.only or config.stem in args.only
+        for reading in ((True, False) if args.raw else (True,))
+    ]
+    for index, (config, reading) in enumerate(candidates):
+        name = config.stem if reading else f"{config.stem}-raw"
+        data = PREPARED if reading else NLU / "data"
+        result = Result(config.stem, reading=reading)
         model = OUT / f"{name}.tar.gz"
         if args.reuse and model.exists():
             result.train_seconds = float("nan")  # not measured in this run
         else:
-            model, result.train_seconds = train(config, name)
+            model, result.train_seconds = train(config, name, data)
         result.model_mb = model.stat().st_size / 2**20
-        await measure(result, model, examples, 5605 + index)
+        def read(nlu: NLUPort) -> NLUPort:
+            return ReadingNLU(nlu, readers, catalog.languages)
+
+        await measure(result, model, examples, 5605 + index, read if reading else None)
         half_a = [p for i, p in enumerate(result.parses) if i % 2 == 0]
         result.thresholds = tune(half_a)
         if args.cv:
-            result.cv_f1 = cross_validate(config, name)
+            result.cv_f1 = cross_validate(config, name, data)
         results.append(result)
     report(results)
 

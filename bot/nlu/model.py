@@ -11,6 +11,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.nlu.prepare import prepare_training_data
+
 log = logging.getLogger(__name__)
 
 MODEL_NAME = "nlu"
@@ -19,6 +21,8 @@ MODEL_NAME = "nlu"
 @dataclass(frozen=True)
 class ModelPaths:
     nlu_dir: Path
+    # The bot's content, whose typing tables read the Latin-typed training examples.
+    data_dir: Path = Path("data")
 
     @property
     def model(self) -> Path:
@@ -28,13 +32,21 @@ class ModelPaths:
     def stamp(self) -> Path:
         return self.nlu_dir / "models" / f"{MODEL_NAME}.sha256"
 
+    @property
+    def training_data(self) -> Path:
+        """nlu/data as Rasa is trained on it: Latin-typed examples also read into their
+        language's script (bot/nlu/prepare.py); made anew before every check or training."""
+        return self.nlu_dir / "build" / "data"
+
     def inputs(self) -> list[Path]:
         files = [self.nlu_dir / "config.yml", self.nlu_dir / "requirements.txt"]
-        files += sorted((self.nlu_dir / "data").rglob("*.yml"))
+        files += sorted(self.training_data.rglob("*.yml"))
         return files
 
 
 def inputs_hash(paths: ModelPaths) -> str:
+    # The prepared data stands for nlu/data, the typing tables and the word lists together.
+    prepare_training_data(paths.nlu_dir / "data", paths.training_data, paths.data_dir)
     digest = hashlib.sha256()
     for path in paths.inputs():
         digest.update(path.relative_to(paths.nlu_dir).as_posix().encode() + b"\0")
@@ -88,7 +100,7 @@ def train(paths: ModelPaths, rasa_venv: Path) -> None:
         "--config",
         "config.yml",
         "--nlu",
-        "data",
+        str(paths.training_data.relative_to(paths.nlu_dir)),
         "--out",
         "models",
         "--fixed-model-name",

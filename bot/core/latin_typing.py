@@ -1,0 +1,167 @@
+"""Reads a language that is typed in Latin letters back into its own script ("6efa mi pi6e" ->
+"шефа ми пише"), so that one NLU model serves both ways of typing it.
+
+People do not follow one transliteration: `sh` and `6` both stand for ш, `q` and `ya` for я,
+`u`, `a` and `y` may each be ъ. So every Latin word is spelled out in every way the language's
+table allows, cheapest spellings first, and the spelling that is a word of the language wins.
+Words the language does not know stay as typed (brand names, English words: "viber", "gmail").
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import re
+from collections.abc import Callable, Container, Mapping
+from dataclasses import dataclass
+
+from bot.content.models import LanguageMeta
+from bot.core.language import detect_language
+from bot.core.ports import NLU, Parse
+
+# A run of Latin letters, with the digits and the apostrophe that stand for letters in some
+# spellings ("6efa", "4estito", "s`m"); a token must hold at least one letter.
+_TOKEN = re.compile(r"[A-Za-z0-9`']+")
+_HAS_LETTER = re.compile(r"[A-Za-z]")
+_ONLY_DIGITS = re.compile(r"[0-9]+")
+# Addresses are kept as typed: links are checked by their letters, and "dsk-bank.com" read as
+# Cyrillic would be another address.
+_CHUNK = re.compile(r"\S+")
+_ADDRESS = re.compile(r"://|@|^www\.|[A-Za-z0-9]\.[A-Za-z]{2,}")
+
+# How many spellings of one word are looked at, at most: the cheapest come first, and a word of
+# more than a dozen letters with many ambiguous ones would otherwise have thousands.
+MAX_SPELLINGS = 96
+
+
+@dataclass(frozen=True, slots=True)
+class TypingTable:
+    """A language's Latin spellings: each sequence of Latin characters and what it may stand
+    for, the usual reading first (each later one costs one more)."""
+
+    language: str
+    sequences: Mapping[str, tuple[str, ...]]
+
+    @property
+    def longest(self) -> int:
+        return max(map(len, self.sequences), default=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    """What the reader knows of a language's words.
+
+    `known` says whether a word form exists; `frequent` counts words in the bot's own texts of
+    that language, which people's questions share (it tells "някой" from "някои"); `foreign`
+    holds words of other languages that are kept as typed when the language has no such word.
+    """
+
+    known: Callable[[str], bool]
+    frequent: Mapping[str, int]
+    foreign: Container[str]
+
+
+class LatinReader:
+    """Turns the Latin-typed words of a message into the language's script; pure and cached."""
+
+    def __init__(self, table: TypingTable, lexicon: Lexicon) -> None:
+        self.table = table
+        self.lexicon = lexicon
+        self._longest = table.longest
+        self._cache: dict[str, str] = {}
+
+    def read(self, text: str) -> str:
+        """`text` with each Latin-typed word in the language's script; the rest unchanged."""
+        return _CHUNK.sub(self._chunk, text)
+
+    def _chunk(self, match: re.Match[str]) -> str:
+        chunk = match.group(0)
+        return chunk if _ADDRESS.search(chunk) else _TOKEN.sub(self._replace, chunk)
+
+    def word(self, token: str) -> str:
+        lowered = token.lower()
+        cached = self._cache.get(lowered)
+        if cached is None:
+            cached = self._cache[lowered] = self._best(lowered)
+        return cached
+
+    def _replace(self, match: re.Match[str]) -> str:
+        token = match.group(0)
+        if not _HAS_LETTER.search(token) or _ONLY_DIGITS.fullmatch(token):
+            return token
+        return self.word(token)
+
+    def _best(self, token: str) -> str:
+        best: tuple[float, str] | None = None
+        cheapest: str | None = None
+        for cost, spelling in self.spellings(token):
+            if cheapest is None:
+                cheapest = spelling
+            score = self._score(spelling, cost)
+            if score is not None and (best is None or score > best[0]):
+                best = (score, spelling)
+        if best is not None:
+            return best[1]
+        if token in self.lexicon.foreign or cheapest is None:
+            return token
+        return cheapest
+
+    def _score(self, spelling: str, cost: int) -> float | None:
+        count = self.lexicon.frequent.get(spelling, 0)
+        if count == 0 and not self.lexicon.known(spelling):
+            return None
+        # A word the bot's own texts use often outweighs a cheaper spelling that is merely a
+        # word ("sam": "съм" over "сам"); among equals the usual reading wins.
+        return 2.0 * math.log1p(count) - 0.8 * cost
+
+    def spellings(self, token: str) -> list[tuple[int, str]]:
+        """The token's spellings in the language's script, cheapest first (at most
+        MAX_SPELLINGS); empty when a character has no reading."""
+        found: list[tuple[int, str]] = []
+        # (cost, position, spelled so far): a best-first walk, so the cap keeps the cheapest.
+        queue: list[tuple[int, int, str]] = [(0, 0, "")]
+        seen: set[tuple[int, str]] = set()
+        while queue and len(found) < MAX_SPELLINGS:
+            cost, position, spelled = heapq.heappop(queue)
+            if position == len(token):
+                found.append((cost, spelled))
+                continue
+            for length in range(min(self._longest, len(token) - position), 0, -1):
+                readings = self.table.sequences.get(token[position : position + length])
+                if readings is None:
+                    continue
+                for extra, reading in enumerate(readings):
+                    state = (position + length, spelled + reading)
+                    if state not in seen:
+                        seen.add(state)
+                        heapq.heappush(queue, (cost + extra, *state))
+                # Only the longest sequence that matches is read here: its table entry lists
+                # the readings of its parts too ("sh": ш or сх).
+                break
+        return found
+
+
+class ReadingNLU:
+    """The NLU, asked with each message's Latin-typed words read into its language's script
+    first, when the message itself says which language it is in. Every entrypoint that parses
+    goes through it, and the training data is read the same way (bot/nlu/prepare.py)."""
+
+    def __init__(
+        self,
+        nlu: NLU,
+        readers: Mapping[str, LatinReader],
+        languages: Mapping[str, LanguageMeta],
+    ) -> None:
+        self.nlu = nlu
+        self.readers = readers
+        self.languages = languages
+
+    def text_for(self, text: str) -> str:
+        # Only a message that is itself in the language is read: an English message from a
+        # Bulgarian user must not become "из" and "ват".
+        language = detect_language(text, self.languages)
+        reader = self.readers.get(language) if language else None
+        return reader.read(text) if reader is not None else text
+
+    async def parse(self, text: str) -> Parse:
+        return await self.nlu.parse(self.text_for(text))

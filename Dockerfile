@@ -8,6 +8,8 @@ COPY pyproject.toml README.md ./
 COPY bot ./bot
 RUN pip install .
 COPY data ./data
+# A named volume mounted here (docker-compose.yml, nlu-data) takes this owner when first made.
+RUN mkdir -p /app/nlu/build && chown ecsm /app/nlu/build
 
 USER ecsm
 # The database and the NLU server come from the environment (see docker-compose.yml).

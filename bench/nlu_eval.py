@@ -6,8 +6,9 @@ parse every held-out example in nlu/tests/ over HTTP (latency), and score the bo
 `nlu/tests/test_nlu_<group>.yml`): accuracy, macro F1 and out_of_scope recall. The thresholds are
 tuned on one half of the held-out data and reported on the other half. A candidate is trained
 on the data as the bot trains it (Latin-typed examples also read into Cyrillic, and messages
-read the same way before parsing); with --raw each is also measured as before that reading
-(nlu/data as it is, messages parsed as typed), in the same run. With --cv, Rasa's own 3-fold
+read the same way before parsing); with --before REV each is also measured as it was at commit
+REV (trained on nlu/data of that commit, messages parsed as typed), in the same run and on the
+same held-out examples. With --cv, Rasa's own 3-fold
 cross-validation on the training data is added.
 """
 
@@ -48,6 +49,7 @@ OUT = ROOT / "var" / "nlu-eval"
 RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
 DATA = ROOT / "data"
 PREPARED = OUT / "data"
+BEFORE = OUT / "data-before"
 TARGETS = {"en": 0.93, "bg": 0.90}
 
 
@@ -290,7 +292,19 @@ def report(results: list[Result]) -> None:
 
 
 def label(result: Result) -> str:
-    return result.name if result.reading else f"{result.name} (as typed)"
+    return result.name if result.reading else f"{result.name} (before)"
+
+
+def data_at(revision: str, target: Path) -> None:
+    """nlu/data as it was at `revision`, written to `target`."""
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "archive", revision, "nlu/data"], cwd=ROOT, check=True, capture_output=True
+    ).stdout
+    subprocess.run(
+        ["tar", "-x", "--strip-components=2", "-C", str(target)], input=archive, check=True
+    )
 
 
 async def main() -> None:
@@ -303,9 +317,9 @@ async def main() -> None:
         help="measure the models already in var/nlu-eval instead of training",
     )
     parser.add_argument(
-        "--raw",
-        action="store_true",
-        help="also measure each candidate without reading Latin-typed Bulgarian (before)",
+        "--before",
+        metavar="REV",
+        help="also measure each candidate trained on nlu/data of commit REV, messages as typed",
     )
     args = parser.parse_args()
     examples = load_examples()
@@ -317,11 +331,13 @@ async def main() -> None:
         (config, reading)
         for config in sorted((NLU / "configs").glob("*.yml"))
         if not args.only or config.stem in args.only
-        for reading in ((True, False) if args.raw else (True,))
+        for reading in ((True, False) if args.before else (True,))
     ]
+    if args.before:
+        data_at(args.before, BEFORE)
     for index, (config, reading) in enumerate(candidates):
-        name = config.stem if reading else f"{config.stem}-raw"
-        data = PREPARED if reading else NLU / "data"
+        name = config.stem if reading else f"{config.stem}-before"
+        data = PREPARED if reading else BEFORE
         result = Result(config.stem, reading=reading)
         model = OUT / f"{name}.tar.gz"
         if args.reuse and model.exists():

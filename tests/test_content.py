@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -88,12 +89,35 @@ def test_placeholder_mismatch_is_named(tmp_path: Path) -> None:
     data = _copy_data(tmp_path)
     path = data / "ui/bg.yml"
     raw = yaml.safe_load(path.read_text())
-    raw["strings"]["error.too_long"] = "Твърде дълго: {limt}"
+    raw["strings"]["start.language"] = "Ще ви отговарям на {langage}."
     path.write_text(yaml.safe_dump(raw, allow_unicode=True))
-    with pytest.raises(ContentError, match=r"error.too_long: placeholders"):
+    with pytest.raises(ContentError, match=r"start.language: placeholders"):
         load_catalog(data, "en")
 
 
 def test_unknown_default_language(tmp_path: Path) -> None:
     with pytest.raises(ContentError, match="DEFAULT_LANGUAGE"):
         load_catalog(ROOT / "data", "de")
+
+
+def _source_titles(node: object) -> list[str]:
+    if isinstance(node, dict):
+        own = [node["title"]] if {"url", "title", "checked"} <= node.keys() else []
+        return own + [title for value in node.values() for title in _source_titles(value)]
+    if isinstance(node, list):
+        return [title for value in node for title in _source_titles(value)]
+    return []
+
+
+def test_every_source_in_the_bulgarian_content_has_a_bulgarian_title() -> None:
+    # The reader of the Bulgarian texts should learn in Bulgarian what each source is; an English
+    # name may follow, but an English-only title is a translation left undone.
+    files = sorted((ROOT / "data").glob("*/bg/*.yml")) + [ROOT / "data/quiz/bg.yml"]
+    assert len(files) > 30
+    untranslated = [
+        (path.relative_to(ROOT / "data").as_posix(), title)
+        for path in files
+        for title in _source_titles(yaml.safe_load(path.read_text()))
+        if not re.search("[а-яА-Я]", title)
+    ]
+    assert not untranslated, untranslated

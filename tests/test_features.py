@@ -242,7 +242,7 @@ async def test_a_message_with_a_link_gets_a_verdict_without_the_nlu(
     )
     assert nlu.seen == []
     assert strings["link.verdict.danger"] in outcome.replies[0].text
-    assert "DSK Bank" in outcome.replies[0].text
+    assert "Банка ДСК" in outcome.replies[0].text  # the brand's Bulgarian name
     assert outcome.replies[-1].text == strings["link.verify"]
     assert "link_danger" in outcome.events
 

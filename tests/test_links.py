@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 import yaml
+from pydantic import ValidationError
 
+from bot.content.catalog import ContentError, load_catalog
 from bot.content.domains import split_domain
 from bot.content.models import LinkRules
+from bot.core.dialogue import Dialogue
 from bot.core.links import FoundLink, LinkChecker, LinkReport, find_links
+from bot.core.messages import Incoming
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,7 +47,6 @@ def keys(report: LinkReport) -> set[str]:
         ("https://pаypal.com/", "mixed_script"),  # the same, typed in Unicode
         ("http://192.168.10.7/login", "ip_host"),
         ("http://3232235777/x", "ip_host"),  # an IP address written as one number
-        ("https://bit.ly/3xYz", "shortener"),
         ("https://parcel-redelivery.xyz/", "risky_tld"),
         ("https://www.dskbank.bg@evil-site.com/", "at_sign"),
         ("http://example.org/", "plain_http"),
@@ -61,7 +65,8 @@ def test_scam_links_are_dangerous_and_official_ones_are_recognised(checker: Link
     assert check(checker, "https://dsk-bank-online.top/vhod").verdict == "danger"
     assert check(checker, "https://econt-delivery.shop/pay/card").verdict == "danger"
     official = check(checker, "https://www.dskbank.bg/")
-    assert official.verdict == "official" and official.brand == "DSK Bank"
+    assert official.verdict == "official" and official.brand is not None
+    assert official.brand.name_in("en", "en") == "DSK Bank"
     # Subdomains of an official domain are the brand's own.
     assert check(checker, "https://online.unicreditbulbank.bg/login").verdict == "official"
     assert check(checker, "https://en.wikipedia.org/wiki/Phishing").verdict == "no_signs"
@@ -100,3 +105,189 @@ def test_finding_links_in_text() -> None:
     found = [link.url for link in find_links(text, split_domain)]
     assert found == ["www.speedy-bg.top/pay", "https://econt.com"]
     assert find_links("no links here, just words. and 1.5 numbers", split_domain) == []
+
+
+# --- hosts where anyone can make a page ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "kind"),
+    [
+        ("https://t.me/sofia_runners", "messenger"),
+        ("https://wa.me/359888123456", "messenger"),
+        ("https://m.me/someone", "messenger"),
+        ("https://paypal.me/janedoe/25", "payment_link"),
+        ("https://revolut.me/janedoe", "payment_link"),
+        ("https://goo.gl/abc123", "shortener"),
+        ("https://bit.ly/3xYz", "shortener"),
+        ("https://sites.google.com/view/my-club", "site_builder"),
+        ("https://my-shop.netlify.app/", "site_builder"),
+        ("https://drive.google.com/file/d/1AbC/view", "cloud_storage"),
+        ("https://forms.gle/AbC123", "form"),
+    ],
+)
+def test_user_content_hosts_get_their_own_verdict(
+    checker: LinkChecker, url: str, kind: str
+) -> None:
+    report = check(checker, url)
+    assert report.verdict == "user_content", report
+    assert report.brand is None
+    assert kind in keys(report)
+
+
+def test_brand_domains_stay_official_beside_user_content_hosts(checker: LinkChecker) -> None:
+    # drive.google.com is anyone's; google.com and its other subdomains are Google's own.
+    for url, brand in (
+        ("https://www.paypal.com/signin", "PayPal"),
+        ("https://mail.google.com/", "Google"),
+        ("https://accounts.google.com/", "Google"),
+        ("https://www.revolut.com/", "Revolut"),
+    ):
+        report = check(checker, url)
+        assert report.verdict == "official", report
+        assert report.brand is not None and report.brand.name_in("en", "en") == brand
+
+
+def test_a_brand_imitated_on_a_user_content_host_is_still_a_warning(
+    checker: LinkChecker,
+) -> None:
+    # The page owner's part of the address asks for a login: not official, not just "anyone's".
+    report = check(checker, "https://sites.google.com/view/dsk-bank-login")
+    assert report.verdict == "suspicious", report
+    assert {"site_builder", "sensitive_words"} <= keys(report)
+    # A brand name in the part the page owner chose is the brand-imitation signal.
+    report = check(checker, "https://t.me/dsk_bank_help")
+    assert report.verdict == "suspicious" and {"messenger", "sensitive_words"} <= keys(report)
+    report = check(checker, "https://dskbank-online.web.app/")
+    assert report.verdict == "danger" and {"site_builder"} < keys(report), report
+    assert keys(report) & {"brand_name", "lookalike"}
+
+
+def _links_data() -> dict[str, object]:
+    raw = yaml.safe_load((ROOT / "data" / "links.yml").read_text())
+    assert isinstance(raw, dict)
+    return raw
+
+
+def test_a_host_cannot_be_both_a_brand_domain_and_anyones(tmp_path: Path) -> None:
+    raw = _links_data()
+    brands = raw["brands"]
+    assert isinstance(brands, list)
+    telegram = next(i for i, b in enumerate(brands) if b["domains"][0] == "telegram.org")
+    brands[telegram]["domains"].append("t.me")
+    with pytest.raises(ValidationError, match=rf"brands\.{telegram}\.domains: t\.me .*messenger"):
+        LinkRules.model_validate(raw)
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data", data)
+    (data / "links.yml").write_text(yaml.safe_dump(raw, allow_unicode=True))
+    with pytest.raises(ContentError, match=r"links\.yml: .*t\.me"):
+        load_catalog(data, "en")
+
+
+def test_a_host_in_two_kinds_is_rejected() -> None:
+    raw = _links_data()
+    user_content = raw["user_content"]
+    assert isinstance(user_content, dict)
+    user_content["form"].append("bit.ly")
+    with pytest.raises(ValidationError, match=r"bit\.ly"):
+        LinkRules.model_validate(raw)
+
+
+def test_every_kind_has_a_reason_in_every_language(tmp_path: Path) -> None:
+    raw = _links_data()
+    user_content = raw["user_content"]
+    assert isinstance(user_content, dict)
+    user_content["paste_site"] = ["pastebin.com"]
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data", data)
+    (data / "links.yml").write_text(yaml.safe_dump(raw, allow_unicode=True))
+    with pytest.raises(ContentError, match=r"link\.signal\.paste_site"):
+        load_catalog(data, "en")
+
+
+# --- brands: names per language, keywords, the review's additions -------------------------------
+
+
+def test_a_brand_name_per_language_falls_back_to_the_default(tmp_path: Path) -> None:
+    raw = _links_data()
+    brands = raw["brands"]
+    assert isinstance(brands, list)
+    dsk = next(b for b in brands if b["domains"][0] == "dskbank.bg")
+    rules = LinkRules.model_validate(raw)
+    brand = next(b for b in rules.brands if b.domains[0] == "dskbank.bg")
+    assert brand.name_in("bg", "en") == "Банка ДСК"
+    assert brand.name_in("en", "en") == "DSK Bank"
+    assert brand.name_in("de", "en") == "DSK Bank"
+    # A name per language must include the default language's, or some users would see none.
+    dsk["name"] = {"bg": "Банка ДСК"}
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data", data)
+    (data / "links.yml").write_text(yaml.safe_dump(raw, allow_unicode=True))
+    with pytest.raises(ContentError, match=r"links\.yml: brands\.\d+\.name: no name in 'en'"):
+        load_catalog(data, "en")
+
+
+async def test_bulgarian_users_see_bulgarian_brand_names(dialogue: Dialogue) -> None:
+    outcome = await dialogue.handle(
+        Incoming(12, text="https://dsk-bank-online.top/vhod", platform_language="bg")
+    )
+    assert "Банка ДСК" in outcome.replies[0].text
+    assert "DSK Bank" not in outcome.replies[0].text
+    outcome = await dialogue.handle(
+        Incoming(13, text="https://www.nra.bg/", platform_language="bg")
+    )
+    assert "НАП" in outcome.replies[0].text
+    outcome = await dialogue.handle(Incoming(14, text="https://www.dskbank.bg/"))
+    assert "DSK Bank" in outcome.replies[0].text
+
+
+@pytest.mark.parametrize(
+    ("url", "brand"),
+    [
+        ("https://a1-bg.com/smetka", "A1 (formerly Mtel)"),  # the brand's name split by a hyphen
+        ("https://a1bg-online.com/", "A1 (formerly Mtel)"),
+        ("https://mtel-bg.net/", "A1 (formerly Mtel)"),  # the old name scam domains still use
+        ("https://telenor-bg.com/", "Yettel (formerly Telenor)"),
+        ("https://office365-login.com/", "Microsoft"),  # digits in a keyword
+        ("https://spidi-bg.com/pratka", "Speedy"),
+        ("https://kat-globi.com/", "Ministry of Interior"),
+        ("https://pib-bg.com/", "Fibank"),
+        ("https://obb-online.com/", "UBB"),
+        ("https://epay-bg.top/", "ePay.bg"),
+        ("https://temu-bg.shop/", "Temu"),
+    ],
+)
+def test_brand_words_in_fake_addresses(checker: LinkChecker, url: str, brand: str) -> None:
+    report = check(checker, url)
+    names = [s.brand.name_in("en", "en") for s in report.signals if s.brand is not None]
+    assert "brand_name" in keys(report) and brand in names, report
+
+
+def test_a_short_brand_word_is_not_found_across_other_words(checker: LinkChecker) -> None:
+    # "royal-bg" ends in "al-bg", the look-alike form of "a1-bg", but it is not A1's name.
+    assert "brand_name" not in keys(check(checker, "https://royal-bg.com/"))
+
+
+@pytest.mark.parametrize(
+    ("url", "brand"),
+    [
+        ("https://www.nssi.bg/", "National Social Security Institute (NOI)"),
+        ("https://ibank.bg/", "Investbank"),
+        ("https://www.municipalbank.bg/", "Municipal Bank"),
+        ("https://www.epay.bg/", "ePay.bg"),
+        ("https://www.borica.bg/", "BORICA"),
+        ("https://customs.bg/", "Customs Agency"),
+        ("https://www.nhif.bg/", "National Health Insurance Fund (NZOK)"),
+        ("https://www.fsc.bg/", "Financial Supervision Commission"),
+        ("https://www.cpdp.bg/", "Commission for Personal Data Protection"),
+        ("https://www.technopolis.bg/", "Technopolis"),
+    ],
+)
+def test_added_brands_are_official(checker: LinkChecker, url: str, brand: str) -> None:
+    report = check(checker, url)
+    assert report.verdict == "official", report
+    assert report.brand is not None and report.brand.name_in("en", "en") == brand
+
+
+def test_noi_bg_is_not_listed_as_the_noi(checker: LinkChecker) -> None:
+    assert check(checker, "https://noi.bg/").verdict != "official"

@@ -155,9 +155,30 @@ def load_catalog(data_dir: Path, default_language: str) -> Catalog:
         default_language=default_language,
         checklists=_load_checklists(data_dir / "checklists", list(ui_files), taxonomy),
         quiz=_load_quiz(data_dir / "quiz", list(ui_files), taxonomy),
-        links=_load_model(data_dir / "links.yml", LinkRules),
+        links=_load_links(data_dir / "links.yml", ui_files, default_language),
         regions=_load_regions(data_dir / "regions.yml", list(ui_files)),
     )
+
+
+def _load_links(path: Path, ui_files: Mapping[str, UiFile], default_language: str) -> LinkRules:
+    links = _load_model(path, LinkRules)
+    for index, brand in enumerate(links.brands):
+        if isinstance(brand.name, str):
+            continue
+        if default_language not in brand.name:
+            raise ContentError(f"{path}: brands.{index}.name: no name in {default_language!r}")
+        unknown = sorted(brand.name.keys() - ui_files.keys())
+        if unknown:
+            raise ContentError(f"{path}: brands.{index}.name: {unknown} are not languages of ui/")
+    strings = ui_files[default_language].strings
+    for kind in links.user_content:
+        # The kind is the reason the verdict gives; without its text the reply would fail.
+        if f"link.signal.{kind}" not in strings:
+            raise ContentError(
+                f"{path}: user_content.{kind}: no text link.signal.{kind} in "
+                f"ui/{default_language}.yml"
+            )
+    return links
 
 
 def _load_regions(path: Path, languages: list[str]) -> dict[str, dict[str, str]]:

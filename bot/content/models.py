@@ -6,7 +6,15 @@ import datetime as dt
 import re
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from bot.core.markup import check_markup
 
@@ -296,24 +304,76 @@ class QuizFile(Strict):
         return value
 
 
+LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")]
+BrandName = Annotated[str, StringConstraints(min_length=2, max_length=60)]
+# A host name as DNS writes it (lower case, ASCII): "dskbank.bg", "sites.google.com".
+_LABEL = r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?"
+Host = Annotated[str, StringConstraints(pattern=rf"^{_LABEL}(?:\.{_LABEL})+$")]
+
+
 class Brand(Strict):
-    name: str = Field(min_length=2, max_length=60)
-    domains: tuple[str, ...] = Field(min_length=1)
+    # One name for every language, or a name per language ({en: DSK Bank, bg: Банка ДСК}); a
+    # language without a name of its own reads the default language's (load_catalog checks that
+    # the default language has one).
+    name: BrandName | dict[LanguageCode, BrandName]
+    domains: tuple[Host, ...] = Field(min_length=1)
     # Words of the brand that a fake address would carry ("dsk", "speedy"); at least 3 letters.
     keywords: tuple[Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{3,30}$")], ...] = Field(
         min_length=1
     )
+    # Where the domains were confirmed as the brand's own, when that was recorded.
+    source: Source | None = None
+
+    def name_in(self, language: str, default_language: str) -> str:
+        if isinstance(self.name, str):
+            return self.name
+        return (
+            self.name.get(language)
+            or self.name.get(default_language)
+            or next(iter(self.name.values()))
+        )
 
 
 class LinkRules(Strict):
-    """What the offline link checker knows: official domains of brands scammers imitate, and
-    the kinds of addresses that deserve suspicion."""
+    """What the offline link checker knows: official domains of brands scammers imitate, hosts
+    where anyone can make a page, and the kinds of addresses that deserve suspicion."""
 
     brands: tuple[Brand, ...] = Field(min_length=1)
-    shorteners: frozenset[str]
+    # Hosts where anyone can make a page or a link, by kind ("messenger", "shortener"...): the
+    # address is the service's own, the person behind the page is unknown.
+    user_content: dict[
+        Annotated[str, StringConstraints(pattern=r"^[a-z][a-z_]{1,29}$")], frozenset[Host]
+    ] = Field(min_length=1)
     risky_tlds: frozenset[str]
     sensitive_words: frozenset[str]
     sources: tuple[Source, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _one_verdict_per_host(self) -> LinkRules:
+        # A host listed twice would get whichever verdict the checker happened to read last.
+        kind_of: dict[str, str] = {}
+        for kind, hosts in self.user_content.items():
+            for host in sorted(hosts):
+                if host in kind_of:
+                    raise ValueError(
+                        f"user_content.{kind}: {host} is also in user_content.{kind_of[host]}"
+                    )
+                kind_of[host] = kind
+        owner: dict[str, int] = {}
+        for index, brand in enumerate(self.brands):
+            for domain in brand.domains:
+                if domain in kind_of:
+                    raise ValueError(
+                        f"brands.{index}.domains: {domain} is also a host where anyone can make a "
+                        f"page (user_content.{kind_of[domain]}); list it in one place only"
+                    )
+                if domain in owner:
+                    raise ValueError(
+                        f"brands.{index}.domains: {domain} is also a domain of "
+                        f"brands.{owner[domain]}"
+                    )
+                owner[domain] = index
+        return self
 
 
 class Region(Strict):

@@ -74,13 +74,18 @@ class LinkFeature:
 
     def _render(self, lang: str, report: LinkReport) -> str:
         text = self.catalog.text
-        headline = text(lang, f"link.verdict.{report.verdict}", brand=report.brand or "")
+        default = self.catalog.default_language
+        brand = report.brand.name_in(lang, default) if report.brand else ""
+        headline = text(lang, f"link.verdict.{report.verdict}", brand=brand)
         lines = [headline, f"<code>{escape(report.shown)}</code>"]
         if report.signals:
             lines.append("")
             lines.append(text(lang, "link.reasons"))
             for signal in report.signals:
-                lines.append("• " + text(lang, f"link.signal.{signal.key}", **signal.values))
+                values = dict(signal.values)
+                if signal.brand is not None:
+                    values["brand"] = signal.brand.name_in(lang, default)
+                lines.append("• " + text(lang, f"link.signal.{signal.key}", **values))
         return "\n".join(lines)
 
     def _clicked_button(self, lang: str) -> Button | None:

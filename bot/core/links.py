@@ -2,12 +2,17 @@
 fetches a link, so a verdict can only warn; it can never vouch for what a page shows.
 
 Each finding is a Signal with a weight; the verdict is the sum. Texts live in data/ui (keys
-`link.signal.<key>`), and the brands, shorteners and risky endings in data/links.yml.
+`link.signal.<key>`), and the brands, the hosts where anyone can make a page (messengers, payment
+links, shorteners, site builders...) and the risky endings in data/links.yml.
+
+Without warning signs, an address on a brand's own domain is "official"; one on a host where
+anyone can make a page is "user_content": the address is the service's, the page anyone's.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import itertools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -47,7 +52,7 @@ _BARE = re.compile(r"^[\w-]+(?:\.[\w-]+)+(?::\d+)?(?:[/?#].*)?$")
 _STRIP = "\"'()[]{}<>«»„“”‘’.,;:!?"
 _TOKEN = re.compile(r"[a-z0-9]+")
 
-Verdict = Literal["danger", "suspicious", "official", "no_signs", "invalid"]
+Verdict = Literal["danger", "suspicious", "official", "user_content", "no_signs", "invalid"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +74,7 @@ class Signal:
     key: str
     weight: int
     values: dict[str, str] = field(default_factory=dict)
+    brand: Brand | None = None  # named as {brand} in the reader's language
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +83,7 @@ class LinkReport:
     host: str
     verdict: Verdict
     signals: tuple[Signal, ...] = ()
-    brand: str | None = None  # the brand whose official domain this is, for "official"
+    brand: Brand | None = None  # the brand whose official domain this is, for "official"
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +125,16 @@ class LinkChecker:
     def __init__(self, rules: LinkRules, split: DomainSplitter) -> None:
         self.rules = rules
         self.split = split
-        self._official: dict[str, Brand] = {d: b for b in rules.brands for d in b.domains}
+        # Every listed host and what it is: a brand's own domain, or a kind of host where anyone
+        # can make a page. LinkRules guarantees a host is listed once.
+        self._listed: dict[str, Brand | str] = {
+            host: kind for kind, hosts in rules.user_content.items() for host in hosts
+        }
+        self._listed.update({d: b for b in rules.brands for d in b.domains})
+        # Keywords in the form the host is compared in, so "a1bg" and "office365" can match.
+        self._keywords = [
+            (brand, tuple(k.translate(LOOKALIKE) for k in brand.keywords)) for brand in rules.brands
+        ]
 
     def check(self, link: FoundLink) -> LinkReport:
         url = link.url
@@ -165,11 +180,19 @@ class LinkChecker:
             signals.append(Signal("no_suffix", 2))
             return self._report(shown, unicode_host, signals)
 
-        brand = self._official_brand(ascii_host)
+        listed, listed_host = self._listed_owner(ascii_host)
+        brand = listed if isinstance(listed, Brand) else None
+        user_content = isinstance(listed, str)
+        if isinstance(listed, str):
+            # The service's own name is no imitation (paypal.me is PayPal's); only the part the
+            # page's owner chose ("dskbank-login" in dskbank-login.web.app) can imitate a brand.
+            signals.append(Signal(listed, 0, {"host": listed_host}))
+            chosen = unicode_host.split(".")[: -(listed_host.count(".") + 1)]
+            if chosen:
+                signals.extend(self._imitation(".".join(chosen), chosen[-1]))
+        elif brand is None:
+            signals.extend(self._imitation(unicode_host, domain.domain))
         if brand is None:
-            signals.extend(self._imitation(unicode_host, domain))
-            if domain.registrable in self.rules.shorteners:
-                signals.append(Signal("shortener", 1))
             if domain.suffix.rsplit(".", 1)[-1] in self.rules.risky_tlds:
                 signals.append(Signal("risky_tld", 2, {"tld": "." + domain.suffix}))
             words = self._sensitive_words(domain.subdomain, parts)
@@ -177,25 +200,31 @@ class LinkChecker:
                 signals.append(Signal("sensitive_words", 2, {"words": ", ".join(words)}))
         if domain.subdomain.count(".") + 1 >= DEEP_SUBDOMAINS and domain.subdomain:
             signals.append(Signal("deep_subdomains", 1, {"count": str(_labels(domain))}))
-        return self._report(shown, unicode_host, signals, brand)
+        return self._report(shown, unicode_host, signals, brand, user_content)
 
     # --- the signals ----------------------------------------------------------------------
 
-    def _official_brand(self, host: str) -> Brand | None:
+    def _listed_owner(self, host: str) -> tuple[Brand | str | None, str]:
+        """What the most specific listed host at or above `host` is, and that host: under
+        google.com, drive.google.com is anyone's while mail.google.com is Google's."""
         labels = host.split(".")
         for start in range(len(labels) - 1):
-            brand = self._official.get(".".join(labels[start:]))
-            if brand is not None:
-                return brand
-        return None
+            candidate = ".".join(labels[start:])
+            listed = self._listed.get(candidate)
+            if listed is not None:
+                return listed, candidate
+        return None, ""
 
-    def _imitation(self, unicode_host: str, domain: DomainParts) -> Iterable[Signal]:
-        """A brand's name or a near-copy of its address on a domain that is not the brand's."""
-        skeleton = unicode_host.lower().translate(LOOKALIKE)
-        label = domain.domain.lower()
-        label_skeleton = _unicode_label(label).translate(LOOKALIKE)
-        tokens = set(_TOKEN.findall(skeleton))
-        for brand in self.rules.brands:
+    def _imitation(self, text: str, label: str) -> Iterable[Signal]:
+        """A brand's name in `text`, or a near-copy of a brand's address in `label`, on a host
+        that is not the brand's."""
+        skeleton = text.lower().translate(LOOKALIKE)
+        label_skeleton = _unicode_label(label.lower()).translate(LOOKALIKE)
+        words = _TOKEN.findall(skeleton)
+        tokens = set(words)
+        # Two neighbouring words as one, so "a1-bg" and "a1.bg-online" carry the keyword "a1bg".
+        tokens.update(a + b for a, b in itertools.pairwise(words))
+        for brand, keywords in self._keywords:
             for official in brand.domains:
                 official_label = official.split(".")[0]
                 if label_skeleton == official_label or (
@@ -203,13 +232,11 @@ class LinkChecker:
                     and Levenshtein.distance(label_skeleton, official_label)
                     <= (1 if len(official_label) < 8 else 2)
                 ):
-                    yield Signal("lookalike", 3, {"brand": brand.name, "official": official})
+                    yield Signal("lookalike", 3, {"official": official}, brand)
                     return
-            for keyword in brand.keywords:
+            for keyword in keywords:
                 if keyword in tokens or (len(keyword) >= 5 and keyword in skeleton):
-                    yield Signal(
-                        "brand_name", 3, {"brand": brand.name, "official": brand.domains[0]}
-                    )
+                    yield Signal("brand_name", 3, {"official": brand.domains[0]}, brand)
                     return
 
     def _sensitive_words(self, subdomain: str, parts: SplitResult) -> list[str]:
@@ -233,7 +260,12 @@ class LinkChecker:
             yield Signal("hidden_target", 3, {"shown": shown_host, "host": host})
 
     def _report(
-        self, shown: str, host: str, signals: list[Signal], brand: Brand | None = None
+        self,
+        shown: str,
+        host: str,
+        signals: list[Signal],
+        brand: Brand | None = None,
+        user_content: bool = False,
     ) -> LinkReport:
         score = sum(signal.weight for signal in signals)
         verdict: Verdict
@@ -243,9 +275,11 @@ class LinkChecker:
             verdict = "suspicious"
         elif brand is not None:
             verdict = "official"
+        elif user_content:
+            verdict = "user_content"
         else:
             verdict = "no_signs"
-        return LinkReport(shown, host, verdict, tuple(signals), brand.name if brand else None)
+        return LinkReport(shown, host, verdict, tuple(signals), brand)
 
 
 def _display(url: str) -> str:

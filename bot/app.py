@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.content.catalog import Catalog, ContentError, load_catalog
 from bot.content.domains import split_domain
 from bot.core.dialogue import Dialogue
+from bot.core.event_list import EventsFeature
 from bot.core.flood import FloodGate, FloodLimit
 from bot.core.ports import NLU, Clock, EventPorts, SystemClock
 from bot.core.schedule import Window
@@ -35,6 +36,7 @@ from bot.metrics import MeasuredNLU, Metrics
 from bot.nlu.client import RasaNLU
 from bot.nlu.model import ModelPaths
 from bot.nlu.server import rasa_server
+from bot.services.events import EventService, Origin
 from bot.settings import Settings
 from bot.storage.broadcasts import BroadcastPlanner, SqlBroadcasts
 from bot.storage.checklists import SqlChecklistRuns
@@ -163,9 +165,37 @@ async def nlu_connection(
             yield RasaNLU(client, token, settings.rasa_timeout)
 
 
-async def seed_events(events: SqlEvents, where: Path, catalog: Catalog, now: dt.datetime) -> None:
-    """Load data/events/: the shipped events (samples included) are stored or updated by key.
-    Events already over are skipped; a bad file stops the start, like any other content."""
+def event_service(
+    settings: Settings,
+    catalog: Catalog,
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+) -> EventService:
+    """Saving events off the chat (the command line); the chat's own is Dialogue.event_service."""
+    events = SqlEvents(sessions)
+    notices = EventsFeature(
+        catalog,
+        events,
+        SqlReminders(sessions),
+        SqlDeliveries(sessions),
+        SqlSubscriptions(sessions),
+        IcsCalendar(),
+        clock,
+        settings.event_reminder_minutes,
+    )
+    return EventService(events, SqlAudit(sessions), notices)
+
+
+# Loading data/events/ is nobody's action: an unchanged event leaves no trace in the audit log.
+AT_START_UP = Origin(None, {"via": "startup"}, "event_loaded", quiet_when_unchanged=True)
+
+
+async def seed_events(
+    events: EventService, where: Path, catalog: Catalog, now: dt.datetime
+) -> None:
+    """Load data/events/: the shipped events (samples included) are saved by key, like any other
+    change (the people who asked for a reminder of a moved event are told). Events already over
+    are skipped; a bad file stops the start, like any other content."""
     # Shipped events may already be over: they are checked as of ten years ago, then skipped.
     checked_as_of = now - dt.timedelta(days=3650)
     for path in sorted(await asyncio.to_thread(lambda: list(where.glob("*.yml")))):
@@ -175,7 +205,7 @@ async def seed_events(events: SqlEvents, where: Path, catalog: Catalog, now: dt.
             raise ContentError(f"{path}: {reasons}")
         for draft in result.drafts:
             if draft.end > now:
-                await events.save(draft, None, now)
+                await events.save(draft, AT_START_UP, now)
 
 
 @contextlib.asynccontextmanager
@@ -201,7 +231,6 @@ async def open_services(
         flood_windows = (
             SqlFloodGate(sessions, flood_limit) if engine.dialect.name == "postgresql" else None
         )
-        await seed_events(events, settings.data_dir / "events", catalog, clock.now())
         dialogue = Dialogue(
             catalog,
             nlu,
@@ -231,6 +260,9 @@ async def open_services(
             organisers=frozenset(settings.organiser_ids),
             flood=flood_windows or FloodGate(flood_limit),
             retention_days=settings.unanswered_retention_days,
+        )
+        await seed_events(
+            dialogue.event_service, settings.data_dir / "events", catalog, clock.now()
         )
         yield Services(
             settings,

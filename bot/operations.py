@@ -14,13 +14,15 @@ from zoneinfo import ZoneInfo
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from bot.app import event_service
 from bot.content.catalog import Catalog, load_catalog
 from bot.core.events import valid_zone
 from bot.core.markup import MESSAGE_LIMIT, check_markup, to_plain
 from bot.core.messages import Button, Reply
-from bot.core.ports import Audience
+from bot.core.ports import Audience, SystemClock
 from bot.core.tips import payload_of
 from bot.events.importer import read_events
+from bot.services.events import Origin
 from bot.settings import Settings
 from bot.storage.broadcasts import BroadcastPlanner, SqlBroadcasts
 from bot.storage.db import make_engine, make_sessions, migrate
@@ -52,16 +54,10 @@ async def import_events(
     migrate(settings.database_url)
     engine = make_engine(settings.database_url)
     try:
-        sessions = make_sessions(engine)
-        events, audit = SqlEvents(sessions), SqlAudit(sessions)
+        service = event_service(settings, catalog, make_sessions(engine), SystemClock())
+        origin = Origin(None, _who(), "event_imported")
         for draft in result.drafts:
-            record = await events.save(draft, None, now)
-            await audit.record(
-                None,
-                "event_imported",
-                {**_who(), "event_id": record.id, "key": draft.key, "version": record.version},
-                now,
-            )
+            await service.save(draft, origin, now)
     finally:
         await engine.dispose()
     out.write(f"Imported {len(result.drafts)} event(s) from {path}\n")

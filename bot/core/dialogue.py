@@ -42,6 +42,7 @@ from bot.core.schedule import parse_time_of_day
 from bot.core.subscribe import TipsFeature
 from bot.core.tips import TipsPolicy
 from bot.core.understanding import Reading, Thresholds, interpret
+from bot.services.events import EventService
 
 MAX_TEXT = 4096  # Telegram never delivers more; the console is held to the same.
 
@@ -118,6 +119,8 @@ class Dialogue:
             clock,
             reminder_offsets,
         )
+        # Saving an event is one use case, whoever saves: the chat, the command line, start-up.
+        self.event_service = EventService(event_ports.events, event_ports.audit, self.events)
         self.organising = OrganiserFeature(
             catalog,
             organisers,
@@ -130,6 +133,7 @@ class Dialogue:
             event_ports.stats,
             event_ports.charts,
             clock,
+            self.event_service,
         )
         self.stats = event_ports.stats
         self.event_ports = event_ports

@@ -331,25 +331,22 @@ class EventsFeature:
         return items
 
     async def notify_change(self, event: EventRecord, now: dt.datetime) -> int:
-        """After an organiser changed or cancelled an event: drop the reminders that wait,
-        tell everyone who asked, and schedule new reminders for the new time."""
+        """After an event changed or was cancelled: drop the reminders that wait, tell everyone
+        who asked, and schedule new reminders for the new time. Entrypoints do not call this:
+        bot.services.events does, when saving or cancelling made a new version."""
         told = 0
         after: int | None = None
-        while True:
-            batch = await self.reminders.recipients(event.id, after, FANOUT_BATCH)
-            if not batch:
-                return told
-            items: list[Scheduled] = []
-            for recipient in batch:
-                await self.deliveries.cancel_pending(
-                    self.user_ref(event.id, recipient.user_id), now
-                )
-                items.append(self._notice(event, recipient, now))
+        while batch := await self.reminders.recipients(event.id, after, FANOUT_BATCH):
+            items = [self._notice(event, recipient, now) for recipient in batch]
             if event.active:
                 items.extend(self.reminder_items(event, batch, now))
-            await self.deliveries.schedule(items, now)
+            # One statement drops the waiting reminders of the whole batch, in the transaction
+            # that queues the notices and the new reminders.
+            refs = [self.user_ref(event.id, recipient.user_id) for recipient in batch]
+            await self.deliveries.replace(refs, items, now)
             told += len(batch)
             after = batch[-1].user_id
+        return told
 
     def _notice(self, event: EventRecord, recipient: Recipient, now: dt.datetime) -> Scheduled:
         lang = (

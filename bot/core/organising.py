@@ -39,6 +39,7 @@ from bot.core.ports import (
     StatsSource,
 )
 from bot.core.tips import payload_of
+from bot.services.events import EventService, Origin
 
 EVENT_FLOW, ANNOUNCE_FLOW = "newevent", "announce"
 OPTIONAL = frozenset({"place", "online_url", "link"})
@@ -63,6 +64,7 @@ class OrganiserFeature:
         stats: StatsSource,
         charts: ChartRenderer,
         clock: Clock,
+        event_service: EventService,
     ) -> None:
         self.catalog = catalog
         self.admins = admins
@@ -75,6 +77,7 @@ class OrganiserFeature:
         self.stats = stats
         self.charts = charts
         self.clock = clock
+        self.event_service = event_service
 
     @property
     def event_steps(self) -> list[str]:
@@ -358,17 +361,9 @@ class OrganiserFeature:
         problems = check_draft(draft, now, self.catalog.languages, self.catalog.regions)
         if problems:
             return self._event_preview(turn, data)
-        event = await self.events.save(draft, user, now)
+        saved = await self.event_service.save(draft, Origin(user), now)
         await self.conversations.clear(user)
-        told = 0
-        if "event_id" in data:
-            told = await self.event_list.notify_change(event, now)
-        await self.audit.record(
-            user,
-            "event_updated" if "event_id" in data else "event_created",
-            {"event_id": event.id, "key": event.draft.key, "version": event.version, "told": told},
-            now,
-        )
+        event, told = saved.event, saved.told
         text = self.catalog.text(lang, "org.saved", id=event.id, told=told)
         buttons = (
             (
@@ -402,15 +397,12 @@ class OrganiserFeature:
         )
 
     async def _cancel_event(self, turn: Turn, event_id: int) -> Outcome | None:
-        now = self.clock.now()
-        event = await self.events.cancel(event_id, now)
-        if event is None:
-            return None
-        told = await self.event_list.notify_change(event, now)
-        await self.audit.record(
-            turn.incoming.user_id, "event_cancelled", {"event_id": event_id, "told": told}, now
+        cancelled = await self.event_service.cancel(
+            event_id, Origin(turn.incoming.user_id), self.clock.now()
         )
-        return self._say(turn, "org.event_cancelled", told=told)
+        if cancelled is None:
+            return None
+        return self._say(turn, "org.event_cancelled", told=cancelled.told)
 
     # --- announcements --------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from bot.core.events import EventDraft
 from bot.core.report import ChecklistReport
@@ -202,6 +202,16 @@ class EventFilter:
     mode: str | None = None  # "online" | "in_person" | None for both
 
 
+# What storing an event did: a new event, a new version, or nothing (the same content again).
+Change = Literal["created", "updated", "unchanged"]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    event: EventRecord
+    change: Change
+
+
 class Events(Protocol):
     async def get(self, event_id: int) -> EventRecord | None: ...
 
@@ -212,7 +222,12 @@ class Events(Protocol):
         ...
 
     async def save(self, draft: EventDraft, by: int | None, now: dt.datetime) -> EventRecord:
-        """Create, or update the event with the same key (its version grows on a change)."""
+        """`store`, for setting up tests: the bot saves through bot.services.events."""
+        ...
+
+    async def store(self, draft: EventDraft, by: int | None, now: dt.datetime) -> StoredEvent:
+        """Create, or update the event with the same key (its version grows on a change only).
+        Only bot.services.events calls this: saving an event is more than storing it."""
         ...
 
     async def cancel(self, event_id: int, now: dt.datetime) -> EventRecord | None: ...
@@ -255,6 +270,13 @@ class Deliveries(Protocol):
 
     async def cancel_pending(self, ref: str, now: dt.datetime) -> int:
         """Drop what is still waiting under `ref`; what is being sent is left to finish."""
+        ...
+
+    async def replace(
+        self, refs: Sequence[str], items: Sequence[Scheduled], now: dt.datetime
+    ) -> int:
+        """Drop what waits under any of `refs`, then schedule `items`, in one transaction (a
+        statement for all of `refs`, not one per ref); the number of items dropped."""
         ...
 
     async def counts(self, ref: str) -> dict[str, int]: ...

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.events import EventDraft, EventText
-from bot.core.ports import EventFilter, EventRecord, Recipient
+from bot.core.ports import Change, EventFilter, EventRecord, Recipient, StoredEvent
 from bot.storage.db import reading, upsert_insert, writing
 from bot.storage.schema import EventReminder, EventRow, Subscription, User
 
@@ -102,15 +102,21 @@ class SqlEvents:
             return [_record(row) for row in rows], int(total or 0)
 
     async def save(self, draft: EventDraft, by: int | None, now: dt.datetime) -> EventRecord:
+        """Store an event and nothing else (tests set up with this); the bot saves events
+        through bot.services.events, which also moves reminders and tells who asked."""
+        return (await self.store(draft, by, now)).event
+
+    async def store(self, draft: EventDraft, by: int | None, now: dt.datetime) -> StoredEvent:
         try:
-            return await self._save(draft, by, now)
+            return await self._store(draft, by, now)
         except IntegrityError:
             # Another process created the same key at the same moment (replicas seeding
             # data/events/ at start-up): it exists now, so this is an update.
-            return await self._save(draft, by, now)
+            return await self._store(draft, by, now)
 
-    async def _save(self, draft: EventDraft, by: int | None, now: dt.datetime) -> EventRecord:
+    async def _store(self, draft: EventDraft, by: int | None, now: dt.datetime) -> StoredEvent:
         fields = _fields(draft)
+        change: Change = "unchanged"
         async with writing(self._sessions) as session:
             row = await session.scalar(
                 select(EventRow).where(EventRow.key == draft.key).with_for_update()
@@ -126,12 +132,14 @@ class SqlEvents:
                     **fields,
                 )
                 session.add(row)
+                change = "created"
             elif not _same(row, fields) or row.status != "active":
                 for name, value in fields.items():
                     setattr(row, name, value)
                 row.status, row.version, row.updated_at = "active", row.version + 1, now
+                change = "updated"
             await session.flush()
-            return _record(row)
+            return StoredEvent(_record(row), change)
 
     async def cancel(self, event_id: int, now: dt.datetime) -> EventRecord | None:
         async with writing(self._sessions) as session:

@@ -241,6 +241,26 @@ class SqlOutbox:
             )
 
 
+# Rows per INSERT: well under the bound parameters a statement may carry (SQLite's 32766).
+ROWS_PER_INSERT = 500
+
+
+def _rows(items: Sequence[Scheduled], now: dt.datetime) -> list[dict[str, Any]]:
+    return [
+        new_row(
+            item.key,
+            item.user_id,
+            item.kind,
+            item.payload,
+            now,
+            not_before=item.not_before,
+            expires_at=item.expires_at,
+            ref=item.ref,
+        )
+        for item in items
+    ]
+
+
 class SqlDeliveries:
     """The outbox as the core sees it: schedule messages, drop waiting ones, count outcomes."""
 
@@ -248,22 +268,25 @@ class SqlDeliveries:
         self._sessions = sessions
 
     async def schedule(self, items: Sequence[Scheduled], now: dt.datetime) -> None:
-        rows = [
-            new_row(
-                item.key,
-                item.user_id,
-                item.kind,
-                item.payload,
-                now,
-                not_before=item.not_before,
-                expires_at=item.expires_at,
-                ref=item.ref,
-            )
-            for item in items
-        ]
-        for start in range(0, len(rows), 500):
+        rows = _rows(items, now)
+        for start in range(0, len(rows), ROWS_PER_INSERT):
             async with writing(self._sessions) as session:
-                await insert_ignoring_duplicates(session, rows[start : start + 500])
+                await insert_ignoring_duplicates(session, rows[start : start + ROWS_PER_INSERT])
+
+    async def replace(
+        self, refs: Sequence[str], items: Sequence[Scheduled], now: dt.datetime
+    ) -> int:
+        rows = _rows(items, now)
+        async with writing(self._sessions) as session:
+            # Dropped first: the new items may wait under the same refs.
+            result = await session.execute(
+                update(OutboxItem)
+                .where(OutboxItem.ref.in_(refs), OutboxItem.status == Status.PENDING)
+                .values(status=Status.CANCELLED.value, finished_at=now)
+            )
+            for start in range(0, len(rows), ROWS_PER_INSERT):
+                await insert_ignoring_duplicates(session, rows[start : start + ROWS_PER_INSERT])
+            return int(getattr(result, "rowcount", 0) or 0)
 
     async def cancel_pending(self, ref: str, now: dt.datetime) -> int:
         async with writing(self._sessions) as session:

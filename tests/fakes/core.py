@@ -25,6 +25,7 @@ from bot.core.ports import (
     Recipient,
     Scheduled,
     Stats,
+    StoredEvent,
     SubscriptionRecord,
     UserRecord,
 )
@@ -279,16 +280,19 @@ class MemoryEvents:
         return found[offset : offset + limit], len(found)
 
     async def save(self, draft: EventDraft, by: int | None, now: dt.datetime) -> EventRecord:
+        return (await self.store(draft, by, now)).event
+
+    async def store(self, draft: EventDraft, by: int | None, now: dt.datetime) -> StoredEvent:
         for record in self.rows.values():
             if record.draft.key == draft.key:
                 if record.draft == draft and record.active:
-                    return record
+                    return StoredEvent(record, "unchanged")
                 updated = EventRecord(record.id, draft, "active", record.version + 1)
                 self.rows[record.id] = updated
-                return updated
+                return StoredEvent(updated, "updated")
         record = EventRecord(len(self.rows) + 1, draft, "active", 1)
         self.rows[record.id] = record
-        return record
+        return StoredEvent(record, "created")
 
     async def cancel(self, event_id: int, now: dt.datetime) -> EventRecord | None:
         record = self.rows.get(event_id)
@@ -342,6 +346,13 @@ class MemoryDeliveries:
         for key in keys:
             self.status[key] = "cancelled"
         return len(keys)
+
+    async def replace(
+        self, refs: Sequence[str], items: Sequence[Scheduled], now: dt.datetime
+    ) -> int:
+        dropped = sum([await self.cancel_pending(ref, now) for ref in refs])
+        await self.schedule(items, now)
+        return dropped
 
     async def counts(self, ref: str) -> dict[str, int]:
         counts: dict[str, int] = {}

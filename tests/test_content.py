@@ -112,7 +112,7 @@ def _source_titles(node: object) -> list[str]:
 def test_every_source_in_the_bulgarian_content_has_a_bulgarian_title() -> None:
     # The reader of the Bulgarian texts should learn in Bulgarian what each source is; an English
     # name may follow, but an English-only title is a translation left undone.
-    files = sorted((ROOT / "data").glob("*/bg/*.yml")) + [ROOT / "data/quiz/bg.yml"]
+    files = [*sorted((ROOT / "data").glob("*/bg/*.yml")), ROOT / "data/quiz/bg.yml"]
     assert len(files) > 30
     untranslated = [
         (path.relative_to(ROOT / "data").as_posix(), title)

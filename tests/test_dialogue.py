@@ -147,7 +147,7 @@ async def test_oversized_text_is_refused_without_calling_nlu(
     dialogue: Dialogue, nlu: FakeNLU
 ) -> None:
     outcome = await dialogue.handle(Incoming(USER, text="a" * 5000))
-    assert "4096" in outcome.replies[0].text
+    assert "4,096 characters" in outcome.replies[0].text
     assert nlu.seen == []
 
 

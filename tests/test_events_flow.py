@@ -236,7 +236,7 @@ async def test_announce_refuses_bad_html_and_long_text_then_previews_and_sends(
     outcome = await dialogue.handle(Incoming(org, text="<b>Join us<b> <script>x</script>"))
     assert outcome.replies[0].text.startswith(strings["ann.bad_html"].split("{")[0])
     outcome = await dialogue.handle(Incoming(org, text="x" * 5000))
-    assert "4096" in outcome.replies[0].text and "5000" in outcome.replies[0].text
+    assert "4,096" in outcome.replies[0].text and "5,000 characters" in outcome.replies[0].text
     await dialogue.handle(
         Incoming(org, text="<b>Webinar</b> on phishing, Thursday 18:00 &amp; online")
     )
@@ -262,9 +262,7 @@ async def test_announce_refuses_bad_html_and_long_text_then_previews_and_sends(
 
 async def test_stats_for_organisers_come_with_a_chart(dialogue: Dialogue, catalog: Catalog) -> None:
     outcome = await dialogue.handle(Incoming(ORGANISER_ID, command="stats"))
-    assert outcome.replies[0].text.startswith(
-        catalog.strings["en"]["stats.title"].split("(")[0].format(days=60)
-    )
+    assert outcome.replies[0].text.startswith(catalog.plural("en", "stats.title", 60).split("(")[0])
     document = outcome.replies[1].document
     assert document is not None and document.mime_type == "image/png"
 

@@ -271,7 +271,7 @@ async def test_hidden_link_and_ten_thousand_characters(
     assert strings["link.verdict.danger"] in outcome.replies[0].text
     outcome = await dialogue.handle(Incoming(USER, text="https://example.com/" + "x" * 10_000))
     assert all(len(reply.text) <= 4096 for reply in outcome.replies)
-    assert "10020" in outcome.replies[0].text
+    assert "10,020 characters" in outcome.replies[0].text
 
 
 # --- privacy --------------------------------------------------------------------------------

@@ -11,6 +11,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
+from babel import Locale, UnknownLocaleError
+from babel.numbers import format_decimal
+from babel.plural import PluralRule
 from pydantic import BaseModel, ValidationError
 
 from bot.content.models import (
@@ -68,6 +71,9 @@ class Catalog:
     languages: Mapping[str, LanguageMeta]
     strings: Mapping[str, Mapping[str, str]]
     answers: Mapping[str, Mapping[str, Answer]]
+    # Texts that show a count: language -> key -> CLDR plural category -> text.
+    plurals: Mapping[str, Mapping[str, Mapping[str, str]]]
+    plural_rules: Mapping[str, PluralRule]  # language -> its CLDR plural rule
     campaign: Campaign
     tips: Mapping[str, Mapping[str, tuple[Tip, ...]]]  # language -> audience -> tips by day
     timezones: tuple[str, ...]
@@ -88,12 +94,35 @@ class Catalog:
 
     def text(self, language: str, key: str, /, **values: object) -> str:
         """A UI string in `language`; values are HTML-escaped, as they may come from users."""
-        template = self.strings[self._lang(language)][key]
+        template = self._plain(language, key)
         return template.format_map({k: escape(str(v)) for k, v in values.items()})
 
     def html(self, language: str, key: str, /, **values: str) -> str:
         """Like text(), for values that are already trusted HTML from the catalog itself."""
-        return self.strings[self._lang(language)][key].format_map(values)
+        return self._plain(language, key).format_map(values)
+
+    def plural(self, language: str, key: str, count: int, /, **values: object) -> str:
+        """A text that shows `count`, in the form the language's CLDR rules give that number;
+        {count} is the number written the local way, values are escaped as in text()."""
+        lang = self._lang(language)
+        forms = self.plurals[lang].get(key)
+        if forms is None:
+            raise KeyError(f"{key!r} is not a plural text; use text()")
+        template = forms[self.plural_rules[lang](count)]
+        filled = {k: escape(str(v)) for k, v in values.items()}
+        return template.format_map({**filled, "count": self.number(lang, count)})
+
+    def number(self, language: str, value: int) -> str:
+        """A number as the language writes it: 12,345 in English, 12 345 in Bulgarian."""
+        meta = self.languages[self._lang(language)]
+        grouped = abs(value) >= 10 ** (2 + meta.minimum_grouping_digits)
+        return format_decimal(value, locale=meta.babel_locale, group_separator=grouped)
+
+    def _plain(self, language: str, key: str) -> str:
+        lang = self._lang(language)
+        if key in self.plurals[lang]:
+            raise KeyError(f"{key!r} shows a count; use plural()")
+        return self.strings[lang][key]
 
     def answer(self, language: str, topic: str) -> Answer | None:
         return self.answers[self._lang(language)].get(topic)
@@ -125,6 +154,9 @@ def load_catalog(data_dir: Path, default_language: str) -> Catalog:
             f"DEFAULT_LANGUAGE={default_language!r} has no file {data_dir / 'ui'}/<lang>.yml"
         )
     _check_string_parity(data_dir / "ui", {lang: f.strings for lang, f in ui_files.items()})
+    plural_rules = {
+        lang: _plural_rule(data_dir / "ui" / f"{lang}.yml", f) for lang, f in ui_files.items()
+    }
 
     answers: dict[str, dict[str, Answer]] = {}
     for language in ui_files:
@@ -147,8 +179,16 @@ def load_catalog(data_dir: Path, default_language: str) -> Catalog:
     return Catalog(
         taxonomy=taxonomy,
         languages={lang: f.meta for lang, f in ui_files.items()},
-        strings={lang: f.strings for lang, f in ui_files.items()},
+        strings={
+            lang: {k: v for k, v in f.strings.items() if isinstance(v, str)}
+            for lang, f in ui_files.items()
+        },
         answers=answers,
+        plurals={
+            lang: {k: v for k, v in f.strings.items() if isinstance(v, dict)}
+            for lang, f in ui_files.items()
+        },
+        plural_rules=plural_rules,
         campaign=campaign,
         tips=_load_tips(data_dir / "tips", list(ui_files), answers),
         timezones=_load_model(data_dir / "timezones.yml", TimeZones).zones,
@@ -307,11 +347,37 @@ def _load_taxonomy(path: Path) -> Taxonomy:
     return Taxonomy(groups=groups)
 
 
-def _placeholders(template: str) -> frozenset[str]:
-    return frozenset(name for _, name, _, _ in string.Formatter().parse(template) if name)
+def _plural_rule(path: Path, ui_file: UiFile) -> PluralRule:
+    """The language's CLDR plural rule, once every counted text of `path` has exactly the forms
+    it needs: a missing form would fail the first time that number is shown."""
+    locale_name = ui_file.meta.babel_locale
+    try:
+        rule = Locale.parse(locale_name).plural_form
+    except (UnknownLocaleError, ValueError) as exc:
+        raise ContentError(f"{path}: meta.babel_locale {locale_name!r}: {exc}") from exc
+    needed = {*rule.tags, "other"}
+    for key, text in ui_file.strings.items():
+        if not isinstance(text, dict):
+            continue
+        missing, extra = sorted(needed - text.keys()), sorted(text.keys() - needed)
+        if missing or extra:
+            raise ContentError(
+                f"{path}: {key}: {locale_name} needs the plural forms {sorted(needed)}; "
+                f"missing {missing}, not used {extra}"
+            )
+    return rule
 
 
-def _check_string_parity(where: Path, strings: Mapping[str, Mapping[str, str]]) -> None:
+def _placeholders(template: str | Mapping[str, str]) -> frozenset[str]:
+    forms = template.values() if isinstance(template, Mapping) else (template,)
+    return frozenset(
+        name for form in forms for _, name, _, _ in string.Formatter().parse(form) if name
+    )
+
+
+def _check_string_parity(
+    where: Path, strings: Mapping[str, Mapping[str, str | Mapping[str, str]]]
+) -> None:
     all_keys = set().union(*(s.keys() for s in strings.values()))
     for language, table in strings.items():
         missing = sorted(all_keys - table.keys())
@@ -320,14 +386,26 @@ def _check_string_parity(where: Path, strings: Mapping[str, Mapping[str, str]]) 
     reference_language, reference = next(iter(strings.items()))
     for language, table in strings.items():
         for key, template in table.items():
+            place = f"{where}/{language}.yml: {key}"
             try:
                 names = _placeholders(template)
             except ValueError as exc:
-                raise ContentError(f"{where}/{language}.yml: {key}: {exc}") from exc
+                raise ContentError(f"{place}: {exc}") from exc
+            counted = isinstance(template, Mapping)
+            if counted != isinstance(reference[key], Mapping):
+                raise ContentError(
+                    f"{place}: {'has' if counted else 'lacks'} plural forms, unlike "
+                    f"{reference_language}.yml"
+                )
+            if not isinstance(template, Mapping):
+                # A count shown in a plain text could not agree with its number.
+                if "count" in names:
+                    raise ContentError(f"{place}: {{count}} needs plural forms (one:, other:...)")
+            elif "count" not in _placeholders(template.get("other", "")):
+                raise ContentError(f"{place}: the form 'other' does not show {{count}}")
             if names != _placeholders(reference[key]):
                 raise ContentError(
-                    f"{where}/{language}.yml: {key}: placeholders {sorted(names)} differ from "
-                    f"{reference_language}.yml"
+                    f"{place}: placeholders {sorted(names)} differ from {reference_language}.yml"
                 )
 
 

@@ -80,23 +80,38 @@ class LanguageMeta(Strict):
     # the language of a message that the script alone does not decide.
     markers: frozenset[str] = frozenset()
     babel_locale: str
+    # CLDR's minimumGroupingDigits, which Babel does not apply: with 2 (Bulgarian) a number
+    # of four digits is written whole (1234) and longer ones grouped (12 345).
+    minimum_grouping_digits: int = Field(default=1, ge=1, le=3)
     default_timezone: str
+
+
+# CLDR's plural categories; which of them a language uses comes from its rules (Babel).
+PLURAL_CATEGORIES = ("zero", "one", "two", "few", "many", "other")
 
 
 class UiFile(Strict):
     meta: LanguageMeta
-    strings: dict[str, str]
+    # A text that shows a count is a mapping of CLDR plural category to text; the number it
+    # counts is its {count}.
+    strings: dict[str, str | dict[str, str]]
 
     @field_validator("strings")
     @classmethod
-    def _valid_strings(cls, value: dict[str, str]) -> dict[str, str]:
+    def _valid_strings(
+        cls, value: dict[str, str | dict[str, str]]
+    ) -> dict[str, str | dict[str, str]]:
         for key, text in value.items():
             if not re.fullmatch(r"[a-z0-9_.]+", key):
                 raise ValueError(f"bad string key {key!r}")
-            # Placeholders are checked filled in, as a link target is one of them.
-            problem = check_markup(fill_placeholders(text))
-            if problem:
-                raise ValueError(f"{key}: {problem}")
+            forms = text if isinstance(text, dict) else {"": text}
+            for category, form in forms.items():
+                if isinstance(text, dict) and category not in PLURAL_CATEGORIES:
+                    raise ValueError(f"{key}: {category!r} is not a CLDR plural category")
+                # Placeholders are checked filled in, as a link target is one of them.
+                problem = check_markup(fill_placeholders(form))
+                if problem:
+                    raise ValueError(f"{key}: {problem}")
         return value
 
 

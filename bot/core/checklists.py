@@ -109,8 +109,8 @@ class ChecklistFeature:
     def _intro(self, lang: str, checklist_id: str) -> Reply:
         checklist = self._checklists(lang)[checklist_id]
         count = question_count(checklist)
-        text = f"<b>{checklist.title}</b>\n\n{checklist.intro}\n\n" + self.catalog.text(
-            lang, "checklist.length", count=count
+        text = f"<b>{checklist.title}</b>\n\n{checklist.intro}\n\n" + self.catalog.plural(
+            lang, "checklist.length", count
         )
         buttons = (
             (

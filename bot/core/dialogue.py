@@ -364,7 +364,7 @@ class Dialogue:
         if links:
             return self.links.verdicts(turn, links)
         if len(text) > MAX_TEXT:
-            return self._outcome(turn, self.catalog.text(lang, "error.too_long", limit=MAX_TEXT))
+            return self._outcome(turn, self.catalog.plural(lang, "error.too_long", MAX_TEXT))
         try:
             parse = await self.nlu.parse(text)
         except NLUUnavailable:

@@ -19,6 +19,8 @@ from bot.core.ports import Clock, Conversations, PendingInput
 
 LINK_FLOW = "link"
 CLICKED_TOPIC, CLICKED_SECTION = "phishing", "act_now"
+# Signals whose words count something, and the value (named in links.py) they agree with.
+SIGNAL_COUNTS = {"long": "length", "deep_subdomains": "count"}
 
 
 class LinkFeature:
@@ -60,7 +62,7 @@ class LinkFeature:
         reports = [self.checker.check(link) for link in links[:MAX_LINKS]]
         replies = [Reply(self._render(lang, report)) for report in reports]
         if len(links) > MAX_LINKS:
-            replies.append(Reply(self.catalog.text(lang, "link.more", count=MAX_LINKS)))
+            replies.append(Reply(self.catalog.plural(lang, "link.more", MAX_LINKS)))
         clicked = self._clicked_button(lang)
         advice = Reply(
             self.catalog.text(lang, "link.verify"),
@@ -85,8 +87,15 @@ class LinkFeature:
                 values = dict(signal.values)
                 if signal.brand is not None:
                     values["brand"] = signal.brand.name_in(lang, default)
-                lines.append("• " + text(lang, f"link.signal.{signal.key}", **values))
+                lines.append("• " + self._signal_text(lang, signal.key, **values))
         return "\n".join(lines)
+
+    def _signal_text(self, lang: str, key: str, **values: str) -> str:
+        counted = SIGNAL_COUNTS.get(key)
+        if counted is None:
+            return self.catalog.text(lang, f"link.signal.{key}", **values)
+        count = int(values.pop(counted))
+        return self.catalog.plural(lang, f"link.signal.{key}", count, **values)
 
     def _clicked_button(self, lang: str) -> Button | None:
         answer = self.catalog.answer(lang, CLICKED_TOPIC)

@@ -22,7 +22,7 @@ from bot.content.catalog import Catalog
 from bot.core import callbacks
 from bot.core.event_list import EventsFeature
 from bot.core.events import AUDIENCES, EventDraft, EventText, Problem, check_draft, valid_zone
-from bot.core.markup import MESSAGE_LIMIT, check_markup, to_plain
+from bot.core.markup import MESSAGE_LIMIT, check_markup, escape, to_plain
 from bot.core.messages import Button, Document, Outcome, Reply, Turn
 from bot.core.ports import (
     Audience,
@@ -364,7 +364,7 @@ class OrganiserFeature:
         saved = await self.event_service.save(draft, Origin(user), now)
         await self.conversations.clear(user)
         event, told = saved.event, saved.told
-        text = self.catalog.text(lang, "org.saved", id=event.id, told=told)
+        text = self.catalog.plural(lang, "org.saved", told, id=event.id)
         buttons = (
             (
                 Button(
@@ -402,7 +402,7 @@ class OrganiserFeature:
         )
         if cancelled is None:
             return None
-        return self._say(turn, "org.event_cancelled", told=cancelled.told)
+        return self._say_counted(turn, "org.event_cancelled", cancelled.told)
 
     # --- announcements --------------------------------------------------------------------
 
@@ -418,11 +418,11 @@ class OrganiserFeature:
                     turn, "ann.bad_html", reason=problem, buttons=self._cancel_row(lang)
                 )
             if len(to_plain(body)) > MESSAGE_LIMIT:
-                return self._say(
+                return self._say_counted(
                     turn,
                     "ann.too_long",
-                    limit=MESSAGE_LIMIT,
-                    length=len(to_plain(body)),
+                    len(to_plain(body)),
+                    limit=self.catalog.number(lang, MESSAGE_LIMIT),
                     buttons=self._cancel_row(lang),
                 )
             data.update(text=body, step="button")
@@ -439,8 +439,8 @@ class OrganiserFeature:
             label, _, url = text.partition("|")
             label, url = label.strip(), url.strip()
             if not label or len(label) > BUTTON_LABEL_MAX or not URL.match(url):
-                return self._say(
-                    turn, "ann.bad_button", max=BUTTON_LABEL_MAX, buttons=self._cancel_row(lang)
+                return self._say_counted(
+                    turn, "ann.bad_button", BUTTON_LABEL_MAX, buttons=self._cancel_row(lang)
                 )
             data.update(button_label=label, button_url=url)
             return await self._ask_audience(turn, data)
@@ -489,8 +489,8 @@ class OrganiserFeature:
         audience = self._audience(data)
         size = await self.broadcasts.audience_size(audience)
         control = Reply(
-            self.catalog.text(
-                lang, "ann.preview", count=size, audience=self._audience_label(lang, audience)
+            self.catalog.plural(
+                lang, "ann.preview", size, audience=self._audience_label(lang, audience)
             ),
             buttons=(
                 (
@@ -514,14 +514,14 @@ class OrganiserFeature:
         if data.get("send_at"):
             when = dt.datetime.fromisoformat(data["send_at"])
             locale = self.catalog.languages[lang].babel_locale
-            text = self.catalog.text(
+            text = self.catalog.plural(
                 lang,
                 "ann.confirm_at",
-                count=size,
+                size,
                 when=format_datetime(when, "d MMMM y, HH:mm", locale=locale),
             )
         else:
-            text = self.catalog.text(lang, "ann.confirm_now", count=size)
+            text = self.catalog.plural(lang, "ann.confirm_now", size)
         buttons = (
             (
                 Button(self.catalog.text(lang, "ann.confirm_yes"), data="asy"),
@@ -584,6 +584,7 @@ class OrganiserFeature:
         if not records:
             return self._say(turn, "ann.none")
         lines = [self.catalog.text(lang, "ann.status_title")]
+        number = self.catalog.number
         rows: list[tuple[Button, ...]] = []
         locale = self.catalog.languages[lang].babel_locale
         for record in records:
@@ -597,11 +598,11 @@ class OrganiserFeature:
                     status=self.catalog.text(lang, f"ann.status.{record.status}"),
                     when=format_datetime(record.send_at, "d MMM, HH:mm", locale=locale),
                     audience=self._audience_label(lang, record.audience),
-                    queued=record.queued,
-                    waiting=waiting,
-                    sent=counts.get("sent", 0),
-                    failed=counts.get("failed", 0) + counts.get("uncertain", 0),
-                    blocked=counts.get("blocked", 0),
+                    queued=number(lang, record.queued),
+                    waiting=number(lang, waiting),
+                    sent=number(lang, counts.get("sent", 0)),
+                    failed=number(lang, counts.get("failed", 0) + counts.get("uncertain", 0)),
+                    blocked=number(lang, counts.get("blocked", 0)),
                 )
             )
             if record.status != "cancelled" and (record.status != "queued" or waiting):
@@ -642,19 +643,20 @@ class OrganiserFeature:
     async def _stats(self, turn: Turn) -> Outcome:
         lang = turn.language
         stats = await self.stats.collect(self.clock.now(), STATS_DAYS)
-        text = self.catalog.text
+        text, plural, number = self.catalog.text, self.catalog.plural, self.catalog.number
 
         def table(counts: dict[str, int], name: Any = str) -> str:
             return (
                 ", ".join(
-                    f"{name(k)}: {v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1])
+                    f"{name(k)}: {number(lang, v)}"
+                    for k, v in sorted(counts.items(), key=lambda kv: -kv[1])
                 )
                 or "–"
             )
 
         checklist_names = {c.id: c.title for c in self.catalog.checklists[lang].values()}
         lines = [
-            text(lang, "stats.title", days=STATS_DAYS),
+            plural(lang, "stats.title", STATS_DAYS),
             text(lang, "stats.languages", values=table(stats.users_by_language)),
             text(lang, "stats.audiences", values=table(stats.subscribers_by_audience)),
             text(
@@ -669,21 +671,21 @@ class OrganiserFeature:
             text(
                 lang,
                 "stats.topics",
-                values=", ".join(f"{t}: {n}" for t, n in stats.top_topics) or "–",
+                values=", ".join(f"{t}: {number(lang, n)}" for t, n in stats.top_topics) or "–",
             ),
-            text(lang, "stats.unanswered", count=stats.unanswered),
+            text(lang, "stats.unanswered", number=number(lang, stats.unanswered)),
             text(lang, "stats.checklists"),
         ]
         for row in stats.checklists:
             average = "–" if row.average_score is None else f"{row.average_score:.0f}%"
             lines.append(
-                text(
+                self.catalog.html(
                     lang,
                     "stats.checklist_line",
-                    name=checklist_names.get(row.checklist, row.checklist),
-                    finished=row.finished,
+                    name=escape(checklist_names.get(row.checklist, row.checklist)),
+                    finished=plural(lang, "stats.finished", row.finished),
                     average=average,
-                    in_progress=row.in_progress,
+                    in_progress=plural(lang, "stats.in_progress", row.in_progress),
                 )
             )
         labels = {
@@ -833,7 +835,10 @@ class OrganiserFeature:
         values = dict(problem.values)
         if "language" in values and values["language"] in self.catalog.languages:
             values["language"] = self.catalog.languages[values["language"]].native_name
-        return self.catalog.text(lang, f"event.problem.{problem.code}", **values)
+        key = f"event.problem.{problem.code}"
+        if "max" in values:  # a limit: the words agree with it ("at most 1 character")
+            return self.catalog.plural(lang, key, int(values.pop("max")), **values)
+        return self.catalog.text(lang, key, **values)
 
     def _cancel_row(self, lang: str) -> tuple[tuple[Button, ...], ...]:
         return ((Button(self.catalog.text(lang, "org.cancel"), data="nx"),),)
@@ -845,6 +850,17 @@ class OrganiserFeature:
             (Reply(self.catalog.text(turn.language, key, **values), buttons=buttons),),
             turn.language,
         )
+
+    def _say_counted(
+        self,
+        turn: Turn,
+        key: str,
+        count: int,
+        buttons: tuple[tuple[Button, ...], ...] = (),
+        **values: object,
+    ) -> Outcome:
+        text = self.catalog.plural(turn.language, key, count, **values)
+        return Outcome((Reply(text, buttons=buttons),), turn.language)
 
 
 ORGANISER_ACTIONS = frozenset(

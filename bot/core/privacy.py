@@ -29,7 +29,12 @@ class PrivacyFeature:
         return self._out(
             turn,
             Reply(
-                self.catalog.text(lang, "privacy.text", days=self.retention_days), buttons=buttons
+                self.catalog.html(
+                    lang,
+                    "privacy.text",
+                    retention=self.catalog.plural(lang, "privacy.retention", self.retention_days),
+                ),
+                buttons=buttons,
             ),
         )
 

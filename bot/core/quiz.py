@@ -43,7 +43,7 @@ class QuizFeature:
         # Never the same question twice in a row: redraw while the round opens with the last one.
         while last is not None and count > 1 and round_order(seed, count)[0] == last:
             seed = self.rng.randrange(MAX_SEED)
-        intro = self.catalog.text(lang, "quiz.intro", total=self._round(lang))
+        intro = self.catalog.plural(lang, "quiz.intro", self._round(lang))
         return self._out(turn, Reply(intro), self._question(lang, seed, 0, 0))
 
     async def callback(self, turn: Turn, data: callbacks.Callback) -> Outcome | None:
@@ -129,7 +129,9 @@ class QuizFeature:
             if share >= 0.5
             else "quiz.result.low"
         )
-        text = self.catalog.text(lang, "quiz.score", score=score, total=total)
+        text = self.catalog.plural(
+            lang, "quiz.score", total, score=self.catalog.number(lang, score)
+        )
         text += "\n\n" + self.catalog.text(lang, key)
         last = round_order(seed, len(self._questions(lang)))[total - 1]
         buttons = (

@@ -1,7 +1,8 @@
 """An event changed outside the chat (`ecsm-bot events import`, data/events/ at start-up) moves
 its pending reminders and tells the people who asked for one, exactly once, like /editevent;
 the same file imported or loaded again changes nothing and sends nothing. Real processes for the
-command line, the bot's own start-up for data/events/, on SQLite and PostgreSQL."""
+command line, the bot's own start-up for data/events/, on SQLite and PostgreSQL; the wizard's
+side of the same use case with the core's fakes."""
 
 from __future__ import annotations
 
@@ -17,12 +18,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from bot.app import Services, open_services
+from bot.core.dialogue import Dialogue
+from bot.core.events import EventDraft, EventText
 from bot.core.messages import Incoming
+from bot.core.ports import EventPorts
 from bot.settings import Settings
 from bot.storage.db import make_engine, make_sessions
 from bot.storage.schema import EventRow, OutboxItem
-from tests.conftest import ROOT
-from tests.fakes.core import FakeNLU
+from tests.conftest import ORGANISER_ID, ROOT
+from tests.fakes.core import FakeNLU, FixedClock, MemoryAudit, MemoryDeliveries
 
 BOT = str(Path(sys.executable).parent / "ecsm-bot")
 USER = 4242
@@ -202,3 +206,65 @@ async def test_start_up_loading_moves_the_reminders_and_restarts_send_nothing(
             pass
     assert await outbox(database_url) == moved
     assert await version(database_url) == 2
+
+
+def wizard_draft(start: dt.datetime) -> EventDraft:
+    return EventDraft(
+        key=KEY,
+        texts={
+            "en": EventText("Scams talk", "For seniors, with examples."),
+            "bg": EventText("Беседа за измамите", "За възрастни хора, с примери."),
+        },
+        start=start,
+        end=start + dt.timedelta(hours=1),
+        timezone="Europe/Sofia",
+        region="plovdiv",
+        country="BG",
+        audience="citizen",
+        organiser="Library",
+        place="Plovdiv library",
+    )
+
+
+async def edit_in_the_wizard(dialogue: Dialogue, event_id: int, start: str | None) -> str:
+    """/editevent, keeping every answer but the start (when given); the reply to "Save"."""
+    await dialogue.handle(Incoming(ORGANISER_ID, command="editevent", args=(str(event_id),)))
+    for step in dialogue.organising.event_steps:
+        if step == "start" and start is not None:
+            await dialogue.handle(Incoming(ORGANISER_ID, text=start))
+        elif step == "end" and start is not None:
+            await dialogue.handle(Incoming(ORGANISER_ID, text="23:00"))
+        else:
+            await dialogue.handle(Incoming(ORGANISER_ID, callback=f"nk:{step}"))
+    outcome = await dialogue.handle(Incoming(ORGANISER_ID, callback="nsave"))
+    return outcome.replies[0].text
+
+
+async def test_the_wizard_saving_an_unchanged_event_keeps_the_reminders_and_tells_nobody(
+    dialogue: Dialogue, ports: EventPorts, clock: FixedClock
+) -> None:
+    start = dt.datetime(2026, 10, 8, 18, 0, tzinfo=SOFIA)
+    event = await ports.events.save(wizard_draft(start), None, clock.now())
+    await dialogue.handle(Incoming(USER, callback=f"er:{event.id}"))
+    deliveries, audit = ports.deliveries, ports.audit
+    assert isinstance(deliveries, MemoryDeliveries) and isinstance(audit, MemoryAudit)
+    waiting = deliveries.pending()
+    assert [i.kind for i in waiting] == ["reminder", "reminder"]
+
+    await edit_in_the_wizard(dialogue, event.id, None)
+
+    # Nothing changed: no new version, the same reminders wait, no notice.
+    assert deliveries.pending() == waiting
+    assert (await ports.events.get(event.id)) == event
+    assert audit.rows[-1][:2] == (ORGANISER_ID, "event_updated")
+
+    await edit_in_the_wizard(dialogue, event.id, "2026-10-09 21:00")
+
+    moved = dt.datetime(2026, 10, 9, 21, 0, tzinfo=SOFIA)
+    pending = deliveries.pending()
+    assert sorted(i.not_before for i in pending if i.kind == "reminder") == [
+        moved - dt.timedelta(hours=24),
+        moved - dt.timedelta(hours=1),
+    ]
+    assert [i.user_id for i in pending if i.kind == "event_notice"] == [USER]
+    assert audit.rows[-1][2]["told"] == 1

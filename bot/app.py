@@ -28,8 +28,7 @@ from bot.delivery.ports import Sender
 from bot.delivery.ratelimit import RateLimiter
 from bot.delivery.tips import TipPlanner
 from bot.documents.calendar import IcsCalendar
-from bot.documents.charts import StatsCharts
-from bot.documents.pdf import PdfReports
+from bot.documents.workers import PooledCharts, PooledReports, RenderPool
 from bot.events.importer import read_events
 from bot.logs import RedactingFormatter
 from bot.metrics import MeasuredNLU, Metrics
@@ -216,6 +215,8 @@ async def open_services(
     await asyncio.to_thread(migrate, settings.database_url)
     engine = make_engine(settings.database_url)
     clock = clock or SystemClock()
+    # Worker processes that draw PDFs and charts, started by the first one asked for.
+    rendering = RenderPool()
     try:
         sessions = make_sessions(engine)
         policy = tips_policy(settings)
@@ -243,7 +244,7 @@ async def open_services(
             unanswered,
             checklist_runs=SqlChecklistRuns(sessions),
             personal_data=SqlPersonalData(sessions),
-            renderer=PdfReports(settings.data_dir / "fonts"),
+            renderer=PooledReports(settings.data_dir / "fonts", rendering),
             split_domain=split_domain,
             event_ports=EventPorts(
                 events=events,
@@ -254,7 +255,7 @@ async def open_services(
                 audit=SqlAudit(sessions),
                 broadcasts=SqlBroadcasts(sessions),
                 stats=stats,
-                charts=StatsCharts(settings.data_dir / "fonts"),
+                charts=PooledCharts(settings.data_dir / "fonts", rendering),
             ),
             reminder_offsets=settings.event_reminder_minutes,
             organisers=frozenset(settings.organiser_ids),
@@ -282,4 +283,7 @@ async def open_services(
         )
         await stats.flush()
     finally:
-        await engine.dispose()
+        try:
+            await asyncio.to_thread(rendering.shutdown)
+        finally:
+            await engine.dispose()

@@ -284,7 +284,7 @@ class ChecklistFeature:
             return None
         checklist = self._checklists(lang)[run.checklist]
         report = await self._report(lang, checklist, run)
-        content = self.renderer.checklist_pdf(report)
+        content = await self.renderer.checklist_pdf(report)
         day = run.finished_at.date().isoformat()
         document = Document(
             filename=f"{checklist.id}-{day}.pdf",

@@ -701,7 +701,7 @@ class OrganiserFeature:
         }
         chart = Document(
             "stats.png",
-            self.charts.stats_png(stats, labels),
+            await self.charts.stats_png(stats, labels),
             "image/png",
             text(lang, "stats.chart.caption"),
         )

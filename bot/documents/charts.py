@@ -19,10 +19,10 @@ class StatsCharts:
     def __init__(self, font_dir: Path) -> None:
         # The same embedded font as the PDFs, so that Bulgarian labels render anywhere.
         self.font = font_dir / "DejaVuSans.ttf"
+        self._family: str | None = None
 
     def stats_png(self, stats: Stats, labels: dict[str, str]) -> bytes:
-        font_manager.fontManager.addfont(str(self.font))
-        family = font_manager.FontProperties(fname=str(self.font)).get_name()
+        family = self._family or self._add_font()
         figure = Figure(figsize=(11, 12), dpi=100)
         figure.suptitle(labels["title"], fontfamily=family, fontsize=14)
         days, new = (
@@ -54,3 +54,10 @@ class StatsCharts:
         out = io.BytesIO()
         figure.savefig(out, format="png")
         return out.getvalue()
+
+    def _add_font(self) -> str:
+        # Once per process: every call adds the font to matplotlib's list again and empties its
+        # font lookup cache, and a worker draws for as long as the bot runs.
+        font_manager.fontManager.addfont(str(self.font))
+        self._family = font_manager.FontProperties(fname=str(self.font)).get_name()
+        return self._family

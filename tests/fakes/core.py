@@ -252,7 +252,7 @@ class FakeRenderer:
     def __init__(self) -> None:
         self.reports: list[ChecklistReport] = []
 
-    def checklist_pdf(self, report: ChecklistReport) -> bytes:
+    async def checklist_pdf(self, report: ChecklistReport) -> bytes:
         self.reports.append(report)
         return b"%PDF-1.4 fake"
 
@@ -458,7 +458,7 @@ class FakeCalendar:
 
 
 class FakeCharts:
-    def stats_png(self, stats: Stats, labels: dict[str, str]) -> bytes:
+    async def stats_png(self, stats: Stats, labels: dict[str, str]) -> bytes:
         return b"\x89PNG fake"
 
 

@@ -15,16 +15,21 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import event as sql_event
 from sqlalchemy import select
 
-from bot.app import Services, open_services
+from bot.app import Services, event_service, open_services
+from bot.content.catalog import Catalog
 from bot.core.dialogue import Dialogue
 from bot.core.events import EventDraft, EventText
 from bot.core.messages import Incoming
-from bot.core.ports import EventPorts
+from bot.core.ports import EventPorts, SystemClock
+from bot.services.events import Origin
 from bot.settings import Settings
-from bot.storage.db import make_engine, make_sessions
+from bot.storage.db import make_engine, make_sessions, migrate
+from bot.storage.events import SqlReminders
 from bot.storage.schema import EventRow, OutboxItem
+from bot.storage.users import SqlUsers
 from tests.conftest import ORGANISER_ID, ROOT
 from tests.fakes.core import FakeNLU, FixedClock, MemoryAudit, MemoryDeliveries
 
@@ -268,3 +273,37 @@ async def test_the_wizard_saving_an_unchanged_event_keeps_the_reminders_and_tell
     ]
     assert [i.user_id for i in pending if i.kind == "event_notice"] == [USER]
     assert audit.rows[-1][2]["told"] == 1
+
+
+async def test_reminders_are_withdrawn_with_one_statement_however_many_asked(
+    database_url: str, catalog: Catalog
+) -> None:
+    migrate(database_url)
+    engine = make_engine(database_url)
+    try:
+        sessions = make_sessions(engine)
+        now = dt.datetime.now(dt.UTC)
+        service = event_service(settings(database_url), catalog, sessions, SystemClock())
+        start = local(FIRST[0])
+        first = await service.save(wizard_draft(start), Origin(None), now)
+        users, reminders = SqlUsers(sessions), SqlReminders(sessions)
+        updates: list[str] = []
+
+        def count(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+            if statement.lstrip().upper().startswith("UPDATE OUTBOX"):
+                updates.append(statement)
+
+        sql_event.listen(engine.sync_engine, "before_cursor_execute", count)
+        told = []
+        for people, hours in ((3, 1), (40, 2)):
+            for user in range(1000, 1000 + people):
+                await users.touch(user, "bg", now)
+                await reminders.add(user, first.event.id, now)
+            updates.clear()
+            saved = await service.save(
+                wizard_draft(start + dt.timedelta(hours=hours)), Origin(None), now
+            )
+            told.append((saved.told, len(updates)))
+        assert told == [(3, 1), (40, 1)]
+    finally:
+        await engine.dispose()

@@ -38,6 +38,7 @@ from bot.nlu.server import rasa_server
 from bot.services.events import EventService, Origin
 from bot.settings import Settings
 from bot.storage.broadcasts import BroadcastPlanner, SqlBroadcasts
+from bot.storage.campaign import SqlCampaignThemes
 from bot.storage.checklists import SqlChecklistRuns
 from bot.storage.db import make_engine, make_sessions, migrate, tick_leadership
 from bot.storage.events import SqlEvents, SqlReminders
@@ -261,6 +262,7 @@ async def open_services(
             organisers=frozenset(settings.organiser_ids),
             flood=flood_windows or FloodGate(flood_limit),
             retention_days=settings.unanswered_retention_days,
+            campaign_themes=SqlCampaignThemes(sessions),
         )
         await seed_events(
             dialogue.event_service, settings.data_dir / "events", catalog, clock.now()

@@ -15,13 +15,14 @@ import uvicorn
 from pydantic import ValidationError
 from telegram.ext import Application
 
-from bot import operations
+from bot import campaign_admin, operations
 from bot.app import Services, nlu_connection, open_services, settle_heap, thresholds
 from bot.channels.console import Console
 from bot.channels.telegram import TelegramChannel, build_application
 from bot.channels.telegram_sender import TelegramSender
 from bot.channels.webhook import WebhookServer
 from bot.content.catalog import ContentError, load_catalog
+from bot.content.freshness import stale_sources
 from bot.core.language import detect_language
 from bot.core.ports import NLUUnavailable
 from bot.core.understanding import OUT_OF_SCOPE, Reading, interpret
@@ -48,7 +49,27 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument("--force", action="store_true")
     nlu_sub.add_parser("unanswered", help="print unplaced messages as draft training data")
     sub.add_parser("migrate", help="apply database migrations")
-    sub.add_parser("check", help="validate settings and content, then exit")
+    check = sub.add_parser("check", help="validate settings and content, then exit")
+    check.add_argument(
+        "--stale",
+        type=int,
+        metavar="DAYS",
+        help="also list every source whose `checked:` date is more than DAYS days old",
+    )
+    campaign = sub.add_parser("campaign", help="organisers: this year's campaign theme")
+    campaign_sub = campaign.add_subparsers(dest="campaign_command", required=True)
+    theme = campaign_sub.add_parser("theme", help="set or show the theme the bot presents")
+    theme_sub = theme.add_subparsers(dest="theme_command", required=True)
+    theme_set = theme_sub.add_parser(
+        "set", help="store the theme of a year in one language (preferred over campaign.yml)"
+    )
+    theme_set.add_argument("--year", type=int, required=True)
+    theme_set.add_argument("--lang", required=True, help="a language of data/, e.g. en or bg")
+    theme_set.add_argument(
+        "text", help='plain text that completes "This year the campaign focuses on ..."'
+    )
+    theme_show = theme_sub.add_parser("show", help="list the themes and where each comes from")
+    theme_show.add_argument("--year", type=int)
     events = sub.add_parser("events", help="organisers: import and list events")
     events_sub = events.add_subparsers(dest="events_command", required=True)
     importing = events_sub.add_parser(
@@ -95,7 +116,15 @@ def main(argv: list[str] | None = None) -> int:
                 return 0
             case "check":
                 load_catalog(settings.data_dir, settings.default_language)
+                if args.stale is not None:
+                    return report_stale(settings.data_dir, args.stale)
                 return 0
+            case "campaign" if args.theme_command == "set":
+                return asyncio.run(
+                    campaign_admin.set_theme(settings, args.year, args.lang, args.text)
+                )
+            case "campaign":
+                return asyncio.run(campaign_admin.show_themes(settings, args.year))
             case "events" if args.events_command == "import":
                 return asyncio.run(operations.import_events(settings, args.file, args.dry_run))
             case "events":
@@ -123,6 +152,16 @@ def main(argv: list[str] | None = None) -> int:
         return 3
     except KeyboardInterrupt:
         return 130
+
+
+def report_stale(data_dir: Path, days: int) -> int:
+    """List the sources checked more than `days` days ago. A report, so exit 0 either way."""
+    today = dt.date.today()
+    stale = stale_sources(data_dir, today, days)
+    for source in stale:
+        print(f"{source.file}\t{source.entry}\t{source.url}\t{source.checked.isoformat()}")
+    print(f"{len(stale)} source(s) checked more than {days} day(s) before {today.isoformat()}")
+    return 0
 
 
 async def classify(settings: Settings, formatter: RedactingFormatter) -> int:

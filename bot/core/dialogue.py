@@ -13,6 +13,7 @@ from babel.dates import format_date
 from bot.content.catalog import FALLBACK_TOPIC, Catalog
 from bot.content.models import Answer
 from bot.core import callbacks
+from bot.core.campaign import CampaignThemes, NoStoredThemes, theme_for
 from bot.core.checklists import ChecklistFeature
 from bot.core.event_list import EventsFeature
 from bot.core.flood import FloodControl, FloodGate, FloodLimit, Verdict
@@ -92,6 +93,7 @@ class Dialogue:
         flood: FloodControl | None = None,
         retention_days: int = 30,
         rng: random.Random | None = None,
+        campaign_themes: CampaignThemes | None = None,
     ) -> None:
         self.catalog = catalog
         self.nlu = nlu
@@ -101,6 +103,7 @@ class Dialogue:
         self.conversations = conversations
         self.unanswered = unanswered
         self.organisers = organisers
+        self.campaign_themes = campaign_themes or NoStoredThemes()
         self.flood = flood or FloodGate(FloodLimit())
         self.tips = TipsFeature(catalog, subscriptions, conversations, clock, tips_policy)
         self.checklists = ChecklistFeature(catalog, checklist_runs, clock, renderer)
@@ -308,7 +311,8 @@ class Dialogue:
             case "s", (topic, index) if index.isdigit():
                 answer = self.catalog.answer(lang, topic)
                 if answer and int(index) < len(answer.sections):
-                    return Outcome((self._section(lang, answer, int(index)),), lang, topic=topic)
+                    section = await self._section(lang, answer, int(index))
+                    return Outcome((section,), lang, topic=topic)
             case "src", (topic,) if self.catalog.answer(lang, topic):
                 return Outcome((self._sources(lang, topic),), lang, topic=topic)
             case "lk", ():
@@ -489,20 +493,30 @@ class Dialogue:
             (Reply(text, buttons=self._answer_buttons(lang, answer, -1)),), lang, topic=topic
         )
 
-    def _section(self, lang: str, answer: Answer, index: int) -> Reply:
+    async def _section(self, lang: str, answer: Answer, index: int) -> Reply:
         section = answer.sections[index]
-        text = f"<b>{answer.title}: {section.label}</b>\n\n{self._fill(lang, section.text)}"
+        body = await self._fill(lang, section.text)
+        text = f"<b>{answer.title}: {section.label}</b>\n\n{body}"
         return Reply(text, buttons=self._answer_buttons(lang, answer, index))
 
-    def _fill(self, lang: str, text: str) -> str:
-        """Campaign facts that change every year come from data/campaign.yml."""
-        if "{theme}" not in text:
+    async def _fill(self, lang: str, text: str) -> str:
+        """This year's theme: the organisers' (database), else data/campaign.yml's, else a
+        sentence saying it is not set, never another year's."""
+        if "{campaign_theme}" not in text:
             return text
-        themes = self.catalog.campaign.themes
-        this_year = self.clock.now().year
-        year = max((y for y in themes if y <= this_year), default=min(themes))
-        theme = themes[year].get(lang) or themes[year][self.catalog.default_language]
-        return text.replace("{year}", str(year)).replace("{theme}", escape(theme))
+        year = self.clock.now().year
+        theme = await theme_for(
+            year,
+            lang,
+            self.catalog.default_language,
+            self.campaign_themes,
+            self.catalog.campaign.themes,
+        )
+        if theme is None:
+            line = self.catalog.text(lang, "campaign.no_theme", year=year)
+        else:
+            line = self.catalog.text(lang, "campaign.theme", year=year, theme=theme)
+        return text.replace("{campaign_theme}", line)
 
     def _answer_buttons(
         self, lang: str, answer: Answer, shown: int

@@ -295,3 +295,14 @@ class SendRate(Base):
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     next_slot: Mapped[float]
     paused_until: Mapped[float]
+
+
+class CampaignThemeRow(Base):
+    """This year's theme as organisers set it; preferred over data/campaign.yml."""
+
+    __tablename__ = "campaign_themes"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    language: Mapped[str] = mapped_column(String(8), primary_key=True)
+    text: Mapped[str] = mapped_column(String(300))
+    set_at: Mapped[dt.datetime]

@@ -16,9 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.content.catalog import Catalog, ContentError, load_catalog
 from bot.content.domains import split_domain
+from bot.content.typing import load_readers
 from bot.core.dialogue import Dialogue
 from bot.core.event_list import EventsFeature
 from bot.core.flood import FloodGate, FloodLimit
+from bot.core.latin_typing import ReadingNLU
 from bot.core.ports import NLU, Clock, EventPorts, SystemClock
 from bot.core.schedule import Window
 from bot.core.tips import TipsPolicy
@@ -155,7 +157,7 @@ async def nlu_connection(
         str(settings.rasa_url),
         token,
         settings.rasa_venv,
-        ModelPaths(settings.nlu_dir).model,
+        ModelPaths(settings.nlu_dir, settings.data_dir).model,
         settings.rasa_startup_timeout,
         Path("var/rasa.log"),
     ) as token:
@@ -163,6 +165,12 @@ async def nlu_connection(
             formatter.add_secret(token)
         async with httpx.AsyncClient(base_url=str(settings.rasa_url)) as client:
             yield RasaNLU(client, token, settings.rasa_timeout)
+
+
+def reading_nlu(settings: Settings, catalog: Catalog, nlu: NLU) -> ReadingNLU:
+    """The NLU asked with Latin-typed words read into their language's script, as the model
+    was trained (bot/nlu/prepare.py)."""
+    return ReadingNLU(nlu, load_readers(settings.data_dir, catalog.languages), catalog.languages)
 
 
 def event_service(
@@ -223,7 +231,7 @@ async def open_services(
         policy = tips_policy(settings)
         unanswered = SqlUnanswered(sessions, dt.timedelta(days=settings.unanswered_retention_days))
         metrics = Metrics()
-        nlu = MeasuredNLU(nlu, metrics)
+        nlu = MeasuredNLU(reading_nlu(settings, catalog, nlu), metrics)
         stats = SqlStats(sessions)
         events = SqlEvents(sessions)
         flood_limit = FloodLimit(

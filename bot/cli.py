@@ -16,7 +16,14 @@ from pydantic import ValidationError
 from telegram.ext import Application
 
 from bot import campaign_admin, operations
-from bot.app import Services, nlu_connection, open_services, settle_heap, thresholds
+from bot.app import (
+    Services,
+    nlu_connection,
+    open_services,
+    reading_nlu,
+    settle_heap,
+    thresholds,
+)
 from bot.channels.console import Console
 from bot.channels.telegram import TelegramChannel, build_application
 from bot.channels.telegram_sender import TelegramSender
@@ -29,6 +36,7 @@ from bot.core.understanding import OUT_OF_SCOPE, Reading, interpret
 from bot.logs import RedactingFormatter, setup_logging
 from bot.nlu.client import RasaNLU
 from bot.nlu.model import ModelPaths, ensure_model
+from bot.nlu.prepare import prepare_training_data
 from bot.nlu.server import RasaError
 from bot.settings import Settings, describe_errors
 from bot.storage.db import make_engine, make_sessions, migrate
@@ -48,6 +56,9 @@ def main(argv: list[str] | None = None) -> int:
     train = nlu_sub.add_parser("train", help="train the model if its inputs changed")
     train.add_argument("--force", action="store_true")
     nlu_sub.add_parser("unanswered", help="print unplaced messages as draft training data")
+    nlu_sub.add_parser(
+        "prepare", help="write the training data as Rasa is trained on it (nlu/build/data)"
+    )
     sub.add_parser("migrate", help="apply database migrations")
     check = sub.add_parser("check", help="validate settings and content, then exit")
     check.add_argument(
@@ -108,8 +119,16 @@ def main(argv: list[str] | None = None) -> int:
                 return asyncio.run(classify(settings, formatter))
             case "nlu" if args.nlu_command == "unanswered":
                 return asyncio.run(export_unanswered(settings))
+            case "nlu" if args.nlu_command == "prepare":
+                paths = ModelPaths(settings.nlu_dir, settings.data_dir)
+                prepare_training_data(paths.nlu_dir / "data", paths.training_data, paths.data_dir)
+                return 0
             case "nlu":
-                ensure_model(ModelPaths(settings.nlu_dir), settings.rasa_venv, force=args.force)
+                ensure_model(
+                    ModelPaths(settings.nlu_dir, settings.data_dir),
+                    settings.rasa_venv,
+                    force=args.force,
+                )
                 return 0
             case "migrate":
                 migrate(settings.database_url)
@@ -167,7 +186,8 @@ def report_stale(data_dir: Path, days: int) -> int:
 async def classify(settings: Settings, formatter: RedactingFormatter) -> int:
     catalog = load_catalog(settings.data_dir, settings.default_language)
     limits = thresholds(settings)
-    async with nlu_connection(settings, formatter) as nlu:
+    async with nlu_connection(settings, formatter) as connection:
+        nlu = reading_nlu(settings, catalog, connection)
         for line in sys.stdin:
             text = line.strip()
             if not text:

@@ -19,6 +19,10 @@ HEADROOM = 0.985
 class Slots(Protocol):
     """Where the global slots come from: this process alone, or a grid every process shares."""
 
+    # How long after its slot a caller may still send. A caller that wakes later than this
+    # (its event loop was busy) gives the slot up and reserves a new one.
+    late_limit: float
+
     async def take(self, not_before: float) -> float:
         """Reserve the next free slot at or after `not_before` (on the limiter's clock)."""
         ...
@@ -30,6 +34,10 @@ class Slots(Protocol):
 
 class LocalSlots:
     """A grid this process has to itself (SQLite; or a single sender)."""
+
+    # A late caller may still use its slot: the limiter's trailing window counts every send of
+    # the process, so those woken late together catch up without going over the cap.
+    late_limit = math.inf
 
     def __init__(self, per_second: float) -> None:
         self.interval = 1.0 / per_second
@@ -67,7 +75,7 @@ class RateLimiter:
         self._sleep = sleep
         self._paused_until = 0.0
         # The latest sends, as many as fit in one second (a little over the paced rate, under
-        # the cap): see _within_window.
+        # the cap): see _window_has_room.
         self._sent: deque[float] = deque(
             maxlen=max(math.ceil(self.per_second), int(per_second + self.per_second) // 2)
         )
@@ -96,31 +104,34 @@ class RateLimiter:
             now = self._clock()
             if slot - now > _EPSILON:
                 await self._sleep(slot - now)
-            if self._paused_until <= slot + _EPSILON:
-                self._chats[chat_id] = await self._within_window()
+            await self._window_has_room()
+            # Nothing is awaited from here until the caller sends: `now` is when it sends.
+            now = self._clock()
+            if self._paused_until <= slot + _EPSILON and now - slot <= self._slots.late_limit:
+                self._sent.append(now)
+                self._chats[chat_id] = now
                 self._chats.move_to_end(chat_id)
                 return
-            # A 429 arrived while this caller waited, and its slot falls in the pause: give the
-            # chat its previous slot back and queue again behind the pause.
+            # A 429 arrived while this caller waited and its slot falls in the pause; or the
+            # caller woke too late to send on a slot the other processes count on. Give the
+            # chat its previous slot back and queue again.
             if previous is None:
                 self._chats.pop(chat_id, None)
             else:
                 self._chats[chat_id] = previous
 
-    async def _within_window(self) -> float:
-        """Wait, if need be, until the trailing second has room, and count this send in it.
+    async def _window_has_room(self) -> None:
+        """Wait, if need be, until the trailing second has room for one more send.
 
         The grid alone keeps sends apart only if callers wake on time: after the event loop
-        was busy for a while, the callers whose slots passed meanwhile all wake at once. They
-        may catch up, a little over the paced rate, but never over the cap."""
+        was busy for a while, the callers whose slots passed meanwhile all wake at once. On a
+        grid of its own, the process lets them catch up, a little over the paced rate, but
+        never over the cap. (On a shared grid they give their slots up instead.)"""
         while len(self._sent) == self._sent.maxlen:
             wait = self._sent[0] + 1.0 - self._clock()
             if wait <= _EPSILON:
-                break
+                return
             await self._sleep(wait)
-        now = self._clock()
-        self._sent.append(now)
-        return now
 
     def _forget_old_chats(self, now: float) -> None:
         while self._chats:

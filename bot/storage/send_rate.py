@@ -23,10 +23,17 @@ from bot.storage.schema import SendRate
 log = logging.getLogger(__name__)
 
 OFFSET_FRESH_SECONDS = 60.0
-# The share of Telegram's cap the processes pace at together. One process keeps itself under
-# the cap over any second (RateLimiter's window), but it cannot see when another one's sends
-# come late, and several late at once would exceed it: a wider margin than one process needs.
+# The share of Telegram's cap the processes pace at together: a wider margin than one process
+# needs (RateLimiter's HEADROOM), for sends up to LATE_LIMIT after their slots and the error of
+# each process's estimate of the database's clock.
 SHARED_HEADROOM = 0.95
+# How long after its slot a process may still send on it. No process sees another's sends, only
+# the grid: a process that woke late (its event loop or the machine was busy) and sent on slots
+# already past would add them to a second the others fill on time. So every send falls within
+# LATE_LIMIT of a slot of its own, the slots 1/(0.95 cap) apart on the database's clock: no
+# one-second window holds more than (1 + LATE_LIMIT + twice the error of a process's clock
+# offset, under a millisecond on one machine) x 0.95 cap + 1 sends, under the cap.
+LATE_LIMIT = 0.010
 
 
 def _db_now() -> ColumnElement[float]:
@@ -34,6 +41,8 @@ def _db_now() -> ColumnElement[float]:
 
 
 class SharedSlots:
+    late_limit = LATE_LIMIT
+
     def __init__(
         self,
         engine: AsyncEngine,

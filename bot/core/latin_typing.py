@@ -32,6 +32,12 @@ _ADDRESS = re.compile(r"://|@|^www\.|[A-Za-z0-9]\.[A-Za-z]{2,}")
 # How many spellings of one word are looked at, at most: the cheapest come first, and a word of
 # more than a dozen letters with many ambiguous ones would otherwise have thousands.
 MAX_SPELLINGS = 96
+# Bounds on the work one word may cost, whatever a message holds: longer "words" (keys, hashes,
+# keyboard mashing) are kept as typed, and the walk stops after so many steps.
+MAX_WORD = 24
+MAX_STEPS = 4000
+# Words read are remembered, up to this many; then the memory starts again.
+CACHE_SIZE = 50_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +88,8 @@ class LatinReader:
         lowered = token.lower()
         cached = self._cache.get(lowered)
         if cached is None:
+            if len(self._cache) >= CACHE_SIZE:
+                self._cache.clear()
             cached = self._cache[lowered] = self._best(lowered)
         return cached
 
@@ -92,6 +100,8 @@ class LatinReader:
         return self.word(token)
 
     def _best(self, token: str) -> str:
+        if len(token) > MAX_WORD:
+            return token
         best: tuple[float, str] | None = None
         cheapest: str | None = None
         for cost, spelling in self.spellings(token):
@@ -121,7 +131,9 @@ class LatinReader:
         # (cost, position, spelled so far): a best-first walk, so the cap keeps the cheapest.
         queue: list[tuple[int, int, str]] = [(0, 0, "")]
         seen: set[tuple[int, str]] = set()
-        while queue and len(found) < MAX_SPELLINGS:
+        steps = 0
+        while queue and len(found) < MAX_SPELLINGS and steps < MAX_STEPS:
+            steps += 1
             cost, position, spelled = heapq.heappop(queue)
             if position == len(token):
                 found.append((cost, spelled))

@@ -9,6 +9,7 @@ import gc
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 from sqlalchemy import text
@@ -190,6 +191,7 @@ def event_service(
         IcsCalendar(),
         clock,
         settings.event_reminder_minutes,
+        default_zone=ZoneInfo(settings.default_timezone),
     )
     return EventService(events, SqlAudit(sessions), notices)
 
@@ -255,6 +257,7 @@ async def open_services(
             personal_data=SqlPersonalData(sessions),
             renderer=PooledReports(settings.data_dir / "fonts", rendering),
             split_domain=split_domain,
+            default_timezone=settings.default_timezone,
             event_ports=EventPorts(
                 events=events,
                 reminders=SqlReminders(sessions),

@@ -118,6 +118,8 @@ def dialogue(
         renderer=renderer,
         split_domain=split_domain,
         event_ports=ports,
+        # As DEFAULT_TIMEZONE is by default; users who chose a zone of their own read theirs.
+        default_timezone="Europe/Sofia",
         organisers=frozenset({ORGANISER_ID}),
         # The clock stands still in these tests; flood control has its own test.
         flood=FloodGate(FloodLimit(messages=100_000)),

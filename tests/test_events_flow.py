@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.content.catalog import Catalog
@@ -10,7 +12,8 @@ from bot.core.dialogue import Dialogue
 from bot.core.events import EventDraft, EventText
 from bot.core.messages import Incoming, Outcome
 from bot.core.ports import EventPorts
-from tests.conftest import ORGANISER_ID
+from bot.events.importer import read_events
+from tests.conftest import ORGANISER_ID, ROOT
 from tests.fakes.core import (
     FixedClock,
     MemoryAudit,
@@ -19,6 +22,7 @@ from tests.fakes.core import (
     MemoryDeliveries,
     MemoryEvents,
     MemoryRoles,
+    MemorySubscriptions,
 )
 
 USER, OTHER = 21, 22
@@ -281,3 +285,143 @@ async def test_times_carry_the_offset_in_force_at_the_event(
     assert "UTC+03:00" in (await dialogue.handle(bg)).replies[0].text
     outcome = await dialogue.handle(Incoming(USER, callback=f"ev:{january}"))
     assert "18:00" in outcome.replies[0].text and "UTC+02:00" in outcome.replies[0].text
+
+
+# --- whose clock: the viewer's zone, and the venue's where it differs ------------------------
+
+
+def sofia_talk(**kw: Any) -> EventDraft:
+    start = dt.datetime(2026, 10, 8, 18, 30, tzinfo=SOFIA)
+    values: dict[str, Any] = {
+        "start": start,
+        "end": start + dt.timedelta(minutes=90),
+        "region": "sofia_city",
+        "place": "Sofia, Central library",
+    }
+    return dataclasses.replace(draft("talk-sofia"), **(values | kw))
+
+
+async def test_without_a_stored_zone_times_are_in_the_campaign_zone_not_the_languages(
+    dialogue: Dialogue, ports: EventPorts, clock: FixedClock
+) -> None:
+    # An English speaker without a subscription may well be in Sofia: English is no place, so
+    # the campaign's DEFAULT_TIMEZONE (Europe/Sofia in these tests) is used, not Brussels.
+    event_id = await add_event(ports, clock, sofia_talk())
+    listing = await dialogue.handle(Incoming(USER, command="events", platform_language="en"))
+    card = await dialogue.handle(Incoming(USER, callback=f"ev:{event_id}"))
+    await dialogue.handle(Incoming(USER, callback=f"er:{event_id}"))
+    await ports.events.save(sofia_talk(place="Sofia, Tech Park"), ORGANISER_ID, clock.now())
+    event = await ports.events.get(event_id)
+    assert event is not None
+    await dialogue.events.notify_change(event, clock.now())
+    deliveries = ports.deliveries
+    assert isinstance(deliveries, MemoryDeliveries)
+    sent = [item.payload["text"] for item in deliveries.pending()]
+    assert {item.kind for item in deliveries.pending()} == {"reminder", "event_notice"}
+    for text in [listing.replies[0].text, card.replies[0].text, *sent]:
+        assert "18:30–20:00, Sofia (UTC+03:00)" in text, text
+        # The venue is in the viewer's zone: its time is not repeated.
+        assert "Brussels" not in text and text.count("18:30") == 1, text
+
+
+async def test_a_stored_zone_wins_and_an_in_person_event_also_shows_the_venues_time(
+    dialogue: Dialogue,
+    ports: EventPorts,
+    clock: FixedClock,
+    subscriptions: MemorySubscriptions,
+    catalog: Catalog,
+) -> None:
+    await subscriptions.save(USER, "citizen", 480, "Europe/Lisbon", clock.now())
+    event_id = await add_event(ports, clock, sofia_talk())
+    listing = await dialogue.handle(Incoming(USER, command="events", platform_language="en"))
+    card = await dialogue.handle(Incoming(USER, callback=f"ev:{event_id}"))
+    await dialogue.handle(Incoming(USER, callback=f"er:{event_id}"))
+    deliveries = ports.deliveries
+    assert isinstance(deliveries, MemoryDeliveries)
+    reminders = [item.payload["text"] for item in deliveries.pending()]
+    assert len(reminders) == 2
+    venue = catalog.html(
+        "en", "events.venue_time", time="18:30–20:00", city="Sofia", offset="UTC+03:00"
+    )
+    for text in [listing.replies[0].text, card.replies[0].text, *reminders]:
+        assert "16:30–18:00, Lisbon (UTC+01:00)" in text, text
+        assert venue in text, text
+    # The language changes the words, not the clock.
+    await dialogue.handle(Incoming(USER, callback="l:bg"))
+    card = await dialogue.handle(Incoming(USER, callback=f"ev:{event_id}"))
+    text = card.replies[0].text
+    assert "16:30–18:00, Лисабон (UTC+01:00)" in text, text
+    assert (
+        catalog.html(
+            "bg", "events.venue_time", time="18:30–20:00", city="София", offset="UTC+03:00"
+        )
+        in text
+    )
+
+
+async def test_an_online_event_shows_only_the_viewers_time(
+    dialogue: Dialogue, ports: EventPorts, clock: FixedClock, subscriptions: MemorySubscriptions
+) -> None:
+    await subscriptions.save(USER, "citizen", 480, "Europe/Lisbon", clock.now())
+    online = sofia_talk(place=None, online_url="https://cybersecuritymonth.eu", region="online")
+    event_id = await add_event(ports, clock, online)
+    card = await dialogue.handle(Incoming(USER, callback=f"ev:{event_id}"))
+    text = card.replies[0].text
+    assert "16:30–18:00, Lisbon (UTC+01:00)" in text
+    assert "18:30" not in text and "Sofia" not in text
+
+
+async def test_the_venues_date_is_shown_when_it_is_another_day_there(
+    dialogue: Dialogue, ports: EventPorts, clock: FixedClock, subscriptions: MemorySubscriptions
+) -> None:
+    await subscriptions.save(USER, "citizen", 480, "America/New_York", clock.now())
+    start = dt.datetime(2026, 10, 9, 0, 30, tzinfo=SOFIA)  # 17:30 the day before in New York
+    event_id = await add_event(
+        ports, clock, sofia_talk(start=start, end=start + dt.timedelta(hours=1))
+    )
+    text = (await dialogue.handle(Incoming(USER, callback=f"ev:{event_id}"))).replies[0].text
+    assert "Thu 8 October 2026, 17:30–18:30, New York (UTC-04:00)" in text, text
+    assert "Fri 9 October, 00:30–01:30" in text, text
+
+
+# --- place and organiser in the reader's language ------------------------------------------
+
+
+async def test_place_and_organiser_are_shown_in_the_users_language(
+    dialogue: Dialogue, ports: EventPorts, clock: FixedClock, catalog: Catalog
+) -> None:
+    samples = read_events(
+        ROOT / "data" / "events" / "samples.yml",
+        list(catalog.languages),
+        clock.now(),
+        catalog.regions,
+    )
+    saved = [await ports.events.save(sample, None, clock.now()) for sample in samples.importable]
+    plovdiv = next(e for e in saved if e.draft.key == "sample-passwords-mfa-plovdiv")
+    card = await dialogue.handle(
+        Incoming(USER, callback=f"ev:{plovdiv.id}", platform_language="bg")
+    )
+    text = card.replies[0].text
+    assert catalog.text("bg", "events.place", place="Пловдив") in text, text
+    organiser = "Доброволци за дигитални умения – Пловдив (примерно)"
+    assert catalog.text("bg", "events.organiser", organiser=organiser) in text, text
+    card = await dialogue.handle(Incoming(OTHER, callback=f"ev:{plovdiv.id}"))
+    text = card.replies[0].text
+    assert catalog.text("en", "events.place", place="Plovdiv") in text, text
+    organiser = "Plovdiv digital skills volunteers (sample)"
+    assert catalog.text("en", "events.organiser", organiser=organiser) in text, text
+
+
+def test_a_language_without_its_own_place_falls_back_to_the_default_language() -> None:
+    texts = {
+        "en": EventText("Talk", "About", place="Sofia, Central library", organiser="CERT BG"),
+        "bg": EventText("Лекция", "За"),
+        "de": EventText("Vortrag", "Über", place="Sofia, Zentralbibliothek"),
+    }
+    talk = draft(texts=texts, place="София, Централна библиотека", organiser="CERT")
+    assert talk.place_in("de", "en") == "Sofia, Zentralbibliothek"
+    assert talk.place_in("bg", "en") == "Sofia, Central library"
+    assert talk.organiser_in("de", "en") == "CERT BG"
+    # Without one in the default language either: the text given for every language.
+    assert talk.place_in("bg", "fr") == "София, Централна библиотека"
+    assert talk.organiser_in("bg", "fr") == "CERT"

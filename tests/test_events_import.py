@@ -472,3 +472,114 @@ def test_the_sample_events_import_cleanly_and_are_marked_as_samples() -> None:
         assert draft.texts["en"].description.startswith("Sample event")
         assert draft.texts["bg"].description.startswith("Примерно събитие")
     assert any(d.organiser.startswith("ECSO") for d in result.importable)
+
+
+# --- the place and the organiser in each language ------------------------------------------
+
+LOCAL = {
+    "place": {"en": "Sofia", "bg": "София"},
+    "organiser": {"en": "Library", "bg": "Библиотека"},
+}
+
+
+def local_texts() -> dict[str, EventText]:
+    return {
+        "en": EventText("Talk talk-local", "About phishing.", "Sofia", "Library"),
+        "bg": EventText("Лекция talk-local", "За фишинга.", "София", "Библиотека"),
+    }
+
+
+def test_yaml_place_and_organiser_per_language_or_one_for_all() -> None:
+    data = yaml.safe_load(as_yaml([event_row("talk-local"), event_row("talk-plain")]))
+    data["events"][0] |= LOCAL
+    content = yaml.safe_dump(data, allow_unicode=True, sort_keys=False).encode()
+
+    result = parse_events(content, "yaml", LANGUAGES, NOW)
+
+    assert result.ok, result.errors
+    local, plain = result.drafts
+    assert local.texts == local_texts()
+    # The first one given stands for languages without their own.
+    assert (local.place, local.organiser) == ("Sofia", "Library")
+    assert (local.place_in("bg", "en"), local.organiser_in("bg", "en")) == ("София", "Библиотека")
+    assert (plain.place_in("bg", "en"), plain.organiser_in("bg", "en")) == (
+        "Sofia",
+        "Sofia library",
+    )
+
+
+def test_csv_place_and_organiser_columns_per_language() -> None:
+    row = event_row("talk-local") | {"place_bg": "София", "organiser_bg": "Библиотека"}
+    row |= {"place": "Sofia", "organiser": "Library"}
+
+    result = parse_events(
+        as_csv([row], (*CSV_COLUMNS, "place_bg", "organiser_bg")), "csv", LANGUAGES, NOW
+    )
+
+    assert result.ok, result.errors
+    (draft,) = result.drafts
+    assert draft.texts["bg"] == local_texts()["bg"]
+    assert draft.texts["en"] == EventText("Talk talk-local", "About phishing.")
+    assert (draft.place_in("en", "en"), draft.organiser_in("en", "en")) == ("Sofia", "Library")
+    assert (draft.place_in("bg", "en"), draft.organiser_in("bg", "en")) == ("София", "Библиотека")
+
+
+def test_ics_place_and_organiser_tagged_with_a_language() -> None:
+    event = GOOD_VEVENT.replace("LOCATION:Sofia", "LOCATION;LANGUAGE=bg:София").replace(
+        "ORGANIZER;CN=Sofia library:mailto:events@example.org",
+        "ORGANIZER;CN=Библиотека;LANGUAGE=bg:mailto:events@example.org",
+    )
+
+    result = parse_events(ics(event), "ics", LANGUAGES, NOW)
+
+    assert result.ok, result.errors
+    (draft,) = result.drafts
+    assert (draft.place, draft.organiser) == ("София", "Библиотека")
+    assert (draft.texts["bg"].place, draft.texts["bg"].organiser) == ("София", "Библиотека")
+    assert draft.texts["en"].place is None
+
+
+@pytest.mark.parametrize("kind", ["yaml", "csv"])
+def test_a_place_in_a_language_without_a_title_is_refused(kind: str) -> None:
+    if kind == "yaml":
+        data = yaml.safe_load(as_yaml([event_row("talk-local")]))
+        data["events"][0]["place"] = {"en": "Sofia", "de": "Sofia (Stadt)"}
+        content = yaml.safe_dump(data, allow_unicode=True).encode()
+        where = "event 1 (key 'talk-local')"
+    else:
+        row = event_row("talk-local") | {"organiser_de": "Bibliothek"}
+        content = as_csv([row], (*CSV_COLUMNS, "organiser_de"))
+        where = "row 1"
+
+    result = parse_events(content, kind, LANGUAGES, NOW)
+
+    assert not result.importable
+    (reason,) = reasons_of(result, where)
+    assert reason.startswith(("place.de: ", "organiser.de: ")) and "'de'" in reason
+
+
+def test_export_then_import_keeps_the_place_and_organiser_of_that_language() -> None:
+    draft = sample_draft(texts=local_texts(), place="Sofia", organiser="Library")
+
+    content = event_ics(draft, "bg")
+    (back,) = parse_events(content, "ics", ("bg",), NOW).drafts
+
+    (event,) = Calendar.from_ical(content).walk("VEVENT")
+    assert (str(event["LOCATION"]), event["LOCATION"].params["LANGUAGE"]) == ("София", "bg")
+    assert back.texts == {"bg": local_texts()["bg"]}
+    assert (back.place_in("bg", "en"), back.organiser_in("bg", "en")) == ("София", "Библиотека")
+    assert back.organiser == "Library"  # the organiser for every language comes back too
+
+
+def test_the_samples_name_place_and_organiser_in_bulgarian() -> None:
+    (*drafts,) = read_events(SAMPLES, LANGUAGES, NOW).importable
+    places = {d.key: d.place_in("bg", "en") for d in drafts if d.place}
+    assert places["sample-scams-talk-sofia"] == "София"
+    assert places["sample-passwords-mfa-plovdiv"] == "Пловдив"
+    for draft in drafts:
+        for text in (draft.place_in("bg", "en") or "", draft.organiser_in("bg", "en")):
+            # Cyrillic, not an English name left over ("ECSO" may stay Latin inside).
+            assert not text or any("а" <= c.lower() <= "я" for c in text), (draft.key, text)
+        assert draft.organiser_in("en", "en") == draft.organiser
+    plovdiv = next(d for d in drafts if d.key == "sample-passwords-mfa-plovdiv")
+    assert plovdiv.organiser_in("bg", "en") == "Доброволци за дигитални умения – Пловдив (примерно)"

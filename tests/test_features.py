@@ -131,6 +131,7 @@ async def test_checklist_resumes_after_a_restart(
         renderer=dialogue.checklists.renderer,
         split_domain=dialogue.links.checker.split,
         event_ports=dialogue.event_ports,
+        default_timezone=dialogue.events.default_zone.key,
     )
     outcome = await restarted.handle(Incoming(USER, command="checklist"))
     label = catalog.strings["bg"]["checklist.continue_button"].format(name=essentials.button)

@@ -188,3 +188,25 @@ async def test_roles_audit_and_stats(database_url: str) -> None:
             assert await session.scalar(select(func.count()).select_from(OutboxItem)) == 0
     finally:
         await engine.dispose()
+
+
+async def test_place_and_organiser_per_language_come_back(database_url: str) -> None:
+    local = {
+        "en": EventText("Title", "About", place="Sofia, Central library", organiser="Library"),
+        "bg": EventText("Заглавие", "За", place="София, Централна библиотека"),
+    }
+    migrate(database_url)
+    engine = make_engine(database_url)
+    try:
+        events = SqlEvents(make_sessions(engine))
+        first = await events.save(draft("local", 1, texts=local), None, T0)
+        again = await events.save(draft("local", 1, texts=local), None, T0)
+        assert again.version == first.version == 1  # the same file twice changes nothing
+        stored = await events.get(first.id)
+        assert stored is not None and stored.draft == draft("local", 1, texts=local)
+        assert stored.draft.place_in("bg", "en") == "София, Централна библиотека"
+        assert stored.draft.organiser_in("bg", "en") == "Library"
+        plain = await events.save(draft("plain", 1), None, T0)
+        assert (await events.get(plain.id)) == plain  # no per-language texts: none invented
+    finally:
+        await engine.dispose()

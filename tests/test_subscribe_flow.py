@@ -86,12 +86,14 @@ async def test_custom_time_survives_a_restart(
         renderer=dialogue.checklists.renderer,
         split_domain=dialogue.links.checker.split,
         event_ports=dialogue.event_ports,
+        default_timezone=dialogue.events.default_zone.key,
     )
     outcome = await restarted.handle(Incoming(USER, text="7:6"))
     assert outcome.replies[0].text == catalog.strings["en"]["sub.bad_time"]
     outcome = await restarted.handle(Incoming(USER, text="07:45"))
     keep = buttons(outcome)[catalog.strings["en"]["sub.zone.keep"]]
-    assert keep == "sz:citizen:465:6"  # Europe/Brussels for English speakers
+    # DEFAULT_TIMEZONE is proposed, whatever the language: English is spoken in Sofia too.
+    assert keep == f"sz:citizen:465:{catalog.timezones.index('Europe/Sofia')}"
     await restarted.handle(Incoming(USER, callback=keep))
     assert subscriptions.rows[USER].send_minute == 465
     assert USER not in conversations.rows

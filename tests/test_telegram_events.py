@@ -7,10 +7,14 @@ import datetime as dt
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
+
+from bot.app import open_services
 from bot.channels.telegram_sender import TelegramSender
+from bot.core.messages import Incoming
 from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.core import FakeNLU, FixedClock
-from tests.test_telegram_e2e import ORGANISER, USER, Bot, running_bot
+from tests.test_telegram_e2e import ORGANISER, USER, Bot, running_bot, settings_for
 
 SOFIA = ZoneInfo("Europe/Sofia")
 
@@ -188,3 +192,25 @@ async def test_one_hour_reminder_across_the_end_of_summer_time(tmp_path: Path) -
         await tick(bot)
         reminders = api.messages_to(USER)[sent_before:]
         assert len(reminders) == 1 and "Phishing clinic" in (reminders[0].text or "")
+
+
+@pytest.mark.parametrize(
+    ("zone", "shown"),
+    [
+        ("Europe/Sofia", "Thu 7 October 2027, 18:30–20:00, Sofia (UTC+03:00) · Sofia (city)"),
+        ("Europe/Lisbon", "Thu 7 October 2027, 16:30–18:00, Lisbon (UTC+01:00)"),
+    ],
+)
+async def test_without_a_zone_of_their_own_users_see_the_default_timezone(
+    tmp_path: Path, zone: str, shown: str
+) -> None:
+    # Issue 13: an English speaker in Sofia saw the evening talk at 17:30 Brussels time.
+    settings = settings_for(tmp_path).model_copy(update={"default_timezone": zone})
+    clock = FixedClock(dt.datetime(2027, 9, 1, 8, 0, tzinfo=dt.UTC))
+    async with open_services(settings, FakeNLU(), clock) as services:
+        outcome = await services.dialogue.handle(
+            Incoming(USER, command="events", platform_language="en")
+        )
+    talk = next(p for p in outcome.replies[0].text.split("\n\n") if "evening talk in Sofia" in p)
+    assert shown in talk, talk
+    assert "Brussels" not in talk

@@ -83,7 +83,6 @@ class LanguageMeta(Strict):
     # CLDR's minimumGroupingDigits, which Babel does not apply: with 2 (Bulgarian) a number
     # of four digits is written whole (1234) and longer ones grouped (12 345).
     minimum_grouping_digits: int = Field(default=1, ge=1, le=3)
-    default_timezone: str
 
 
 # CLDR's plural categories; which of them a language uses comes from its rules (Babel).

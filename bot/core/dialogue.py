@@ -7,6 +7,7 @@ import asyncio
 import html
 import random
 from collections.abc import Awaitable, Callable
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 
@@ -88,6 +89,7 @@ class Dialogue:
         renderer: ReportRenderer,
         split_domain: DomainSplitter,
         event_ports: EventPorts,
+        default_timezone: str,
         reminder_offsets: tuple[int, ...] = (24 * 60, 60),
         organisers: frozenset[int] = frozenset(),
         flood: FloodControl | None = None,
@@ -105,7 +107,11 @@ class Dialogue:
         self.organisers = organisers
         self.campaign_themes = campaign_themes or NoStoredThemes()
         self.flood = flood or FloodGate(FloodLimit())
-        self.tips = TipsFeature(catalog, subscriptions, conversations, clock, tips_policy)
+        # DEFAULT_TIMEZONE: the clock of users who chose no zone of their own.
+        default_zone = ZoneInfo(default_timezone)
+        self.tips = TipsFeature(
+            catalog, subscriptions, conversations, clock, tips_policy, default_zone
+        )
         self.checklists = ChecklistFeature(catalog, checklist_runs, clock, renderer)
         self.quiz = QuizFeature(catalog, rng)
         self.privacy = PrivacyFeature(catalog, personal_data, clock, retention_days)
@@ -121,6 +127,7 @@ class Dialogue:
             event_ports.calendar,
             clock,
             reminder_offsets,
+            default_zone=default_zone,
         )
         # Saving an event is one use case, whoever saves: the chat, the command line, start-up.
         self.event_service = EventService(event_ports.events, event_ports.audit, self.events)

@@ -16,6 +16,7 @@ from babel.lists import format_list
 
 from bot.content.catalog import Catalog
 from bot.core import callbacks
+from bot.core.events import EventDraft, valid_zone
 from bot.core.messages import Button, Document, Outcome, Reply, Turn
 from bot.core.ports import (
     CalendarRenderer,
@@ -29,8 +30,8 @@ from bot.core.ports import (
     Scheduled,
     Subscriptions,
 )
-from bot.core.subscribe import zone_label
 from bot.core.tips import payload_of
+from bot.core.zones import same_clock, utc_offset, viewer_zone, zone_city, zone_label
 
 PAGE = 5
 MODES = {"a": None, "o": "online", "p": "in_person"}
@@ -49,8 +50,11 @@ class EventsFeature:
         calendar: CalendarRenderer,
         clock: Clock,
         offsets: tuple[int, ...],
+        *,
+        default_zone: ZoneInfo,
     ) -> None:
         self.catalog = catalog
+        self.default_zone = default_zone  # DEFAULT_TIMEZONE, for users who chose none
         self.events = events
         self.reminders = reminders
         self.deliveries = deliveries
@@ -214,8 +218,10 @@ class EventsFeature:
         local = draft.text_in(lang)
         parts.append(text(lang, "events.card_title", title=local.title))
         parts.append(text(lang, "events.when", when=self._when(lang, event, zone)))
-        if draft.place:
-            parts.append(text(lang, "events.place", place=draft.place))
+        default = self.catalog.default_language
+        place = draft.place_in(lang, default)
+        if place:
+            parts.append(text(lang, "events.place", place=place))
         if draft.online_url:
             parts.append(text(lang, "events.online"))
         parts.append(
@@ -224,7 +230,7 @@ class EventsFeature:
         parts.append(
             text(lang, "events.audience", audience=text(lang, f"events.audience.{draft.audience}"))
         )
-        parts.append(text(lang, "events.organiser", organiser=draft.organiser))
+        parts.append(text(lang, "events.organiser", organiser=draft.organiser_in(lang, default)))
         description = text(lang, "events.description", description=local.description)
         return "\n".join(parts) + "\n\n" + description
 
@@ -402,16 +408,36 @@ class EventsFeature:
         return event.draft.text_in(lang).title
 
     def _when(self, lang: str, event: EventRecord, zone: ZoneInfo) -> str:
+        """The time on the viewer's clock (`zone`) and, for an event in a place where clocks
+        show another time, also on the clocks there."""
+        draft = event.draft
         locale = self.catalog.languages[lang].babel_locale
-        start = event.draft.start.astimezone(zone)
-        end = event.draft.end.astimezone(zone)
-        text = format_datetime(start, "EEE d MMMM y, HH:mm", locale=locale)
-        if end.date() == start.date():
-            text += "–" + format_time(end, "HH:mm", locale=locale)
-        else:
-            text += " – " + format_datetime(end, "d MMMM, HH:mm", locale=locale)
+        start = draft.start.astimezone(zone)
+        text = _span(start, draft.end.astimezone(zone), locale, "EEE d MMMM y, HH:mm")
         # The offset in force at the event, not today's: October events fall in summer time.
-        return f"{text}, {zone_label(self.catalog, lang, str(zone), event.draft.start)}"
+        when = f"{text}, {zone_label(self.catalog, lang, zone.key, draft.start)}"
+        venue = self._venue_zone(draft)
+        if venue is None or same_clock(venue, zone, draft.start, draft.end):
+            return when
+        there = draft.start.astimezone(venue)
+        # The date only when it is another day there than on the viewer's own clock.
+        pattern = "HH:mm" if there.date() == start.date() else "EEE d MMMM, HH:mm"
+        local = self.catalog.html(
+            lang,
+            "events.venue_time",
+            time=_span(there, draft.end.astimezone(venue), locale, pattern),
+            city=zone_city(self.catalog, lang, venue.key),
+            offset=utc_offset(venue.key, draft.start),
+        )
+        return f"{when} · {local}"
+
+    @staticmethod
+    def _venue_zone(draft: EventDraft) -> ZoneInfo | None:
+        """Where people go to an event, its times are given in the zone of the place (see
+        docs/content.md); an online event has no place, and everyone is on their own clock."""
+        if not draft.place or not valid_zone(draft.timezone):
+            return None
+        return ZoneInfo(draft.timezone)
 
     def _where_short(self, lang: str, event: EventRecord) -> str:
         if event.draft.place:
@@ -424,19 +450,19 @@ class EventsFeature:
 
     async def _zone(self, turn: Turn) -> ZoneInfo:
         sub = await self.subscriptions.get(turn.incoming.user_id)
-        if sub is not None:
-            return ZoneInfo(sub.timezone)
-        return ZoneInfo(self.catalog.languages[turn.language].default_timezone)
+        return viewer_zone(sub.timezone if sub else None, self.default_zone)
 
     def _recipient_zone(self, recipient: Recipient) -> ZoneInfo:
-        if recipient.timezone:
-            return ZoneInfo(recipient.timezone)
-        lang = (
-            recipient.language
-            if recipient.language in self.catalog.languages
-            else self.catalog.default_language
-        )
-        return ZoneInfo(self.catalog.languages[lang].default_timezone)
+        return viewer_zone(recipient.timezone, self.default_zone)
 
     def _out(self, turn: Turn, reply: Reply) -> Outcome:
         return Outcome((reply,), turn.language, topic="events")
+
+
+def _span(start: dt.datetime, end: dt.datetime, locale: str, pattern: str) -> str:
+    """ "Thu 7 October 2027, 18:30–20:00": `pattern` for the start, then the end's time, or its
+    date and time when it ends on another day."""
+    text = format_datetime(start, pattern, locale=locale)
+    if end.date() == start.date():
+        return text + "–" + format_time(end, "HH:mm", locale=locale)
+    return text + " – " + format_datetime(end, "d MMMM, HH:mm", locale=locale)

@@ -22,6 +22,10 @@ TITLE_MAX, DESCRIPTION_MAX, PLACE_MAX, REGION_MAX, ORGANISER_MAX = 120, 1500, 20
 class EventText:
     title: str
     description: str
+    # The place and the organiser in this language ("София"), where they are written otherwise
+    # than in EventDraft.place and EventDraft.organiser.
+    place: str | None = None
+    organiser: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +49,23 @@ class EventDraft:
     def text_in(self, language: str) -> EventText:
         """The title and description in `language`, or in any language the event has."""
         return self.texts.get(language) or next(iter(self.texts.values()))
+
+    def place_in(self, language: str, fallback: str) -> str | None:
+        """The place in `language`, else in `fallback` (the default language), else as given
+        for every language."""
+        return self._local(language, fallback, "place") or self.place
+
+    def organiser_in(self, language: str, fallback: str) -> str:
+        """The organiser's name like place_in() gives the place."""
+        return self._local(language, fallback, "organiser") or self.organiser
+
+    def _local(self, language: str, fallback: str, name: str) -> str | None:
+        for lang in (language, fallback):
+            text = self.texts.get(lang)
+            value = getattr(text, name) if text is not None else None
+            if value:
+                return str(value)
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,11 +135,15 @@ def check_draft(
             problems.append(Problem("bad_url", {"field": name}))
     if not re.fullmatch(r"[A-Z]{2}", draft.country):
         problems.append(Problem("bad_country", {"country": draft.country[:10]}))
-    for name, value, limit in (
+    lengths = [
         ("region", draft.region, REGION_MAX),
         ("organiser", draft.organiser, ORGANISER_MAX),
         ("place", draft.place or "", PLACE_MAX),
-    ):
+    ]
+    for language, text in draft.texts.items():
+        lengths.append((f"organiser.{language}", text.organiser or "", ORGANISER_MAX))
+        lengths.append((f"place.{language}", text.place or "", PLACE_MAX))
+    for name, value, limit in lengths:
         if len(value) > limit:
             problems.append(Problem("too_long", {"field": name, "max": str(limit)}))
     if not draft.region.strip():

@@ -445,8 +445,8 @@ class OrganiserFeature:
             data.update(button_label=label, button_url=url)
             return await self._ask_audience(turn, data)
         if step == "when":
-            zone = ZoneInfo(self.catalog.languages[lang].default_timezone)
-            data["timezone"] = str(zone)
+            # Like `ecsm-bot broadcast --at`: in DEFAULT_TIMEZONE, the campaign's.
+            data["timezone"] = self.event_list.default_zone.key
             when = self._when(text, data, "start")
             if when is None or when <= self.clock.now():
                 return self._say(turn, "ann.bad_when", buttons=self._cancel_row(lang))
@@ -823,7 +823,7 @@ class OrganiserFeature:
                 await self.conversations.set(
                     turn.incoming.user_id, PendingInput(ANNOUNCE_FLOW, flow), self.clock.now()
                 )
-                zone = self.catalog.languages[lang].default_timezone
+                zone = self.event_list.default_zone.key
                 return self._say(turn, "ann.ask_when", zone=zone, buttons=self._cancel_row(lang))
             case "asy", () if step == "confirm":
                 return await self._send(turn, flow)

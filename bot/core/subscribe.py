@@ -7,10 +7,9 @@ another process continues any flow; only a typed custom time needs a row of pend
 
 from __future__ import annotations
 
-import datetime as dt
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, get_timezone, get_timezone_location
+from babel.dates import format_date
 
 from bot.content.catalog import AUDIENCES, Catalog
 from bot.core import callbacks
@@ -18,6 +17,7 @@ from bot.core.messages import Button, Outcome, Reply, Turn
 from bot.core.ports import Clock, Conversations, PendingInput, Subscriptions
 from bot.core.schedule import format_minute, parse_time_of_day
 from bot.core.tips import TipsPolicy, tip_for, tip_reply
+from bot.core.zones import viewer_zone, zone_label
 
 PRESET_MINUTES = (7 * 60, 8 * 60, 12 * 60, 18 * 60, 20 * 60)
 NO_MINUTE = "x"
@@ -32,8 +32,10 @@ class TipsFeature:
         conversations: Conversations,
         clock: Clock,
         policy: TipsPolicy,
+        default_zone: ZoneInfo,
     ) -> None:
         self.catalog = catalog
+        self.default_zone = default_zone  # DEFAULT_TIMEZONE, for users who chose none
         self.subscriptions = subscriptions
         self.conversations = conversations
         self.clock = clock
@@ -52,7 +54,7 @@ class TipsFeature:
     async def today(self, turn: Turn) -> Outcome:
         sub = await self.subscriptions.get(turn.incoming.user_id)
         audience = sub.audience if sub else AUDIENCES[0]
-        zone = ZoneInfo(sub.timezone if sub else self._default_zone(turn.language))
+        zone = viewer_zone(sub.timezone if sub else None, self.default_zone)
         day = self.clock.now().astimezone(zone).date()
         tip = tip_for(self.catalog, self.policy, turn.language, audience, day)
         return self._out(turn, tip_reply(self.catalog, turn.language, tip, day))
@@ -193,7 +195,7 @@ class TipsFeature:
     async def _ask_zone(self, turn: Turn, audience: str, minute: int) -> Outcome:
         lang = turn.language
         current = await self.subscriptions.get(turn.incoming.user_id)
-        zone = current.timezone if current else self._default_zone(lang)
+        zone = viewer_zone(current.timezone if current else None, self.default_zone).key
         zones = self.catalog.timezones
         index = zones.index(zone) if zone in zones else 0
         text = self.catalog.text(lang, "sub.ask_zone", zone=self._zone_label(lang, zones[index]))
@@ -246,9 +248,6 @@ class TipsFeature:
 
     # --- helpers ------------------------------------------------------------------------
 
-    def _default_zone(self, lang: str) -> str:
-        return self.catalog.languages[lang].default_timezone
-
     def _zone_label(self, lang: str, zone: str) -> str:
         return zone_label(self.catalog, lang, zone, self.clock.now())
 
@@ -263,11 +262,3 @@ def _minute(text: str) -> int | None:
     if text.isdigit() and int(text) < 24 * 60:
         return int(text)
     return None
-
-
-def zone_label(catalog: Catalog, lang: str, zone: str, now: dt.datetime) -> str:
-    """ "Sofia (UTC+02:00)": the city in the reader's language and the offset in force now."""
-    locale = catalog.languages[lang].babel_locale
-    city = get_timezone_location(get_timezone(zone), locale=locale, return_city=True)
-    offset = now.astimezone(ZoneInfo(zone)).strftime("%z")
-    return f"{city} (UTC{offset[:3]}:{offset[3:]})"

@@ -43,14 +43,15 @@ def _event(draft: EventDraft, language: str, cancelled: bool, sequence: int) -> 
     event.add("summary", text.title, parameters={"LANGUAGE": used})
     if text.description:
         event.add("description", text.description, parameters={"LANGUAGE": used})
-    location = draft.place or draft.online_url
-    if location:
-        event.add("location", location)
+    if text.place:
+        event.add("location", text.place, parameters={"LANGUAGE": used})
+    elif draft.place or draft.online_url:
+        event.add("location", draft.place or draft.online_url)
     if draft.link:
         event.add("url", draft.link)
     event.add("sequence", sequence)
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
-    _add_own_properties(event, draft)
+    _add_own_properties(event, draft, used, text)
     if not cancelled:
         event.add_component(_reminder(text.title))
     return event
@@ -65,7 +66,9 @@ def _text(draft: EventDraft, language: str) -> tuple[str, EventText]:
     return language, EventText(draft.key, "")
 
 
-def _add_own_properties(event: Event, draft: EventDraft) -> None:
+def _add_own_properties(event: Event, draft: EventDraft, used: str, text: EventText) -> None:
+    if text.organiser:
+        event.add("x-ecsm-organiser", vText(text.organiser), parameters={"LANGUAGE": used})
     own = {
         "x-ecsm-online-url": draft.online_url,
         "x-ecsm-region": draft.region,

@@ -9,6 +9,7 @@ file in one go instead of one error per attempt.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import difflib
 import io
@@ -117,6 +118,9 @@ class _Row:
     online_url: str | None = None
     link: str | None = None
     sample: bool = False
+    # language -> the place or organiser in that language (EventText.place, .organiser)
+    places: dict[str, str] = field(default_factory=dict)
+    organisers: dict[str, str] = field(default_factory=dict)
     reasons: list[str] = field(default_factory=list)
     failed: set[str] = field(default_factory=set)
 
@@ -198,7 +202,7 @@ def _draft(row: _Row, now: dt.datetime) -> EventDraft:
     zone = ZoneInfo(row.timezone) if valid_zone(row.timezone) else None
     return EventDraft(
         key=row.key,
-        texts=row.texts,
+        texts=_local_texts(row),
         start=_in_zone(row, "start", row.start, zone, now),
         end=_in_zone(row, "end", row.end, zone, now),
         timezone=row.timezone,
@@ -211,6 +215,20 @@ def _draft(row: _Row, now: dt.datetime) -> EventDraft:
         link=row.link,
         sample=row.sample,
     )
+
+
+def _local_texts(row: _Row) -> dict[str, EventText]:
+    """The titles and descriptions with the place and organiser of each language added."""
+    texts = dict(row.texts)
+    for name, values in (("place", row.places), ("organiser", row.organisers)):
+        for language, value in values.items():
+            if language not in texts:
+                # A language is one the event has a title in; a place alone would be shown
+                # to nobody, or with an empty title.
+                row.fail(f"{name}.{language}", f"there is no title in {language!r}")
+                continue
+            texts[language] = dataclasses.replace(texts[language], **{name: value})
+    return texts
 
 
 def _in_zone(
@@ -276,11 +294,25 @@ def _fill(row: _Row, raw: Mapping[str, object]) -> None:
     row.region = _text(row, "region", raw.get("region")) or ""
     row.country = _country(_text(row, "country", raw.get("country")))
     row.audience = _text(row, "audience", raw.get("audience")) or ""
-    row.organiser = _text(row, "organiser", raw.get("organiser")) or ""
-    row.place = _text(row, "place", raw.get("place"), required=False)
+    organiser, row.organisers = _localised(row, "organiser", raw.get("organiser"))
+    row.organiser = organiser or ""
+    row.place, row.places = _localised(row, "place", raw.get("place"), required=False)
     row.online_url = _text(row, "online_url", raw.get("online_url"), required=False)
     row.link = _text(row, "link", raw.get("link"), required=False)
     row.sample = _flag(row, "sample", raw.get("sample"))
+
+
+def _localised(
+    row: _Row, name: str, value: object, required: bool = True
+) -> tuple[str | None, dict[str, str]]:
+    """A text written the same in every language ("ECSO"), or one per language
+    ({en: Sofia, bg: София}); then the first one listed stands for the languages without one."""
+    if not isinstance(value, dict):
+        return _text(row, name, value, required), {}
+    texts = {language: text for language, text in _by_language(row, name, value).items() if text}
+    if not texts and required:
+        row.fail(name, "missing")
+    return next(iter(texts.values()), None), texts
 
 
 def _country(code: str | None) -> str:
@@ -389,6 +421,9 @@ _CSV_REQUIRED = (
 )  # fmt: skip
 _CSV_OPTIONAL = ("place", "online_url", "link", "sample")
 _CSV_TEXT = re.compile(r"(title|description)_([a-z]{2,3})")
+# The place and the organiser in one language, where it is written otherwise than in `place`
+# and `organiser` (e.g. place_bg: София).
+_CSV_LOCAL = re.compile(r"(place|organiser)_([a-z]{2,3})")
 
 
 def _csv_rows(content: bytes, languages: Sequence[str]) -> list[_Row]:
@@ -413,7 +448,11 @@ def _check_header(header: list[str], languages: Sequence[str]) -> None:
     required = [*_CSV_REQUIRED[:1], *texts, *_CSV_REQUIRED[1:]]
     reasons = [f"missing column {name!r}" for name in required if name not in header]
     known = [*required, *_CSV_OPTIONAL]
-    reasons += _unknown((n for n in header if not _CSV_TEXT.fullmatch(n)), known, "column")
+    reasons += _unknown(
+        (n for n in header if not (_CSV_TEXT.fullmatch(n) or _CSV_LOCAL.fullmatch(n))),
+        known,
+        "column",
+    )
     reasons += [f"column {name!r} appears twice" for name in sorted(_twice(header))]
     if reasons:
         raise _FileError(*reasons)
@@ -437,6 +476,10 @@ def _csv_row(number: int, header: list[str], cells: list[str]) -> _Row:
         )
         for language in languages
     }
+    for name, cell in raw.items():
+        if (match := _CSV_LOCAL.fullmatch(name)) and cell.strip():
+            local = row.places if match[1] == "place" else row.organisers
+            local[match[2]] = cell.strip()
     return row
 
 
@@ -500,14 +543,14 @@ def _ics_row(number: int, event: Component, languages: Sequence[str]) -> _Row:
 
 def _ics_details(row: _Row, event: Component) -> None:
     row.online_url = _ics_text(event, "X-ECSM-ONLINE-URL")
-    location = _ics_text(event, "LOCATION")
+    location, row.places = _ics_local(event, "LOCATION")
     # Our exports put the online address in LOCATION when there is no place.
     row.place = location if location != row.online_url else None
     row.link = _ics_text(event, "URL")
     row.region = _ics_text(event, "X-ECSM-REGION") or ""
     row.country = _country(_ics_text(event, "X-ECSM-COUNTRY"))
     row.audience = _ics_text(event, "X-ECSM-AUDIENCE") or ""
-    row.organiser = _ics_organiser(event) or ""
+    row.organiser, row.organisers = _ics_organiser(event)
     row.sample = _flag(row, "sample", _ics_text(event, "X-ECSM-SAMPLE"))
     missing = {
         "X-ECSM-REGION": ("region", row.region),
@@ -527,10 +570,39 @@ def _ics_unsupported(row: _Row, event: Component) -> None:
         row.reasons.append("STATUS: the event is cancelled")
 
 
-def _ics_organiser(event: Component) -> str | None:
-    organizer = _first(event.get("ORGANIZER"))
-    name = organizer.params.get("CN") if organizer is not None else None
-    return str(name).strip() if name else _ics_text(event, "X-ECSM-ORGANISER")
+def _ics_organiser(event: Component) -> tuple[str, dict[str, str]]:
+    """ORGANIZER's CN (its LANGUAGE, if any, is the name's), else our X-ECSM-ORGANISER."""
+    names = [
+        (str(p.params["CN"]).strip(), p.params.get("LANGUAGE"))
+        for p in _all(event.get("ORGANIZER"))
+        if str(p.params.get("CN") or "").strip()
+    ]
+    if not names:
+        neutral, local = _ics_local(event, "X-ECSM-ORGANISER")
+        return neutral or "", local
+    neutral, local = _neutral_and_local(names)
+    return neutral or "", local
+
+
+def _ics_local(event: Component, name: str) -> tuple[str | None, dict[str, str]]:
+    """A property given once for every language, or once per language (LOCATION;LANGUAGE=bg:
+    София); without an untagged one, the first tagged one stands for the other languages."""
+    values = []
+    for prop in _all(event.get(name)):
+        text = _ics_value(prop)
+        if text:
+            values.append((text, prop.params.get("LANGUAGE") if hasattr(prop, "params") else None))
+    return _neutral_and_local(values)
+
+
+def _neutral_and_local(values: list[tuple[str, Any]]) -> tuple[str | None, dict[str, str]]:
+    local: dict[str, str] = {}
+    for text, language in values:
+        if language:
+            # "bg-BG" is Bulgarian for us.
+            local.setdefault(str(language).split("-")[0].lower(), text)
+    untagged = next((text for text, language in values if not language), None)
+    return untagged or next((text for text, _ in values), None), local
 
 
 def _first(value: Any) -> Any:
@@ -541,6 +613,10 @@ def _ics_text(event: Component, name: str) -> str | None:
     value = _first(event.get(name))
     if value is None or isinstance(value, list):
         return None
+    return _ics_value(value)
+
+
+def _ics_value(value: Any) -> str | None:
     # icalendar keeps properties it does not know (X-...) verbatim, but RFC 5545 makes their
     # default type TEXT, escapes included.
     text = str(unescape_backslash(value)) if isinstance(value, vUnknown) else str(value)

@@ -20,10 +20,7 @@ ONLINE = "online"
 
 def _fields(draft: EventDraft) -> dict[str, Any]:
     return {
-        "texts": {
-            lang: {"title": t.title, "description": t.description}
-            for lang, t in draft.texts.items()
-        },
+        "texts": {lang: _text_fields(t) for lang, t in draft.texts.items()},
         "start_at": draft.start,
         "end_at": draft.end,
         "timezone": draft.timezone,
@@ -38,12 +35,26 @@ def _fields(draft: EventDraft) -> dict[str, Any]:
     }
 
 
+def _text_fields(text: EventText) -> dict[str, str]:
+    fields = {"title": text.title, "description": text.description}
+    # Only when given: rows stored before per-language places then still equal a re-import
+    # of the same file, which must change nothing (no new version, no notices).
+    if text.place:
+        fields["place"] = text.place
+    if text.organiser:
+        fields["organiser"] = text.organiser
+    return fields
+
+
 def _record(row: EventRow) -> EventRecord:
     zone = ZoneInfo(row.timezone)
     draft = EventDraft(
         key=row.key,
         texts={
-            lang: EventText(t["title"], t.get("description", "")) for lang, t in row.texts.items()
+            lang: EventText(
+                t["title"], t.get("description", ""), t.get("place"), t.get("organiser")
+            )
+            for lang, t in row.texts.items()
         },
         start=row.start_at.astimezone(zone),
         end=row.end_at.astimezone(zone),

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from bench.delivery import ROOT, Database, bench_broadcast, bench_due, bench_send
 from bench.load import LoadResult, run_load, summary
+from bench.render_stall import bench_render_stall
 from bench.statements import bench_statements
 from bot.content.catalog import load_catalog
 
@@ -35,6 +36,13 @@ async def main() -> None:
     parser.add_argument("--skip-broadcast", action="store_true")
     parser.add_argument("--skip-load", action="store_true")
     parser.add_argument("--skip-statements", action="store_true")
+    parser.add_argument("--skip-render", action="store_true")
+    parser.add_argument(
+        "--renders",
+        type=int,
+        default=10,
+        help="reports and as many charts asked for at once while the loop is watched (--quick: 4)",
+    )
     parser.add_argument(
         "--broadcast-30-messages",
         type=int,
@@ -70,6 +78,35 @@ async def main() -> None:
                         )
                 finally:
                     database.drop()
+            console.print(table)
+        if not args.skip_render:
+            renders = 4 if args.quick else args.renders
+            draw_ms, stalls = await bench_render_stall(catalog, ROOT / "data" / "fonts", renders)
+            table = figures(
+                f"The event loop while reports and charts are drawn (a heartbeat sleeping 1 ms; "
+                f"one report {draw_ms[0]:.0f} ms, one chart {draw_ms[1]:.0f} ms of CPU)",
+                "drawn",
+                "workers",
+                "pool",
+                "reports + charts",
+                "elapsed s",
+                "worst ms late",
+                "p99 ms late",
+                "p50 ms late",
+                "% of the time late",
+            )
+            for stall in stalls:
+                table.add_row(
+                    stall.way,
+                    f"{stall.workers or '-'}",
+                    stall.run,
+                    f"{stall.renders or '-'}",
+                    f"{stall.elapsed_s:.1f}",
+                    f"{stall.worst_ms:.1f}",
+                    f"{stall.p99_ms:.1f}",
+                    f"{stall.p50_ms:.2f}",
+                    f"{100 * stall.late_share:.1f}",
+                )
             console.print(table)
         if not args.skip_due:
             table = figures(

@@ -361,9 +361,11 @@ def _plural_rule(path: Path, ui_file: UiFile) -> PluralRule:
             continue
         missing, extra = sorted(needed - text.keys()), sorted(text.keys() - needed)
         if missing or extra:
+            wrong = [f"missing {missing}"] if missing else []
+            wrong += [f"{extra} not used in {locale_name}"] if extra else []
             raise ContentError(
-                f"{path}: {key}: {locale_name} needs the plural forms {sorted(needed)}; "
-                f"missing {missing}, not used {extra}"
+                f"{path}: {key}: {locale_name} needs the plural forms {sorted(needed)}: "
+                + ", ".join(wrong)
             )
     return rule
 

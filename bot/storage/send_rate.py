@@ -90,10 +90,15 @@ class SharedSlots:
                 )
                 .returning(SendRate.next_slot - span, _db_now())
             )
-            sent = self._clock()
-            async with self._engine.begin() as conn:
+            async with self._engine.connect() as conn:
+                # One statement is atomic by itself: in autocommit it is one round trip (not
+                # three with BEGIN and COMMIT), and the quicker the trip, the closer the
+                # estimate of the database's clock, on which the cap depends (LATE_LIMIT).
+                await conn.execution_options(isolation_level="AUTOCOMMIT")
+                sent = self._clock()
                 start, db_now = (await conn.execute(reserve)).one()
-            first = float(start) - self._offset(float(db_now), sent, self._clock())
+                received = self._clock()
+            first = float(start) - self._offset(float(db_now), sent, received)
         except Exception as exc:
             # Without the database no process can mark anything for sending, so the others
             # have at most the waves already marked to send: this block goes on this

@@ -19,7 +19,7 @@ export RASA_TELEMETRY_ENABLED := false
 help:
 	@echo "make run    - build what is missing, train the NLU model if needed, run the bot"
 	@echo "make test   - build what is missing and run lint, NLU data validation and all tests"
-	@echo "make lint   - ruff and mypy"
+	@echo "make lint   - ruff, mypy and the import contracts (lint-imports)"
 	@echo "make bench  - benchmarks (table on stdout)"
 
 $(VENV)/.built: pyproject.toml
@@ -52,6 +52,7 @@ run: model
 lint: $(VENV)/.built
 	$(VENV)/bin/ruff check bot tests bench
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-logo
 
 validate: $(RASA_VENV)/.built
 	cd nlu && ../$(RASA) data validate --data data --domain domain.yml --config config.yml --fail-on-warnings
@@ -63,7 +64,7 @@ bench: model
 	$(VENV)/bin/python -m bench
 
 clean:
-	rm -rf $(VENV) $(RASA_VENV) nlu/models var .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(RASA_VENV) nlu/models var .mypy_cache .ruff_cache .pytest_cache .import_linter_cache
 
 nlu-eval: model
 	$(VENV)/bin/python -m bench.nlu_eval --cv

@@ -241,9 +241,7 @@ def report(results: list[Result]) -> None:
         cells = []
         for group in groups:
             pairs = decide([p for p in half_b if p[0].group == group], r.thresholds)
-            cells.append(
-                f"{accuracy(pairs):.3f} / {macro_f1(pairs):.3f} / {oos_recall(pairs):.0%}"
-            )
+            cells.append(f"{accuracy(pairs):.3f} / {macro_f1(pairs):.3f} / {oos_recall(pairs):.0%}")
         scores.add_row(label(r), *cells)
     console.print(scores)
     table = Table(title="NLU pipelines on the held-out files (tuned on half A, scored on half B)")
@@ -345,6 +343,7 @@ async def main() -> None:
         else:
             model, result.train_seconds = train(config, name, data)
         result.model_mb = model.stat().st_size / 2**20
+
         def read(nlu: NLUPort) -> NLUPort:
             return ReadingNLU(nlu, readers, catalog.languages)
 

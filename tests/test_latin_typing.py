@@ -160,3 +160,18 @@ def test_the_work_per_word_is_bounded() -> None:
     assert 0 < len(spellings) <= 96
     assert spellings[0] == (0, "аиаиаиаиаиаиаиаиаиаи")
     assert read.word("a" * 40) == "a" * 40
+
+
+async def test_a_message_without_marker_words_is_read_when_its_words_are_the_languages(
+    catalog: Catalog, real_reader: LatinReader
+) -> None:
+    nlu = FakeNLU()
+    reading = ReadingNLU(nlu, {"bg": real_reader}, catalog.languages)
+    await reading.parse("spri savetite")
+    await reading.parse("password reset expired")
+    assert nlu.seen == ["спри съветите", "password reset expired"]
+
+
+def test_abbreviations_and_kept_words_stay_as_typed(real_reader: LatinReader) -> None:
+    assert real_reader.read("kakvo e ECSM") == "какво е ECSM"
+    assert real_reader.read("moje li qr kod da e opasen") == "може ли qr код да е опасен"

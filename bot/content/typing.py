@@ -28,6 +28,7 @@ class TypingFile(Strict):
     foreign_lexicon: str | None = None
     sequences: dict[Sequence, Annotated[list[Reading], Field(min_length=1)]]
     words: tuple[str, ...] = ()
+    keep: tuple[Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]+$")], ...] = ()
 
 
 class TypingError(Exception):
@@ -48,6 +49,7 @@ def load_readers(data_dir: Path, languages: Collection[str]) -> dict[str, LatinR
         table = TypingTable(
             typing.language,
             {key: tuple(readings) for key, readings in typing.sequences.items()},
+            frozenset(typing.keep),
         )
         readers[typing.language] = LatinReader(
             table, Lexicon(known.__contains__, counts, foreign.keys())

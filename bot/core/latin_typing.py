@@ -36,6 +36,8 @@ MAX_SPELLINGS = 96
 # keyboard mashing) are kept as typed, and the walk stops after so many steps.
 MAX_WORD = 24
 MAX_STEPS = 4000
+# The part of a message's words that must read as a language when its marker words are silent.
+MIN_SHARE = 0.6
 # Words read are remembered, up to this many; then the memory starts again.
 CACHE_SIZE = 50_000
 
@@ -47,6 +49,9 @@ class TypingTable:
 
     language: str
     sequences: Mapping[str, tuple[str, ...]]
+    # Words people type in Latin letters whatever the language (QR, PIN, IBAN, VPN...): the
+    # bot's own texts in the language spell them so too.
+    keep: frozenset[str] = frozenset()
 
     @property
     def longest(self) -> int:
@@ -95,9 +100,43 @@ class LatinReader:
 
     def _replace(self, match: re.Match[str]) -> str:
         token = match.group(0)
-        if not _HAS_LETTER.search(token) or _ONLY_DIGITS.fullmatch(token):
+        if self._kept(token):
             return token
         return self.word(token)
+
+    def _kept(self, token: str) -> bool:
+        # Capitals (ECSM, CEO) are abbreviations, typed so in any language.
+        return (
+            not _HAS_LETTER.search(token)
+            or _ONLY_DIGITS.fullmatch(token) is not None
+            or (len(token) > 1 and token.isupper())
+            or token.lower() in self.table.keep
+        )
+
+    def share(self, text: str) -> float:
+        """How much of the Latin-typed text reads as this language: the part of its words that
+        spell one of the language's words and are no foreign word. Tells a message whose
+        language the marker words did not decide ("spri savetite")."""
+        words = [
+            token.lower()
+            for chunk in _CHUNK.findall(text)
+            if not _ADDRESS.search(chunk)
+            for token in _TOKEN.findall(chunk)
+            if len(token) > 1 and not self._kept(token)
+        ]
+        if not words:
+            return 0.0
+        native = sum(
+            1
+            for word in words
+            if word not in self.lexicon.foreign
+            and self.word(word) != word
+            and self._is_word(self.word(word))
+        )
+        return native / len(words)
+
+    def _is_word(self, spelling: str) -> bool:
+        return spelling in self.lexicon.frequent or self.lexicon.known(spelling)
 
     def _best(self, token: str) -> str:
         if len(token) > MAX_WORD:
@@ -172,8 +211,14 @@ class ReadingNLU:
         # Only a message that is itself in the language is read: an English message from a
         # Bulgarian user must not become "из" and "ват".
         language = detect_language(text, self.languages)
-        reader = self.readers.get(language) if language else None
-        return reader.read(text) if reader is not None else text
+        if language is not None:
+            reader = self.readers.get(language)
+            return reader.read(text) if reader is not None else text
+        # The marker words did not decide: a message most of whose words spell words of a
+        # language (and are no English words) is that language typed in Latin letters.
+        shares = [(reader.share(text), reader) for reader in self.readers.values()]
+        share, reader = max(shares, key=lambda pair: pair[0], default=(0.0, None))
+        return reader.read(text) if reader is not None and share >= MIN_SHARE else text
 
     async def parse(self, text: str) -> Parse:
         return await self.nlu.parse(self.text_for(text))

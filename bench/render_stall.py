@@ -63,16 +63,21 @@ class OnTheLoop:
     def __init__(self, font_dir: Path) -> None:
         self.reports = PdfReports(font_dir)
         self.charts = StatsCharts(font_dir)
+        self.one_at_a_time = asyncio.Lock()
 
-    # Each request reached the drawing after awaiting the database, so the loop ran other
-    # tasks between two renders: one render is one stall.
+    # In the bot each request reaches the drawing after its own database calls, so the loop
+    # runs its other tasks between two renders. Asked for all at once, the renders would run
+    # back to back before the loop looks at its timers: one at a time, each after a wait as
+    # short as a database call, one render is one stall, as in the bot.
     async def checklist_pdf(self, report: ChecklistReport) -> bytes:
-        await asyncio.sleep(0)
-        return self.reports.checklist_pdf(report)
+        async with self.one_at_a_time:
+            await asyncio.sleep(2 * BEAT)
+            return self.reports.checklist_pdf(report)
 
     async def stats_png(self, stats: Stats, labels: dict[str, str]) -> bytes:
-        await asyncio.sleep(0)
-        return self.charts.stats_png(stats, labels)
+        async with self.one_at_a_time:
+            await asyncio.sleep(2 * BEAT)
+            return self.charts.stats_png(stats, labels)
 
 
 async def sample_report(catalog: Catalog, renderer: OnTheLoop) -> ChecklistReport:

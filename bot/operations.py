@@ -78,7 +78,7 @@ async def list_events(settings: Settings, out: TextIO = sys.stdout) -> int:
         await engine.dispose()
     lang = catalog.default_language
     for event in found:
-        title = event.draft.text_in(lang).title
+        title = event.draft.text_in(lang, lang).title
         sample = " [sample]" if event.draft.sample else ""
         when = f"{event.draft.start:%Y-%m-%d %H:%M %Z}"
         out.write(f"#{event.id}\t{when}\t{event.draft.region}\t{title}{sample}\n")

@@ -215,7 +215,7 @@ class EventsFeature:
             parts.append(text(lang, "events.sample"))
         if not event.active:
             parts.append(text(lang, "events.cancelled_label"))
-        local = draft.text_in(lang)
+        local = draft.text_in(lang, self.catalog.default_language)
         parts.append(text(lang, "events.card_title", title=local.title))
         parts.append(text(lang, "events.when", when=self._when(lang, event, zone)))
         default = self.catalog.default_language
@@ -405,7 +405,7 @@ class EventsFeature:
     # --- formatting -----------------------------------------------------------------------
 
     def _title(self, lang: str, event: EventRecord) -> str:
-        return event.draft.text_in(lang).title
+        return event.draft.text_in(lang, self.catalog.default_language).title
 
     def _when(self, lang: str, event: EventRecord, zone: ZoneInfo) -> str:
         """The time on the viewer's clock (`zone`) and, for an event in a place where clocks

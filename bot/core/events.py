@@ -46,9 +46,13 @@ class EventDraft:
     link: str | None = None
     sample: bool = False
 
-    def text_in(self, language: str) -> EventText:
-        """The title and description in `language`, or in any language the event has."""
-        return self.texts.get(language) or next(iter(self.texts.values()))
+    def text_in(self, language: str, fallback: str) -> EventText:
+        """The title and description in `language`, else in `fallback` (the default language),
+        else in any language the event has: an event stored before a language was added has
+        no text in it."""
+        return (
+            self.texts.get(language) or self.texts.get(fallback) or next(iter(self.texts.values()))
+        )
 
     def place_in(self, language: str, fallback: str) -> str | None:
         """The place in `language`, else in `fallback` (the default language), else as given

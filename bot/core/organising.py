@@ -376,7 +376,7 @@ class OrganiserFeature:
 
     def _confirm_cancel(self, turn: Turn, event: EventRecord) -> Outcome:
         lang = turn.language
-        title = event.draft.text_in(lang).title
+        title = event.draft.text_in(lang, self.catalog.default_language).title
         buttons = (
             (
                 Button(
@@ -797,7 +797,7 @@ class OrganiserFeature:
                 rows = [
                     (
                         Button(
-                            e.draft.text_in(lang).title[:50],
+                            e.draft.text_in(lang, self.catalog.default_language).title[:50],
                             data=callbacks.encode("aae", e.id),
                         ),
                     )

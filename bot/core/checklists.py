@@ -19,6 +19,7 @@ from bot.core import callbacks
 from bot.core.markup import escape, to_plain
 from bot.core.messages import Button, Document, Outcome, Reply, Turn
 from bot.core.ports import ChecklistRun, ChecklistRuns, Clock, ReportRenderer
+from bot.core.registry import Registration, ignoring_reading
 from bot.core.report import ChecklistReport, ReportItem, ReportStep
 
 # Button codes for answers; the stored value is the long form.
@@ -80,6 +81,15 @@ class ChecklistFeature:
         rows.append((Button(self.catalog.text(lang, "button.menu"), data="m"),))
         text = self.catalog.text(lang, "checklist.choose")
         return Outcome((Reply(text, buttons=tuple(rows)),), lang, topic="sme_checklist")
+
+    def registration(self) -> Registration:
+        return Registration(
+            "checklists",
+            commands={"checklist": self.choose},
+            intents={"sme_checklist": ignoring_reading(self.choose)},
+            actions=frozenset({"ckl", "ck", "cks", "cka", "ckh", "ckp", "ckz"}),
+            callback=self.callback,
+        )
 
     async def callback(self, turn: Turn, data: callbacks.Callback) -> Outcome | None:
         user = turn.incoming.user_id

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import html
 import random
-from collections.abc import Awaitable, Callable
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
@@ -19,11 +18,11 @@ from bot.core.checklists import ChecklistFeature
 from bot.core.event_list import EventsFeature
 from bot.core.flood import FloodControl, FloodGate, FloodLimit, Verdict
 from bot.core.language import detect_language
-from bot.core.linkcheck import LINK_FLOW, LinkFeature
+from bot.core.linkcheck import LinkFeature
 from bot.core.links import DomainSplitter, LinkChecker
 from bot.core.markup import escape
 from bot.core.messages import Button, Incoming, Outcome, Reply, Turn
-from bot.core.organising import ANNOUNCE_FLOW, EVENT_FLOW, OrganiserFeature
+from bot.core.organising import OrganiserFeature
 from bot.core.ports import (
     NLU,
     ChecklistRuns,
@@ -40,7 +39,7 @@ from bot.core.ports import (
 )
 from bot.core.privacy import PrivacyFeature
 from bot.core.quiz import QuizFeature
-from bot.core.schedule import parse_time_of_day
+from bot.core.registry import Registration, Registry
 from bot.core.subscribe import TipsFeature
 from bot.core.tips import TipsPolicy
 from bot.core.understanding import Reading, Thresholds, interpret
@@ -57,18 +56,6 @@ SMALL_TALK = {
 }
 MENU_GROUPS = ("threat", "prevention", "sme")
 MENU_TOPICS = ("report_incident", "ecsm_info")
-ORGANISER_COMMANDS = (
-    "newevent",
-    "editevent",
-    "cancelevent",
-    "announce",
-    "broadcasts",
-    "organiser",
-    "stats",
-)
-
-
-Handler = Callable[[Turn], Awaitable[Outcome]]
 
 
 class Dialogue:
@@ -147,30 +134,45 @@ class Dialogue:
         )
         self.stats = event_ports.stats
         self.event_ports = event_ports
-        self.commands: dict[str, Handler] = {
-            "start": self._start,
-            "help": self._help,
-            "language": self._language_menu,
-            "menu": self._menu_command,
-            "subscribe": self.tips.subscribe,
-            "unsubscribe": self.tips.unsubscribe,
-            "settings": self._settings,
-            "tip": self.tips.today,
-            "checklist": self.checklists.choose,
-            "quiz": self.quiz.start,
-            "checklink": self._check_link_command,
-            "privacy": self.privacy.explain,
-            "mydata": self.privacy.my_data,
-            "forget": self.privacy.forget,
-            "events": self.events.list_events,
-            "cancel": self._cancel,
-        }
-        for name in ORGANISER_COMMANDS:
-            self.commands[name] = self._organiser_command(name)
+        # Every command, intent, button action and flow has one owner; a second claim fails here,
+        # at start-up.
+        self.routes = Registry(
+            (
+                self._registration(),
+                self.tips.registration(),
+                self.checklists.registration(),
+                self.quiz.registration(),
+                self.links.registration(),
+                self.privacy.registration(),
+                self.events.registration(),
+                self.organising.registration(),
+            )
+        )
+
+    def _registration(self) -> Registration:
+        """The conversation's own: greeting, help, menus, languages, answers, settings."""
+        return Registration(
+            "conversation",
+            commands={
+                "start": self._start,
+                "help": self._help,
+                "language": self._language_menu,
+                "menu": self._menu_command,
+                "settings": self._settings,
+                "cancel": self._cancel,
+            },
+            intents={
+                "help": self._help_intent,
+                "change_language": self._change_language,
+                **dict.fromkeys(SMALL_TALK, self._small_talk),
+            },
+            actions=frozenset({"l", "m", "lm", "t", "s", "src", "set", "rgl", "rg"}),
+            callback=self._conversation_callback,
+        )
 
     @property
     def command_names(self) -> tuple[str, ...]:
-        return tuple(self.commands)
+        return tuple(self.routes.commands)
 
     async def handle(self, incoming: Incoming) -> Outcome:
         verdict = await self.flood.check(incoming.user_id, self.clock.now())
@@ -197,7 +199,7 @@ class Dialogue:
         language = await self._user_language(incoming)
         turn = Turn(incoming, language)
         if incoming.command is not None:
-            handler = self.commands.get(incoming.command.lower())
+            handler = self.routes.commands.get(incoming.command.lower())
             if handler is None:
                 return self._outcome(turn, self.catalog.text(language, "error.unknown_command"))
             return await handler(turn)
@@ -248,18 +250,6 @@ class Dialogue:
         text = self.catalog.text(lang, "language.prompt", language=self._name(lang))
         return Outcome((Reply(text, buttons=buttons),), lang)
 
-    async def _check_link_command(self, turn: Turn) -> Outcome:
-        links = self.links.links_in(" ".join(turn.incoming.args))
-        if links:
-            return self.links.verdicts(turn, links)
-        return await self.links.ask(turn)
-
-    def _organiser_command(self, name: str) -> Handler:
-        async def handler(turn: Turn) -> Outcome:
-            return await self.organising.command(turn, name)
-
-        return handler
-
     async def _settings(self, turn: Turn) -> Outcome:
         lang = turn.language
         user = await self.users.get(turn.incoming.user_id)
@@ -295,12 +285,13 @@ class Dialogue:
 
     async def _callback(self, turn: Turn) -> Outcome:
         data = callbacks.decode(turn.incoming.callback or "")
-        outcome = await self._dispatch_callback(turn, data) if data else None
+        handler = self.routes.callbacks.get(data.action) if data else None
+        outcome = await handler(turn, data) if handler and data else None
         if outcome is None:
             return self._outcome(turn, self.catalog.text(turn.language, "error.stale_button"))
         return outcome
 
-    async def _dispatch_callback(self, turn: Turn, data: callbacks.Callback) -> Outcome | None:
+    async def _conversation_callback(self, turn: Turn, data: callbacks.Callback) -> Outcome | None:
         lang = turn.language
         match data.action, data.args:
             case "l", (code,) if code in self.catalog.languages:
@@ -322,8 +313,6 @@ class Dialogue:
                     return Outcome((section,), lang, topic=topic)
             case "src", (topic,) if self.catalog.answer(lang, topic):
                 return Outcome((self._sources(lang, topic),), lang, topic=topic)
-            case "lk", ():
-                return await self.links.ask(turn)
             case "set", ():
                 return await self._settings(turn)
             case "rgl", ():
@@ -331,17 +320,6 @@ class Dialogue:
             case "rg", (region,) if region in self.catalog.regions:
                 await self.users.set_region(turn.incoming.user_id, region)
                 return await self._settings(turn)
-        for feature in (
-            self.tips,
-            self.checklists,
-            self.quiz,
-            self.privacy,
-            self.events,
-            self.organising,
-        ):
-            outcome = await feature.callback(turn, data)
-            if outcome is not None:
-                return outcome
         return None
 
     # --- free text ------------------------------------------------------------------------
@@ -355,20 +333,13 @@ class Dialogue:
         if pending is not None:
             # The answer to a question the bot asked is read in the conversation's language.
             asked = Turn(turn.incoming, turn.language)
-            if pending.flow == LINK_FLOW:
-                answered = await self.links.pending_input(asked, text)
-            elif pending.flow in (EVENT_FLOW, ANNOUNCE_FLOW):
-                # Organisers' multi-step input; the role is checked again at every step.
-                if not await self.organising.is_organiser(turn.incoming.user_id):
-                    await self.conversations.clear(turn.incoming.user_id)
-                    return self.organising._refused(asked)
-                if pending.flow == EVENT_FLOW:
-                    return await self.organising.event_input(asked, pending, text)
-                return await self.organising.announce_input(asked, pending, text)
+            flow = self.routes.flows.get(pending.flow)
+            if flow is None:  # a flow this build no longer has: the text is a new message
+                await self.conversations.clear(turn.incoming.user_id)
             else:
-                answered = await self.tips.pending_input(asked, pending, text)
-            if answered is not None:
-                return answered
+                answered = await flow(asked, pending, text)
+                if answered is not None:
+                    return answered
         # A message with a link in it, typed or forwarded, gets the link checked first: that is
         # what people send a security bot a link for, and it needs no NLU.
         links = self.links.links_in(text, turn.incoming.links)
@@ -395,34 +366,9 @@ class Dialogue:
                 reply = Reply(self.catalog.text(lang, "nlu.did_you_mean"), buttons=buttons)
                 return Outcome((reply,), lang, events=("ambiguous",))
         topic = reading.topic
-        if topic in SMALL_TALK:
-            return Outcome((Reply(self.catalog.text(lang, SMALL_TALK[topic])),), lang, topic=topic)
-        if topic == "help":
-            outcome = await self._help(turn)
-            return Outcome(outcome.replies, lang, topic=topic)
-        if topic == "change_language":
-            return await self._change_language(turn, reading)
-        if topic == "subscribe_tips":
-            said = next((e.value for e in reading.entities if e.name == "time"), None)
-            return await self.tips.subscribe(turn, parse_time_of_day(said) if said else None)
-        if topic == "unsubscribe_tips":
-            return await self.tips.unsubscribe(turn)
-        if topic == "daily_tip":
-            return await self.tips.today(turn)
-        if topic == "sme_checklist":
-            return await self.checklists.choose(turn)
-        if topic == "quiz":
-            return await self.quiz.start(turn)
-        if topic == "check_link":
-            return await self.links.ask(turn)
-        if topic == "privacy":
-            return await self.privacy.explain(turn)
-        if topic == "events":
-            return await self.events.list_events(turn)
-        if topic == "event_reminder":
-            outcome = await self.events.list_events(turn)
-            hint = Reply(self.catalog.text(lang, "events.reminder_hint"))
-            return Outcome((hint, *outcome.replies), lang, topic=topic)
+        intent = self.routes.intents.get(topic)
+        if intent is not None:
+            return await intent(turn, reading)
         if self.catalog.answer(lang, topic):
             return self._answer_outcome(lang, topic)
         if topic == FALLBACK_TOPIC:
@@ -438,6 +384,14 @@ class Dialogue:
         # A service the bot recognises but cannot offer in this build.
         reply = Reply(self.catalog.text(lang, "nlu.not_available_here"))
         return Outcome((reply, self._menu(lang)), lang, topic=topic)
+
+    async def _small_talk(self, turn: Turn, reading: Reading) -> Outcome:
+        text = self.catalog.text(turn.language, SMALL_TALK[reading.topic])
+        return Outcome((Reply(text),), turn.language, topic=reading.topic)
+
+    async def _help_intent(self, turn: Turn, reading: Reading) -> Outcome:
+        outcome = await self._help(turn)
+        return Outcome(outcome.replies, turn.language, topic=reading.topic)
 
     async def _change_language(self, turn: Turn, reading: Reading) -> Outcome:
         wanted = next((e.value for e in reading.entities if e.name == "language"), None)

@@ -30,7 +30,9 @@ from bot.core.ports import (
     Scheduled,
     Subscriptions,
 )
+from bot.core.registry import Registration, ignoring_reading
 from bot.core.tips import payload_of
+from bot.core.understanding import Reading
 from bot.core.zones import same_clock, utc_offset, viewer_zone, zone_city, zone_label
 
 PAGE = 5
@@ -65,8 +67,25 @@ class EventsFeature:
 
     # --- entry points -----------------------------------------------------------------------
 
+    def registration(self) -> Registration:
+        return Registration(
+            "events",
+            commands={"events": self.list_events},
+            intents={
+                "events": ignoring_reading(self.list_events),
+                "event_reminder": self._reminder_intent,
+            },
+            actions=frozenset({"el", "ef", "ev", "er", "eu", "ec"}),
+            callback=self.callback,
+        )
+
     async def list_events(self, turn: Turn) -> Outcome:
         return await self._page(turn, 0, None, "a")
+
+    async def _reminder_intent(self, turn: Turn, reading: Reading) -> Outcome:
+        outcome = await self.list_events(turn)
+        hint = Reply(self.catalog.text(turn.language, "events.reminder_hint"))
+        return Outcome((hint, *outcome.replies), turn.language, topic="event_reminder")
 
     async def callback(self, turn: Turn, data: callbacks.Callback) -> Outcome | None:
         lang = turn.language

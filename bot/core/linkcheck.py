@@ -16,6 +16,7 @@ from bot.core.links import (
 from bot.core.markup import escape
 from bot.core.messages import Button, Outcome, Reply, Turn
 from bot.core.ports import Clock, Conversations, PendingInput
+from bot.core.registry import Registration, ignoring_reading
 
 LINK_FLOW = "link"
 CLICKED_TOPIC, CLICKED_SECTION = "phishing", "act_now"
@@ -44,13 +45,35 @@ class LinkFeature:
                 seen.add(link.url)
         return found
 
+    def registration(self) -> Registration:
+        return Registration(
+            "links",
+            commands={"checklink": self.command},
+            intents={"check_link": ignoring_reading(self.ask)},
+            actions=frozenset({"lk"}),
+            callback=self.callback,
+            flows={LINK_FLOW: self.pending_input},
+        )
+
+    async def command(self, turn: Turn) -> Outcome:
+        """/checklink with the address, or without it (then the bot asks for one)."""
+        links = self.links_in(" ".join(turn.incoming.args))
+        if links:
+            return self.verdicts(turn, links)
+        return await self.ask(turn)
+
+    async def callback(self, turn: Turn, data: callbacks.Callback) -> Outcome | None:
+        if data.action == "lk" and not data.args:
+            return await self.ask(turn)
+        return None
+
     async def ask(self, turn: Turn) -> Outcome:
         pending = PendingInput(LINK_FLOW, {})
         await self.conversations.set(turn.incoming.user_id, pending, self.clock.now())
         reply = Reply(self.catalog.text(turn.language, "link.ask"))
         return Outcome((reply,), turn.language, topic="check_link")
 
-    async def pending_input(self, turn: Turn, text: str) -> Outcome | None:
+    async def pending_input(self, turn: Turn, pending: PendingInput, text: str) -> Outcome | None:
         await self.conversations.clear(turn.incoming.user_id)
         links = self.links_in(text)
         if not links:

@@ -38,6 +38,7 @@ from bot.core.ports import (
     Roles,
     StatsSource,
 )
+from bot.core.registry import CommandHandler, FlowHandler, Registration
 from bot.core.tips import payload_of
 from bot.services.events import EventService, Origin
 
@@ -48,6 +49,7 @@ TIME_ONLY = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
 URL = re.compile(r"^https://[^\s<>\"']{4,500}$")
 BUTTON_LABEL_MAX = 40
 STATS_DAYS = 60
+COMMANDS = ("newevent", "editevent", "cancelevent", "announce", "broadcasts", "organiser", "stats")
 
 
 class OrganiserFeature:
@@ -96,6 +98,35 @@ class OrganiserFeature:
             "organiser",
             "link",
         ]
+
+    def registration(self) -> Registration:
+        return Registration(
+            "organisers",
+            commands={name: self._command_handler(name) for name in COMMANDS},
+            actions=ORGANISER_ACTIONS,
+            callback=self.callback,
+            flows={
+                EVENT_FLOW: self._organisers_only(self.event_input),
+                ANNOUNCE_FLOW: self._organisers_only(self.announce_input),
+            },
+        )
+
+    def _command_handler(self, name: str) -> CommandHandler:
+        async def handler(turn: Turn) -> Outcome:
+            return await self.command(turn, name)
+
+        return handler
+
+    def _organisers_only(self, flow: FlowHandler) -> FlowHandler:
+        """Multi-step input: the role is checked again at every step."""
+
+        async def handler(turn: Turn, pending: PendingInput, text: str) -> Outcome | None:
+            if not await self.is_organiser(turn.incoming.user_id):
+                await self.conversations.clear(turn.incoming.user_id)
+                return self._refused(turn)
+            return await flow(turn, pending, text)
+
+        return handler
 
     # --- who may ------------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from bot.content.catalog import Catalog
 from bot.core import callbacks
 from bot.core.messages import Button, Document, Outcome, Reply, Turn
 from bot.core.ports import Clock, PersonalData
+from bot.core.registry import Registration, ignoring_reading
 
 
 class PrivacyFeature:
@@ -62,6 +63,15 @@ class PrivacyFeature:
         )
         return self._out(
             turn, Reply(self.catalog.text(lang, "privacy.forget_confirm"), buttons=buttons)
+        )
+
+    def registration(self) -> Registration:
+        return Registration(
+            "privacy",
+            commands={"privacy": self.explain, "mydata": self.my_data, "forget": self.forget},
+            intents={"privacy": ignoring_reading(self.explain)},
+            actions=frozenset({"pd", "pf", "pfy", "pfn"}),
+            callback=self.callback,
         )
 
     async def callback(self, turn: Turn, data: callbacks.Callback) -> Outcome | None:

@@ -14,6 +14,7 @@ from bot.content.models import QuizQuestion
 from bot.core import callbacks
 from bot.core.markup import escape
 from bot.core.messages import Button, Outcome, Reply, Turn
+from bot.core.registry import Registration, ignoring_reading
 
 ROUND = 10
 MAX_SEED = 1_000_000
@@ -45,6 +46,15 @@ class QuizFeature:
             seed = self.rng.randrange(MAX_SEED)
         intro = self.catalog.plural(lang, "quiz.intro", self._round(lang))
         return self._out(turn, Reply(intro), self._question(lang, seed, 0, 0))
+
+    def registration(self) -> Registration:
+        return Registration(
+            "quiz",
+            commands={"quiz": self.start},
+            intents={"quiz": ignoring_reading(self.start)},
+            actions=frozenset({"qs", "qa", "qn", "qe"}),
+            callback=self.callback,
+        )
 
     async def callback(self, turn: Turn, data: callbacks.Callback) -> Outcome | None:
         lang = turn.language

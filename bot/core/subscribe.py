@@ -15,8 +15,10 @@ from bot.content.catalog import AUDIENCES, Catalog
 from bot.core import callbacks
 from bot.core.messages import Button, Outcome, Reply, Turn
 from bot.core.ports import Clock, Conversations, PendingInput, Subscriptions
+from bot.core.registry import Registration, ignoring_reading
 from bot.core.schedule import format_minute, parse_time_of_day
 from bot.core.tips import TipsPolicy, tip_for, tip_reply
+from bot.core.understanding import Reading
 from bot.core.zones import viewer_zone, zone_label
 
 PRESET_MINUTES = (7 * 60, 8 * 60, 12 * 60, 18 * 60, 20 * 60)
@@ -41,7 +43,30 @@ class TipsFeature:
         self.clock = clock
         self.policy = policy
 
+    def registration(self) -> Registration:
+        return Registration(
+            "tips",
+            commands={
+                "subscribe": self.subscribe,
+                "unsubscribe": self.unsubscribe,
+                "tip": self.today,
+            },
+            intents={
+                "subscribe_tips": self._subscribe_intent,
+                "unsubscribe_tips": ignoring_reading(self.unsubscribe),
+                "daily_tip": ignoring_reading(self.today),
+            },
+            # "set" (the settings button) is the conversation's: it adds the region line.
+            actions=frozenset({"sub", "sa", "st", "so", "szl", "sz", "uo", "tip"}),
+            callback=self.callback,
+            flows={CUSTOM_TIME_FLOW: self.pending_input},
+        )
+
     # --- entry points -----------------------------------------------------------------------
+
+    async def _subscribe_intent(self, turn: Turn, reading: Reading) -> Outcome:
+        said = next((e.value for e in reading.entities if e.name == "time"), None)
+        return await self.subscribe(turn, parse_time_of_day(said) if said else None)
 
     async def subscribe(self, turn: Turn, minute: int | None = None) -> Outcome:
         return self._out(turn, self._ask_audience(turn.language, minute))
@@ -140,8 +165,6 @@ class TipsFeature:
                 return await self._save(turn, audience, int(minute), int(index))
             case "uo", ():
                 return await self.unsubscribe(turn)
-            case "set", ():
-                return await self.settings(turn)
             case "tip", ():
                 return await self.today(turn)
         return None

@@ -28,7 +28,8 @@ def test_taxonomy_copy_matches_shared() -> None:
 
 
 def test_languages(catalog: Catalog) -> None:
-    assert set(catalog.languages) == {"en", "bg"}
+    # The campaign's own two; a third one is data only (test_third_language.py).
+    assert {"en", "bg"} <= catalog.languages.keys()
 
 
 @pytest.mark.parametrize("topic", FOUNDATION_TOPICS)

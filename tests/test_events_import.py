@@ -14,13 +14,14 @@ import pytest
 import yaml
 from icalendar import Calendar
 
+from bot.content.catalog import Catalog
 from bot.core.events import EventDraft, EventText
 from bot.events.calendar import event_ics
 from bot.events.importer import ImportResult, RowError, parse_events, read_events, uid_key
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "data" / "events" / "samples.yml"
-LANGUAGES = ("en", "bg")
+LANGUAGES = ("en", "bg")  # of the events written in this file; data/ has the catalog's
 NOW = dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.UTC)
 SOFIA, BRUSSELS = ZoneInfo("Europe/Sofia"), ZoneInfo("Europe/Brussels")
 CSV_COLUMNS = (
@@ -460,8 +461,8 @@ def test_read_events_picks_the_format_from_the_suffix(tmp_path: Path) -> None:
         parse_events(b"", "xml", LANGUAGES, NOW)
 
 
-def test_the_sample_events_import_cleanly_and_are_marked_as_samples() -> None:
-    result = read_events(SAMPLES, LANGUAGES, NOW)
+def test_the_sample_events_import_cleanly_and_are_marked_as_samples(catalog: Catalog) -> None:
+    result = read_events(SAMPLES, list(catalog.languages), NOW)
 
     assert result.ok, result.errors
     assert len(result.importable) == 5
@@ -571,8 +572,8 @@ def test_export_then_import_keeps_the_place_and_organiser_of_that_language() -> 
     assert back.organiser == "Library"  # the organiser for every language comes back too
 
 
-def test_the_samples_name_place_and_organiser_in_bulgarian() -> None:
-    (*drafts,) = read_events(SAMPLES, LANGUAGES, NOW).importable
+def test_the_samples_name_place_and_organiser_in_bulgarian(catalog: Catalog) -> None:
+    (*drafts,) = read_events(SAMPLES, list(catalog.languages), NOW).importable
     places = {d.key: d.place_in("bg", "en") for d in drafts if d.place}
     assert places["sample-scams-talk-sofia"] == "София"
     assert places["sample-passwords-mfa-plovdiv"] == "Пловдив"

@@ -42,7 +42,7 @@ from bot.nlu.client import RasaNLU
 from bot.nlu.server import rasa_server
 from bot.settings import Settings
 from bot.storage.inbound import SqlInbound
-from tests.conftest import free_port
+from tests.auxil.environment import free_port
 from tests.fakes.bot_api import FAKE_TOKEN
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import os
 import random
 import secrets
 import uuid
@@ -21,6 +20,15 @@ from bot.core.ports import EventPorts
 from bot.core.tips import TipsPolicy
 from bot.core.understanding import Thresholds
 from bot.nlu.client import RasaNLU
+from tests.auxil.environment import (
+    MODEL,
+    ON_CI,
+    ORGANISER_ID,
+    POSTGRES_URL,
+    ROOT,
+    RasaInfo,
+    free_port,
+)
 from tests.fakes.core import (
     FakeNLU,
     FakeRenderer,
@@ -33,11 +41,6 @@ from tests.fakes.core import (
     MemoryUsers,
     event_ports,
 )
-
-ROOT = Path(__file__).resolve().parent.parent
-POSTGRES_URL = os.environ.get("ECSM_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-ORGANISER_ID = 999
-ON_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
 @pytest.fixture(scope="session")
@@ -175,22 +178,6 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 
 # --- the real Rasa server, started once per test session --------------------------------
-
-MODEL = ROOT / "nlu" / "models" / "nlu.tar.gz"
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class RasaInfo:
-    def __init__(self, url: str, token: str) -> None:
-        self.url, self.token = url, token
-
 
 @pytest.fixture(scope="session")
 async def rasa(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[RasaInfo]:

@@ -14,7 +14,7 @@ from bot.content.catalog import Catalog
 from bot.core.dialogue import Dialogue
 from bot.core.messages import Incoming
 from bot.settings import Settings
-from tests.conftest import ROOT
+from tests.auxil.environment import ROOT
 from tests.fakes.core import FakeNLU, FixedClock
 
 BOT = str(Path(sys.executable).parent / "ecsm-bot")

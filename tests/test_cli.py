@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, RasaInfo, free_port
+from tests.auxil.environment import ROOT, RasaInfo, free_port
 
 pytestmark = pytest.mark.rasa
 BOT = str(Path(sys.executable).parent / "ecsm-bot")

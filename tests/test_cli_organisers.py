@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import ROOT
+from tests.auxil.environment import ROOT
 
 BOT = str(Path(sys.executable).parent / "ecsm-bot")
 

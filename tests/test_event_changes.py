@@ -30,7 +30,7 @@ from bot.storage.db import make_engine, make_sessions, migrate
 from bot.storage.events import SqlReminders
 from bot.storage.schema import EventRow, OutboxItem
 from bot.storage.users import SqlUsers
-from tests.conftest import ORGANISER_ID, ROOT
+from tests.auxil.environment import ORGANISER_ID, ROOT
 from tests.fakes.core import FakeNLU, FixedClock, MemoryAudit, MemoryDeliveries
 
 BOT = str(Path(sys.executable).parent / "ecsm-bot")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from bot.content.catalog import Catalog
 from bot.core.dialogue import Dialogue
@@ -13,7 +12,8 @@ from bot.core.events import EventDraft, EventText
 from bot.core.messages import Incoming, Outcome
 from bot.core.ports import EventPorts
 from bot.events.importer import read_events
-from tests.conftest import ORGANISER_ID, ROOT
+from tests.auxil.environment import ORGANISER_ID, ROOT
+from tests.auxil.events import SOFIA, add_event, draft
 from tests.fakes.core import (
     FixedClock,
     MemoryAudit,
@@ -26,38 +26,10 @@ from tests.fakes.core import (
 )
 
 USER, OTHER = 21, 22
-SOFIA = ZoneInfo("Europe/Sofia")
 
 
 def datas(outcome: Outcome) -> list[str]:
     return [b.data or "" for r in outcome.replies for row in r.buttons for b in row]
-
-
-def draft(
-    key: str = "webinar-phishing", days: int = 3, region: str = "plovdiv", **kw: object
-) -> EventDraft:
-    start = dt.datetime(2026, 10, 5, 10, 0, tzinfo=SOFIA) + dt.timedelta(days=days)
-    values: dict[str, object] = {
-        "key": key,
-        "texts": {
-            "en": EventText(f"Phishing for shops {key}", "How to spot fake invoices."),
-            "bg": EventText(f"Фишинг за магазини {key}", "Как да разпознаем фалшиви фактури."),
-        },
-        "start": start,
-        "end": start + dt.timedelta(hours=2),
-        "timezone": "Europe/Sofia",
-        "region": region,
-        "country": "BG",
-        "audience": "business",
-        "organiser": "CERT Bulgaria",
-        "place": "Plovdiv, Trade Fair",
-    }
-    values.update(kw)
-    return EventDraft(**values)  # type: ignore[arg-type]
-
-
-async def add_event(ports: EventPorts, clock: FixedClock, d: EventDraft) -> int:
-    return (await ports.events.save(d, None, clock.now())).id
 
 
 async def test_events_list_paginates_filters_and_formats_in_the_users_language(

@@ -27,12 +27,12 @@ from bot.storage import db
 from bot.storage.broadcasts import SqlBroadcasts
 from bot.storage.db import make_engine, make_sessions, migrate
 from bot.storage.users import SqlUsers
-from tests.conftest import MODEL, POSTGRES_URL, ROOT, free_port
+from tests.auxil.environment import MODEL, POSTGRES_URL, ROOT, free_port
+from tests.auxil.private_postgres import private_postgres
+from tests.auxil.telegram_bot import running_bot
+from tests.auxil.webhook import LEASE, Healthy, post, webhook
 from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.core import FakeNLU
-from tests.private_postgres import private_postgres
-from tests.test_telegram_e2e import running_bot
-from tests.test_webhook import LEASE, Healthy, post, webhook
 
 SECRET = "faults-secret_0123456789abc"
 

@@ -11,7 +11,7 @@ from bot.core.dialogue import Dialogue
 from bot.core.flood import FloodGate, FloodLimit
 from bot.core.messages import Incoming, Outcome
 from bot.core.quiz import ROUND
-from tests.conftest import ORGANISER_ID
+from tests.auxil.environment import ORGANISER_ID
 from tests.fakes.core import (
     FakeNLU,
     FakeRenderer,

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from bot.content.freshness import checked_sources, stale_sources
-from tests.conftest import ROOT
+from tests.auxil.environment import ROOT
 
 BOT = str(Path(sys.executable).parent / "ecsm-bot")
 

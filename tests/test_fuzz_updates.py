@@ -14,9 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.auxil.telegram_bot import Bot, running_bot
 from tests.fakes.bot_api import BOT_ID, FakeBotAPI
 from tests.fakes.core import FakeNLU, parse_of
-from tests.test_telegram_e2e import Bot, running_bot
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "10000"))
 TOPICS = ("phishing", "out_of_scope", "check_link", "quiz", "events", "subscribe_tips", "greet")

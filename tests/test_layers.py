@@ -14,7 +14,7 @@ import sys
 import tomllib
 from typing import Any
 
-from tests.conftest import ROOT
+from tests.auxil.environment import ROOT
 
 PROBE = """
 import importlib, json, pkgutil, sys

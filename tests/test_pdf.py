@@ -6,32 +6,9 @@ import io
 
 import pypdf
 
-from bot.core.report import ChecklistReport, ReportItem, ReportStep
 from bot.documents.pdf import PdfReports
-from tests.conftest import ROOT
-
-
-def report(title: str, step: str) -> ChecklistReport:
-    return ChecklistReport(
-        title=title,
-        subtitle="26 ноември 2026 г.",
-        score_line="Резултат: 64%",
-        band="Добре. Има още какво да се направи.",
-        comparison="Предния път: 45%",
-        scope=None,
-        steps_title="Следващи стъпки",
-        steps=(ReportStep(step, "Включете я за имейла, банката и администраторските профили."),),
-        items_title="Всички точки",
-        items=tuple(
-            ReportItem(status, label, f"Точка {n}")
-            for n, (status, label) in enumerate(
-                [("done", "Готово"), ("not_yet", "Още не"), ("na", "Не се отнася")] * 10
-            )
-        ),
-        sources_title="Източници",
-        sources=(("ENISA – SecureSME", "https://www.enisa.europa.eu/securesme"),),
-        footer="Самооценка, а не одит.",
-    )
+from tests.auxil.environment import ROOT
+from tests.auxil.reports import report
 
 
 def test_cyrillic_report_renders_with_an_embedded_font() -> None:

@@ -16,9 +16,9 @@ from bot.content.catalog import Catalog, ContentError, load_catalog
 from bot.core.dialogue import Dialogue
 from bot.core.messages import Incoming, Outcome
 from bot.core.ports import EventPorts
-from tests.conftest import ORGANISER_ID
+from tests.auxil.environment import ORGANISER_ID
+from tests.auxil.events import add_event, draft
 from tests.fakes.core import FixedClock, MemoryBroadcasts
-from tests.test_events_flow import add_event, draft
 
 ROOT = Path(__file__).resolve().parent.parent
 USER = 31

@@ -26,7 +26,7 @@ from bot.core.ports import Audience
 from bot.storage.broadcasts import SqlBroadcasts
 from bot.storage.db import make_engine, make_sessions, migrate
 from bot.storage.schema import OutboxItem, User
-from tests.conftest import ROOT, RasaInfo, free_port
+from tests.auxil.environment import ROOT, RasaInfo, free_port
 from tests.fakes.bot_api import FAKE_TOKEN, FakeBotAPI, asgi_app
 
 pytestmark = [pytest.mark.rasa, pytest.mark.postgres, pytest.mark.timeout(240)]

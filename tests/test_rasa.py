@@ -8,7 +8,7 @@ import pytest
 
 from bot.core.understanding import Thresholds, interpret
 from bot.nlu.client import RasaNLU
-from tests.conftest import RasaInfo
+from tests.auxil.environment import RasaInfo
 
 pytestmark = pytest.mark.rasa
 THRESHOLDS = Thresholds(confidence=0.45, margin=0.1)

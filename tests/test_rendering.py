@@ -27,11 +27,11 @@ from bot.core.report import ChecklistReport
 from bot.documents.charts import StatsCharts
 from bot.documents.pdf import PdfReports
 from bot.documents.workers import PooledCharts, PooledReports, RenderPool
-from tests.conftest import ORGANISER_ID, ROOT
+from tests.auxil.environment import ORGANISER_ID, ROOT
+from tests.auxil.reports import report
+from tests.auxil.telegram_bot import ORGANISER, settings_for
 from tests.fakes.core import FakeNLU
 from tests.render_jobs import GIVE_UP, hold
-from tests.test_pdf import report
-from tests.test_telegram_e2e import ORGANISER, settings_for
 
 FONTS = ROOT / "data" / "fonts"
 USER = 11

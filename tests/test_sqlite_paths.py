@@ -19,7 +19,7 @@ from bot.storage.db import make_engine, make_sessions, migrate, reading, writing
 from bot.storage.inbound import SqlInbound
 from bot.storage.subscriptions import SqlConversations
 from bot.storage.users import SqlUsers
-from tests.aiosqlite_trips import Trips
+from tests.auxil.aiosqlite_trips import Trips
 
 T0 = dt.datetime(2026, 10, 1, 8, 0, tzinfo=dt.UTC)
 LEASE = dt.timedelta(seconds=30)

@@ -12,9 +12,9 @@ import pytest
 from bot.app import open_services
 from bot.channels.telegram_sender import TelegramSender
 from bot.core.messages import Incoming
+from tests.auxil.telegram_bot import ORGANISER, USER, Bot, running_bot, settings_for
 from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.core import FakeNLU, FixedClock
-from tests.test_telegram_e2e import ORGANISER, USER, Bot, running_bot, settings_for
 
 SOFIA = ZoneInfo("Europe/Sofia")
 

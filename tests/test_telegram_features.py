@@ -13,9 +13,9 @@ from pathlib import Path
 import pypdf
 import pytest
 
+from tests.auxil.telegram_bot import USER, Bot, running_bot
 from tests.fakes.bot_api import FakeBotAPI, Sent
 from tests.fakes.core import FakeNLU, parse_of
-from tests.test_telegram_e2e import USER, Bot, running_bot
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from bot.services.events import Origin
 from bot.settings import Settings
 from bot.storage.campaign import SqlCampaignThemes
 from bot.storage.schema import OutboxItem
-from tests.conftest import ROOT
+from tests.auxil.environment import ROOT
 from tests.fakes.core import FakeNLU, FixedClock, parse_of
 
 XX = "xx"

@@ -31,9 +31,9 @@ from bot.storage.outbox import BULK, SqlOutbox, new_row
 from bot.storage.schema import OutboxItem, Subscription
 from bot.storage.subscriptions import SqlSubscriptions
 from bot.storage.users import SqlUsers
+from tests.auxil.telegram_bot import settings_for
 from tests.fakes.bot_api import FAKE_TOKEN, FakeBotAPI
 from tests.fakes.core import FakeNLU, FixedClock
-from tests.test_telegram_e2e import settings_for
 
 UTC = dt.UTC
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ON_CI, free_port
+from tests.auxil.environment import ON_CI, free_port
 
 
 class PrivatePostgres:

@@ -1,0 +1,78 @@
+"""The bot as python-telegram-bot runs it against the fake Bot API (tests.fakes.bot_api), on
+SQLite, with the NLU a test gives it."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from telegram import Update
+from telegram.ext import Application
+from telegram.request import HTTPXRequest
+
+from bot.app import Services, open_services
+from bot.channels.telegram import TelegramChannel, build_application
+from bot.content.catalog import Catalog
+from bot.core.ports import NLU, Clock
+from bot.settings import Settings
+from tests.auxil.environment import ROOT
+from tests.fakes.bot_api import FAKE_TOKEN, FakeBotAPI
+
+BASE_URL = "http://bot-api.test/bot"
+USER = 1001
+
+
+@dataclass
+class Bot:
+    api: FakeBotAPI
+    app: Application  # type: ignore[type-arg]
+    catalog: Catalog
+    services: Services
+
+    async def send(self, update: dict[str, object]) -> None:
+        await self.app.process_update(Update.de_json(update, self.app.bot))
+
+    async def say(self, text: str, user: int = USER, language: str | None = "en") -> list[str]:
+        before = len(self.api.sent)
+        await self.send(self.api.message_update(user, text, language))
+        return [s.text or "" for s in self.api.sent[before:]]
+
+    async def press(self, data: str, user: int = USER) -> list[str]:
+        before = len(self.api.sent)
+        await self.send(self.api.callback_update(user, data))
+        return [s.text or "" for s in self.api.sent[before:]]
+
+
+ORGANISER = 4242
+
+
+def settings_for(tmp_path: Path, rasa_url: str = "http://127.0.0.1:1") -> Settings:
+    return Settings(
+        _env_file=None,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'bot.sqlite3'}",
+        DATA_DIR=str(ROOT / "data"),
+        RASA_URL=rasa_url,
+        ORGANISER_IDS=str(ORGANISER),
+        # Tests type faster than people; flood control has its own test.
+        FLOOD_MESSAGES=1000,
+    )
+
+
+@contextlib.asynccontextmanager
+async def running_bot(
+    tmp_path: Path, nlu: NLU, api: FakeBotAPI, clock: Clock | None = None
+) -> AsyncIterator[Bot]:
+    async with open_services(settings_for(tmp_path), nlu, clock) as services:
+        channel = TelegramChannel(services.dialogue, services.catalog)
+        app = build_application(
+            FAKE_TOKEN,
+            BASE_URL,
+            channel,
+            request=HTTPXRequest(httpx_kwargs={"transport": api.transport()}),
+            get_updates_request=HTTPXRequest(httpx_kwargs={"transport": api.transport()}),
+        )
+        async with app:
+            await channel.set_commands(app)
+            yield Bot(api, app, services.catalog, services)

@@ -1,0 +1,82 @@
+"""The webhook server as it runs (the real Starlette app and PTB application, real SQLite) in
+front of the fake Bot API, and a client that posts updates to it."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+from telegram.request import HTTPXRequest
+
+from bot.app import Services, open_services
+from bot.channels.telegram import TelegramChannel, build_application
+from bot.channels.webhook import SECRET_HEADER, WebhookServer
+from bot.settings import Settings
+from bot.storage.inbound import SqlInbound
+from tests.auxil.telegram_bot import BASE_URL, settings_for
+from tests.fakes.bot_api import FAKE_TOKEN, FakeBotAPI
+from tests.fakes.core import FakeNLU
+
+SECRET = "s3cret-token_for-tests-0123456789"
+PATH = "/telegram"
+
+
+class Healthy:
+    def __init__(self) -> None:
+        self.ok = True
+
+    async def __call__(self) -> bool:
+        return self.ok
+
+
+LEASE = dt.timedelta(seconds=0.5)
+
+
+@contextlib.asynccontextmanager
+async def webhook(
+    tmp_path: Path,
+    api: FakeBotAPI,
+    nlu_check: Healthy,
+    start_workers: bool = True,
+    settings: Settings | None = None,
+) -> AsyncIterator[tuple[WebhookServer, httpx.AsyncClient, Services]]:
+    async with open_services(settings or settings_for(tmp_path), FakeNLU()) as services:
+        channel = TelegramChannel(services.dialogue, services.catalog, services.metrics)
+        application = build_application(
+            FAKE_TOKEN,
+            BASE_URL,
+            channel,
+            request=HTTPXRequest(httpx_kwargs={"transport": api.transport()}),
+        )
+        async with application:
+            server = WebhookServer(
+                application,
+                SqlInbound(services.sessions),
+                SECRET,
+                PATH,
+                services.metrics,
+                checks={"database": services.database_ok, "nlu": nlu_check},
+                workers=2,
+                lease=LEASE,
+            )
+            if start_workers:
+                await server.start()
+            transport = httpx.ASGITransport(app=server.app())
+            async with httpx.AsyncClient(transport=transport, base_url="http://bot") as client:
+                try:
+                    yield server, client, services
+                finally:
+                    if start_workers:
+                        await server.stop()
+
+
+async def post(
+    client: httpx.AsyncClient, update: dict[str, object], secret: str | None = SECRET
+) -> int:
+    headers = {SECRET_HEADER: secret} if secret is not None else {}
+    response = await client.post(PATH, content=json.dumps(update), headers=headers)
+    return response.status_code

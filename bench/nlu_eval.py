@@ -42,6 +42,7 @@ from bot.nlu.client import RasaNLU
 from bot.nlu.model import rasa_env
 from bot.nlu.prepare import prepare_training_data
 from bot.nlu.server import start_process, stop_process, wait_ready
+from bot.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 NLU = ROOT / "nlu"
@@ -228,22 +229,57 @@ def accuracy(pairs: list[tuple[str, str]]) -> float:
     return sum(1 for g, p in pairs if g == p) / len(pairs) if pairs else 0.0
 
 
-def report(results: list[Result]) -> None:
-    console = Console(width=240)
-    groups = sorted({example.group for example, _ in results[0].parses})
-    scores = Table(title="Per group of held-out examples: accuracy / macro F1 / OOS recall")
+def group_table(
+    title: str,
+    results: list[Result],
+    groups: list[str],
+    examples: Callable[[Result], list[tuple[Example, Parse]]],
+    limits: Callable[[Result], Thresholds],
+) -> Table:
+    scores = Table(title=title)
     scores.add_column("pipeline")
-    for group in groups:
+    for group in [*groups, "all"]:
         scores.add_column(group, justify="right")
     for r in results:
-        assert r.thresholds is not None
-        half_b = [p for i, p in enumerate(r.parses) if i % 2 == 1]
+        parses = examples(r)
         cells = []
-        for group in groups:
-            pairs = decide([p for p in half_b if p[0].group == group], r.thresholds)
+        for group in [*groups, "all"]:
+            chosen = [p for p in parses if group in ("all", p[0].group)]
+            pairs = decide(chosen, limits(r))
             cells.append(f"{accuracy(pairs):.3f} / {macro_f1(pairs):.3f} / {oos_recall(pairs):.0%}")
         scores.add_row(label(r), *cells)
-    console.print(scores)
+    return scores
+
+
+def report(results: list[Result]) -> None:
+    console = Console(width=260)
+    groups = sorted({example.group for example, _ in results[0].parses})
+    # The thresholds the bot runs with (its settings' defaults), on every held-out example.
+    defaults = Settings.model_fields
+    served = Thresholds(
+        float(defaults["nlu_confidence_threshold"].default),
+        float(defaults["nlu_ambiguity_margin"].default),
+    )
+    console.print(
+        group_table(
+            f"Per group, at the bot's thresholds ({served.confidence:.2f} / {served.margin:.2f}),"
+            " all held-out examples: accuracy / macro F1 / OOS recall",
+            results,
+            groups,
+            lambda r: r.parses,
+            lambda _r: served,
+        )
+    )
+    console.print(
+        group_table(
+            "Per group, at the thresholds tuned on half A, on half B:"
+            " accuracy / macro F1 / OOS recall",
+            results,
+            groups,
+            lambda r: [p for i, p in enumerate(r.parses) if i % 2 == 1],
+            lambda r: r.thresholds or served,
+        )
+    )
     table = Table(title="NLU pipelines on the held-out files (tuned on half A, scored on half B)")
     for column in (
         "pipeline",

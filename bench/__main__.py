@@ -84,7 +84,7 @@ async def main() -> None:
             draw_ms, stalls = await bench_render_stall(catalog, ROOT / "data" / "fonts", renders)
             table = figures(
                 f"The event loop while reports and charts are drawn (a heartbeat sleeping 1 ms; "
-                f"one report {draw_ms[0]:.0f} ms, one chart {draw_ms[1]:.0f} ms of CPU)",
+                f"one report {draw_ms[0]:.0f} ms, one chart {draw_ms[1]:.0f} ms drawn alone)",
                 "drawn",
                 "workers",
                 "pool",

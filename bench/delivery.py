@@ -23,6 +23,7 @@ from telegram.request import HTTPXRequest
 from bot.app import settle_heap
 from bot.channels.telegram_sender import TelegramSender
 from bot.content.catalog import Catalog
+from bot.core.outbox_refs import announcement_ref
 from bot.core.schedule import next_send
 from bot.core.tips import TipsPolicy
 from bot.delivery.engine import DeliveryEngine
@@ -349,7 +350,7 @@ async def bench_broadcast(
         statuses = Counter(
             (
                 await session.execute(
-                    select(OutboxItem.status).where(OutboxItem.ref == f"ann:{record.id}")
+                    select(OutboxItem.status).where(OutboxItem.ref == announcement_ref(record.id))
                 )
             ).scalars()
         )

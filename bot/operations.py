@@ -19,6 +19,7 @@ from bot.content.catalog import Catalog, load_catalog
 from bot.core.events import valid_zone
 from bot.core.markup import MESSAGE_LIMIT, check_markup, to_plain
 from bot.core.messages import Button, Reply
+from bot.core.outbox_refs import announcement_ref
 from bot.core.ports import Audience, SystemClock
 from bot.core.tips import payload_of
 from bot.events.importer import read_events
@@ -209,7 +210,7 @@ async def _wait_for_delivery(
     with _progress(console) as progress:
         task = progress.add_task(f"delivering #{broadcast_id}", total=size)
         while True:
-            counts = await deliveries.counts(f"ann:{broadcast_id}")
+            counts = await deliveries.counts(announcement_ref(broadcast_id))
             done = sum(n for status, n in counts.items() if status not in WAITING)
             progress.update(task, completed=done)
             if done >= size:

@@ -18,6 +18,7 @@ from bot.content.catalog import Catalog
 from bot.core import callbacks
 from bot.core.events import EventDraft, valid_zone
 from bot.core.messages import Button, Document, Outcome, Reply, Turn
+from bot.core.outbox_refs import event_user_ref, notice_key, reminder_key
 from bot.core.ports import (
     CalendarRenderer,
     Clock,
@@ -296,7 +297,7 @@ class EventsFeature:
             return None
         await self.reminders.remove(turn.incoming.user_id, event_id)
         await self.deliveries.cancel_pending(
-            self.user_ref(event_id, turn.incoming.user_id), self.clock.now()
+            event_user_ref(event_id, turn.incoming.user_id), self.clock.now()
         )
         reply = Reply(
             self.catalog.text(lang, "events.reminder_removed", title=self._title(lang, event))
@@ -325,10 +326,6 @@ class EventsFeature:
 
     # --- reminders and notices, for one user or for everyone who asked ----------------------
 
-    @staticmethod
-    def user_ref(event_id: int, user_id: int) -> str:
-        return f"ev:{event_id}:{user_id}"
-
     def reminder_items(
         self, event: EventRecord, recipients: list[Recipient], now: dt.datetime
     ) -> list[Scheduled]:
@@ -344,13 +341,13 @@ class EventsFeature:
                 reply = self._reminder_reply(recipient.language, event, zone, minutes)
                 items.append(
                     Scheduled(
-                        key=f"rem:{event.id}:{event.version}:{recipient.user_id}:{minutes}",
+                        key=reminder_key(event.id, event.version, recipient.user_id, minutes),
                         user_id=recipient.user_id,
                         kind="reminder",
                         payload=payload_of(reply),
                         not_before=at,
                         expires_at=event.draft.start,
-                        ref=self.user_ref(event.id, recipient.user_id),
+                        ref=event_user_ref(event.id, recipient.user_id),
                     )
                 )
         return items
@@ -367,7 +364,7 @@ class EventsFeature:
                 items.extend(self.reminder_items(event, batch, now))
             # One statement drops the waiting reminders of the whole batch, in the transaction
             # that queues the notices and the new reminders.
-            refs = [self.user_ref(event.id, recipient.user_id) for recipient in batch]
+            refs = [event_user_ref(event.id, recipient.user_id) for recipient in batch]
             await self.deliveries.replace(refs, items, now)
             told += len(batch)
             after = batch[-1].user_id
@@ -392,7 +389,7 @@ class EventsFeature:
             ),
         )
         return Scheduled(
-            key=f"chg:{event.id}:{event.version}:{event.status}:{recipient.user_id}",
+            key=notice_key(event.id, event.version, event.status, recipient.user_id),
             user_id=recipient.user_id,
             kind="event_notice",
             payload=payload_of(Reply(text, buttons=buttons)),

@@ -19,6 +19,21 @@ TITLE_MAX, DESCRIPTION_MAX, PLACE_MAX, REGION_MAX, ORGANISER_MAX = 120, 1500, 20
 
 
 @dataclass(frozen=True, slots=True)
+class Length:
+    least: int  # the shortest answer the /newevent wizard takes (a typo, not an event, is shorter)
+    most: int  # the longest check_draft stores, whichever way the event came in
+
+
+# The wizard asks for these one at a time and holds each answer to the limit check_draft holds.
+LENGTHS = {
+    "title": Length(3, TITLE_MAX),
+    "description": Length(10, DESCRIPTION_MAX),
+    "place": Length(2, PLACE_MAX),
+    "organiser": Length(2, ORGANISER_MAX),
+}
+
+
+@dataclass(frozen=True, slots=True)
 class EventText:
     title: str
     description: str

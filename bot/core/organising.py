@@ -21,9 +21,18 @@ from babel.dates import format_datetime
 from bot.content.catalog import Catalog
 from bot.core import callbacks
 from bot.core.event_list import EventsFeature
-from bot.core.events import AUDIENCES, EventDraft, EventText, Problem, check_draft, valid_zone
+from bot.core.events import (
+    AUDIENCES,
+    LENGTHS,
+    EventDraft,
+    EventText,
+    Problem,
+    check_draft,
+    valid_zone,
+)
 from bot.core.markup import MESSAGE_LIMIT, check_markup, escape, to_plain
 from bot.core.messages import Button, Document, Outcome, Reply, Turn
+from bot.core.outbox_refs import announcement_ref
 from bot.core.ports import (
     Audience,
     Audit,
@@ -255,12 +264,10 @@ class OrganiserFeature:
         """Check one typed answer and store it; the problem when it cannot be taken."""
         kind, _, _ = step.partition("_")
         now = self.clock.now()
-        if kind == "title" and step.startswith("title_"):
-            if not 3 <= len(value) <= 120:
-                return Problem("title_length", {"max": "120"})
-        elif kind == "description" and step.startswith("description_"):
-            if not 10 <= len(value) <= 1500:
-                return Problem("description_length", {"max": "1500"})
+        if kind in ("title", "description") and step.startswith(f"{kind}_"):
+            length = LENGTHS[kind]
+            if not length.least <= len(value) <= length.most:
+                return Problem(f"{kind}_length", {"max": str(length.most)})
         elif step == "timezone":
             if not valid_zone(value):
                 return Problem("unknown_timezone", {"zone": value[:64]})
@@ -279,8 +286,9 @@ class OrganiserFeature:
             if not URL.match(value):
                 return Problem("bad_url", {"field": step})
         elif step in ("place", "organiser"):
-            if not 2 <= len(value) <= (200 if step == "place" else 120):
-                return Problem("too_long", {"field": step, "max": "200"})
+            length = LENGTHS[step]
+            if not length.least <= len(value) <= length.most:
+                return Problem("too_long", {"field": step, "max": str(length.most)})
         elif step == "region":
             if value not in self.catalog.regions:
                 return Problem("unknown_region", {"region": value[:60]})
@@ -619,7 +627,7 @@ class OrganiserFeature:
         rows: list[tuple[Button, ...]] = []
         locale = self.catalog.languages[lang].babel_locale
         for record in records:
-            counts = await self.event_list.deliveries.counts(f"ann:{record.id}")
+            counts = await self.event_list.deliveries.counts(announcement_ref(record.id))
             waiting = sum(counts.get(s, 0) for s in ("pending", "claimed", "sending"))
             lines.append(
                 self.catalog.text(

@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.content.catalog import Catalog
+from bot.core.outbox_refs import tip_key
 from bot.core.schedule import end_of_local_day, next_send, still_today
 from bot.core.tips import TipsPolicy, payload_of, tip_for, tip_reply
 from bot.storage.db import writing
@@ -107,7 +108,7 @@ class TipPlanner:
         tip = tip_for(self.catalog, self.policy, language, audience, day)
         payload = payload_of(tip_reply(self.catalog, language, tip, day))
         return new_row(
-            f"tip:{user_id}:{day.isoformat()}",
+            tip_key(user_id, day),
             user_id,
             "tip",
             payload,

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.core.outbox_refs import announcement_key, announcement_ref
 from bot.core.ports import Audience, BroadcastRecord
 from bot.storage.db import reading, writing
 from bot.storage.outbox import BULK, cancel_waiting, insert_ignoring_duplicates, new_row
@@ -113,7 +114,7 @@ class SqlBroadcasts:
                 return None
             if row.status != CANCELLED:
                 row.status, row.finished_at = CANCELLED, now
-                await cancel_waiting(session, f"ann:{row.id}", now)
+                await cancel_waiting(session, announcement_ref(row.id), now)
             await session.flush()
             return _record(row)
 
@@ -163,12 +164,12 @@ class BroadcastPlanner:
                     session,
                     [
                         new_row(
-                            f"ann:{row.id}:{user}",
+                            announcement_key(row.id, user),
                             user,
                             "announcement",
                             row.payload,
                             now,
-                            ref=f"ann:{row.id}",
+                            ref=announcement_ref(row.id),
                             priority=BULK,
                         )
                         for user in users

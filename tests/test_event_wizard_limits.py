@@ -1,0 +1,60 @@
+"""The /newevent wizard refuses what check_draft refuses, and says the limit check_draft holds."""
+
+from __future__ import annotations
+
+from bot.content.catalog import Catalog
+from bot.core.dialogue import Dialogue
+from bot.core.events import ORGANISER_MAX, PLACE_MAX
+from bot.core.messages import Incoming, Outcome
+from tests.conftest import ORGANISER_ID
+
+
+async def _to_step(dialogue: Dialogue, catalog: Catalog, step: str) -> None:
+    """Through the wizard with good answers, up to `step`."""
+
+    async def say(text: str) -> Outcome:
+        return await dialogue.handle(Incoming(ORGANISER_ID, text=text))
+
+    async def press(data: str) -> Outcome:
+        return await dialogue.handle(Incoming(ORGANISER_ID, callback=data))
+
+    await dialogue.handle(Incoming(ORGANISER_ID, command="newevent"))
+    for lang in catalog.languages:
+        await say(f"Passwords for seniors ({lang})")
+        await say(f"Bring your phone; we set up two-factor authentication ({lang}).")
+    await press(f"nz:{catalog.timezones.index('Europe/Sofia')}")
+    await say("2026-10-20 18:00")
+    await say("19:30")
+    if step == "place":
+        return
+    await say("Plovdiv, Community centre")
+    await press("nk:online_url")
+    await press("nr:plovdiv")
+    await press("na:citizen")
+
+
+async def test_a_long_organiser_is_refused_with_the_organiser_limit(
+    dialogue: Dialogue, catalog: Catalog
+) -> None:
+    await _to_step(dialogue, catalog, "organiser")
+    outcome = await dialogue.handle(Incoming(ORGANISER_ID, text="x" * (ORGANISER_MAX + 1)))
+    said = outcome.replies[0].text
+    # It used to say "at most 200 characters", the place's limit, for a limit of 120.
+    assert said == catalog.plural("en", "event.problem.too_long", ORGANISER_MAX, field="organiser")
+
+
+async def test_the_longest_organiser_check_draft_takes_is_taken(
+    dialogue: Dialogue, catalog: Catalog
+) -> None:
+    await _to_step(dialogue, catalog, "organiser")
+    outcome = await dialogue.handle(Incoming(ORGANISER_ID, text="x" * ORGANISER_MAX))
+    assert "nk:link" in [b.data for r in outcome.replies for row in r.buttons for b in row]
+
+
+async def test_a_long_place_is_refused_with_the_place_limit(
+    dialogue: Dialogue, catalog: Catalog
+) -> None:
+    await _to_step(dialogue, catalog, "place")
+    outcome = await dialogue.handle(Incoming(ORGANISER_ID, text="x" * (PLACE_MAX + 1)))
+    said = outcome.replies[0].text
+    assert said == catalog.plural("en", "event.problem.too_long", PLACE_MAX, field="place")

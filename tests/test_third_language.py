@@ -6,6 +6,7 @@ default language."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import html
 import re
@@ -236,7 +237,7 @@ async def test_a_conversation_in_a_third_language(
         assert "subscribed" in outcome.events
         clock.advance(hours=4, minutes=30)  # 12:30 in Sofia
         await services.planner.enqueue_due(clock.now())
-        tip = await _queued_tip(services)
+        tip = await _queued(services, "tip")
         day = clock.now().day
         tips = {t.day: t for t in xx.tips[XX]["citizen"]}
         assert tips[day].text in tip and "ë" in tips[day].text
@@ -251,6 +252,19 @@ async def test_a_conversation_in_a_third_language(
         assert older.texts[default].title in listed
         shipped = _shipped_titles(xx_data)
         assert len(listed) >= 3 and set(listed) <= {*shipped, older.texts[default].title}
+        # Its card, a reminder asked for, and the notice of its change: all in the default's.
+        card = next(d for label, d in buttons(outcome).items() if "Talk in the default" in label)
+        outcome = await say(callback=card)
+        assert older.texts[default].description in texts(outcome)
+        remind = next(d for d in buttons(outcome).values() if d.startswith("er:"))
+        outcome = await say(callback=remind)
+        moved = dataclasses.replace(older, start=older.start + dt.timedelta(hours=1))
+        moved = dataclasses.replace(moved, end=moved.start + dt.timedelta(hours=1))
+        saved = await dialogue.event_service.save(moved, Origin(None), clock.now())
+        assert saved.told == 1
+        notice = await _queued(services, "event_notice")
+        assert older.texts[default].title in notice
+        assert not any(title in notice for title in _other_titles(older, default))
 
         # The campaign's theme set (in the database) before xx existed: the default's.
         await SqlCampaignThemes(services.sessions).set(2026, default, "zero trust", clock.now())
@@ -268,13 +282,20 @@ async def test_a_conversation_in_a_third_language(
         outcome = await say(callback="cks:essentials")
         assert essentials.items[0].title in texts(outcome)
         assert "ë" in essentials.items[0].title
+        outcome = await say(callback=buttons(outcome)[xx.text(XX, "checklist.answer.done")])
+        assert essentials.items[1].title in texts(outcome)
 
 
-async def _queued_tip(services: Services) -> str:
+async def _queued(services: Services, kind: str) -> str:
+    """The text of the one message of `kind` in the outbox."""
     async with services.sessions() as session:
-        rows = list(await session.scalars(select(OutboxItem).where(OutboxItem.kind == "tip")))
-    assert len(rows) == 1
+        rows = list(await session.scalars(select(OutboxItem).where(OutboxItem.kind == kind)))
+    assert len(rows) == 1, kind
     return str(rows[0].payload["text"])
+
+
+def _other_titles(event: EventDraft, default: str) -> list[str]:
+    return [text.title for lang, text in event.texts.items() if lang != default]
 
 
 def _shipped_titles(data: Path) -> list[str]:

@@ -16,13 +16,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from bot.app import event_service
 from bot.content.catalog import Catalog, load_catalog
+from bot.core.announcements import BUTTON_LABEL_MAX, check_text, parse_button
 from bot.core.events import valid_zone
-from bot.core.markup import MESSAGE_LIMIT, check_markup, to_plain
+from bot.core.markup import MESSAGE_LIMIT
 from bot.core.messages import Button, Reply
 from bot.core.outbox_refs import announcement_ref
 from bot.core.ports import Audience, SystemClock
-from bot.core.tips import payload_of
 from bot.events.importer import read_events
+from bot.services.announcements import AnnouncementService
 from bot.services.events import Origin
 from bot.settings import Settings
 from bot.storage.broadcasts import BroadcastPlanner, SqlBroadcasts
@@ -130,11 +131,11 @@ async def broadcast(
         text = sys.stdin.read().strip()
     else:
         text = (await asyncio.to_thread(text_file.read_text, encoding="utf-8")).strip()
-    problem = check_markup(text)
-    if problem is not None:
-        console.print(f"Refused: {problem}")
+    problem = check_text(text)
+    if problem is not None and problem.code == "markup":
+        console.print(f"Refused: {problem.detail}")
         return 2
-    if not text or len(to_plain(text)) > MESSAGE_LIMIT:
+    if problem is not None:
         console.print(
             f"Refused: the text must be 1 to {MESSAGE_LIMIT} characters (Telegram's limit)"
         )
@@ -146,11 +147,14 @@ async def broadcast(
         return 2
     buttons: tuple[tuple[Button, ...], ...] = ()
     if button:
-        label, _, url = button.partition("|")
-        if not label.strip() or not url.strip().startswith("https://"):
-            console.print("Refused: --button must be 'Label|https://address'")
+        link = parse_button(button)
+        if link is None:
+            console.print(
+                "Refused: --button must be 'Label|https://address', "
+                f"with a label of 1 to {BUTTON_LABEL_MAX} characters"
+            )
             return 2
-        buttons = ((Button(label.strip(), url=url.strip()),),)
+        buttons = ((link,),)
     now = dt.datetime.now(dt.UTC)
     send_at = now
     if at:
@@ -174,19 +178,8 @@ async def broadcast(
         if dry_run:
             print(f"audience: {size} people")
             return 0
-        record = await store.create(
-            0, payload_of(Reply(text, buttons=buttons)), audience, send_at, now
-        )
-        await SqlAudit(sessions).record(
-            None,
-            "broadcast_created",
-            {
-                **_who(),
-                "broadcast_id": record.id,
-                "audience": audience.as_dict(),
-                "send_at": send_at.isoformat(),
-            },
-            now,
+        record = await AnnouncementService(store, SqlAudit(sessions)).schedule(
+            Reply(text, buttons=buttons), audience, send_at, Origin(None, _who()), now
         )
         if send_at > now:
             print(f"announcement #{record.id} scheduled for {send_at.isoformat()} to {size} people")

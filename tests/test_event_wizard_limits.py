@@ -6,7 +6,7 @@ from bot.content.catalog import Catalog
 from bot.core.dialogue import Dialogue
 from bot.core.events import ORGANISER_MAX, PLACE_MAX
 from bot.core.messages import Incoming, Outcome
-from tests.conftest import ORGANISER_ID
+from tests.auxil.environment import ORGANISER_ID
 
 
 async def _to_step(dialogue: Dialogue, catalog: Catalog, step: str) -> None:

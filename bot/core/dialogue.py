@@ -43,6 +43,7 @@ from bot.core.registry import Registration, Registry
 from bot.core.subscribe import TipsFeature
 from bot.core.tips import TipsPolicy
 from bot.core.understanding import Reading, Thresholds, interpret
+from bot.services.announcements import AnnouncementService
 from bot.services.events import EventService
 
 MAX_TEXT = 4096  # Telegram never delivers more; the console is held to the same.
@@ -131,6 +132,7 @@ class Dialogue:
             event_ports.charts,
             clock,
             self.event_service,
+            AnnouncementService(event_ports.broadcasts, event_ports.audit),
         )
         self.stats = event_ports.stats
         self.event_ports = event_ports

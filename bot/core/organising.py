@@ -20,6 +20,7 @@ from babel.dates import format_datetime
 
 from bot.content.catalog import Catalog
 from bot.core import callbacks
+from bot.core.announcements import BUTTON_LABEL_MAX, BUTTON_URL, check_text, parse_button
 from bot.core.event_list import EventsFeature
 from bot.core.events import (
     AUDIENCES,
@@ -30,7 +31,7 @@ from bot.core.events import (
     check_draft,
     valid_zone,
 )
-from bot.core.markup import MESSAGE_LIMIT, check_markup, escape, to_plain
+from bot.core.markup import MESSAGE_LIMIT, escape
 from bot.core.messages import Button, Document, Outcome, Reply, Turn
 from bot.core.outbox_refs import announcement_ref
 from bot.core.ports import (
@@ -48,15 +49,14 @@ from bot.core.ports import (
     StatsSource,
 )
 from bot.core.registry import CommandHandler, FlowHandler, Registration
-from bot.core.tips import payload_of
+from bot.services.announcements import AnnouncementService
 from bot.services.events import EventService, Origin
 
 EVENT_FLOW, ANNOUNCE_FLOW = "newevent", "announce"
 OPTIONAL = frozenset({"place", "online_url", "link"})
 WHEN = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})[ T](\d{1,2}):(\d{2})\s*$")
 TIME_ONLY = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
-URL = re.compile(r"^https://[^\s<>\"']{4,500}$")
-BUTTON_LABEL_MAX = 40
+URL = BUTTON_URL  # event links: https, like announcement buttons
 STATS_DAYS = 60
 COMMANDS = ("newevent", "editevent", "cancelevent", "announce", "broadcasts", "organiser", "stats")
 
@@ -76,6 +76,7 @@ class OrganiserFeature:
         charts: ChartRenderer,
         clock: Clock,
         event_service: EventService,
+        announcements: AnnouncementService,
     ) -> None:
         self.catalog = catalog
         self.admins = admins
@@ -89,6 +90,7 @@ class OrganiserFeature:
         self.charts = charts
         self.clock = clock
         self.event_service = event_service
+        self.announcements = announcements
 
     @property
     def event_steps(self) -> list[str]:
@@ -451,19 +453,21 @@ class OrganiserFeature:
         step = data.get("step")
         if step == "text":
             body = (turn.incoming.html or text).strip()
-            problem = check_markup(body)
-            if problem is not None:
+            problem = check_text(body)
+            if problem is not None and problem.code == "markup":
                 return self._say(
-                    turn, "ann.bad_html", reason=problem, buttons=self._cancel_row(lang)
+                    turn, "ann.bad_html", reason=problem.detail, buttons=self._cancel_row(lang)
                 )
-            if len(to_plain(body)) > MESSAGE_LIMIT:
+            if problem is not None and problem.code == "too_long":
                 return self._say_counted(
                     turn,
                     "ann.too_long",
-                    len(to_plain(body)),
+                    problem.length,
                     limit=self.catalog.number(lang, MESSAGE_LIMIT),
                     buttons=self._cancel_row(lang),
                 )
+            if problem is not None:  # nothing to announce
+                return self._say(turn, "error.unsupported_message")
             data.update(text=body, step="button")
             await self.conversations.set(user, PendingInput(ANNOUNCE_FLOW, data), self.clock.now())
             return self._say(
@@ -475,13 +479,12 @@ class OrganiserFeature:
                 ),
             )
         if step == "button":
-            label, _, url = text.partition("|")
-            label, url = label.strip(), url.strip()
-            if not label or len(label) > BUTTON_LABEL_MAX or not URL.match(url):
+            button = parse_button(text)
+            if button is None or button.url is None:
                 return self._say_counted(
                     turn, "ann.bad_button", BUTTON_LABEL_MAX, buttons=self._cancel_row(lang)
                 )
-            data.update(button_label=label, button_url=url)
+            data.update(button_label=button.label, button_url=button.url)
             return await self._ask_audience(turn, data)
         if step == "when":
             # Like `ecsm-bot broadcast --at`: in DEFAULT_TIMEZONE, the campaign's.
@@ -573,20 +576,10 @@ class OrganiserFeature:
         user, now = turn.incoming.user_id, self.clock.now()
         send_at = dt.datetime.fromisoformat(data["send_at"]) if data.get("send_at") else now
         audience = self._audience(data)
-        record = await self.broadcasts.create(
-            user, payload_of(self._announcement(data)), audience, send_at, now
+        record = await self.announcements.schedule(
+            self._announcement(data), audience, send_at, Origin(user), now
         )
         await self.conversations.clear(user)
-        await self.audit.record(
-            user,
-            "broadcast_created",
-            {
-                "broadcast_id": record.id,
-                "audience": audience.as_dict(),
-                "send_at": send_at.isoformat(),
-            },
-            now,
-        )
         key = "ann.scheduled" if send_at > now else "ann.queued"
         return self._say(turn, key, id=record.id)
 
@@ -760,11 +753,11 @@ class OrganiserFeature:
         if data.action == "ecx" and len(data.args) == 1 and data.args[0].isdigit():
             return await self._cancel_event(turn, int(data.args[0]))
         if data.action == "bx" and len(data.args) == 1 and data.args[0].isdigit():
-            now = self.clock.now()
-            record = await self.broadcasts.cancel(int(data.args[0]), now)
+            record = await self.announcements.cancel(
+                int(data.args[0]), Origin(user), self.clock.now()
+            )
             if record is None:
                 return None
-            await self.audit.record(user, "broadcast_cancelled", {"broadcast_id": record.id}, now)
             return self._say(turn, "ann.cancelled", id=record.id)
         pending = await self.conversations.get(user)
         if data.action == "nx":

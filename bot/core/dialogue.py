@@ -45,6 +45,8 @@ from bot.core.tips import TipsPolicy
 from bot.core.understanding import Reading, Thresholds, interpret
 from bot.services.announcements import AnnouncementService
 from bot.services.events import EventService
+from bot.services.organisers import OrganiserService
+from bot.services.unanswered import UnansweredService
 
 MAX_TEXT = 4096  # Telegram never delivers more; the console is held to the same.
 
@@ -92,6 +94,7 @@ class Dialogue:
         self.thresholds = thresholds
         self.conversations = conversations
         self.unanswered = unanswered
+        self.unanswered_messages = UnansweredService(unanswered)
         self.organisers = organisers
         self.campaign_themes = campaign_themes or NoStoredThemes()
         self.flood = flood or FloodGate(FloodLimit())
@@ -133,6 +136,7 @@ class Dialogue:
             clock,
             self.event_service,
             AnnouncementService(event_ports.broadcasts, event_ports.audit),
+            OrganiserService(event_ports.roles, event_ports.audit),
         )
         self.stats = event_ports.stats
         self.event_ports = event_ports
@@ -374,12 +378,8 @@ class Dialogue:
         if self.catalog.answer(lang, topic):
             return self._answer_outcome(lang, topic)
         if topic == FALLBACK_TOPIC:
-            await self.unanswered.record(
-                turn.incoming.text or "",
-                lang,
-                reading.best_guess,
-                reading.confidence,
-                self.clock.now(),
+            await self.unanswered_messages.record(
+                turn.incoming.text or "", lang, reading, self.clock.now()
             )
             reply = Reply(self.catalog.text(lang, "nlu.fallback"))
             return Outcome((reply, self._menu(lang)), lang, topic=topic, events=("fallback",))

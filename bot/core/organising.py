@@ -51,6 +51,7 @@ from bot.core.ports import (
 from bot.core.registry import CommandHandler, FlowHandler, Registration
 from bot.services.announcements import AnnouncementService
 from bot.services.events import EventService, Origin
+from bot.services.organisers import OrganiserService
 
 EVENT_FLOW, ANNOUNCE_FLOW = "newevent", "announce"
 OPTIONAL = frozenset({"place", "online_url", "link"})
@@ -77,6 +78,7 @@ class OrganiserFeature:
         clock: Clock,
         event_service: EventService,
         announcements: AnnouncementService,
+        organisers: OrganiserService,
     ) -> None:
         self.catalog = catalog
         self.admins = admins
@@ -91,6 +93,7 @@ class OrganiserFeature:
         self.clock = clock
         self.event_service = event_service
         self.announcements = announcements
+        self.organisers = organisers
 
     @property
     def event_steps(self) -> list[str]:
@@ -656,11 +659,9 @@ class OrganiserFeature:
         if len(args) == 2 and args[0] in ("add", "remove") and args[1].isdigit():
             target = int(args[1])
             if args[0] == "add":
-                changed = await self.roles.add_organiser(target, user, now)
+                changed = await self.organisers.add(target, Origin(user), now)
             else:
-                changed = await self.roles.remove_organiser(target)
-            if changed:
-                await self.audit.record(user, f"organiser_{args[0]}", {"user_id": target}, now)
+                changed = await self.organisers.remove(target, Origin(user), now)
             key = {"add": "org.organiser_added", "remove": "org.organiser_removed"}[args[0]]
             return self._say(turn, key if changed else key + "_noop", id=target)
         listed = await self.roles.organisers()

@@ -10,6 +10,7 @@ from bot.core import callbacks
 from bot.core.messages import Button, Document, Outcome, Reply, Turn
 from bot.core.ports import Clock, PersonalData
 from bot.core.registry import Registration, ignoring_reading
+from bot.services.privacy import PrivacyService
 
 
 class PrivacyFeature:
@@ -19,6 +20,7 @@ class PrivacyFeature:
         self.retention_days = retention_days
         self.catalog = catalog
         self.data = data
+        self.service = PrivacyService(data)
         self.clock = clock
 
     async def explain(self, turn: Turn) -> Outcome:
@@ -41,8 +43,7 @@ class PrivacyFeature:
 
     async def my_data(self, turn: Turn) -> Outcome:
         lang = turn.language
-        stored = await self.data.export(turn.incoming.user_id)
-        stored = {"exported_at": self.clock.now().isoformat(), **stored}
+        stored = await self.service.export(turn.incoming.user_id, self.clock.now())
         content = json.dumps(stored, ensure_ascii=False, indent=2, default=str).encode()
         document = Document(
             filename="my-data.json",
@@ -81,7 +82,7 @@ class PrivacyFeature:
             case "pf", ():
                 return await self.forget(turn)
             case "pfy", ():
-                await self.data.erase(turn.incoming.user_id)
+                await self.service.erase(turn.incoming.user_id)
                 reply = Reply(self.catalog.text(turn.language, "privacy.forgotten"))
                 return Outcome((reply,), turn.language, topic="privacy", events=("forgotten",))
             case "pfn", ():

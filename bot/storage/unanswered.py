@@ -4,23 +4,16 @@ the retention period, exported as draft Rasa training data."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections import defaultdict
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.core.unanswered import scrub
 from bot.storage.db import reading, writing
 from bot.storage.schema import UnansweredMessage
 
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_LONG_NUMBER = re.compile(r"(?:\+?\d[\d ()-]{5,}\d)")
-
-
-def scrub(text: str) -> str:
-    """Remove what could identify someone: e-mail addresses, phone, card and account numbers."""
-    text = _EMAIL.sub("<email>", text)
-    return _LONG_NUMBER.sub("<number>", text)[:1000]
+__all__ = ["SqlUnanswered", "scrub"]
 
 
 class SqlUnanswered:

@@ -1,0 +1,71 @@
+"""The use cases every entrypoint calls, on fakes: organisers, a user's data, unanswered
+messages."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot.core.dialogue import Dialogue
+from bot.core.messages import Incoming
+from bot.core.understanding import Reading
+from bot.services.events import Origin
+from bot.services.organisers import OrganiserService
+from bot.services.privacy import PrivacyService
+from bot.services.unanswered import UnansweredService
+from tests.fakes.core import (
+    FakeNLU,
+    MemoryAudit,
+    MemoryChecklistRuns,
+    MemoryConversations,
+    MemoryPersonalData,
+    MemoryRoles,
+    MemorySubscriptions,
+    MemoryUnanswered,
+    MemoryUsers,
+    parse_of,
+)
+
+NOW = dt.datetime(2026, 10, 7, 9, 0, tzinfo=dt.UTC)
+CONTACT = "my fridge mails spam to ivan.petrov@abv.bg, call +359 888 123 456"
+
+
+async def test_an_organiser_is_added_and_removed_once_each_and_audited() -> None:
+    roles, audit = MemoryRoles(), MemoryAudit()
+    service = OrganiserService(roles, audit)
+    assert await service.add(42, Origin(7), NOW) is True
+    assert await service.add(42, Origin(7), NOW) is False
+    assert await roles.is_organiser(42)
+    assert await service.remove(42, Origin(7), NOW) is True
+    assert await service.remove(42, Origin(7), NOW) is False
+    assert audit.rows == [
+        (7, "organiser_add", {"user_id": 42}),
+        (7, "organiser_remove", {"user_id": 42}),
+    ]
+
+
+async def test_a_user_s_data_is_exported_with_its_time_and_erased() -> None:
+    users, subscriptions = MemoryUsers(), MemorySubscriptions()
+    await users.touch(5, "en", NOW)
+    data = MemoryPersonalData(users, subscriptions, MemoryConversations(), MemoryChecklistRuns())
+    service = PrivacyService(data)
+    exported = await service.export(5, NOW)
+    assert next(iter(exported)) == "exported_at" and exported["exported_at"] == NOW.isoformat()
+    assert await service.erase(5) >= 1
+    assert await users.get(5) is None
+
+
+async def test_an_unanswered_message_is_kept_without_contact_details_in_any_store() -> None:
+    store = MemoryUnanswered()
+    reading = Reading("out_of_scope", 0.2, best_guess="iot_security")
+    await UnansweredService(store).record(CONTACT, "en", reading, NOW)
+    assert store.rows == [
+        ("my fridge mails spam to <email>, call <number>", "en", "iot_security", 0.2)
+    ]
+
+
+async def test_the_dialogue_records_unanswered_messages_through_the_service(
+    dialogue: Dialogue, nlu: FakeNLU, unanswered: MemoryUnanswered
+) -> None:
+    nlu.table[CONTACT] = parse_of(("iot_security", 0.2))
+    await dialogue.handle(Incoming(99, text=CONTACT))
+    assert [row[0] for row in unanswered.rows] == ["my fridge mails spam to <email>, call <number>"]

@@ -17,6 +17,7 @@ from babel.lists import format_list
 from bot.content.catalog import Catalog
 from bot.core import callbacks
 from bot.core.events import EventDraft, valid_zone
+from bot.core.markup import escape
 from bot.core.messages import Button, Document, Outcome, Reply, Turn
 from bot.core.outbox_refs import event_user_ref, notice_key, reminder_key
 from bot.core.ports import (
@@ -127,7 +128,8 @@ class EventsFeature:
             lines = [text(lang, "events.title", page=page + 1, pages=pages)]
             for n, event in enumerate(found, start=page * PAGE + 1):
                 lines.append(
-                    f"{n}. <b>{self._title(lang, event)}</b>\n   {self._when(lang, event, zone)}"
+                    f"{n}. <b>{escape(self._title(lang, event))}</b>\n"
+                    f"   {self._when(lang, event, zone)}"
                     f" · {self._where_short(lang, event)}"
                 )
             body = "\n\n".join(lines)

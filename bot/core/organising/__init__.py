@@ -1,0 +1,15 @@
+"""The organisers' tools, one module per job: the event wizard, the announcement wizard,
+organiser admin and the figures; `feature` routes to them and checks who may."""
+
+from bot.core.organising.base import ANNOUNCE_FLOW, EVENT_FLOW
+from bot.core.organising.feature import COMMANDS, ORGANISER_ACTIONS, OrganiserFeature
+from bot.core.organising.stats import STATS_DAYS
+
+__all__ = [
+    "ANNOUNCE_FLOW",
+    "COMMANDS",
+    "EVENT_FLOW",
+    "ORGANISER_ACTIONS",
+    "STATS_DAYS",
+    "OrganiserFeature",
+]

@@ -1,0 +1,317 @@
+"""/newevent and /editevent: a guided conversation, one field at a time, each answer checked
+at once against the limits check_draft holds, a preview as users will see it, then saved
+through the event service; /cancelevent after a confirmation.
+
+The answers so far live in the conversation store (PendingInput), so a restart or another
+process continues the wizard; every button names the step it answers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from bot.core import callbacks
+from bot.core.announcements import BUTTON_URL
+from bot.core.events import (
+    AUDIENCES,
+    LENGTHS,
+    EventDraft,
+    EventText,
+    Problem,
+    check_draft,
+    valid_zone,
+)
+from bot.core.messages import Button, Outcome, Reply, Turn
+from bot.core.organising.base import EVENT_FLOW, OrganiserBase
+from bot.core.ports import (
+    EventRecord,
+    PendingInput,
+)
+from bot.services.events import Origin
+
+OPTIONAL = frozenset({"place", "online_url", "link"})
+URL = BUTTON_URL  # event links: https, like announcement buttons
+
+
+class EventWizard(OrganiserBase):
+    @property
+    def event_steps(self) -> list[str]:
+        steps = [
+            f"{kind}_{lang}" for lang in self.catalog.languages for kind in ("title", "description")
+        ]
+        return [
+            *steps,
+            "timezone",
+            "start",
+            "end",
+            "place",
+            "online_url",
+            "region",
+            "audience",
+            "organiser",
+            "link",
+        ]
+
+    async def _start_event(self, turn: Turn, event: EventRecord | None) -> Outcome:
+        data: dict[str, str] = {"step": self.event_steps[0]}
+        if event is not None:
+            data.update(self._fields_of(event.draft))
+            data["event_id"] = str(event.id)
+        await self.conversations.set(
+            turn.incoming.user_id, PendingInput(EVENT_FLOW, data), self.clock.now()
+        )
+        intro = self.catalog.text(turn.language, "org.edit_intro" if event else "org.new_intro")
+        return Outcome((Reply(intro), self._event_prompt(turn.language, data)), turn.language)
+
+    def _fields_of(self, draft: EventDraft) -> dict[str, str]:
+        zone = ZoneInfo(draft.timezone)
+        fields = {
+            "key": draft.key,
+            "timezone": draft.timezone,
+            "start": draft.start.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+            "end": draft.end.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+            "place": draft.place or "",
+            "online_url": draft.online_url or "",
+            "region": draft.region,
+            "audience": draft.audience,
+            "organiser": draft.organiser,
+            "link": draft.link or "",
+            "country": draft.country,
+        }
+        for lang, text in draft.texts.items():
+            fields[f"title_{lang}"], fields[f"description_{lang}"] = text.title, text.description
+        return fields
+
+    def _event_prompt(self, lang: str, data: dict[str, str]) -> Reply:
+        step = data["step"]
+        kind, _, language = step.partition("_")
+        text = self.catalog.text
+        if kind in ("title", "description") and language in self.catalog.languages:
+            prompt = text(
+                lang, f"org.ask_{kind}", language=self.catalog.languages[language].native_name
+            )
+        else:
+            prompt = text(lang, f"org.ask_{step}")
+        rows: list[tuple[Button, ...]] = []
+        if step == "timezone":
+            zones = self.catalog.timezones
+            buttons = [
+                Button(z.split("/")[-1].replace("_", " "), data=callbacks.encode("nz", i))
+                for i, z in enumerate(zones)
+            ]
+            rows += [tuple(buttons[i : i + 3]) for i in range(0, len(buttons), 3)]
+        elif step == "region":
+            buttons = [
+                Button(name, data=callbacks.encode("nr", key))
+                for key, name in self.catalog.region_names(lang)
+            ]
+            rows += [tuple(buttons[i : i + 3]) for i in range(0, len(buttons), 3)]
+        elif step == "audience":
+            rows.append(
+                tuple(
+                    Button(text(lang, f"events.audience.{a}"), data=callbacks.encode("na", a))
+                    for a in AUDIENCES
+                )
+            )
+        current = data.get(step)
+        if current:
+            prompt += "\n\n" + text(lang, "org.current", value=current[:300])
+            rows.append((Button(text(lang, "org.keep"), data=callbacks.encode("nk", step)),))
+        elif step in OPTIONAL:
+            rows.append((Button(text(lang, "org.skip"), data=callbacks.encode("nk", step)),))
+        rows.append(self._cancel_row(lang)[0])
+        return Reply(prompt, buttons=tuple(rows))
+
+    async def event_input(self, turn: Turn, pending: PendingInput, text: str) -> Outcome:
+        data = dict(pending.data)
+        step = data.get("step", "")
+        problem = self._accept(step, text.strip(), data)
+        if problem is not None:
+            reply = Reply(self._problem_text(turn.language, problem))
+            return Outcome((reply, self._event_prompt(turn.language, data)), turn.language)
+        return await self._next_event_step(turn, data)
+
+    def _accept(self, step: str, value: str, data: dict[str, str]) -> Problem | None:
+        """Check one typed answer and store it; the problem when it cannot be taken."""
+        kind, _, _ = step.partition("_")
+        now = self.clock.now()
+        if kind in ("title", "description") and step.startswith(f"{kind}_"):
+            length = LENGTHS[kind]
+            if not length.least <= len(value) <= length.most:
+                return Problem(f"{kind}_length", {"max": str(length.most)})
+        elif step == "timezone":
+            if not valid_zone(value):
+                return Problem("unknown_timezone", {"zone": value[:64]})
+        elif step in ("start", "end"):
+            parsed = self._when(value, data, step)
+            if parsed is None:
+                return Problem("bad_time")
+            if step == "start" and parsed <= now:
+                return Problem("start_in_past")
+            if step == "end":
+                start = self._when(data.get("start", ""), data, "start")
+                if start is not None and parsed <= start:
+                    return Problem("end_before_start")
+            value = parsed.strftime("%Y-%m-%d %H:%M")
+        elif step in ("online_url", "link"):
+            if not URL.match(value):
+                return Problem("bad_url", {"field": step})
+        elif step in ("place", "organiser"):
+            length = LENGTHS[step]
+            if not length.least <= len(value) <= length.most:
+                return Problem("too_long", {"field": step, "max": str(length.most)})
+        elif step == "region":
+            if value not in self.catalog.regions:
+                return Problem("unknown_region", {"region": value[:60]})
+        elif step == "audience":
+            if value not in AUDIENCES:
+                return Problem("bad_audience", {"audience": value[:20]})
+        else:
+            return Problem("bad_step")
+        data[step] = value
+        return None
+
+    async def _next_event_step(self, turn: Turn, data: dict[str, str]) -> Outcome:
+        steps = self.event_steps
+        index = steps.index(data["step"]) + 1
+        if index < len(steps):
+            data["step"] = steps[index]
+            await self.conversations.set(
+                turn.incoming.user_id, PendingInput(EVENT_FLOW, data), self.clock.now()
+            )
+            return Outcome((self._event_prompt(turn.language, data),), turn.language)
+        data["step"] = "preview"
+        await self.conversations.set(
+            turn.incoming.user_id, PendingInput(EVENT_FLOW, data), self.clock.now()
+        )
+        return self._event_preview(turn, data)
+
+    def _draft(self, data: dict[str, str], user: int) -> EventDraft:
+        zone = (
+            ZoneInfo(data["timezone"]) if valid_zone(data.get("timezone", "")) else ZoneInfo("UTC")
+        )
+        start = self._when(data.get("start", ""), data, "start") or dt.datetime.min.replace(
+            tzinfo=zone
+        )
+        end = self._when(data.get("end", ""), data, "end") or start
+        now = self.clock.now()
+        key = data.get("key") or f"tg-{now:%Y%m%d%H%M%S}-{user}"
+        return EventDraft(
+            key=key,
+            texts={
+                lang: EventText(data.get(f"title_{lang}", ""), data.get(f"description_{lang}", ""))
+                for lang in self.catalog.languages
+                if data.get(f"title_{lang}")
+            },
+            start=start,
+            end=end,
+            timezone=data.get("timezone", ""),
+            region=data.get("region", ""),
+            country=data.get("country")
+            or ("EU" if data.get("region") in ("eu", "online", "brussels") else "BG"),
+            audience=data.get("audience", ""),
+            organiser=data.get("organiser", ""),
+            place=data.get("place") or None,
+            online_url=data.get("online_url") or None,
+            link=data.get("link") or None,
+        )
+
+    def _event_preview(self, turn: Turn, data: dict[str, str]) -> Outcome:
+        lang = turn.language
+        draft = self._draft(data, turn.incoming.user_id)
+        problems = check_draft(
+            draft, self.clock.now(), self.catalog.languages, self.catalog.regions
+        )
+        card = self.event_list.card_text(
+            lang, EventRecord(0, draft, "active", 0), ZoneInfo(draft.timezone or "UTC")
+        )
+        header = self.catalog.text(lang, "org.preview")
+        if problems:
+            lines = [self.catalog.text(lang, "org.problems")] + [
+                "• " + self._problem_text(lang, p) for p in problems
+            ]
+            return Outcome(
+                (
+                    Reply(header + "\n\n" + card),
+                    Reply("\n".join(lines), buttons=self._cancel_row(lang)),
+                ),
+                lang,
+            )
+        buttons = (
+            (
+                Button(self.catalog.text(lang, "org.save"), data="nsave"),
+                Button(self.catalog.text(lang, "org.cancel"), data="nx"),
+            ),
+        )
+        return Outcome((Reply(header + "\n\n" + card, buttons=buttons),), lang)
+
+    async def _save_event(self, turn: Turn, data: dict[str, str]) -> Outcome:
+        lang, user = turn.language, turn.incoming.user_id
+        now = self.clock.now()
+        draft = self._draft(data, user)
+        problems = check_draft(draft, now, self.catalog.languages, self.catalog.regions)
+        if problems:
+            return self._event_preview(turn, data)
+        saved = await self.event_service.save(draft, Origin(user), now)
+        await self.conversations.clear(user)
+        event, told = saved.event, saved.told
+        text = self.catalog.plural(lang, "org.saved", told, id=event.id)
+        buttons = (
+            (
+                Button(
+                    self.catalog.text(lang, "events.details"), data=callbacks.encode("ev", event.id)
+                ),
+            ),
+        )
+        return Outcome((Reply(text, buttons=buttons),), lang, events=("event_saved",))
+
+    def _confirm_cancel(self, turn: Turn, event: EventRecord) -> Outcome:
+        lang = turn.language
+        title = event.draft.text_in(lang, self.catalog.default_language).title
+        buttons = (
+            (
+                Button(
+                    self.catalog.text(lang, "org.cancel_event_yes"),
+                    data=callbacks.encode("ecx", event.id),
+                ),
+                Button(self.catalog.text(lang, "org.cancel_event_no"), data="nx"),
+            ),
+        )
+        return Outcome(
+            (
+                Reply(
+                    self.catalog.text(lang, "org.cancel_event_confirm", title=title),
+                    buttons=buttons,
+                ),
+            ),
+            lang,
+        )
+
+    async def _cancel_event(self, turn: Turn, event_id: int) -> Outcome | None:
+        cancelled = await self.event_service.cancel(
+            event_id, Origin(turn.incoming.user_id), self.clock.now()
+        )
+        if cancelled is None:
+            return None
+        return self._say_counted(turn, "org.event_cancelled", cancelled.told)
+
+    async def _event_button(
+        self, turn: Turn, data: callbacks.Callback, flow: dict[str, str], step: str | None
+    ) -> Outcome | None:
+        match data.action, data.args:
+            case "nk", (name,) if name == step and (flow.get(name) or name in OPTIONAL):
+                return await self._next_event_step(turn, flow)
+            case "nz", (index,) if (
+                step == "timezone" and index.isdigit() and int(index) < len(self.catalog.timezones)
+            ):
+                flow["timezone"] = self.catalog.timezones[int(index)]
+                return await self._next_event_step(turn, flow)
+            case "nr", (region,) if step == "region" and region in self.catalog.regions:
+                flow["region"] = region
+                return await self._next_event_step(turn, flow)
+            case "na", (audience,) if step == "audience" and audience in AUDIENCES:
+                flow["audience"] = audience
+                return await self._next_event_step(turn, flow)
+            case "nsave", () if step == "preview":
+                return await self._save_event(turn, flow)
+        return None

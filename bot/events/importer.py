@@ -24,6 +24,7 @@ import yaml
 from icalendar import Calendar, Component, vUnknown
 from icalendar.parser import unescape_backslash
 
+from bot.core.event_codec import FIELDS
 from bot.core.events import EventDraft, EventText, Problem, check_draft, valid_zone
 
 KINDS = {".yml": "yaml", ".yaml": "yaml", ".csv": "csv", ".ics": "ics"}
@@ -200,21 +201,12 @@ def _problems(
 
 def _draft(row: _Row, now: dt.datetime) -> EventDraft:
     zone = ZoneInfo(row.timezone) if valid_zone(row.timezone) else None
-    return EventDraft(
-        key=row.key,
-        texts=_local_texts(row),
-        start=_in_zone(row, "start", row.start, zone, now),
-        end=_in_zone(row, "end", row.end, zone, now),
-        timezone=row.timezone,
-        region=row.region,
-        country=row.country,
-        audience=row.audience,
-        organiser=row.organiser,
-        place=row.place,
-        online_url=row.online_url,
-        link=row.link,
-        sample=row.sample,
-    )
+    values = {name: getattr(row, name) for name in FIELDS}
+    # In this order: each may find a fault in the row, and the faults are listed as found.
+    values["texts"] = _local_texts(row)
+    values["start"] = _in_zone(row, "start", row.start, zone, now)
+    values["end"] = _in_zone(row, "end", row.end, zone, now)
+    return EventDraft(**values)
 
 
 def _local_texts(row: _Row) -> dict[str, EventText]:

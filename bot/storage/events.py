@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.core.events import EventDraft, EventText
+from bot.core.event_codec import FIELDS, draft_of, draft_values
+from bot.core.events import EventDraft
 from bot.core.ports import Change, EventFilter, EventRecord, Recipient, StoredEvent
 from bot.storage.db import reading, upsert_insert, writing
 from bot.storage.schema import EventReminder, EventRow, Subscription, User
@@ -18,57 +19,22 @@ from bot.storage.schema import EventReminder, EventRow, Subscription, User
 ONLINE = "online"
 
 
+# The draft's fields whose column has another name; the key is the row's identity, not a field
+# that a save changes.
+COLUMNS = {"start": "start_at", "end": "end_at"}
+
+
 def _fields(draft: EventDraft) -> dict[str, Any]:
-    return {
-        "texts": {lang: _text_fields(t) for lang, t in draft.texts.items()},
-        "start_at": draft.start,
-        "end_at": draft.end,
-        "timezone": draft.timezone,
-        "place": draft.place,
-        "online_url": draft.online_url,
-        "region": draft.region,
-        "country": draft.country,
-        "audience": draft.audience,
-        "organiser": draft.organiser,
-        "link": draft.link,
-        "sample": draft.sample,
-    }
-
-
-def _text_fields(text: EventText) -> dict[str, str]:
-    fields = {"title": text.title, "description": text.description}
-    # Only when given: rows stored before per-language places then still equal a re-import
-    # of the same file, which must change nothing (no new version, no notices).
-    if text.place:
-        fields["place"] = text.place
-    if text.organiser:
-        fields["organiser"] = text.organiser
-    return fields
+    values = draft_values(draft)
+    del values["key"]
+    return {COLUMNS.get(name, name): value for name, value in values.items()}
 
 
 def _record(row: EventRow) -> EventRecord:
     zone = ZoneInfo(row.timezone)
-    draft = EventDraft(
-        key=row.key,
-        texts={
-            lang: EventText(
-                t["title"], t.get("description", ""), t.get("place"), t.get("organiser")
-            )
-            for lang, t in row.texts.items()
-        },
-        start=row.start_at.astimezone(zone),
-        end=row.end_at.astimezone(zone),
-        timezone=row.timezone,
-        region=row.region,
-        country=row.country,
-        audience=row.audience,
-        organiser=row.organiser,
-        place=row.place,
-        online_url=row.online_url,
-        link=row.link,
-        sample=row.sample,
-    )
-    return EventRecord(row.id, draft, row.status, row.version)
+    values = {name: getattr(row, COLUMNS.get(name, name)) for name in FIELDS}
+    values.update(start=row.start_at.astimezone(zone), end=row.end_at.astimezone(zone))
+    return EventRecord(row.id, draft_of(values), row.status, row.version)
 
 
 def _same(row: EventRow, fields: dict[str, Any]) -> bool:

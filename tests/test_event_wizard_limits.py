@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from bot.content.catalog import Catalog
 from bot.core.dialogue import Dialogue
+from bot.core.event_codec import FIELDS
 from bot.core.events import ORGANISER_MAX, PLACE_MAX
 from bot.core.messages import Incoming, Outcome
+from bot.core.organising.event_steps import event_steps
 from tests.auxil.environment import ORGANISER_ID
 
 
@@ -58,3 +60,18 @@ async def test_a_long_place_is_refused_with_the_place_limit(
     outcome = await dialogue.handle(Incoming(ORGANISER_ID, text="x" * (PLACE_MAX + 1)))
     said = outcome.replies[0].text
     assert said == catalog.plural("en", "event.problem.too_long", PLACE_MAX, field="place")
+
+
+def test_the_wizard_asks_for_every_field_an_organiser_gives() -> None:
+    steps = event_steps(("en", "bg"))
+    # The key is made up, the country follows the region, `sample` is for shipped events only.
+    given = set(FIELDS) - {"key", "texts", "country", "sample"}
+    assert {step.field for step in steps} == given | {"title", "description"}
+    assert [s.name for s in steps if s.language] == [
+        "title_en",
+        "description_en",
+        "title_bg",
+        "description_bg",
+    ]
+    # What check_draft lets be empty may be skipped; the rest must be answered.
+    assert {step.name for step in steps if step.optional} == {"place", "online_url", "link"}

@@ -23,34 +23,25 @@ from bot.core.events import (
 )
 from bot.core.messages import Button, Outcome, Reply, Turn
 from bot.core.organising.base import EVENT_FLOW, OrganiserBase
+from bot.core.organising.event_steps import Step, event_steps
 from bot.core.ports import (
     EventRecord,
     PendingInput,
 )
 from bot.services.events import Origin
 
-OPTIONAL = frozenset({"place", "online_url", "link"})
 URL = BUTTON_URL  # event links: https, like announcement buttons
 
 
 class EventWizard(OrganiserBase):
     @property
+    def steps(self) -> dict[str, Step]:
+        return {step.name: step for step in event_steps(self.catalog.languages)}
+
+    @property
     def event_steps(self) -> list[str]:
-        steps = [
-            f"{kind}_{lang}" for lang in self.catalog.languages for kind in ("title", "description")
-        ]
-        return [
-            *steps,
-            "timezone",
-            "start",
-            "end",
-            "place",
-            "online_url",
-            "region",
-            "audience",
-            "organiser",
-            "link",
-        ]
+        """The names of the steps, in the order they are asked."""
+        return list(self.steps)
 
     async def _start_event(self, turn: Turn, event: EventRecord | None) -> Outcome:
         data: dict[str, str] = {"step": self.event_steps[0]}
@@ -84,29 +75,29 @@ class EventWizard(OrganiserBase):
 
     def _event_prompt(self, lang: str, data: dict[str, str]) -> Reply:
         step = data["step"]
-        kind, _, language = step.partition("_")
+        # The preview is no question of the table: a text typed there is refused with its prompt.
+        asked = self.steps.get(step) or Step(step, step)
         text = self.catalog.text
-        if kind in ("title", "description") and language in self.catalog.languages:
-            prompt = text(
-                lang, f"org.ask_{kind}", language=self.catalog.languages[language].native_name
-            )
+        if asked.language is not None:
+            name = self.catalog.languages[asked.language].native_name
+            prompt = text(lang, f"org.ask_{asked.field}", language=name)
         else:
-            prompt = text(lang, f"org.ask_{step}")
+            prompt = text(lang, f"org.ask_{asked.field}")
         rows: list[tuple[Button, ...]] = []
-        if step == "timezone":
+        if asked.choices == "nz":
             zones = self.catalog.timezones
             buttons = [
                 Button(z.split("/")[-1].replace("_", " "), data=callbacks.encode("nz", i))
                 for i, z in enumerate(zones)
             ]
             rows += [tuple(buttons[i : i + 3]) for i in range(0, len(buttons), 3)]
-        elif step == "region":
+        elif asked.choices == "nr":
             buttons = [
                 Button(name, data=callbacks.encode("nr", key))
                 for key, name in self.catalog.region_names(lang)
             ]
             rows += [tuple(buttons[i : i + 3]) for i in range(0, len(buttons), 3)]
-        elif step == "audience":
+        elif asked.choices == "na":
             rows.append(
                 tuple(
                     Button(text(lang, f"events.audience.{a}"), data=callbacks.encode("na", a))
@@ -117,7 +108,7 @@ class EventWizard(OrganiserBase):
         if current:
             prompt += "\n\n" + text(lang, "org.current", value=current[:300])
             rows.append((Button(text(lang, "org.keep"), data=callbacks.encode("nk", step)),))
-        elif step in OPTIONAL:
+        elif asked.optional:
             rows.append((Button(text(lang, "org.skip"), data=callbacks.encode("nk", step)),))
         rows.append(self._cancel_row(lang)[0])
         return Reply(prompt, buttons=tuple(rows))
@@ -133,16 +124,17 @@ class EventWizard(OrganiserBase):
 
     def _accept(self, step: str, value: str, data: dict[str, str]) -> Problem | None:
         """Check one typed answer and store it; the problem when it cannot be taken."""
-        kind, _, _ = step.partition("_")
+        asked = self.steps.get(step)
+        field = asked.field if asked is not None else ""
         now = self.clock.now()
-        if kind in ("title", "description") and step.startswith(f"{kind}_"):
-            length = LENGTHS[kind]
+        if field in ("title", "description"):
+            length = LENGTHS[field]
             if not length.least <= len(value) <= length.most:
-                return Problem(f"{kind}_length", {"max": str(length.most)})
-        elif step == "timezone":
+                return Problem(f"{field}_length", {"max": str(length.most)})
+        elif field == "timezone":
             if not valid_zone(value):
                 return Problem("unknown_timezone", {"zone": value[:64]})
-        elif step in ("start", "end"):
+        elif field in ("start", "end"):
             parsed = self._when(value, data, step)
             if parsed is None:
                 return Problem("bad_time")
@@ -153,17 +145,17 @@ class EventWizard(OrganiserBase):
                 if start is not None and parsed <= start:
                     return Problem("end_before_start")
             value = parsed.strftime("%Y-%m-%d %H:%M")
-        elif step in ("online_url", "link"):
+        elif field in ("online_url", "link"):
             if not URL.match(value):
                 return Problem("bad_url", {"field": step})
-        elif step in ("place", "organiser"):
-            length = LENGTHS[step]
+        elif field in ("place", "organiser"):
+            length = LENGTHS[field]
             if not length.least <= len(value) <= length.most:
                 return Problem("too_long", {"field": step, "max": str(length.most)})
-        elif step == "region":
+        elif field == "region":
             if value not in self.catalog.regions:
                 return Problem("unknown_region", {"region": value[:60]})
-        elif step == "audience":
+        elif field == "audience":
             if value not in AUDIENCES:
                 return Problem("bad_audience", {"audience": value[:20]})
         else:
@@ -299,7 +291,9 @@ class EventWizard(OrganiserBase):
         self, turn: Turn, data: callbacks.Callback, flow: dict[str, str], step: str | None
     ) -> Outcome | None:
         match data.action, data.args:
-            case "nk", (name,) if name == step and (flow.get(name) or name in OPTIONAL):
+            case "nk", (name,) if name == step and (
+                flow.get(name) or (name in self.steps and self.steps[name].optional)
+            ):
                 return await self._next_event_step(turn, flow)
             case "nz", (index,) if (
                 step == "timezone" and index.isdigit() and int(index) < len(self.catalog.timezones)

@@ -21,7 +21,7 @@ from telegram.error import (
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.channels.telegram import keyboard
-from bot.core.tips import reply_of
+from bot.core.payloads import reply_of
 from bot.delivery.ports import Outcome, SendResult
 
 # Failures where the request certainly never reached Telegram: safe to send again.

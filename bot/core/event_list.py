@@ -20,6 +20,7 @@ from bot.core.events import EventDraft, valid_zone
 from bot.core.markup import escape
 from bot.core.messages import Button, Document, Outcome, Reply, Turn
 from bot.core.outbox_refs import event_user_ref, notice_key, reminder_key
+from bot.core.payloads import payload_of
 from bot.core.ports import (
     CalendarRenderer,
     Clock,
@@ -33,7 +34,6 @@ from bot.core.ports import (
     Subscriptions,
 )
 from bot.core.registry import Registration, ignoring_reading
-from bot.core.tips import payload_of
 from bot.core.understanding import Reading
 from bot.core.zones import same_clock, utc_offset, viewer_zone, zone_city, zone_label
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
 from babel.dates import format_date
 
@@ -52,24 +51,3 @@ def tip_reply(catalog: Catalog, language: str, tip: Tip, day: dt.date) -> Reply:
         (Button(catalog.text(language, "tip.stop"), data="uo"),),
     )
     return Reply(f"{header}\n\n{tip.text}", buttons=buttons)
-
-
-def reply_of(payload: dict[str, Any]) -> Reply:
-    """The reply an outbox payload stores (the inverse of payload_of)."""
-    return Reply(
-        payload["text"],
-        buttons=tuple(
-            tuple(Button(b["label"], data=b.get("data"), url=b.get("url")) for b in row)
-            for row in payload.get("buttons") or []
-        ),
-    )
-
-
-def payload_of(reply: Reply) -> dict[str, Any]:
-    """A reply as the outbox stores it (JSON)."""
-    return {
-        "text": reply.text,
-        "buttons": [
-            [{"label": b.label, "data": b.data, "url": b.url} for b in row] for row in reply.buttons
-        ],
-    }

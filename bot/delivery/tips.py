@@ -15,8 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.content.catalog import Catalog
 from bot.core.outbox_refs import tip_key
+from bot.core.payloads import payload_of
 from bot.core.schedule import end_of_local_day, next_send, still_today
-from bot.core.tips import TipsPolicy, payload_of, tip_for, tip_reply
+from bot.core.tips import TipsPolicy, tip_for, tip_reply
 from bot.storage.db import writing
 from bot.storage.outbox import insert_ignoring_duplicates, new_row
 from bot.storage.schema import Subscription, User

@@ -6,8 +6,8 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.core.messages import Reply
+from bot.core.payloads import payload_of
 from bot.core.ports import Audience, Audit, BroadcastRecord, Broadcasts
-from bot.core.tips import payload_of
 from bot.services.events import Origin
 
 

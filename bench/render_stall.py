@@ -24,7 +24,7 @@ from pathlib import Path
 
 from bot.content.catalog import Catalog
 from bot.core.checklists import ChecklistFeature
-from bot.core.organising import STATS_DAYS
+from bot.core.organising import CHART_LABELS, STATS_DAYS
 from bot.core.ports import ChecklistRun, ChecklistStats, Stats
 from bot.core.report import ChecklistReport
 from bot.documents.charts import StatsCharts
@@ -34,14 +34,6 @@ from tests.fakes.core import FixedClock, MemoryChecklistRuns
 
 BEAT = 0.001
 FINISHED = dt.datetime(2026, 10, 20, 9, 30, tzinfo=dt.UTC)
-CHART_LABELS = (
-    "title",
-    "new_users",
-    "topics",
-    "over_time.language",
-    "over_time.audience",
-    "over_time.region",
-)
 
 
 @dataclass(frozen=True)

@@ -3,10 +3,11 @@ organiser admin and the figures; `feature` routes to them and checks who may."""
 
 from bot.core.organising.base import ANNOUNCE_FLOW, EVENT_FLOW
 from bot.core.organising.feature import COMMANDS, ORGANISER_ACTIONS, OrganiserFeature
-from bot.core.organising.stats import STATS_DAYS
+from bot.core.organising.stats import CHART_LABELS, STATS_DAYS
 
 __all__ = [
     "ANNOUNCE_FLOW",
+    "CHART_LABELS",
     "COMMANDS",
     "EVENT_FLOW",
     "ORGANISER_ACTIONS",

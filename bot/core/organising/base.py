@@ -34,7 +34,7 @@ TIME_ONLY = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
 
 
 class OrganiserBase:
-    """The ports and settings of the organisers' tools; OrganiserFeature sets them."""
+    """The ports and settings of the organisers' tools, shared by every job."""
 
     catalog: Catalog
     admins: frozenset[int]  # ORGANISER_IDS
@@ -50,6 +50,38 @@ class OrganiserBase:
     event_service: EventService
     announcements: AnnouncementService
     organisers: OrganiserService
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        admins: frozenset[int],
+        roles: Roles,
+        audit: Audit,
+        events: Events,
+        event_list: EventsFeature,
+        broadcasts: Broadcasts,
+        conversations: Conversations,
+        stats: StatsSource,
+        charts: ChartRenderer,
+        clock: Clock,
+        event_service: EventService,
+        announcements: AnnouncementService,
+        organisers: OrganiserService,
+    ) -> None:
+        self.catalog = catalog
+        self.admins = admins
+        self.roles = roles
+        self.audit = audit
+        self.events = events
+        self.event_list = event_list
+        self.broadcasts = broadcasts
+        self.conversations = conversations
+        self.stats = stats
+        self.charts = charts
+        self.clock = clock
+        self.event_service = event_service
+        self.announcements = announcements
+        self.organisers = organisers
 
     async def is_organiser(self, user_id: int) -> bool:
         return user_id in self.admins or await self.roles.is_organiser(user_id)

@@ -11,30 +11,16 @@ Each job has its module in this package; this one holds the routing and the role
 
 from __future__ import annotations
 
-from bot.content.catalog import Catalog
 from bot.core import callbacks
-from bot.core.event_list import EventsFeature
 from bot.core.messages import Outcome, Reply, Turn
 from bot.core.organising.admin import OrganiserAdmin
 from bot.core.organising.announce_wizard import AnnounceWizard
 from bot.core.organising.base import ANNOUNCE_FLOW, EVENT_FLOW
 from bot.core.organising.event_wizard import EventWizard
 from bot.core.organising.stats import StatsView
-from bot.core.ports import (
-    Audit,
-    Broadcasts,
-    ChartRenderer,
-    Clock,
-    Conversations,
-    Events,
-    PendingInput,
-    Roles,
-    StatsSource,
-)
+from bot.core.ports import PendingInput
 from bot.core.registry import CommandHandler, FlowHandler, Registration
-from bot.services.announcements import AnnouncementService
-from bot.services.events import EventService, Origin
-from bot.services.organisers import OrganiserService
+from bot.services.events import Origin
 
 COMMANDS = ("newevent", "editevent", "cancelevent", "announce", "broadcasts", "organiser", "stats")
 ORGANISER_ACTIONS = frozenset(
@@ -62,38 +48,6 @@ ORGANISER_ACTIONS = frozenset(
 
 
 class OrganiserFeature(EventWizard, AnnounceWizard, OrganiserAdmin, StatsView):
-    def __init__(
-        self,
-        catalog: Catalog,
-        admins: frozenset[int],
-        roles: Roles,
-        audit: Audit,
-        events: Events,
-        event_list: EventsFeature,
-        broadcasts: Broadcasts,
-        conversations: Conversations,
-        stats: StatsSource,
-        charts: ChartRenderer,
-        clock: Clock,
-        event_service: EventService,
-        announcements: AnnouncementService,
-        organisers: OrganiserService,
-    ) -> None:
-        self.catalog = catalog
-        self.admins = admins
-        self.roles = roles
-        self.audit = audit
-        self.events = events
-        self.event_list = event_list
-        self.broadcasts = broadcasts
-        self.conversations = conversations
-        self.stats = stats
-        self.charts = charts
-        self.clock = clock
-        self.event_service = event_service
-        self.announcements = announcements
-        self.organisers = organisers
-
     def registration(self) -> Registration:
         return Registration(
             "organisers",

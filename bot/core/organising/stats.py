@@ -9,6 +9,15 @@ from bot.core.messages import Document, Outcome, Reply, Turn
 from bot.core.organising.base import OrganiserBase
 
 STATS_DAYS = 60
+# The chart's labels, each the text "stats.chart.<key>": what the chart renderer reads.
+CHART_LABELS = (
+    "title",
+    "new_users",
+    "topics",
+    "over_time.language",
+    "over_time.audience",
+    "over_time.region",
+)
 
 
 class StatsView(OrganiserBase):
@@ -60,17 +69,7 @@ class StatsView(OrganiserBase):
                     in_progress=plural(lang, "stats.in_progress", row.in_progress),
                 )
             )
-        labels = {
-            key: text(lang, f"stats.chart.{key}")
-            for key in (
-                "title",
-                "new_users",
-                "topics",
-                "over_time.language",
-                "over_time.audience",
-                "over_time.region",
-            )
-        }
+        labels = {key: text(lang, f"stats.chart.{key}") for key in CHART_LABELS}
         chart = Document(
             "stats.png",
             await self.charts.stats_png(stats, labels),

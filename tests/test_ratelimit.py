@@ -78,11 +78,11 @@ async def test_a_chat_that_must_wait_does_not_hold_up_the_others() -> None:
     assert granted[1] >= 1.0 - 1e-3
 
 
-async def test_late_wake_ups_never_put_more_than_the_cap_into_a_second() -> None:
-    """The event loop busy for 300 ms (a long garbage collection, a slow query in the loop's
-    thread): every caller whose slot passed meanwhile wakes at once. They may catch up, but
-    never beyond the cap in any one-second window."""
-    cap = 50
+async def grants_with_stalls(
+    cap: float, chats: int, stalls_after: tuple[int, ...], stall_s: float
+) -> list[float]:
+    """One message to each of `chats` chats at once, on the real loop; after each grant
+    counted in `stalls_after` the loop's thread is blocked for `stall_s`. The grant times."""
     limiter = RateLimiter(cap)
     loop = asyncio.get_running_loop()
     grants: list[float] = []
@@ -90,10 +90,19 @@ async def test_late_wake_ups_never_put_more_than_the_cap_into_a_second() -> None
     async def send(chat: int) -> None:
         await limiter.acquire(chat)
         grants.append(loop.time())
-        if len(grants) in (10, 40):
-            wall_time.sleep(0.3)  # noqa: ASYNC251 - the stall is the point
+        if len(grants) in stalls_after:
+            wall_time.sleep(stall_s)  # noqa: ASYNC251 - the stall is the point
 
-    await asyncio.gather(*(send(chat) for chat in range(120)))
+    await asyncio.gather(*(send(chat) for chat in range(chats)))
+    return grants
+
+
+async def test_late_wake_ups_never_put_more_than_the_cap_into_a_second() -> None:
+    """The event loop busy for 300 ms (a long garbage collection, a slow query in the loop's
+    thread): every caller whose slot passed meanwhile wakes at once. They may catch up, but
+    never beyond the cap in any one-second window."""
+    cap = 50
+    grants = await grants_with_stalls(cap, chats=120, stalls_after=(10, 40), stall_s=0.3)
     assert max_in_any_second(grants) <= cap
     assert 120 / (grants[-1] - grants[0]) >= 0.9 * cap
 
@@ -103,17 +112,7 @@ async def test_a_stall_longer_than_a_second_is_caught_up_within_the_cap() -> Non
     wake at once, and the trailing window lets through no more than the cap in any second.
     (This process's own grid: no other process sends on it.)"""
     cap = 100
-    limiter = RateLimiter(cap)
-    loop = asyncio.get_running_loop()
-    grants: list[float] = []
-
-    async def send(chat: int) -> None:
-        await limiter.acquire(chat)
-        grants.append(loop.time())
-        if len(grants) in (20, 150):
-            wall_time.sleep(1.2)  # noqa: ASYNC251 - the stall is the point
-
-    await asyncio.gather(*(send(chat) for chat in range(300)))
+    grants = await grants_with_stalls(cap, chats=300, stalls_after=(20, 150), stall_s=1.2)
     assert len(grants) == 300
     assert max_in_any_second(grants) <= cap
 

@@ -8,29 +8,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-
-class Status(enum.StrEnum):
-    PENDING = "pending"  # waiting for its time (not_before)
-    CLAIMED = "claimed"  # taken by a worker, not yet attempted: safe to take again after the lease
-    SENDING = "sending"  # handed to Telegram: never attempted again (at most once)
-    SENT = "sent"
-    BLOCKED = "blocked"  # 403: the user blocked the bot
-    FAILED = "failed"  # permanent error, or retries exhausted
-    EXPIRED = "expired"  # its moment passed (yesterday's tip, an event that started)
-    UNCERTAIN = "uncertain"  # a worker died mid-send, or a timeout: Telegram may have it
-    CANCELLED = "cancelled"  # withdrawn before it was sent (a cancelled announcement or event)
-
-
-FINAL = frozenset(
-    {
-        Status.SENT,
-        Status.BLOCKED,
-        Status.FAILED,
-        Status.EXPIRED,
-        Status.UNCERTAIN,
-        Status.CANCELLED,
-    }
-)
+# The states live in the core, which counts them too; delivery code imports them from here.
+from bot.core.outbox_status import FINAL as FINAL
+from bot.core.outbox_status import Status as Status
 
 
 @dataclass(frozen=True, slots=True)

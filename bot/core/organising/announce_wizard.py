@@ -15,6 +15,7 @@ from bot.core.markup import MESSAGE_LIMIT
 from bot.core.messages import Button, Outcome, Reply, Turn
 from bot.core.organising.base import ANNOUNCE_FLOW, OrganiserBase
 from bot.core.outbox_refs import announcement_ref
+from bot.core.outbox_status import WAITING, Status
 from bot.core.ports import (
     Audience,
     EventFilter,
@@ -198,7 +199,7 @@ class AnnounceWizard(OrganiserBase):
         locale = self.catalog.languages[lang].babel_locale
         for record in records:
             counts = await self.event_list.deliveries.counts(announcement_ref(record.id))
-            waiting = sum(counts.get(s, 0) for s in ("pending", "claimed", "sending"))
+            waiting = sum(counts.get(s, 0) for s in WAITING)
             lines.append(
                 self.catalog.text(
                     lang,
@@ -209,9 +210,11 @@ class AnnounceWizard(OrganiserBase):
                     audience=self._audience_label(lang, record.audience),
                     queued=number(lang, record.queued),
                     waiting=number(lang, waiting),
-                    sent=number(lang, counts.get("sent", 0)),
-                    failed=number(lang, counts.get("failed", 0) + counts.get("uncertain", 0)),
-                    blocked=number(lang, counts.get("blocked", 0)),
+                    sent=number(lang, counts.get(Status.SENT, 0)),
+                    failed=number(
+                        lang, counts.get(Status.FAILED, 0) + counts.get(Status.UNCERTAIN, 0)
+                    ),
+                    blocked=number(lang, counts.get(Status.BLOCKED, 0)),
                 )
             )
             if record.status != "cancelled" and (record.status != "queued" or waiting):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
@@ -186,16 +187,21 @@ class ReportRenderer(Protocol):
         ...
 
 
+class EventStatus(enum.StrEnum):
+    ACTIVE = "active"
+    CANCELLED = "cancelled"
+
+
 @dataclass(frozen=True, slots=True)
 class EventRecord:
     id: int
     draft: EventDraft
-    status: str  # active | cancelled
+    status: str  # an EventStatus
     version: int
 
     @property
     def active(self) -> bool:
-        return self.status == "active"
+        return self.status == EventStatus.ACTIVE
 
 
 @dataclass(frozen=True, slots=True)
@@ -320,13 +326,20 @@ class Audience:
         }
 
 
+class BroadcastStatus(enum.StrEnum):
+    SCHEDULED = "scheduled"  # waits for its time
+    FANNING_OUT = "fanning_out"  # its messages are being put into the outbox, in batches
+    QUEUED = "queued"  # every message is in the outbox
+    CANCELLED = "cancelled"
+
+
 @dataclass(frozen=True, slots=True)
 class BroadcastRecord:
     id: int
     created_by: int | None
     payload: dict[str, Any]
     audience: Audience
-    status: str  # scheduled | fanning_out | queued | cancelled
+    status: str  # a BroadcastStatus
     send_at: dt.datetime
     queued: int
 

@@ -16,12 +16,17 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.outbox_refs import announcement_key, announcement_ref
-from bot.core.ports import Audience, BroadcastRecord
+from bot.core.ports import Audience, BroadcastRecord, BroadcastStatus
 from bot.storage.db import reading, writing
 from bot.storage.outbox import BULK, cancel_waiting, insert_ignoring_duplicates, new_row
 from bot.storage.schema import BroadcastRow, EventReminder, Subscription, User
 
-SCHEDULED, FANNING_OUT, QUEUED, CANCELLED = "scheduled", "fanning_out", "queued", "cancelled"
+SCHEDULED, FANNING_OUT, QUEUED, CANCELLED = (
+    BroadcastStatus.SCHEDULED,
+    BroadcastStatus.FANNING_OUT,
+    BroadcastStatus.QUEUED,
+    BroadcastStatus.CANCELLED,
+)
 
 
 def audience_query(audience: Audience) -> Select[int]:

@@ -12,7 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.event_codec import FIELDS, draft_of, draft_values
 from bot.core.events import EventDraft
-from bot.core.ports import Change, EventFilter, EventRecord, Recipient, StoredEvent
+from bot.core.ports import (
+    Change,
+    EventFilter,
+    EventRecord,
+    EventStatus,
+    Recipient,
+    StoredEvent,
+)
 from bot.storage.db import reading, upsert_insert, writing
 from bot.storage.schema import EventReminder, EventRow, Subscription, User
 
@@ -58,7 +65,7 @@ class SqlEvents:
     async def upcoming(
         self, now: dt.datetime, where: EventFilter, offset: int, limit: int
     ) -> tuple[list[EventRecord], int]:
-        conditions = [EventRow.status == "active", EventRow.end_at > now]
+        conditions = [EventRow.status == EventStatus.ACTIVE, EventRow.end_at > now]
         if where.region is not None:
             conditions.append(EventRow.region == where.region)
         if where.mode == ONLINE:
@@ -101,7 +108,7 @@ class SqlEvents:
             if row is None:
                 row = EventRow(
                     key=draft.key,
-                    status="active",
+                    status=EventStatus.ACTIVE,
                     version=1,
                     created_by=by,
                     created_at=now,
@@ -110,10 +117,10 @@ class SqlEvents:
                 )
                 session.add(row)
                 change = "created"
-            elif not _same(row, fields) or row.status != "active":
+            elif not _same(row, fields) or row.status != EventStatus.ACTIVE:
                 for name, value in fields.items():
                     setattr(row, name, value)
-                row.status, row.version, row.updated_at = "active", row.version + 1, now
+                row.status, row.version, row.updated_at = EventStatus.ACTIVE, row.version + 1, now
                 change = "updated"
             await session.flush()
             return StoredEvent(_record(row), change)
@@ -123,8 +130,9 @@ class SqlEvents:
             row = await session.get(EventRow, event_id, with_for_update=True)
             if row is None:
                 return None
-            if row.status != "cancelled":
-                row.status, row.version, row.updated_at = "cancelled", row.version + 1, now
+            if row.status != EventStatus.CANCELLED:
+                row.status, row.updated_at = EventStatus.CANCELLED, now
+                row.version += 1
             await session.flush()
             return _record(row)
 

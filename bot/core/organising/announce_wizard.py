@@ -18,6 +18,7 @@ from bot.core.outbox_refs import announcement_ref
 from bot.core.outbox_status import WAITING, Status
 from bot.core.ports import (
     Audience,
+    BroadcastStatus,
     EventFilter,
     PendingInput,
 )
@@ -217,7 +218,9 @@ class AnnounceWizard(OrganiserBase):
                     blocked=number(lang, counts.get(Status.BLOCKED, 0)),
                 )
             )
-            if record.status != "cancelled" and (record.status != "queued" or waiting):
+            if record.status != BroadcastStatus.CANCELLED and (
+                record.status != BroadcastStatus.QUEUED or waiting
+            ):
                 rows.append(
                     (
                         Button(

@@ -26,6 +26,7 @@ from bot.core.organising.base import EVENT_FLOW, OrganiserBase
 from bot.core.organising.event_steps import Step, event_steps
 from bot.core.ports import (
     EventRecord,
+    EventStatus,
     PendingInput,
 )
 from bot.services.events import Origin
@@ -215,7 +216,7 @@ class EventWizard(OrganiserBase):
             draft, self.clock.now(), self.catalog.languages, self.catalog.regions
         )
         card = self.event_list.card_text(
-            lang, EventRecord(0, draft, "active", 0), ZoneInfo(draft.timezone or "UTC")
+            lang, EventRecord(0, draft, EventStatus.ACTIVE, 0), ZoneInfo(draft.timezone or "UTC")
         )
         header = self.catalog.text(lang, "org.preview")
         if problems:

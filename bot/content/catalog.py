@@ -286,7 +286,8 @@ def _load_quiz(
     return quiz
 
 
-AUDIENCES = ("citizen", "business")
+# Whom tips are written for, and whom one subscribes as (events have their own audiences).
+TIP_AUDIENCES = ("citizen", "business")
 
 
 def _load_tips(
@@ -295,7 +296,7 @@ def _load_tips(
     tips: dict[str, dict[str, tuple[Tip, ...]]] = {}
     for language in languages:
         tips[language] = {}
-        for audience in AUDIENCES:
+        for audience in TIP_AUDIENCES:
             path = where / language / f"{audience}.yml"
             tip_file = _load_model(path, TipFile)
             if (tip_file.audience, tip_file.language) != (audience, language):
@@ -306,7 +307,7 @@ def _load_tips(
             tips[language][audience] = tip_file.tips
     reference = languages[0]
     for language in languages[1:]:
-        for audience in AUDIENCES:
+        for audience in TIP_AUDIENCES:
             ours = [(t.day, t.topic, t.theme) for t in tips[language][audience]]
             theirs = [(t.day, t.topic, t.theme) for t in tips[reference][audience]]
             if ours != theirs:

@@ -13,7 +13,8 @@ import zoneinfo
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
-AUDIENCES = ("citizen", "business", "all")
+# Whom an event is for; "all": citizens and businesses alike (not the audiences of tips).
+EVENT_AUDIENCES = ("citizen", "business", "all")
 KEY = re.compile(r"^[a-z0-9][a-z0-9-]{2,63}$")
 TITLE_MAX, DESCRIPTION_MAX, PLACE_MAX, REGION_MAX, ORGANISER_MAX = 120, 1500, 200, 60, 120
 
@@ -145,7 +146,7 @@ def check_draft(
             problems.append(Problem("start_in_past"))
         if draft.end <= draft.start:
             problems.append(Problem("end_before_start"))
-    if draft.audience not in AUDIENCES:
+    if draft.audience not in EVENT_AUDIENCES:
         problems.append(Problem("bad_audience", {"audience": draft.audience[:20]}))
     if not draft.place and not draft.online_url:
         problems.append(Problem("no_place"))

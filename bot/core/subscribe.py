@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 
-from bot.content.catalog import AUDIENCES, Catalog
+from bot.content.catalog import TIP_AUDIENCES, Catalog
 from bot.core import callbacks
 from bot.core.messages import Button, Outcome, Reply, Turn
 from bot.core.ports import Clock, Conversations, PendingInput, Subscriptions
@@ -78,7 +78,7 @@ class TipsFeature:
 
     async def today(self, turn: Turn) -> Outcome:
         sub = await self.subscriptions.get(turn.incoming.user_id)
-        audience = sub.audience if sub else AUDIENCES[0]
+        audience = sub.audience if sub else TIP_AUDIENCES[0]
         zone = viewer_zone(sub.timezone if sub else None, self.default_zone)
         day = self.clock.now().astimezone(zone).date()
         tip = tip_for(self.catalog, self.policy, turn.language, audience, day)
@@ -143,21 +143,25 @@ class TipsFeature:
                 return await self.subscribe(turn)
             case "sub", (minute,) if _minute(minute) is not None:
                 return await self.subscribe(turn, _minute(minute))
-            case "sa", (audience, minute) if audience in AUDIENCES:
+            case "sa", (audience, minute) if audience in TIP_AUDIENCES:
                 if minute == NO_MINUTE:
                     return self._out(turn, self._ask_time(lang, audience))
                 if _minute(minute) is not None:
                     return await self._ask_zone(turn, audience, int(minute))
-            case "st", (audience, minute) if audience in AUDIENCES and _minute(minute) is not None:
+            case "st", (audience, minute) if (
+                audience in TIP_AUDIENCES and _minute(minute) is not None
+            ):
                 return await self._ask_zone(turn, audience, int(minute))
-            case "so", (audience,) if audience in AUDIENCES:
+            case "so", (audience,) if audience in TIP_AUDIENCES:
                 pending = PendingInput(CUSTOM_TIME_FLOW, {"audience": audience})
                 await self.conversations.set(turn.incoming.user_id, pending, self.clock.now())
                 return self._out(turn, Reply(self.catalog.text(lang, "sub.ask_custom_time")))
-            case "szl", (audience, minute) if audience in AUDIENCES and _minute(minute) is not None:
+            case "szl", (audience, minute) if (
+                audience in TIP_AUDIENCES and _minute(minute) is not None
+            ):
                 return self._out(turn, self._zone_list(lang, audience, int(minute)))
             case "sz", (audience, minute, index) if (
-                audience in AUDIENCES
+                audience in TIP_AUDIENCES
                 and _minute(minute) is not None
                 and index.isdigit()
                 and int(index) < len(self.catalog.timezones)
@@ -182,7 +186,7 @@ class TipsFeature:
                 return None
             return self._out(turn, Reply(self.catalog.text(turn.language, "sub.bad_time")))
         await self.conversations.clear(turn.incoming.user_id)
-        audience = pending.data.get("audience", AUDIENCES[0])
+        audience = pending.data.get("audience", TIP_AUDIENCES[0])
         return await self._ask_zone(turn, audience, minute)
 
     # --- steps --------------------------------------------------------------------------
@@ -196,7 +200,7 @@ class TipsFeature:
                     data=callbacks.encode("sa", a, m),
                 ),
             )
-            for a in AUDIENCES
+            for a in TIP_AUDIENCES
         )
         return Reply(self.catalog.text(lang, "sub.ask_audience"), buttons=buttons)
 

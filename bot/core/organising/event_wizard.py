@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from bot.core import callbacks
 from bot.core.announcements import BUTTON_URL
 from bot.core.events import (
-    AUDIENCES,
+    EVENT_AUDIENCES,
     LENGTHS,
     EventDraft,
     EventText,
@@ -102,7 +102,7 @@ class EventWizard(OrganiserBase):
             rows.append(
                 tuple(
                     Button(text(lang, f"events.audience.{a}"), data=callbacks.encode("na", a))
-                    for a in AUDIENCES
+                    for a in EVENT_AUDIENCES
                 )
             )
         current = data.get(step)
@@ -157,7 +157,7 @@ class EventWizard(OrganiserBase):
             if value not in self.catalog.regions:
                 return Problem("unknown_region", {"region": value[:60]})
         elif field == "audience":
-            if value not in AUDIENCES:
+            if value not in EVENT_AUDIENCES:
                 return Problem("bad_audience", {"audience": value[:20]})
         else:
             return Problem("bad_step")
@@ -304,7 +304,7 @@ class EventWizard(OrganiserBase):
             case "nr", (region,) if step == "region" and region in self.catalog.regions:
                 flow["region"] = region
                 return await self._next_event_step(turn, flow)
-            case "na", (audience,) if step == "audience" and audience in AUDIENCES:
+            case "na", (audience,) if step == "audience" and audience in EVENT_AUDIENCES:
                 flow["audience"] = audience
                 return await self._next_event_step(turn, flow)
             case "nsave", () if step == "preview":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.content.catalog import Catalog
 from bot.core.dialogue import Dialogue
 from bot.core.event_codec import FIELDS
@@ -35,14 +37,16 @@ async def _to_step(dialogue: Dialogue, catalog: Catalog, step: str) -> None:
     await press("na:citizen")
 
 
-async def test_a_long_organiser_is_refused_with_the_organiser_limit(
-    dialogue: Dialogue, catalog: Catalog
+# The organiser's answer was refused as "at most 200 characters", the place's limit, for a
+# limit of 120.
+@pytest.mark.parametrize(("step", "limit"), [("organiser", ORGANISER_MAX), ("place", PLACE_MAX)])
+async def test_a_long_answer_is_refused_with_its_own_limit(
+    dialogue: Dialogue, catalog: Catalog, step: str, limit: int
 ) -> None:
-    await _to_step(dialogue, catalog, "organiser")
-    outcome = await dialogue.handle(Incoming(ORGANISER_ID, text="x" * (ORGANISER_MAX + 1)))
+    await _to_step(dialogue, catalog, step)
+    outcome = await dialogue.handle(Incoming(ORGANISER_ID, text="x" * (limit + 1)))
     said = outcome.replies[0].text
-    # It used to say "at most 200 characters", the place's limit, for a limit of 120.
-    assert said == catalog.plural("en", "event.problem.too_long", ORGANISER_MAX, field="organiser")
+    assert said == catalog.plural("en", "event.problem.too_long", limit, field=step)
 
 
 async def test_the_longest_organiser_check_draft_takes_is_taken(
@@ -51,15 +55,6 @@ async def test_the_longest_organiser_check_draft_takes_is_taken(
     await _to_step(dialogue, catalog, "organiser")
     outcome = await dialogue.handle(Incoming(ORGANISER_ID, text="x" * ORGANISER_MAX))
     assert "nk:link" in [b.data for r in outcome.replies for row in r.buttons for b in row]
-
-
-async def test_a_long_place_is_refused_with_the_place_limit(
-    dialogue: Dialogue, catalog: Catalog
-) -> None:
-    await _to_step(dialogue, catalog, "place")
-    outcome = await dialogue.handle(Incoming(ORGANISER_ID, text="x" * (PLACE_MAX + 1)))
-    said = outcome.replies[0].text
-    assert said == catalog.plural("en", "event.problem.too_long", PLACE_MAX, field="place")
 
 
 def test_the_wizard_asks_for_every_field_an_organiser_gives() -> None:

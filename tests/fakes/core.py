@@ -9,15 +9,18 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.core.events import EventDraft
+from bot.core.outbox_status import Status
 from bot.core.ports import (
     Audience,
     BroadcastRecord,
+    BroadcastStatus,
     ChecklistRun,
     ChecklistStats,
     Entity,
     EventFilter,
     EventPorts,
     EventRecord,
+    EventStatus,
     IntentScore,
     NLUUnavailable,
     Parse,
@@ -287,10 +290,10 @@ class MemoryEvents:
             if record.draft.key == draft.key:
                 if record.draft == draft and record.active:
                     return StoredEvent(record, "unchanged")
-                updated = EventRecord(record.id, draft, "active", record.version + 1)
+                updated = EventRecord(record.id, draft, EventStatus.ACTIVE, record.version + 1)
                 self.rows[record.id] = updated
                 return StoredEvent(updated, "updated")
-        record = EventRecord(len(self.rows) + 1, draft, "active", 1)
+        record = EventRecord(len(self.rows) + 1, draft, EventStatus.ACTIVE, 1)
         self.rows[record.id] = record
         return StoredEvent(record, "created")
 
@@ -299,7 +302,7 @@ class MemoryEvents:
         if record is None:
             return None
         if record.active:
-            record = EventRecord(record.id, record.draft, "cancelled", record.version + 1)
+            record = EventRecord(record.id, record.draft, EventStatus.CANCELLED, record.version + 1)
             self.rows[event_id] = record
         return record
 
@@ -339,12 +342,14 @@ class MemoryDeliveries:
         for item in items:
             if item.key not in self.items:
                 self.items[item.key] = item
-                self.status[item.key] = "pending"
+                self.status[item.key] = Status.PENDING
 
     async def cancel_pending(self, ref: str, now: dt.datetime) -> int:
-        keys = [k for k, i in self.items.items() if i.ref == ref and self.status[k] == "pending"]
+        keys = [
+            k for k, i in self.items.items() if i.ref == ref and self.status[k] == Status.PENDING
+        ]
         for key in keys:
-            self.status[key] = "cancelled"
+            self.status[key] = Status.CANCELLED
         return len(keys)
 
     async def replace(
@@ -362,7 +367,7 @@ class MemoryDeliveries:
         return counts
 
     def pending(self) -> list[Scheduled]:
-        return [i for k, i in self.items.items() if self.status[k] == "pending"]
+        return [i for k, i in self.items.items() if self.status[k] == Status.PENDING]
 
 
 class MemoryRoles:
@@ -409,7 +414,9 @@ class MemoryBroadcasts:
         send_at: dt.datetime,
         now: dt.datetime,
     ) -> BroadcastRecord:
-        record = BroadcastRecord(len(self.rows) + 1, by, payload, audience, "scheduled", send_at, 0)
+        record = BroadcastRecord(
+            len(self.rows) + 1, by, payload, audience, BroadcastStatus.SCHEDULED, send_at, 0
+        )
         self.rows[record.id] = record
         return record
 
@@ -426,7 +433,7 @@ class MemoryBroadcasts:
         record = self.rows.get(broadcast_id)
         if record is None:
             return None
-        self.rows[broadcast_id] = replace(record, status="cancelled")
+        self.rows[broadcast_id] = replace(record, status=BroadcastStatus.CANCELLED)
         return self.rows[broadcast_id]
 
 

@@ -34,7 +34,8 @@ from starlette.responses import Response
 from telegram.request import HTTPXRequest
 
 from bench import load_client
-from bot.app import open_services, settle_heap
+from bot.app import settle_heap
+from bot.bootstrap import bootstrap
 from bot.channels.telegram import TelegramChannel, build_application
 from bot.channels.webhook import WebhookServer
 from bot.core.ports import NLU, Parse
@@ -150,7 +151,7 @@ async def run_load(
             ) as rasa_client,
         ):
             nlu = TimedNLU(RasaNLU(rasa_client, token, timeout=10))
-            async with open_services(settings, nlu) as services:
+            async with bootstrap(settings, nlu=nlu) as services:
                 channel = TelegramChannel(services.dialogue, services.catalog, services.metrics)
                 application = build_application(
                     FAKE_TOKEN,

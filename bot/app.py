@@ -1,132 +1,37 @@
-"""The one place that builds the application from settings. Nothing here runs at import time."""
+"""Running the application bootstrap() builds: the bot on Telegram (polling or webhook) or the
+console, its delivery tick, and the NLU and storage tools the command line calls. Runtime policy
+lives here, not in the composition: the tick's schedule and settling the heap once started."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import gc
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+import json
+import logging
+import signal
+import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-import httpx
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+import uvicorn
+from telegram.ext import Application
 
-from bot.content.catalog import Catalog, ContentError, load_catalog
-from bot.content.domains import split_domain
-from bot.content.typing import load_readers
-from bot.core.dialogue import Dialogue
-from bot.core.event_list import EventsFeature
-from bot.core.flood import FloodGate, FloodLimit
-from bot.core.latin_typing import ReadingNLU
-from bot.core.ports import NLU, Clock, EventPorts, SystemClock
-from bot.core.schedule import Window
-from bot.core.tips import TipsPolicy
-from bot.core.understanding import Thresholds
-from bot.delivery.engine import DeliveryEngine
-from bot.delivery.ports import Sender
-from bot.delivery.ratelimit import RateLimiter
-from bot.delivery.tips import TipPlanner
-from bot.documents.calendar import IcsCalendar
-from bot.documents.workers import PooledCharts, PooledReports, RenderPool
-from bot.events.importer import read_events
+from bot.bootstrap import Services, bootstrap, nlu_connection, open_storage, reading_nlu, thresholds
+from bot.channels.console import Console
+from bot.channels.telegram import TelegramChannel, build_application
+from bot.channels.telegram_sender import TelegramSender
+from bot.channels.webhook import WebhookServer
+from bot.content.catalog import load_catalog
+from bot.core.language import detect_language
+from bot.core.ports import NLUUnavailable
+from bot.core.understanding import OUT_OF_SCOPE, Reading, interpret
 from bot.logs import RedactingFormatter
-from bot.metrics import MeasuredNLU, Metrics
-from bot.nlu.client import RasaNLU
-from bot.nlu.model import ModelPaths
-from bot.nlu.server import rasa_server
-from bot.services.events import EventService, Origin
 from bot.settings import Settings
-from bot.storage.broadcasts import BroadcastPlanner, SqlBroadcasts
-from bot.storage.campaign import SqlCampaignThemes
-from bot.storage.checklists import SqlChecklistRuns
-from bot.storage.db import make_engine, make_sessions, migrate, tick_leadership
-from bot.storage.events import SqlEvents, SqlReminders
-from bot.storage.flood import SqlFloodGate
-from bot.storage.organisers import SqlAudit, SqlRoles
-from bot.storage.outbox import SqlDeliveries, SqlOutbox
-from bot.storage.personal import SqlPersonalData
-from bot.storage.send_rate import SharedSlots
-from bot.storage.stats import SqlStats
-from bot.storage.subscriptions import SqlConversations, SqlSubscriptions
+from bot.storage.inbound import SqlInbound
 from bot.storage.unanswered import SqlUnanswered
-from bot.storage.users import SqlUsers
 
-
-@dataclass
-class Services:
-    settings: Settings
-    catalog: Catalog
-    engine: AsyncEngine
-    sessions: async_sessionmaker[AsyncSession]
-    clock: Clock
-    nlu: NLU
-    dialogue: Dialogue
-    outbox: SqlOutbox
-    planner: TipPlanner
-    unanswered: SqlUnanswered
-    broadcasts: BroadcastPlanner
-    metrics: Metrics
-    stats: SqlStats
-    flood_windows: SqlFloodGate | None
-
-    async def database_ok(self) -> bool:
-        async with self.engine.connect() as conn:
-            await conn.execute(text("select 1"))
-        return True
-
-    def delivery(self, sender: Sender) -> DeliveryEngine:
-        rate = self.settings.delivery_rate
-        # On PostgreSQL every process sends, on one grid of slots kept in the database, so
-        # that together they stay under the cap; SQLite serves one process.
-        slots = SharedSlots(self.engine, rate) if self.shared_sending else None
-        return DeliveryEngine(
-            self.outbox,
-            sender,
-            RateLimiter(rate, slots=slots),
-            self.clock,
-            # About two seconds of sending per claim: little is held up if this process dies.
-            batch=max(20, min(1000, int(rate * 2))),
-            # Enough requests out to keep the rate while Telegram takes its ~100 ms to answer.
-            concurrency=max(32, min(256, int(rate // 4))),
-            lease=dt.timedelta(seconds=self.settings.delivery_lease_seconds),
-            observe=self.metrics.delivered,
-        )
-
-    async def tick(self, delivery: DeliveryEngine) -> bool:
-        """One scheduler tick: enqueue what became due, then deliver what is due. With several
-        processes on PostgreSQL one plans at a time (False when another one did) and all of
-        them deliver, sharing the outbox (row claims) and the sending rate (SharedSlots).
-
-        A long delivery (an announcement to everyone takes most of an hour at 30/s) stops every
-        PLAN_EVERY to plan again, so that tips falling due meanwhile are queued, and they go
-        before the rest of the announcement (outbox priority)."""
-        await self.stats.flush()  # every process writes its own counts
-        while True:
-            async with tick_leadership(self.engine) as leader:
-                if leader:
-                    await self.planner.enqueue_due(self.clock.now())
-                    await self.broadcasts.fan_out(self.clock.now())
-                    await self.unanswered.purge(self.clock.now())
-                    if self.flood_windows is not None:
-                        await self.flood_windows.purge(self.clock.now())
-            if not (leader or self.shared_sending):
-                return leader
-            report = await delivery.run_once(max_duration=PLAN_EVERY)
-            self.metrics.outbox_depth.set(await self.outbox.depth())
-            if not report.cut_short:
-                return leader
-
-    @property
-    def shared_sending(self) -> bool:
-        return self.engine.dialect.name == "postgresql"
-
-
-# How long delivery goes on before the tick plans again (see Services.tick).
-PLAN_EVERY = dt.timedelta(seconds=30)
+log = logging.getLogger("bot")
 
 
 def settle_heap() -> None:
@@ -137,166 +42,136 @@ def settle_heap() -> None:
     gc.freeze()
 
 
-def thresholds(settings: Settings) -> Thresholds:
-    return Thresholds(settings.nlu_confidence_threshold, settings.nlu_ambiguity_margin)
-
-
-def tips_policy(settings: Settings) -> TipsPolicy:
-    window = None
-    if settings.campaign_start and settings.campaign_end:
-        window = Window(settings.campaign_start, settings.campaign_end)
-    return TipsPolicy(window=window, off_season=settings.tips_off_season)
-
-
-@contextlib.asynccontextmanager
-async def nlu_connection(
-    settings: Settings, formatter: RedactingFormatter | None = None
-) -> AsyncIterator[RasaNLU]:
-    """An NLU client for RASA_URL, with an embedded Rasa server started when none answers."""
-    token = settings.rasa_token.get_secret_value() if settings.rasa_token else None
-    async with rasa_server(
-        str(settings.rasa_url),
-        token,
-        settings.rasa_venv,
-        ModelPaths(settings.nlu_dir, settings.data_dir).model,
-        settings.rasa_startup_timeout,
-        Path("var/rasa.log"),
-    ) as token:
-        if formatter is not None:
-            formatter.add_secret(token)
-        async with httpx.AsyncClient(base_url=str(settings.rasa_url)) as client:
-            yield RasaNLU(client, token, settings.rasa_timeout)
-
-
-def reading_nlu(settings: Settings, catalog: Catalog, nlu: NLU) -> ReadingNLU:
-    """The NLU asked with Latin-typed words read into their language's script, as the model
-    was trained (bot/nlu/prepare.py)."""
-    return ReadingNLU(nlu, load_readers(settings.data_dir, catalog.languages), catalog.languages)
-
-
-def event_service(
-    settings: Settings,
-    catalog: Catalog,
-    sessions: async_sessionmaker[AsyncSession],
-    clock: Clock,
-) -> EventService:
-    """Saving events off the chat (the command line); the chat's own is Dialogue.event_service."""
-    events = SqlEvents(sessions)
-    notices = EventsFeature(
-        catalog,
-        events,
-        SqlReminders(sessions),
-        SqlDeliveries(sessions),
-        SqlSubscriptions(sessions),
-        IcsCalendar(),
-        clock,
-        settings.event_reminder_minutes,
-        default_zone=ZoneInfo(settings.default_timezone),
-    )
-    return EventService(events, SqlAudit(sessions), notices)
-
-
-# Loading data/events/ is nobody's action: an unchanged event leaves no trace in the audit log.
-AT_START_UP = Origin(None, {"via": "startup"}, "event_loaded", quiet_when_unchanged=True)
-
-
-async def seed_events(
-    events: EventService, where: Path, catalog: Catalog, now: dt.datetime
-) -> None:
-    """Load data/events/: the shipped events (samples included) are saved by key, like any other
-    change (the people who asked for a reminder of a moved event are told). Events already over
-    are skipped; a bad file stops the start, like any other content."""
-    # Shipped events may already be over: they are checked as of ten years ago, then skipped.
-    checked_as_of = now - dt.timedelta(days=3650)
-    for path in sorted(await asyncio.to_thread(lambda: list(where.glob("*.yml")))):
-        result = read_events(path, list(catalog.languages), checked_as_of, catalog.regions)
-        if not result.ok:
-            reasons = "; ".join(f"{e.where}: {', '.join(e.reasons)}" for e in result.errors)
-            raise ContentError(f"{path}: {reasons}")
-        for draft in result.drafts:
-            if draft.end > now:
-                await events.save(draft, AT_START_UP, now)
-
-
-@contextlib.asynccontextmanager
-async def open_services(
-    settings: Settings, nlu: NLU, clock: Clock | None = None
-) -> AsyncIterator[Services]:
+async def classify(settings: Settings, formatter: RedactingFormatter) -> int:
     catalog = load_catalog(settings.data_dir, settings.default_language)
-    await asyncio.to_thread(migrate, settings.database_url)
-    engine = make_engine(settings.database_url)
-    clock = clock or SystemClock()
-    # Worker processes that draw PDFs and charts, started by the first one asked for.
-    rendering = RenderPool()
-    try:
-        sessions = make_sessions(engine)
-        policy = tips_policy(settings)
-        unanswered = SqlUnanswered(sessions, dt.timedelta(days=settings.unanswered_retention_days))
-        metrics = Metrics()
-        nlu = MeasuredNLU(reading_nlu(settings, catalog, nlu), metrics)
-        stats = SqlStats(sessions)
-        events = SqlEvents(sessions)
-        flood_limit = FloodLimit(
-            settings.flood_messages, dt.timedelta(seconds=settings.flood_window_seconds)
+    limits = thresholds(settings)
+    async with nlu_connection(settings, formatter) as connection:
+        nlu = reading_nlu(settings, catalog, connection)
+        for line in sys.stdin:
+            text = line.strip()
+            if not text:
+                continue
+            language = detect_language(text, catalog.languages) or settings.default_language
+            try:
+                reading = interpret(await nlu.parse(text), limits)
+            except NLUUnavailable:
+                reading = Reading(OUT_OF_SCOPE, 0.0)
+            row: dict[str, object] = {
+                "text": text,
+                "topic": reading.topic,
+                "confidence": round(reading.confidence, 4),
+                "language": language,
+            }
+            if reading.alternatives:
+                row["alternatives"] = list(reading.alternatives)
+            print(json.dumps(row, ensure_ascii=False), flush=True)
+    return 0
+
+
+async def export_unanswered(settings: Settings) -> int:
+    async with open_storage(settings) as storage:
+        store = SqlUnanswered(
+            storage.sessions, dt.timedelta(days=settings.unanswered_retention_days)
         )
-        # Several processes serve one bot only on PostgreSQL: there they share one count.
-        flood_windows = (
-            SqlFloodGate(sessions, flood_limit) if engine.dialect.name == "postgresql" else None
+        await store.purge(dt.datetime.now(dt.UTC))
+        sys.stdout.write(await store.export())
+    return 0
+
+
+ALLOWED_UPDATES = ["message", "callback_query"]
+
+
+async def run(settings: Settings, formatter: RedactingFormatter) -> int:
+    async with bootstrap(settings, formatter=formatter) as services:
+        if settings.telegram_bot_token is None:
+            console = Console(
+                services.dialogue,
+                services.catalog,
+                sys.stdin,
+                sys.stdout,
+                settings.default_language,
+                documents=Path("var/documents"),
+            )
+            await console.run()
+            return 0
+        channel = TelegramChannel(services.dialogue, services.catalog, services.metrics)
+        application = build_application(
+            settings.telegram_bot_token.get_secret_value(),
+            str(settings.telegram_api_base_url),
+            channel,
         )
-        dialogue = Dialogue(
-            catalog,
-            nlu,
-            SqlUsers(sessions),
-            clock,
-            thresholds(settings),
-            SqlSubscriptions(sessions),
-            SqlConversations(sessions),
-            policy,
-            unanswered,
-            checklist_runs=SqlChecklistRuns(sessions),
-            personal_data=SqlPersonalData(sessions),
-            renderer=PooledReports(settings.data_dir / "fonts", rendering),
-            split_domain=split_domain,
-            default_timezone=settings.default_timezone,
-            event_ports=EventPorts(
-                events=events,
-                reminders=SqlReminders(sessions),
-                deliveries=SqlDeliveries(sessions),
-                calendar=IcsCalendar(),
-                roles=SqlRoles(sessions),
-                audit=SqlAudit(sessions),
-                broadcasts=SqlBroadcasts(sessions),
-                stats=stats,
-                charts=PooledCharts(settings.data_dir / "fonts", rendering),
-            ),
-            reminder_offsets=settings.event_reminder_minutes,
-            organisers=frozenset(settings.organiser_ids),
-            flood=flood_windows or FloodGate(flood_limit),
-            retention_days=settings.unanswered_retention_days,
-            campaign_themes=SqlCampaignThemes(sessions),
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        delivery = services.delivery(
+            TelegramSender(application.bot, settings.delivery_paid_broadcast)
         )
-        await seed_events(
-            dialogue.event_service, settings.data_dir / "events", catalog, clock.now()
+
+        ticking = asyncio.Lock()
+
+        async def tick(_context: object) -> None:
+            # A tick can outlast the interval (an announcement going out): the next one then
+            # has nothing to do. (Left to APScheduler, every skipped run is a logged warning.)
+            if ticking.locked():
+                return
+            async with ticking:
+                await services.tick(delivery)
+
+        assert application.job_queue is not None
+        application.job_queue.run_repeating(
+            tick,
+            interval=settings.delivery_tick_seconds,
+            first=1.0,
+            name="delivery",
+            job_kwargs={"max_instances": 2, "coalesce": True},
         )
-        yield Services(
-            settings,
-            catalog,
-            engine,
-            sessions,
-            clock,
-            nlu,
-            dialogue,
-            SqlOutbox(sessions),
-            TipPlanner(sessions, catalog, policy),
-            unanswered,
-            BroadcastPlanner(sessions),
-            metrics,
-            stats,
-            flood_windows,
-        )
-        await stats.flush()
-    finally:
-        try:
-            await asyncio.to_thread(rendering.shutdown)
-        finally:
-            await engine.dispose()
+        async with application:
+            await channel.set_commands(application)
+            await application.start()
+            settle_heap()
+            if settings.telegram_mode == "webhook":
+                await serve_webhook(settings, services, application)
+            else:
+                assert application.updater is not None
+                await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+                log.info("polling Telegram")
+                await stop.wait()
+                await application.updater.stop()
+            await application.stop()
+    return 0
+
+
+async def serve_webhook(
+    settings: Settings,
+    services: Services,
+    application: Application,  # type: ignore[type-arg]
+) -> None:
+    """Run the webhook server until SIGTERM/SIGINT (uvicorn's own graceful shutdown)."""
+    assert settings.webhook_url is not None and settings.webhook_secret is not None
+    secret = settings.webhook_secret.get_secret_value()
+    checks: dict[str, Callable[[], Awaitable[bool]]] = {"database": services.database_ok}
+    if services.nlu_healthy is not None:
+        checks["nlu"] = services.nlu_healthy
+    server = WebhookServer(
+        application,
+        SqlInbound(services.sessions),
+        secret,
+        settings.webhook_path,
+        services.metrics,
+        checks=checks,
+        workers=settings.webhook_workers,
+    )
+    url = str(settings.webhook_url).rstrip("/") + settings.webhook_path
+    await application.bot.set_webhook(
+        url, secret_token=secret, allowed_updates=ALLOWED_UPDATES, max_connections=40
+    )
+    config = uvicorn.Config(
+        server.app(),
+        host=settings.webhook_listen,
+        port=settings.webhook_port,
+        log_level="warning",
+        access_log=False,  # request lines would carry nothing useful and cost a log line each
+    )
+    log.info("webhook server on %s:%d", settings.webhook_listen, settings.webhook_port)
+    await uvicorn.Server(config).serve()

@@ -14,8 +14,9 @@ from zoneinfo import ZoneInfo
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from bot.app import event_service
+from bot.bootstrap import event_service, open_storage
 from bot.content.catalog import Catalog, load_catalog
+from bot.content.freshness import stale_sources
 from bot.core.announcements import BUTTON_LABEL_MAX, check_text, parse_button
 from bot.core.events import valid_zone
 from bot.core.markup import MESSAGE_LIMIT
@@ -27,7 +28,6 @@ from bot.services.announcements import AnnouncementService
 from bot.services.events import Origin
 from bot.settings import Settings
 from bot.storage.broadcasts import BroadcastPlanner, SqlBroadcasts
-from bot.storage.db import make_engine, make_sessions, migrate
 from bot.storage.events import SqlEvents
 from bot.storage.organisers import SqlAudit
 from bot.storage.outbox import SqlDeliveries
@@ -53,15 +53,11 @@ async def import_events(
     if dry_run:
         out.write(f"{len(result.drafts)} event(s) would be imported from {path}\n")
         return 0
-    migrate(settings.database_url)
-    engine = make_engine(settings.database_url)
-    try:
-        service = event_service(settings, catalog, make_sessions(engine), SystemClock())
+    async with open_storage(settings, catalog) as storage:
+        service = event_service(settings, catalog, storage.sessions, SystemClock())
         origin = Origin(None, _who(), "event_imported")
         for draft in result.drafts:
             await service.save(draft, origin, now)
-    finally:
-        await engine.dispose()
     out.write(f"Imported {len(result.drafts)} event(s) from {path}\n")
     return 0
 
@@ -69,16 +65,11 @@ async def import_events(
 async def list_events(settings: Settings, out: TextIO = sys.stdout) -> int:
     from bot.core.ports import EventFilter
 
-    catalog = load_catalog(settings.data_dir, settings.default_language)
-    migrate(settings.database_url)
-    engine = make_engine(settings.database_url)
-    try:
-        found, total = await SqlEvents(make_sessions(engine)).upcoming(
+    async with open_storage(settings) as storage:
+        found, total = await SqlEvents(storage.sessions).upcoming(
             dt.datetime.now(dt.UTC), EventFilter(), 0, 1000
         )
-    finally:
-        await engine.dispose()
-    lang = catalog.default_language
+    lang = storage.catalog.default_language
     for event in found:
         title = event.draft.text_in(lang, lang).title
         sample = " [sample]" if event.draft.sample else ""
@@ -169,10 +160,8 @@ async def broadcast(
         if send_at <= now:
             console.print("Refused: --at is in the past")
             return 2
-    migrate(settings.database_url)
-    engine = make_engine(settings.database_url)
-    try:
-        sessions = make_sessions(engine)
+    async with open_storage(settings, catalog) as storage:
+        sessions = storage.sessions
         store = SqlBroadcasts(sessions)
         size = await store.audience_size(audience)
         if dry_run:
@@ -192,8 +181,6 @@ async def broadcast(
         print(f"announcement #{record.id} queued for {size} people; the running bot sends it")
         if wait:
             await _wait_for_delivery(SqlDeliveries(sessions), record.id, size, console)
-    finally:
-        await engine.dispose()
     return 0
 
 
@@ -220,3 +207,13 @@ def _progress(console: Console) -> Progress:
         TimeElapsedColumn(),
         console=console,
     )
+
+
+def report_stale(data_dir: Path, days: int) -> int:
+    """List the sources checked more than `days` days ago. A report, so exit 0 either way."""
+    today = dt.date.today()
+    stale = stale_sources(data_dir, today, days)
+    for source in stale:
+        print(f"{source.file}\t{source.entry}\t{source.url}\t{source.checked.isoformat()}")
+    print(f"{len(stale)} source(s) checked more than {days} day(s) before {today.isoformat()}")
+    return 0

@@ -88,7 +88,7 @@ def ecsm_bot(args: list[str], database_url: str) -> subprocess.CompletedProcess[
 async def test_campaign_theme_set_and_show_through_the_cli(
     database_url: str, clock: FixedClock, catalog: Catalog
 ) -> None:
-    from bot.app import open_services
+    from bot.bootstrap import bootstrap
     from bot.campaign_admin import set_theme, show_themes
     from bot.storage.organisers import SqlAudit
 
@@ -134,7 +134,7 @@ async def test_campaign_theme_set_and_show_through_the_cli(
 
     # The bot shows the stored theme in October 2026, in each language.
     clock.current = dt.datetime(2026, 10, 5, 9, 0, tzinfo=dt.UTC)
-    async with open_services(settings, FakeNLU(), clock) as services:
+    async with bootstrap(settings, nlu=FakeNLU(), clock=clock) as services:
         text = await theme_section(services.dialogue, catalog, "en")
         assert f"The 2026 campaign focuses on {newer}." in text
         text = await theme_section(services.dialogue, catalog, "bg")

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import event as sql_event
 from sqlalchemy import select
 
-from bot.app import Services, event_service, open_services
+from bot.bootstrap import Services, bootstrap, event_service
 from bot.content.catalog import Catalog
 from bot.core.dialogue import Dialogue
 from bot.core.events import EventDraft, EventText
@@ -98,7 +98,7 @@ def settings(database_url: str, data_dir: Path = ROOT / "data") -> Settings:
 @asynccontextmanager
 async def bot(database_url: str, data_dir: Path = ROOT / "data") -> AsyncIterator[Services]:
     """The bot as it starts: settings, migrations, data/events/ loaded, the dialogue built."""
-    async with open_services(settings(database_url, data_dir), FakeNLU()) as services:
+    async with bootstrap(settings(database_url, data_dir), nlu=FakeNLU()) as services:
         yield services
 
 

@@ -16,7 +16,7 @@ import psycopg
 import pytest
 from sqlalchemy.exc import DBAPIError
 
-from bot.app import Services
+from bot.bootstrap import Services
 from bot.channels.telegram_sender import TelegramSender
 from bot.channels.webhook import WebhookServer
 from bot.core.ports import Audience

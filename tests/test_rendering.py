@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import open_services
+from bot.bootstrap import bootstrap
 from bot.core.dialogue import Dialogue
 from bot.core.messages import Incoming, Outcome
 from bot.core.ports import Stats
@@ -119,7 +119,7 @@ async def test_the_application_renders_reports_and_charts_off_the_event_loop(
     monkeypatch.setattr(PdfReports, "checklist_pdf", recorded_pdf)
     monkeypatch.setattr(StatsCharts, "stats_png", recorded_chart)
     before = set(multiprocessing.active_children())
-    async with open_services(settings_for(tmp_path), FakeNLU()) as services:
+    async with bootstrap(settings_for(tmp_path), nlu=FakeNLU()) as services:
         dialogue = services.dialogue
         pdf = await finish_a_checklist(dialogue, USER)
         document = (await dialogue.handle(Incoming(USER, callback=pdf))).replies[0].document

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.app import open_services
+from bot.bootstrap import bootstrap
 from bot.channels.telegram_sender import TelegramSender
 from bot.core.messages import Incoming
 from tests.auxil.telegram_bot import ORGANISER, USER, Bot, running_bot, settings_for
@@ -207,7 +207,7 @@ async def test_without_a_zone_of_their_own_users_see_the_default_timezone(
     # Issue 13: an English speaker in Sofia saw the evening talk at 17:30 Brussels time.
     settings = settings_for(tmp_path).model_copy(update={"default_timezone": zone})
     clock = FixedClock(dt.datetime(2027, 9, 1, 8, 0, tzinfo=dt.UTC))
-    async with open_services(settings, FakeNLU(), clock) as services:
+    async with bootstrap(settings, nlu=FakeNLU(), clock=clock) as services:
         outcome = await services.dialogue.handle(
             Incoming(USER, command="events", platform_language="en")
         )

@@ -1,6 +1,6 @@
 """A third language is data only: every file and every per-language entry of the default
 language copied to a made-up language `xx`, into a data directory of its own, and the bot built
-from it exactly as it starts (bot.app.open_services) speaks it, with no code changed. What was
+from it exactly as it starts (bot.bootstrap.bootstrap) speaks it, with no code changed. What was
 stored before the language existed (an event, a campaign theme) is shown to its speakers in the
 default language."""
 
@@ -18,7 +18,7 @@ import pytest
 import yaml
 from sqlalchemy import select
 
-from bot.app import Services, open_services
+from bot.bootstrap import Services, bootstrap
 from bot.content.catalog import Catalog, load_catalog
 from bot.core.events import EventDraft, EventText
 from bot.core.messages import Incoming, Outcome
@@ -208,7 +208,7 @@ async def test_a_conversation_in_a_third_language(
         RASA_URL="http://127.0.0.1:1",
         FLOOD_MESSAGES=1000,
     )
-    async with open_services(settings, nlu, clock) as services:
+    async with bootstrap(settings, nlu=nlu, clock=clock) as services:
         xx = services.catalog
         dialogue = services.dialogue
 

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
-from bot.app import PLAN_EVERY, open_services
+from bot.bootstrap import PLAN_EVERY, bootstrap
 from bot.channels.telegram_sender import TelegramSender
 from bot.content.catalog import Catalog
 from bot.core.schedule import local_instant
@@ -453,7 +453,7 @@ async def test_a_long_delivery_stops_to_let_planning_run(world: World) -> None:
 
 
 async def test_the_tick_plans_again_between_rounds_of_a_long_delivery(tmp_path: Path) -> None:
-    async with open_services(settings_for(tmp_path), FakeNLU()) as services:
+    async with bootstrap(settings_for(tmp_path), nlu=FakeNLU()) as services:
         planned: list[dt.datetime] = []
         enqueue_due = services.planner.enqueue_due
 

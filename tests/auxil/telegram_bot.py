@@ -12,7 +12,7 @@ from telegram import Update
 from telegram.ext import Application
 from telegram.request import HTTPXRequest
 
-from bot.app import Services, open_services
+from bot.bootstrap import Services, bootstrap
 from bot.channels.telegram import TelegramChannel, build_application
 from bot.content.catalog import Catalog
 from bot.core.ports import NLU, Clock
@@ -64,7 +64,7 @@ def settings_for(tmp_path: Path, rasa_url: str = "http://127.0.0.1:1") -> Settin
 async def running_bot(
     tmp_path: Path, nlu: NLU, api: FakeBotAPI, clock: Clock | None = None
 ) -> AsyncIterator[Bot]:
-    async with open_services(settings_for(tmp_path), nlu, clock) as services:
+    async with bootstrap(settings_for(tmp_path), nlu=nlu, clock=clock) as services:
         channel = TelegramChannel(services.dialogue, services.catalog)
         app = build_application(
             FAKE_TOKEN,

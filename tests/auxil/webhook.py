@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 from telegram.request import HTTPXRequest
 
-from bot.app import Services, open_services
+from bot.bootstrap import Services, bootstrap
 from bot.channels.telegram import TelegramChannel, build_application
 from bot.channels.webhook import SECRET_HEADER, WebhookServer
 from bot.settings import Settings
@@ -44,7 +44,7 @@ async def webhook(
     start_workers: bool = True,
     settings: Settings | None = None,
 ) -> AsyncIterator[tuple[WebhookServer, httpx.AsyncClient, Services]]:
-    async with open_services(settings or settings_for(tmp_path), FakeNLU()) as services:
+    async with bootstrap(settings or settings_for(tmp_path), nlu=FakeNLU()) as services:
         channel = TelegramChannel(services.dialogue, services.catalog, services.metrics)
         application = build_application(
             FAKE_TOKEN,

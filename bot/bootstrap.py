@@ -1,0 +1,340 @@
+"""The one place that builds the application from settings (the composition root): the catalog,
+the database, the NLU, the dialogue with its features, the services and the delivery engine.
+`bootstrap(settings, **overrides)` returns it all as one `Services`; a test passes fakes in
+(`nlu=FakeNLU()`, `clock=...`). What runs it (the tick loop, the heap settling, the channels)
+is in bot/app.py. Nothing here runs at import time."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.content.catalog import Catalog, ContentError, load_catalog
+from bot.content.domains import split_domain
+from bot.content.typing import load_readers
+from bot.core.dialogue import Dialogue
+from bot.core.event_list import EventsFeature
+from bot.core.flood import FloodGate, FloodLimit
+from bot.core.latin_typing import ReadingNLU
+from bot.core.ports import NLU, Clock, EventPorts, SystemClock
+from bot.core.schedule import Window
+from bot.core.tips import TipsPolicy
+from bot.core.understanding import Thresholds
+from bot.delivery.engine import DeliveryEngine
+from bot.delivery.ports import Sender
+from bot.delivery.ratelimit import RateLimiter
+from bot.delivery.tips import TipPlanner
+from bot.documents.calendar import IcsCalendar
+from bot.documents.workers import PooledCharts, PooledReports, RenderPool
+from bot.events.importer import read_events
+from bot.logs import RedactingFormatter
+from bot.metrics import MeasuredNLU, Metrics
+from bot.nlu.client import RasaNLU
+from bot.nlu.model import ModelPaths
+from bot.nlu.server import rasa_server
+from bot.services.events import EventService, Origin
+from bot.settings import Settings
+from bot.storage.broadcasts import BroadcastPlanner, SqlBroadcasts
+from bot.storage.campaign import SqlCampaignThemes
+from bot.storage.checklists import SqlChecklistRuns
+from bot.storage.db import make_engine, make_sessions, migrate, tick_leadership
+from bot.storage.events import SqlEvents, SqlReminders
+from bot.storage.flood import SqlFloodGate
+from bot.storage.organisers import SqlAudit, SqlRoles
+from bot.storage.outbox import SqlDeliveries, SqlOutbox
+from bot.storage.personal import SqlPersonalData
+from bot.storage.send_rate import SharedSlots
+from bot.storage.stats import SqlStats
+from bot.storage.subscriptions import SqlConversations, SqlSubscriptions
+from bot.storage.unanswered import SqlUnanswered
+from bot.storage.users import SqlUsers
+
+
+@dataclass
+class Services:
+    settings: Settings
+    catalog: Catalog
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    clock: Clock
+    nlu: NLU
+    dialogue: Dialogue
+    outbox: SqlOutbox
+    planner: TipPlanner
+    unanswered: SqlUnanswered
+    broadcasts: BroadcastPlanner
+    metrics: Metrics
+    stats: SqlStats
+    flood_windows: SqlFloodGate | None
+    # The NLU server's health check, for the webhook's /healthz; None when a test passed its NLU.
+    nlu_healthy: Callable[[], Awaitable[bool]] | None = None
+
+    async def database_ok(self) -> bool:
+        async with self.engine.connect() as conn:
+            await conn.execute(text("select 1"))
+        return True
+
+    def delivery(self, sender: Sender) -> DeliveryEngine:
+        rate = self.settings.delivery_rate
+        # On PostgreSQL every process sends, on one grid of slots kept in the database, so
+        # that together they stay under the cap; SQLite serves one process.
+        slots = SharedSlots(self.engine, rate) if self.shared_sending else None
+        return DeliveryEngine(
+            self.outbox,
+            sender,
+            RateLimiter(rate, slots=slots),
+            self.clock,
+            # About two seconds of sending per claim: little is held up if this process dies.
+            batch=max(20, min(1000, int(rate * 2))),
+            # Enough requests out to keep the rate while Telegram takes its ~100 ms to answer.
+            concurrency=max(32, min(256, int(rate // 4))),
+            lease=dt.timedelta(seconds=self.settings.delivery_lease_seconds),
+            observe=self.metrics.delivered,
+        )
+
+    async def tick(self, delivery: DeliveryEngine) -> bool:
+        """One scheduler tick: enqueue what became due, then deliver what is due. With several
+        processes on PostgreSQL one plans at a time (False when another one did) and all of
+        them deliver, sharing the outbox (row claims) and the sending rate (SharedSlots).
+
+        A long delivery (an announcement to everyone takes most of an hour at 30/s) stops every
+        PLAN_EVERY to plan again, so that tips falling due meanwhile are queued, and they go
+        before the rest of the announcement (outbox priority)."""
+        await self.stats.flush()  # every process writes its own counts
+        while True:
+            async with tick_leadership(self.engine) as leader:
+                if leader:
+                    await self.planner.enqueue_due(self.clock.now())
+                    await self.broadcasts.fan_out(self.clock.now())
+                    await self.unanswered.purge(self.clock.now())
+                    if self.flood_windows is not None:
+                        await self.flood_windows.purge(self.clock.now())
+            if not (leader or self.shared_sending):
+                return leader
+            report = await delivery.run_once(max_duration=PLAN_EVERY)
+            self.metrics.outbox_depth.set(await self.outbox.depth())
+            if not report.cut_short:
+                return leader
+
+    @property
+    def shared_sending(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
+
+
+# How long delivery goes on before the tick plans again (see Services.tick).
+PLAN_EVERY = dt.timedelta(seconds=30)
+
+
+def thresholds(settings: Settings) -> Thresholds:
+    return Thresholds(settings.nlu_confidence_threshold, settings.nlu_ambiguity_margin)
+
+
+def tips_policy(settings: Settings) -> TipsPolicy:
+    window = None
+    if settings.campaign_start and settings.campaign_end:
+        window = Window(settings.campaign_start, settings.campaign_end)
+    return TipsPolicy(window=window, off_season=settings.tips_off_season)
+
+
+@contextlib.asynccontextmanager
+async def nlu_connection(
+    settings: Settings, formatter: RedactingFormatter | None = None
+) -> AsyncIterator[RasaNLU]:
+    """An NLU client for RASA_URL, with an embedded Rasa server started when none answers."""
+    token = settings.rasa_token.get_secret_value() if settings.rasa_token else None
+    async with rasa_server(
+        str(settings.rasa_url),
+        token,
+        settings.rasa_venv,
+        ModelPaths(settings.nlu_dir, settings.data_dir).model,
+        settings.rasa_startup_timeout,
+        Path("var/rasa.log"),
+    ) as token:
+        if formatter is not None:
+            formatter.add_secret(token)
+        async with httpx.AsyncClient(base_url=str(settings.rasa_url)) as client:
+            yield RasaNLU(client, token, settings.rasa_timeout)
+
+
+def reading_nlu(settings: Settings, catalog: Catalog, nlu: NLU) -> ReadingNLU:
+    """The NLU asked with Latin-typed words read into their language's script, as the model
+    was trained (bot/nlu/prepare.py)."""
+    return ReadingNLU(nlu, load_readers(settings.data_dir, catalog.languages), catalog.languages)
+
+
+def event_service(
+    settings: Settings,
+    catalog: Catalog,
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+) -> EventService:
+    """Saving events off the chat (the command line); the chat's own is Dialogue.event_service."""
+    events = SqlEvents(sessions)
+    notices = EventsFeature(
+        catalog,
+        events,
+        SqlReminders(sessions),
+        SqlDeliveries(sessions),
+        SqlSubscriptions(sessions),
+        IcsCalendar(),
+        clock,
+        settings.event_reminder_minutes,
+        default_zone=ZoneInfo(settings.default_timezone),
+    )
+    return EventService(events, SqlAudit(sessions), notices)
+
+
+# Loading data/events/ is nobody's action: an unchanged event leaves no trace in the audit log.
+AT_START_UP = Origin(None, {"via": "startup"}, "event_loaded", quiet_when_unchanged=True)
+
+
+async def seed_events(
+    events: EventService, where: Path, catalog: Catalog, now: dt.datetime
+) -> None:
+    """Load data/events/: the shipped events (samples included) are saved by key, like any other
+    change (the people who asked for a reminder of a moved event are told). Events already over
+    are skipped; a bad file stops the start, like any other content."""
+    # Shipped events may already be over: they are checked as of ten years ago, then skipped.
+    checked_as_of = now - dt.timedelta(days=3650)
+    for path in sorted(await asyncio.to_thread(lambda: list(where.glob("*.yml")))):
+        result = read_events(path, list(catalog.languages), checked_as_of, catalog.regions)
+        if not result.ok:
+            reasons = "; ".join(f"{e.where}: {', '.join(e.reasons)}" for e in result.errors)
+            raise ContentError(f"{path}: {reasons}")
+        for draft in result.drafts:
+            if draft.end > now:
+                await events.save(draft, AT_START_UP, now)
+
+
+@dataclass(frozen=True)
+class Storage:
+    """The catalog and the migrated database: what the command-line tools need."""
+
+    catalog: Catalog
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+
+
+@contextlib.asynccontextmanager
+async def open_storage(
+    settings: Settings, catalog: Catalog | None = None
+) -> AsyncIterator[Storage]:
+    """The content (validated, unless `catalog` was loaded already) and the database, migrated
+    first; the engine closes on exit."""
+    catalog = catalog or load_catalog(settings.data_dir, settings.default_language)
+    await asyncio.to_thread(migrate, settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        yield Storage(catalog, engine, make_sessions(engine))
+    finally:
+        await engine.dispose()
+
+
+@contextlib.asynccontextmanager
+async def bootstrap(
+    settings: Settings,
+    *,
+    nlu: NLU | None = None,
+    clock: Clock | None = None,
+    formatter: RedactingFormatter | None = None,
+) -> AsyncIterator[Services]:
+    """Everything the bot runs on, built from `settings`. Without `nlu` it connects to Rasa
+    (starting an embedded server when none answers, its token added to `formatter`'s
+    secrets); without `clock` it uses the system's. Closes what it opened on exit."""
+    async with contextlib.AsyncExitStack() as stack:
+        nlu_healthy: Callable[[], Awaitable[bool]] | None = None
+        if nlu is None:
+            connection = await stack.enter_async_context(nlu_connection(settings, formatter))
+            nlu, nlu_healthy = connection, connection.healthy
+        storage = await stack.enter_async_context(open_storage(settings))
+        services = await stack.enter_async_context(
+            _services(settings, storage, nlu, clock or SystemClock())
+        )
+        services.nlu_healthy = nlu_healthy
+        yield services
+
+
+@contextlib.asynccontextmanager
+async def _services(
+    settings: Settings, storage: Storage, nlu: NLU, clock: Clock
+) -> AsyncIterator[Services]:
+    catalog, engine, sessions = storage.catalog, storage.engine, storage.sessions
+    # Worker processes that draw PDFs and charts, started by the first one asked for.
+    rendering = RenderPool()
+    try:
+        policy = tips_policy(settings)
+        unanswered = SqlUnanswered(sessions, dt.timedelta(days=settings.unanswered_retention_days))
+        metrics = Metrics()
+        nlu = MeasuredNLU(reading_nlu(settings, catalog, nlu), metrics)
+        stats = SqlStats(sessions)
+        events = SqlEvents(sessions)
+        flood_limit = FloodLimit(
+            settings.flood_messages, dt.timedelta(seconds=settings.flood_window_seconds)
+        )
+        # Several processes serve one bot only on PostgreSQL: there they share one count.
+        flood_windows = (
+            SqlFloodGate(sessions, flood_limit) if engine.dialect.name == "postgresql" else None
+        )
+        dialogue = Dialogue(
+            catalog,
+            nlu,
+            SqlUsers(sessions),
+            clock,
+            thresholds(settings),
+            SqlSubscriptions(sessions),
+            SqlConversations(sessions),
+            policy,
+            unanswered,
+            checklist_runs=SqlChecklistRuns(sessions),
+            personal_data=SqlPersonalData(sessions),
+            renderer=PooledReports(settings.data_dir / "fonts", rendering),
+            split_domain=split_domain,
+            default_timezone=settings.default_timezone,
+            event_ports=EventPorts(
+                events=events,
+                reminders=SqlReminders(sessions),
+                deliveries=SqlDeliveries(sessions),
+                calendar=IcsCalendar(),
+                roles=SqlRoles(sessions),
+                audit=SqlAudit(sessions),
+                broadcasts=SqlBroadcasts(sessions),
+                stats=stats,
+                charts=PooledCharts(settings.data_dir / "fonts", rendering),
+            ),
+            reminder_offsets=settings.event_reminder_minutes,
+            organisers=frozenset(settings.organiser_ids),
+            flood=flood_windows or FloodGate(flood_limit),
+            retention_days=settings.unanswered_retention_days,
+            campaign_themes=SqlCampaignThemes(sessions),
+        )
+        await seed_events(
+            dialogue.event_service, settings.data_dir / "events", catalog, clock.now()
+        )
+        yield Services(
+            settings,
+            catalog,
+            engine,
+            sessions,
+            clock,
+            nlu,
+            dialogue,
+            SqlOutbox(sessions),
+            TipPlanner(sessions, catalog, policy),
+            unanswered,
+            BroadcastPlanner(sessions),
+            metrics,
+            stats,
+            flood_windows,
+        )
+        await stats.flush()
+    finally:
+        await asyncio.to_thread(rendering.shutdown)

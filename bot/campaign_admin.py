@@ -9,10 +9,10 @@ import getpass
 import sys
 from typing import TextIO
 
+from bot.bootstrap import open_storage
 from bot.content.catalog import load_catalog
 from bot.settings import Settings
 from bot.storage.campaign import SqlCampaignThemes
-from bot.storage.db import make_engine, make_sessions, migrate
 from bot.storage.organisers import SqlAudit
 
 MAX_THEME = 300  # the column's size; a theme is half a sentence, not a paragraph
@@ -43,11 +43,9 @@ async def set_theme(
     if problem:
         err.write(f"Theme not stored: {problem}\n")
         return 2
-    migrate(settings.database_url)
-    engine = make_engine(settings.database_url)
-    now = dt.datetime.now(dt.UTC)
-    try:
-        sessions = make_sessions(engine)
+    async with open_storage(settings, catalog) as storage:
+        now = dt.datetime.now(dt.UTC)
+        sessions = storage.sessions
         previous = await SqlCampaignThemes(sessions).set(year, language, text, now)
         await SqlAudit(sessions).record(
             None,
@@ -62,8 +60,6 @@ async def set_theme(
             },
             now,
         )
-    finally:
-        await engine.dispose()
     sys.stdout.write(f"Theme for {year} ({language}) stored.\n")
     return 0
 
@@ -71,12 +67,8 @@ async def set_theme(
 async def show_themes(settings: Settings, year: int | None, out: TextIO = sys.stdout) -> int:
     """The stored themes and, for years without one, what campaign.yml says."""
     catalog = load_catalog(settings.data_dir, settings.default_language)
-    migrate(settings.database_url)
-    engine = make_engine(settings.database_url)
-    try:
-        rows = await SqlCampaignThemes(make_sessions(engine)).all()
-    finally:
-        await engine.dispose()
+    async with open_storage(settings, catalog) as storage:
+        rows = await SqlCampaignThemes(storage.sessions).all()
     stored = {(r.year, r.language): r.text for r in rows}
     shipped = {
         (y, lang): text

@@ -23,7 +23,7 @@ from bot.channels.telegram import TelegramChannel, build_application
 from bot.channels.telegram_sender import TelegramSender
 from bot.channels.webhook import WebhookServer
 from bot.content.catalog import load_catalog
-from bot.core.language import detect_language
+from bot.core.latin_typing import message_language
 from bot.core.ports import NLUUnavailable
 from bot.core.understanding import OUT_OF_SCOPE, Reading, interpret
 from bot.logs import RedactingFormatter
@@ -51,7 +51,9 @@ async def classify(settings: Settings, formatter: RedactingFormatter) -> int:
             text = line.strip()
             if not text:
                 continue
-            language = detect_language(text, catalog.languages) or settings.default_language
+            language = (
+                message_language(text, catalog.languages, nlu.readers) or settings.default_language
+            )
             try:
                 reading = interpret(await nlu.parse(text), limits)
             except NLUUnavailable:

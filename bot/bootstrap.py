@@ -274,7 +274,8 @@ async def _services(
         policy = tips_policy(settings)
         unanswered = SqlUnanswered(sessions, dt.timedelta(days=settings.unanswered_retention_days))
         metrics = Metrics()
-        nlu = MeasuredNLU(reading_nlu(settings, catalog, nlu), metrics)
+        reading = reading_nlu(settings, catalog, nlu)
+        nlu = MeasuredNLU(reading, metrics)
         stats = SqlStats(sessions)
         events = SqlEvents(sessions)
         flood_limit = FloodLimit(
@@ -315,6 +316,7 @@ async def _services(
             flood=flood_windows or FloodGate(flood_limit),
             retention_days=settings.unanswered_retention_days,
             campaign_themes=SqlCampaignThemes(sessions),
+            readers=reading.readers,
         )
         await seed_events(
             dialogue.event_service, settings.data_dir / "events", catalog, clock.now()

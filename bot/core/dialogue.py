@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import html
 import random
+from collections.abc import Mapping
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
@@ -17,7 +18,7 @@ from bot.core.campaign import CampaignThemes, NoStoredThemes, theme_for
 from bot.core.checklists import ChecklistFeature
 from bot.core.event_list import EventsFeature
 from bot.core.flood import FloodControl, FloodGate, FloodLimit, Verdict
-from bot.core.language import detect_language
+from bot.core.latin_typing import LatinReader, message_language
 from bot.core.linkcheck import LinkFeature
 from bot.core.links import DomainSplitter, LinkChecker
 from bot.core.markup import escape
@@ -86,9 +87,12 @@ class Dialogue:
         retention_days: int = 30,
         rng: random.Random | None = None,
         campaign_themes: CampaignThemes | None = None,
+        readers: Mapping[str, LatinReader] | None = None,
     ) -> None:
         self.catalog = catalog
         self.nlu = nlu
+        # How each language is typed in Latin letters: tells the language of such a message.
+        self.readers: Mapping[str, LatinReader] = readers or {}
         self.users = users
         self.clock = clock
         self.thresholds = thresholds
@@ -332,7 +336,7 @@ class Dialogue:
 
     async def _free_text(self, turn: Turn, pending: PendingInput | None) -> Outcome:
         text = (turn.incoming.text or "").strip()
-        lang = detect_language(text, self.catalog.languages) or turn.language
+        lang = message_language(text, self.catalog.languages, self.readers) or turn.language
         turn = Turn(turn.incoming, lang)
         if not text:
             return self._outcome(turn, self.catalog.text(lang, "error.unsupported_message"))

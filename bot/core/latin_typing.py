@@ -210,15 +210,23 @@ class ReadingNLU:
     def text_for(self, text: str) -> str:
         # Only a message that is itself in the language is read: an English message from a
         # Bulgarian user must not become "из" and "ват".
-        language = detect_language(text, self.languages)
-        if language is not None:
-            reader = self.readers.get(language)
-            return reader.read(text) if reader is not None else text
-        # The marker words did not decide: a message most of whose words spell words of a
-        # language (and are no English words) is that language typed in Latin letters.
-        shares = [(reader.share(text), reader) for reader in self.readers.values()]
-        share, reader = max(shares, key=lambda pair: pair[0], default=(0.0, None))
-        return reader.read(text) if reader is not None and share >= MIN_SHARE else text
+        language = message_language(text, self.languages, self.readers)
+        reader = self.readers.get(language) if language is not None else None
+        return reader.read(text) if reader is not None else text
 
     async def parse(self, text: str) -> Parse:
         return await self.nlu.parse(self.text_for(text))
+
+
+def message_language(
+    text: str, languages: Mapping[str, LanguageMeta], readers: Mapping[str, LatinReader]
+) -> str | None:
+    """The language a message is written in, when the message makes it clear: by its script or
+    marker words (bot/core/language.py), else, for Latin letters, the language at least
+    MIN_SHARE of whose words they spell and that are no English words ("spri savetite")."""
+    language = detect_language(text, languages)
+    if language is not None:
+        return language
+    shares = [(reader.share(text), lang) for lang, reader in readers.items()]
+    share, best = max(shares, default=(0.0, None))
+    return best if best is not None and share >= MIN_SHARE else None

@@ -5,19 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import os
 import subprocess
-import sys
-from pathlib import Path
 
 from bot.content.catalog import Catalog
 from bot.core.dialogue import Dialogue
 from bot.core.messages import Incoming
 from bot.settings import Settings
+from tests.auxil.cli import bot_env, run_bot
 from tests.auxil.environment import ROOT
 from tests.fakes.core import FakeNLU, FixedClock
-
-BOT = str(Path(sys.executable).parent / "ecsm-bot")
 
 
 class MemoryThemes:
@@ -78,11 +74,7 @@ async def test_the_organisers_theme_comes_before_campaign_yml(
 
 
 def ecsm_bot(args: list[str], database_url: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "RASA_"))}
-    env["DATABASE_URL"] = database_url
-    return subprocess.run(
-        [BOT, *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
-    )
+    return run_bot(args, bot_env(database_url))
 
 
 async def test_campaign_theme_set_and_show_through_the_cli(

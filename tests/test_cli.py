@@ -3,38 +3,25 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.auxil.environment import ROOT, RasaInfo, free_port
+from tests.auxil.cli import bot_env, run_bot
+from tests.auxil.environment import RasaInfo, free_port
 
 pytestmark = pytest.mark.rasa
-BOT = str(Path(sys.executable).parent / "ecsm-bot")
 
 
 def env_for(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "RASA_"))}
-    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'bot.sqlite3'}", **extra)
-    return env
+    return bot_env(f"sqlite:///{tmp_path / 'bot.sqlite3'}", **extra)
 
 
 def run(
     args: list[str], stdin: str, env: dict[str, str], timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [BOT, *args],
-        input=stdin,
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    return run_bot(args, env, stdin=stdin, timeout=timeout)
 
 
 def test_classify_prints_json_lines(tmp_path: Path, rasa: RasaInfo) -> None:

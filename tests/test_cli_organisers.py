@@ -3,15 +3,11 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
-from tests.auxil.environment import ROOT
-
-BOT = str(Path(sys.executable).parent / "ecsm-bot")
+from tests.auxil.cli import bot_env, run_bot
 
 GOOD_CSV = """key,title_en,title_bg,description_en,description_bg,start,end,timezone,place,online_url,region,country,audience,organiser,link
 cli-webinar,Phishing webinar,Уебинар за фишинга,How to spot it,Как да го разпознаем,2030-10-07 18:00,2030-10-07 19:00,Europe/Sofia,,https://cybersecuritymonth.eu,online,BG,all,CERT,
@@ -26,17 +22,8 @@ BAD_CSV = GOOD_CSV + (
 
 
 def run(tmp_path: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "RASA_"))}
-    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'bot.sqlite3'}", DATA_DIR=str(ROOT / "data"))
-    return subprocess.run(
-        [BOT, *args],
-        input=stdin,
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    env = bot_env(f"sqlite:///{tmp_path / 'bot.sqlite3'}")
+    return run_bot(list(args), env, stdin=stdin, cwd=tmp_path)
 
 
 def test_events_import_is_all_or_nothing_and_lists_every_bad_row(tmp_path: Path) -> None:

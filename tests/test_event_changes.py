@@ -7,9 +7,6 @@ side of the same use case with the core's fakes."""
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -30,10 +27,10 @@ from bot.storage.db import make_engine, make_sessions, migrate
 from bot.storage.events import SqlReminders
 from bot.storage.schema import EventRow, OutboxItem
 from bot.storage.users import SqlUsers
+from tests.auxil.cli import bot_env, run_bot
 from tests.auxil.environment import ORGANISER_ID, ROOT
 from tests.fakes.core import FakeNLU, FixedClock, MemoryAudit, MemoryDeliveries
 
-BOT = str(Path(sys.executable).parent / "ecsm-bot")
 USER = 4242
 SOFIA = ZoneInfo("Europe/Sofia")
 KEY = "moved-talk"
@@ -71,17 +68,7 @@ MOVED = ("2030-10-09 15:30", "2030-10-09 17:00")
 
 
 def import_file(database_url: str, path: Path, tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "RASA_"))}
-    env.update(DATABASE_URL=database_url, DATA_DIR=str(ROOT / "data"))
-    result = subprocess.run(
-        [BOT, "events", "import", str(path)],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_bot(["events", "import", str(path)], bot_env(database_url), cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
 
 

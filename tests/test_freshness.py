@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 from bot.content.freshness import checked_sources, stale_sources
+from tests.auxil.cli import bot_env, run_bot
 from tests.auxil.environment import ROOT
-
-BOT = str(Path(sys.executable).parent / "ecsm-bot")
 
 
 def write(path: Path, text: str) -> None:
@@ -62,17 +59,7 @@ def test_every_source_in_data_has_a_date_not_in_the_future() -> None:
 
 
 def run_check(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "RASA_"))}
-    env.update(DATA_DIR=str(ROOT / "data"), DATABASE_URL="sqlite:///unused.sqlite3")
-    return subprocess.run(
-        [BOT, "check", *args],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_bot(["check", *args], bot_env("sqlite:///unused.sqlite3"))
 
 
 def test_check_stale_lists_old_sources_and_exits_0() -> None:

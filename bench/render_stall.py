@@ -23,13 +23,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.content.catalog import Catalog
-from bot.core.checklists import ChecklistFeature
-from bot.core.organising import CHART_LABELS, STATS_DAYS
 from bot.core.ports import ChecklistRun, ChecklistStats, Stats
 from bot.core.report import ChecklistReport
 from bot.documents.charts import StatsCharts
 from bot.documents.pdf import PdfReports
 from bot.documents.workers import PooledCharts, PooledReports, RenderPool, worker_processes
+from bot.features.checklists import ChecklistFeature
+from bot.features.organising import CHART_LABELS, STATS_DAYS
 from tests.fakes.core import FixedClock, MemoryChecklistRuns
 
 BEAT = 0.001

@@ -25,7 +25,7 @@ from telegram.request import HTTPXRequest
 
 from bench.load import CURRENT_UPDATE, TimedNLU, run_load, summary
 from bot.channels.webhook import WebhookServer
-from bot.core.dialogue import Dialogue
+from bot.dialogue.router import Dialogue
 from bot.storage.inbound import SqlInbound
 from bot.storage.users import SqlUsers
 

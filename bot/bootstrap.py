@@ -21,8 +21,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.content.catalog import Catalog, ContentError, load_catalog
 from bot.content.domains import split_domain
 from bot.content.typing import load_readers
-from bot.core.dialogue import Dialogue
-from bot.core.event_list import EventsFeature
 from bot.core.flood import FloodGate, FloodLimit
 from bot.core.latin_typing import ReadingNLU
 from bot.core.ports import NLU, Clock, EventPorts, SystemClock
@@ -33,9 +31,11 @@ from bot.delivery.engine import DeliveryEngine
 from bot.delivery.ports import Sender
 from bot.delivery.ratelimit import RateLimiter
 from bot.delivery.tips import TipPlanner
+from bot.dialogue.router import Dialogue
 from bot.documents.calendar import IcsCalendar
 from bot.documents.workers import PooledCharts, PooledReports, RenderPool
 from bot.events.importer import read_events
+from bot.features.event_list import EventsFeature
 from bot.logs import RedactingFormatter
 from bot.metrics import MeasuredNLU, Metrics
 from bot.nlu.client import RasaNLU

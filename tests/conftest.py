@@ -14,11 +14,11 @@ import pytest
 
 from bot.content.catalog import Catalog, load_catalog
 from bot.content.domains import split_domain
-from bot.core.dialogue import Dialogue
 from bot.core.flood import FloodGate, FloodLimit
 from bot.core.ports import EventPorts
 from bot.core.tips import TipsPolicy
 from bot.core.understanding import Thresholds
+from bot.dialogue.router import Dialogue
 from bot.nlu.client import RasaNLU
 from tests.auxil.environment import (
     MODEL,

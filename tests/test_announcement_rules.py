@@ -10,8 +10,8 @@ import pytest
 from rich.console import Console
 
 from bot import operations
-from bot.core.dialogue import Dialogue
 from bot.core.messages import Incoming
+from bot.dialogue.router import Dialogue
 from bot.settings import Settings
 from tests.auxil.environment import ORGANISER_ID, ROOT
 

@@ -8,8 +8,8 @@ import io
 import subprocess
 
 from bot.content.catalog import Catalog
-from bot.core.dialogue import Dialogue
 from bot.core.messages import Incoming
+from bot.dialogue.router import Dialogue
 from bot.settings import Settings
 from tests.auxil.cli import bot_env, run_bot
 from tests.auxil.environment import ROOT

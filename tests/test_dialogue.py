@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from bot.content.catalog import Catalog
 from bot.core import callbacks
-from bot.core.dialogue import Dialogue
 from bot.core.messages import Incoming, Reply
+from bot.dialogue.router import Dialogue
 from tests.fakes.core import FakeNLU, MemoryUsers, parse_of
 
 USER = 42

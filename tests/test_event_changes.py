@@ -17,10 +17,10 @@ from sqlalchemy import select
 
 from bot.bootstrap import Services, bootstrap, event_service
 from bot.content.catalog import Catalog
-from bot.core.dialogue import Dialogue
 from bot.core.events import EventDraft, EventText
 from bot.core.messages import Incoming
 from bot.core.ports import EventPorts, SystemClock
+from bot.dialogue.router import Dialogue
 from bot.services.events import Origin
 from bot.settings import Settings
 from bot.storage.db import make_engine, make_sessions, migrate

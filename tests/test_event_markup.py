@@ -4,11 +4,11 @@ event is valid Telegram HTML and shows the text as written."""
 from __future__ import annotations
 
 from bot.content.catalog import Catalog
-from bot.core.dialogue import Dialogue
 from bot.core.events import EventText
 from bot.core.markup import check_markup
 from bot.core.messages import Incoming, Outcome
 from bot.core.ports import EventPorts
+from bot.dialogue.router import Dialogue
 from tests.auxil.events import add_event, draft
 from tests.fakes.core import FixedClock
 

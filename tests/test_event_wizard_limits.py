@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from bot.content.catalog import Catalog
-from bot.core.dialogue import Dialogue
 from bot.core.event_codec import FIELDS
 from bot.core.events import ORGANISER_MAX, PLACE_MAX
 from bot.core.messages import Incoming, Outcome
-from bot.core.organising.event_steps import event_steps
+from bot.dialogue.router import Dialogue
+from bot.features.organising.event_steps import event_steps
 from tests.auxil.environment import ORGANISER_ID
 
 

@@ -7,10 +7,10 @@ import datetime as dt
 from typing import Any
 
 from bot.content.catalog import Catalog
-from bot.core.dialogue import Dialogue
 from bot.core.events import EventDraft, EventText
 from bot.core.messages import Incoming, Outcome
 from bot.core.ports import EventPorts
+from bot.dialogue.router import Dialogue
 from bot.events.importer import read_events
 from tests.auxil.environment import ORGANISER_ID, ROOT
 from tests.auxil.events import SOFIA, add_event, draft

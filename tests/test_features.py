@@ -6,11 +6,11 @@ import datetime as dt
 import json
 
 from bot.content.catalog import Catalog
-from bot.core.checklists import score_of
-from bot.core.dialogue import Dialogue
 from bot.core.flood import FloodGate, FloodLimit
 from bot.core.messages import Incoming, Outcome
-from bot.core.quiz import ROUND
+from bot.dialogue.router import Dialogue
+from bot.features.checklists import score_of
+from bot.features.quiz import ROUND
 from tests.auxil.environment import ORGANISER_ID
 from tests.fakes.core import (
     FakeNLU,

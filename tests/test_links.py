@@ -12,9 +12,9 @@ from pydantic import ValidationError
 from bot.content.catalog import ContentError, load_catalog
 from bot.content.domains import split_domain
 from bot.content.models import LinkRules
-from bot.core.dialogue import Dialogue
 from bot.core.links import FoundLink, LinkChecker, LinkReport, find_links
 from bot.core.messages import Incoming
+from bot.dialogue.router import Dialogue
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -13,9 +13,9 @@ import yaml
 from babel import Locale
 
 from bot.content.catalog import Catalog, ContentError, load_catalog
-from bot.core.dialogue import Dialogue
 from bot.core.messages import Incoming, Outcome
 from bot.core.ports import EventPorts
+from bot.dialogue.router import Dialogue
 from tests.auxil.environment import ORGANISER_ID
 from tests.auxil.events import add_event, draft
 from tests.fakes.core import FixedClock, MemoryBroadcasts

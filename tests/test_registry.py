@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from bot.core.callbacks import Callback
-from bot.core.dialogue import Dialogue
 from bot.core.messages import Incoming, Outcome, Reply, Turn
 from bot.core.registry import Collision, Registration, Registry
+from bot.dialogue.router import Dialogue
 
 BOT = Path(__file__).resolve().parents[1] / "bot"
 # Every way a button's callback data is written in the code: encode("xx", ...), data="xx...".

@@ -20,10 +20,10 @@ from pathlib import Path
 import pytest
 
 from bot.bootstrap import bootstrap
-from bot.core.dialogue import Dialogue
 from bot.core.messages import Incoming, Outcome
 from bot.core.ports import Stats
 from bot.core.report import ChecklistReport
+from bot.dialogue.router import Dialogue
 from bot.documents.charts import StatsCharts
 from bot.documents.pdf import PdfReports
 from bot.documents.workers import PooledCharts, PooledReports, RenderPool

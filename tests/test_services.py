@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.core.dialogue import Dialogue
 from bot.core.messages import Incoming
 from bot.core.understanding import Reading
+from bot.dialogue.router import Dialogue
 from bot.services.events import Origin
 from bot.services.organisers import OrganiserService
 from bot.services.privacy import PrivacyService

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bot.content.catalog import Catalog
-from bot.core.dialogue import Dialogue
 from bot.core.messages import Incoming, Outcome
+from bot.dialogue.router import Dialogue
 from tests.fakes.core import (
     FakeNLU,
     FixedClock,

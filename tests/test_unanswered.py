@@ -6,8 +6,8 @@ import datetime as dt
 
 import yaml
 
-from bot.core.dialogue import Dialogue
 from bot.core.messages import Incoming
+from bot.dialogue.router import Dialogue
 from bot.storage.db import make_engine, make_sessions, migrate
 from bot.storage.unanswered import SqlUnanswered, scrub
 from tests.fakes.core import FakeNLU, MemoryUnanswered, parse_of

@@ -30,9 +30,9 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot.content.catalog import Catalog
-from bot.core.dialogue import Dialogue
 from bot.core.markup import split_message
 from bot.core.messages import Incoming, Reply
+from bot.dialogue.router import Dialogue
 from bot.metrics import Metrics
 
 log = logging.getLogger(__name__)

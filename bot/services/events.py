@@ -19,7 +19,7 @@ from bot.core.ports import Audit, Change, EventRecord, Events
 
 
 class ChangeNotices(Protocol):
-    """Who asked for a reminder is told of a change (bot.core.event_list.EventsFeature)."""
+    """Who asked for a reminder is told of a change (bot.features.event_list.EventsFeature)."""
 
     async def notify_change(self, event: EventRecord, now: dt.datetime) -> int:
         """Withdraw the waiting reminders, queue a notice and the new reminders; how many

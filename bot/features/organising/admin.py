@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.core.messages import Outcome, Turn
-from bot.core.organising.base import OrganiserBase
+from bot.features.organising.base import OrganiserBase
 from bot.services.events import Origin
 
 

@@ -13,7 +13,6 @@ from bot.core import callbacks
 from bot.core.announcements import BUTTON_LABEL_MAX, check_text, parse_button
 from bot.core.markup import MESSAGE_LIMIT
 from bot.core.messages import Button, Outcome, Reply, Turn
-from bot.core.organising.base import ANNOUNCE_FLOW, OrganiserBase
 from bot.core.outbox_refs import announcement_ref
 from bot.core.outbox_status import WAITING, Status
 from bot.core.ports import (
@@ -22,6 +21,7 @@ from bot.core.ports import (
     EventFilter,
     PendingInput,
 )
+from bot.features.organising.base import ANNOUNCE_FLOW, OrganiserBase
 from bot.services.events import Origin
 
 

@@ -8,7 +8,6 @@ import re
 from zoneinfo import ZoneInfo
 
 from bot.content.catalog import Catalog
-from bot.core.event_list import EventsFeature
 from bot.core.events import (
     Problem,
     valid_zone,
@@ -24,6 +23,7 @@ from bot.core.ports import (
     Roles,
     StatsSource,
 )
+from bot.features.event_list import EventsFeature
 from bot.services.announcements import AnnouncementService
 from bot.services.events import EventService
 from bot.services.organisers import OrganiserService

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from bot.core import callbacks
 from bot.core.messages import Outcome, Reply, Turn
-from bot.core.organising.admin import OrganiserAdmin
-from bot.core.organising.announce_wizard import AnnounceWizard
-from bot.core.organising.base import ANNOUNCE_FLOW, EVENT_FLOW
-from bot.core.organising.event_wizard import EventWizard
-from bot.core.organising.stats import StatsView
 from bot.core.ports import PendingInput
 from bot.core.registry import CommandHandler, FlowHandler, Registration
+from bot.features.organising.admin import OrganiserAdmin
+from bot.features.organising.announce_wizard import AnnounceWizard
+from bot.features.organising.base import ANNOUNCE_FLOW, EVENT_FLOW
+from bot.features.organising.event_wizard import EventWizard
+from bot.features.organising.stats import StatsView
 from bot.services.events import Origin
 
 COMMANDS = ("newevent", "editevent", "cancelevent", "announce", "broadcasts", "organiser", "stats")

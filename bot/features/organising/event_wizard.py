@@ -22,13 +22,13 @@ from bot.core.events import (
     valid_zone,
 )
 from bot.core.messages import Button, Outcome, Reply, Turn
-from bot.core.organising.base import EVENT_FLOW, OrganiserBase
-from bot.core.organising.event_steps import Step, event_steps
 from bot.core.ports import (
     EventRecord,
     EventStatus,
     PendingInput,
 )
+from bot.features.organising.base import EVENT_FLOW, OrganiserBase
+from bot.features.organising.event_steps import Step, event_steps
 from bot.services.events import Origin
 
 URL = BUTTON_URL  # event links: https, like announcement buttons

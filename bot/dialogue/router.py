@@ -15,15 +15,11 @@ from bot.content.catalog import FALLBACK_TOPIC, Catalog
 from bot.content.models import Answer
 from bot.core import callbacks
 from bot.core.campaign import CampaignThemes, NoStoredThemes, theme_for
-from bot.core.checklists import ChecklistFeature
-from bot.core.event_list import EventsFeature
 from bot.core.flood import FloodControl, FloodGate, FloodLimit, Verdict
 from bot.core.latin_typing import LatinReader, message_language
-from bot.core.linkcheck import LinkFeature
 from bot.core.links import DomainSplitter, LinkChecker
 from bot.core.markup import escape
 from bot.core.messages import Button, Incoming, Outcome, Reply, Turn
-from bot.core.organising import OrganiserFeature
 from bot.core.ports import (
     NLU,
     ChecklistRuns,
@@ -38,12 +34,16 @@ from bot.core.ports import (
     Unanswered,
     Users,
 )
-from bot.core.privacy import PrivacyFeature
-from bot.core.quiz import QuizFeature
 from bot.core.registry import Registration, Registry
-from bot.core.subscribe import TipsFeature
 from bot.core.tips import TipsPolicy
 from bot.core.understanding import Reading, Thresholds, interpret
+from bot.features.checklists import ChecklistFeature
+from bot.features.event_list import EventsFeature
+from bot.features.linkcheck import LinkFeature
+from bot.features.organising import OrganiserFeature
+from bot.features.privacy import PrivacyFeature
+from bot.features.quiz import QuizFeature
+from bot.features.subscribe import TipsFeature
 from bot.services.announcements import AnnouncementService
 from bot.services.events import EventService
 from bot.services.organisers import OrganiserService

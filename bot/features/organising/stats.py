@@ -6,7 +6,7 @@ from typing import Any
 
 from bot.core.markup import escape
 from bot.core.messages import Document, Outcome, Reply, Turn
-from bot.core.organising.base import OrganiserBase
+from bot.features.organising.base import OrganiserBase
 
 STATS_DAYS = 60
 # The chart's labels, each the text "stats.chart.<key>": what the chart renderer reads.

@@ -1,0 +1,2 @@
+"""The dialogue: one incoming message in, its replies out, routed to the feature that
+registered it."""

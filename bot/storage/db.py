@@ -180,8 +180,11 @@ async def reading(
         yield session
 
 
-def migrate(database_url: str, revision: str = "head") -> None:
-    """Bring the schema to `revision` (run at start-up, before any session is opened)."""
+def migrate(database_url: str, revision: str = "heads") -> None:
+    """Bring the schema to `revision` (run at start-up, before any session is opened).
+
+    "heads": features developed side by side each add a migration on the same parent, and the
+    branches touch different tables, so every head is applied until a merge revision joins them."""
     url = _url(database_url, asynchronous=False)
     _prepare_sqlite_path(url)
     engine = create_engine(url)

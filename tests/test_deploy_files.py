@@ -118,3 +118,14 @@ def test_webhook_profile_runs_two_replicas_behind_a_load_balancer() -> None:
     assert "./deploy/nginx.conf:/etc/nginx/conf.d/default.conf:ro" in proxy["volumes"]
     # Rasa stays internal in every profile.
     assert "ports" not in services["rasa"]
+
+
+def test_ci_installs_exactly_the_system_packages_the_readme_names() -> None:
+    readme = (ROOT / "README.md").read_text("utf-8")
+    (line,) = re.findall(r"sudo apt-get install -y (.+)", readme)
+    listed = (ROOT / ".ci" / "system-packages").read_text("utf-8").split()
+    assert line.split() == listed
+    assert {"tesseract-ocr-bul", "tesseract-ocr-eng", "chromium"} <= set(listed)
+    script = (ROOT / ".ci" / "run").read_text("utf-8")
+    assert ".ci/system-packages" in script
+    assert script.rstrip().endswith("make test")

@@ -35,8 +35,9 @@ class Reply:
 class Incoming:
     """A user's action in any channel.
 
-    Exactly one of `text`, `command` or `callback` is set. `platform_language` is what the
-    channel knows of the user's language (Telegram's language_code), if anything.
+    Exactly one of `text`, `command`, `callback` or `image` is set (an image may come with
+    its caption as `text`). `platform_language` is what the channel knows of the user's
+    language (Telegram's language_code), if anything.
     """
 
     user_id: int
@@ -50,6 +51,12 @@ class Incoming:
     # The text with the sender's formatting as Telegram HTML, when they used any (organisers'
     # announcements keep it).
     html: str | None = None
+    # A photo or image document the user sent (its caption, if any, is `text`), downloaded and
+    # already checked against the size limit by the channel.
+    image: bytes | None = None
+    # The message was forwarded from someone else (Telegram's forward_origin): a received
+    # message rather than the user's own question.
+    forwarded: bool = False
 
 
 @dataclass(frozen=True, slots=True)

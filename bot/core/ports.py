@@ -392,6 +392,24 @@ class ChartRenderer(Protocol):
         ...
 
 
+ImageProblem = Literal["too_large", "not_an_image", "timeout", "no_text"]
+
+
+class ImageUnreadable(Exception):
+    """An image could not be read: too large, not an image, too slow, or no text found."""
+
+    def __init__(self, reason: ImageProblem) -> None:
+        super().__init__(reason)
+        self.reason: ImageProblem = reason
+
+
+class ImageReader(Protocol):
+    async def read(self, image: bytes, languages: Sequence[str]) -> str:
+        """The text in `image` (a screenshot), read off the event loop in the given languages
+        (language codes such as "bg", "en"); raises ImageUnreadable."""
+        ...
+
+
 class CalendarRenderer(Protocol):
     def event_ics(
         self, draft: EventDraft, language: str, cancelled: bool, sequence: int

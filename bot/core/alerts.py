@@ -1,0 +1,263 @@
+"""Known scam waves ("scam alerts") and how a received message is recognised as one of them.
+
+An alert carries, per language, what organisers wrote about the wave and example texts of it.
+A message matches an alert when it is a near-duplicate of one of its examples: scammers change
+the amount, the name, the number and the link in every copy, and a lookalike Latin letter in a
+Cyrillic word, so those are normalised away first (placeholders, one script per word) and the
+rest compared with rapidfuzz. The measure and its threshold were chosen on the dev examples of
+tests/test_alert_matching.py (docs/benchmarks.md, "Scam alerts").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+
+TITLE_MAX = 120
+TEXT_MAX = 1500
+EXAMPLE_MAX = 1000
+EXAMPLES_MAX = 10
+# A match needs this much of the example's wording (0-100) once amounts, numbers, links and
+# names are out of the way; see MIN_TOKENS for short messages.
+THRESHOLD = 80.0
+# Fewer words than this after normalising say too little to call a message a known wave
+# ("пиши ми" is in many harmless messages).
+MIN_TOKENS = 4
+
+
+class AlertStatus(enum.StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    RETIRED = "retired"
+
+
+@dataclass(frozen=True, slots=True)
+class AlertContent:
+    """What an alert says in one language."""
+
+    title: str
+    looks_like: str  # what the messages of the wave look like
+    advice: str  # what to do
+    examples: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ScamAlert:
+    """A known scam wave. `content` is by language; a language missing from it is shown in
+    `default_language`, which must be present."""
+
+    id: int
+    content: Mapping[str, AlertContent]
+    default_language: str
+    source_url: str = ""
+    status: AlertStatus = AlertStatus.DRAFT
+    published: dt.date | None = None
+    created_by: int | None = None  # the organiser; None from the command line
+    matches: int = 0  # how many checked messages matched it
+
+    def in_language(self, language: str) -> AlertContent:
+        return self.content.get(language) or self.content[self.default_language]
+
+    def examples(self) -> list[str]:
+        """Every example, in every language: a wave is recognised whatever language it is
+        asked about in."""
+        return [example for content in self.content.values() for example in content.examples]
+
+
+@dataclass(frozen=True, slots=True)
+class AlertMatch:
+    """A message recognised as a known wave: what to tell the person, in their language."""
+
+    alert_id: int
+    title: str
+    advice: str
+    published: dt.date
+    similarity: float  # 0-100
+    looks_like: str = ""
+    source_url: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AlertProblem:
+    """Why an alert cannot be published: `code` names it (`missing`, `too_long`, `url`,
+    `default_language`, `too_many_examples`), `field` and `language` say where."""
+
+    code: str
+    field: str = ""
+    language: str = ""
+
+
+# --- normalisation ----------------------------------------------------------------------------
+
+# Latin letters that look like Cyrillic ones (and back): "Bаша kaрта" typed to dodge filters.
+_LATIN_LOOKALIKES = "aceopxykmhtbiABCEHKMOPTXY"
+_CYRILLIC_LOOKALIKES = "асеорхукмнтвіАВСЕНКМОРТХУ"
+_LATIN_TO_CYRILLIC = str.maketrans(_LATIN_LOOKALIKES, _CYRILLIC_LOOKALIKES)
+_CYRILLIC_TO_LATIN = str.maketrans(_CYRILLIC_LOOKALIKES, _LATIN_LOOKALIKES)
+# Digits that stand for letters inside words ("P0ЩA", "Ban4o" is left alone: 4 is no letter).
+_DIGIT_IN_CYRILLIC = str.maketrans("03", "оз")
+_DIGIT_IN_LATIN = str.maketrans("0", "o")
+
+_URL = re.compile(
+    r"(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)*\.[a-z]{2,24}(?:/\S*)?",
+    re.IGNORECASE,
+)
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_CURRENCY = r"(?:лв\.?|лева|лев|bgn|eur|евро|€|\$|usd|долара|gbp|£|стотинки|ст\.)"
+_NUMBER = r"\d+(?:[ .,]\d{3})*(?:[.,]\d+)?"
+_AMOUNT = re.compile(
+    rf"(?:{_CURRENCY}\s?{_NUMBER}|{_NUMBER}\s?{_CURRENCY})(?!\w)",
+    re.IGNORECASE,
+)
+_PHONE = re.compile(r"(?<!\w)\+?\d[\d ()/-]{6,}\d")
+_DIGITS = re.compile(r"\d+")
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+# The placeholders survive _WORD as words of their own, and contain no letter a scam would use.
+URL, EMAIL, AMOUNT, PHONE, NUMBER = "ǀurl", "ǀemail", "ǀamount", "ǀphone", "ǀnum"
+_PLACEHOLDERS = {URL, EMAIL, AMOUNT, PHONE, NUMBER}
+
+
+def _is_cyrillic(char: str) -> bool:
+    return "\u0400" <= char <= "\u04ff"
+
+
+def _one_script(word: str) -> str:
+    """A word written in two scripts is read in the script of its letters that have no
+    lookalike in the other ("P0ЩA": Щ), or else the one most of its letters are in."""
+    cyrillic = [char for char in word if _is_cyrillic(char)]
+    latin = [char for char in word if char.isascii() and char.isalpha()]
+    if not cyrillic or not (latin or any(char in "03" for char in word)):
+        return word
+    only_cyrillic = any(char not in _CYRILLIC_LOOKALIKES for char in cyrillic)
+    only_latin = any(char not in _LATIN_LOOKALIKES for char in latin)
+    by_letters = only_cyrillic if only_cyrillic != only_latin else None
+    if by_letters if by_letters is not None else len(cyrillic) >= len(latin):
+        return word.translate(_LATIN_TO_CYRILLIC).translate(_DIGIT_IN_CYRILLIC)
+    return word.translate(_CYRILLIC_TO_LATIN).translate(_DIGIT_IN_LATIN)
+
+
+def tokens(text: str) -> list[str]:
+    """The words of a message with what changes from copy to copy replaced by placeholders:
+    links, e-mail addresses, amounts, phone numbers and other numbers. Lower case, one script
+    per word, no punctuation."""
+    text = unicodedata.normalize("NFKC", text)
+    text = _EMAIL.sub(f" {EMAIL} ", text)
+    text = _URL.sub(f" {URL} ", text)
+    text = _AMOUNT.sub(f" {AMOUNT} ", text)
+    text = _PHONE.sub(f" {PHONE} ", text)
+    words: list[str] = []
+    for raw in text.split():
+        if raw in _PLACEHOLDERS:
+            words.append(raw)
+            continue
+        word = _one_script(raw).casefold()
+        word = _DIGITS.sub(f" {NUMBER} ", word)
+        for part in word.split():
+            if part in _PLACEHOLDERS:
+                words.append(part)
+            else:
+                words.extend(_WORD.findall(part))
+    return words
+
+
+def normalise(text: str) -> str:
+    return " ".join(tokens(text))
+
+
+# --- matching ---------------------------------------------------------------------------------
+
+
+def similarity(message: str, example: str) -> float:
+    """How much of an example's wording (0-100) a message carries, both already normalised.
+
+    token_set_ratio compares the words the two share with each one's own, so extra words
+    around a forwarded copy, or a changed name, cost little; the sorted-words ratio keeps a
+    short message that is only a part of a long example from scoring as a whole copy."""
+    if not message or not example:
+        return 0.0
+    shared = fuzz.token_set_ratio(message, example)
+    whole = fuzz.token_sort_ratio(message, example)
+    return float(max(whole, min(shared, whole + 25.0)))
+
+
+def best_match(
+    text: str, alerts: Iterable[ScamAlert], threshold: float = THRESHOLD
+) -> tuple[ScamAlert, float] | None:
+    """The published alert whose example the message is most like, if it is like it enough."""
+    words = tokens(text)
+    if sum(1 for word in words if word not in _PLACEHOLDERS) < MIN_TOKENS:
+        return None
+    message = " ".join(words)
+    best: tuple[ScamAlert, float] | None = None
+    for alert in alerts:
+        if alert.status != AlertStatus.PUBLISHED or alert.published is None:
+            continue
+        for example in alert.examples():
+            score = similarity(message, normalise(example))
+            if score >= threshold and (best is None or score > best[1]):
+                best = (alert, score)
+    return best
+
+
+def match(
+    text: str, alerts: Iterable[ScamAlert], language: str, threshold: float = THRESHOLD
+) -> AlertMatch | None:
+    """The known wave a message belongs to, told in `language` (or the alert's default)."""
+    found = best_match(text, alerts, threshold)
+    if found is None:
+        return None
+    alert, score = found
+    content = alert.in_language(language)
+    assert alert.published is not None  # best_match only returns published alerts
+    return AlertMatch(
+        alert_id=alert.id,
+        title=content.title,
+        advice=content.advice,
+        published=alert.published,
+        similarity=round(score, 1),
+        looks_like=content.looks_like,
+        source_url=alert.source_url,
+    )
+
+
+# --- checking what organisers write -----------------------------------------------------------
+
+_SOURCE_URL = re.compile(r"^https?://[^\s<>\"']{4,500}$")
+
+
+def check(
+    content: Mapping[str, AlertContent],
+    default_language: str,
+    source_url: str,
+    languages: Sequence[str],
+) -> AlertProblem | None:
+    """The first thing wrong with an alert, or None. `languages` are the bot's languages."""
+    if default_language not in content:
+        return AlertProblem("default_language", language=default_language)
+    for language, text in content.items():
+        if language not in languages:
+            return AlertProblem("language", language=language)
+        for name, value, limit in (
+            ("title", text.title, TITLE_MAX),
+            ("looks_like", text.looks_like, TEXT_MAX),
+            ("advice", text.advice, TEXT_MAX),
+        ):
+            if not value.strip():
+                return AlertProblem("missing", field=name, language=language)
+            if len(value) > limit:
+                return AlertProblem("too_long", field=name, language=language)
+        if len(text.examples) > EXAMPLES_MAX:
+            return AlertProblem("too_many_examples", field="examples", language=language)
+        if any(len(example) > EXAMPLE_MAX for example in text.examples):
+            return AlertProblem("too_long", field="examples", language=language)
+    if not any(text.examples for text in content.values()):
+        return AlertProblem("missing", field="examples", language=default_language)
+    if source_url and not _SOURCE_URL.match(source_url):
+        return AlertProblem("url", field="source_url")
+    return None

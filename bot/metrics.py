@@ -8,12 +8,15 @@ import time
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from bot.core.messages import Outcome
+from bot.core.messages import Incoming, Outcome
 from bot.core.ports import NLU, Parse
+from bot.core.rollups import Activity, message_kind
 
 
 class Metrics:
-    def __init__(self) -> None:
+    def __init__(self, activity: Activity | None = None) -> None:
+        # The dashboard's daily figures, counted alongside (None: not counted).
+        self.activity = activity
         self.registry = CollectorRegistry()
         self.updates = Counter(
             "ecsm_updates_handled_total",
@@ -55,6 +58,17 @@ class Metrics:
         label = outcome.events[0] if outcome.events else ("answer" if outcome.topic else "reply")
         self.replies.labels(label).inc()
 
+    def message(self, incoming: Incoming, outcome: Outcome) -> None:
+        """One message handled, for the dashboard's daily figures."""
+        if self.activity is not None:
+            kind = message_kind(
+                incoming.command is not None,
+                incoming.callback is not None,
+                incoming.text is not None,
+                outcome,
+            )
+            self.activity.message(incoming.user_id, kind, outcome)
+
     def delivered(self, status: str, count: int) -> None:
         self.deliveries.labels(status).inc(count)
 
@@ -77,4 +91,7 @@ class MeasuredNLU:
             self.metrics.nlu_failures.inc()
             raise
         finally:
-            self.metrics.nlu_latency.observe(time.perf_counter() - started)
+            elapsed = time.perf_counter() - started
+            self.metrics.nlu_latency.observe(elapsed)
+            if self.metrics.activity is not None:
+                self.metrics.activity.nlu_latency(elapsed)

@@ -208,6 +208,7 @@ class TelegramChannel:
             )
             self.metrics.updates.labels(kind).inc()
             self.metrics.reply(outcome)
+            self.metrics.message(incoming, outcome)
         await send_replies(context.bot, chat.id, outcome.replies)
 
 

@@ -386,6 +386,30 @@ class StatsSource(Protocol):
     async def count_topic(self, topic: str, now: dt.datetime) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class DayCount:
+    day: dt.date
+    key: str
+    value: int
+
+
+class Rollups(Protocol):
+    """The organisers' daily figures (bot.core.rollups names the metrics). `regions` narrows
+    them to users of those regions ("" is users without one); empty means every region."""
+
+    async def daily(
+        self, metric: str, since: dt.date, until: dt.date, regions: frozenset[str]
+    ) -> list[DayCount]:
+        """Per day and key, summed over the regions, for the days from `since` to `until`."""
+        ...
+
+    async def snapshot(
+        self, metric: str, on: dt.date, regions: frozenset[str]
+    ) -> tuple[dt.date | None, dict[tuple[str, str], int]]:
+        """The last snapshot taken on or before `on` (its day) as (region, key) -> value."""
+        ...
+
+
 class ChartRenderer(Protocol):
     async def stats_png(self, stats: Stats, labels: dict[str, str]) -> bytes:
         """Drawn off the event loop: a chart takes most of a second of CPU."""

@@ -45,7 +45,9 @@ class QuizFeature:
         while last is not None and count > 1 and round_order(seed, count)[0] == last:
             seed = self.rng.randrange(MAX_SEED)
         intro = self.catalog.plural(lang, "quiz.intro", self._round(lang))
-        return self._out(turn, Reply(intro), self._question(lang, seed, 0, 0))
+        return self._out(
+            turn, Reply(intro), self._question(lang, seed, 0, 0), events=("quiz_started",)
+        )
 
     def registration(self) -> Registration:
         return Registration(
@@ -151,5 +153,5 @@ class QuizFeature:
         reply = Reply(text, buttons=buttons)
         return Outcome((reply,), lang, topic="quiz", events=("quiz_finished",))
 
-    def _out(self, turn: Turn, *replies: Reply) -> Outcome:
-        return Outcome(replies, turn.language, topic="quiz")
+    def _out(self, turn: Turn, *replies: Reply, events: tuple[str, ...] = ()) -> Outcome:
+        return Outcome(replies, turn.language, topic="quiz", events=events)

@@ -63,7 +63,8 @@ class User(Base):
     language: Mapped[str] = mapped_column(String(8))
     # Chosen by the user in /settings; used for event filters and regional announcements.
     region: Mapped[str | None] = mapped_column(String(60))
-    first_seen: Mapped[dt.datetime]
+    # Indexed for the dashboard's rollups (new users per day), which read it by time range.
+    first_seen: Mapped[dt.datetime] = mapped_column(index=True)
     last_seen: Mapped[dt.datetime]
 
 
@@ -107,7 +108,8 @@ class OutboxItem(Base):
     lease_until: Mapped[dt.datetime | None]
     expires_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime]
-    finished_at: Mapped[dt.datetime | None]
+    # Indexed for the dashboard's rollups, which add up the outcomes finished since the last.
+    finished_at: Mapped[dt.datetime | None] = mapped_column(index=True)
     error: Mapped[str | None] = mapped_column(String(300))
     message_id: Mapped[int | None] = mapped_column(BigInteger)
     # Sent in this order, then by id: 0 for what is due at a time (tips, event reminders),
@@ -159,8 +161,9 @@ class ChecklistRunRow(Base):
     user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"))
     checklist: Mapped[str] = mapped_column(String(16))
     answers: Mapped[dict[str, Any]] = mapped_column(JSON)
-    started_at: Mapped[dt.datetime]
-    finished_at: Mapped[dt.datetime | None]
+    # Indexed for the dashboard's rollups (runs started and finished per day).
+    started_at: Mapped[dt.datetime] = mapped_column(index=True)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(index=True)
     score: Mapped[int | None] = mapped_column(Integer)
 
 
@@ -306,3 +309,28 @@ class CampaignThemeRow(Base):
     language: Mapped[str] = mapped_column(String(8), primary_key=True)
     text: Mapped[str] = mapped_column(String(300))
     set_at: Mapped[dt.datetime]
+
+
+class DailyRollup(Base):
+    """The organisers' figures per day, so that the dashboard reads a few hundred rows instead
+    of scanning users and the outbox on every request (bot.storage.rollups fills it). `region`
+    is the user's region ("" for none, or for figures that have no region); `key` what is
+    counted within the metric (a language, an outcome, a latency bucket). The primary key leads
+    with the metric and the day: every dashboard query is one range of it."""
+
+    __tablename__ = "daily_rollups"
+
+    metric: Mapped[str] = mapped_column(String(24), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    region: Mapped[str] = mapped_column(String(60), primary_key=True)
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class RollupMark(Base):
+    """How far each incremental rollup has read its source table (a timestamp, exclusive)."""
+
+    __tablename__ = "rollup_marks"
+
+    name: Mapped[str] = mapped_column(String(24), primary_key=True)
+    through: Mapped[dt.datetime]

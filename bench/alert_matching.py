@@ -1,0 +1,168 @@
+"""How well each way of comparing messages separates copies of a known scam wave from everything
+else, on the dev examples (tests/auxil/alert_dev.yml): `python -m bench.alert_matching`.
+
+For every measure: the lowest score of a variant against its own wave's examples (it should be
+high), the highest score of an unrelated message or of a variant against another wave's examples
+(it should be low), the highest score of one of the bot's own answers (data/answers, which
+describe the same scams), and the gap between the lowest copy and the highest of the others.
+bot/core/alerts.py uses the measure this chose, with its threshold inside the gap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Set as AbstractSet
+from pathlib import Path
+from typing import Any
+
+import yaml
+from rapidfuzz import fuzz
+from rich.console import Console
+from rich.table import Table
+
+from bot.core import alerts
+from tests.auxil.alert_dev import DevSet, load_dev_set
+
+Measure = Callable[[str, str], float]
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _long_strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str) and len(value) > 100:
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _long_strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _long_strings(item)
+
+
+def answer_texts() -> list[str]:
+    """The bot's own answers (data/answers): long texts that describe the same scams in the
+    same words, the hardest unrelated messages there are."""
+    return [
+        text
+        for path in sorted((ROOT / "data" / "answers").rglob("*.yml"))
+        for text in _long_strings(yaml.safe_load(path.read_text(encoding="utf-8")))
+    ]
+
+
+def _shingles(text: str, size: int) -> set[str]:
+    return {text[i : i + size] for i in range(max(1, len(text) - size + 1))}
+
+
+def _word_shingles(text: str, size: int) -> set[tuple[str, ...]]:
+    words = text.split()
+    return {tuple(words[i : i + size]) for i in range(max(1, len(words) - size + 1))}
+
+
+def _jaccard(first: AbstractSet[Hashable], second: AbstractSet[Hashable]) -> float:
+    return 100.0 * len(first & second) / len(first | second) if first | second else 0.0
+
+
+def _containment(message: AbstractSet[Hashable], example: AbstractSet[Hashable]) -> float:
+    """How much of the example is in the message (a forwarded copy has more around it)."""
+    return 100.0 * len(message & example) / len(example) if example else 0.0
+
+
+# Exact Jaccard on shingles: MinHash only estimates it, and with tens of alerts the exact
+# value costs less than the hashing.
+MEASURES: dict[str, tuple[bool, Measure]] = {
+    "ratio": (True, fuzz.ratio),
+    "token_sort_ratio": (True, fuzz.token_sort_ratio),
+    "token_set_ratio": (True, fuzz.token_set_ratio),
+    "partial_ratio": (True, fuzz.partial_ratio),
+    "WRatio": (True, fuzz.WRatio),
+    "char 5-shingle Jaccard": (True, lambda a, b: _jaccard(_shingles(a, 5), _shingles(b, 5))),
+    "char 5-shingle containment": (
+        True,
+        lambda a, b: _containment(_shingles(a, 5), _shingles(b, 5)),
+    ),
+    "word 2-shingle Jaccard": (
+        True,
+        lambda a, b: _jaccard(_word_shingles(a, 2), _word_shingles(b, 2)),
+    ),
+    "token_set_ratio, not normalised": (False, fuzz.token_set_ratio),
+    "ratio, not normalised": (False, fuzz.ratio),
+    "chosen (alerts.similarity)": (True, alerts.similarity),
+}
+
+
+def _prepare(text: str, normalised: bool) -> str:
+    return alerts.normalise(text) if normalised else text.casefold()
+
+
+def separation(dev: DevSet, normalised: bool, measure: Measure) -> tuple[float, float]:
+    """(lowest score of a true copy, highest score of anything else)."""
+    lowest, highest = 100.0, 0.0
+    for wave in dev.waves:
+        own = [_prepare(example, normalised) for example in wave.examples]
+        others = [
+            _prepare(example, normalised)
+            for other in dev.waves
+            if other is not wave
+            for example in other.examples
+        ]
+        for variant in wave.variants:
+            text = _prepare(variant, normalised)
+            lowest = min(lowest, max(measure(text, example) for example in own))
+            highest = max(highest, max(measure(text, example) for example in others))
+    every_example = [
+        _prepare(example, normalised) for wave in dev.waves for example in wave.examples
+    ]
+    for message in dev.unrelated:
+        text = _prepare(message, normalised)
+        highest = max(highest, max(measure(text, example) for example in every_example))
+    return lowest, highest
+
+
+def highest_answer(dev: DevSet, normalised: bool, measure: Measure, texts: list[str]) -> float:
+    every_example = [
+        _prepare(example, normalised) for wave in dev.waves for example in wave.examples
+    ]
+    return max(
+        measure(_prepare(text, normalised), example) for text in texts for example in every_example
+    )
+
+
+def outcome(dev: DevSet) -> tuple[int, int, int, int]:
+    """With the shipped match(): copies recognised as their own wave, copies in all, unrelated
+    messages matched, unrelated in all."""
+    published = dev.alerts()
+    right = sum(
+        1
+        for number, wave in enumerate(dev.waves, start=1)
+        for variant in wave.variants
+        if (found := alerts.match(variant, published, "en")) is not None
+        and found.alert_id == number
+    )
+    copies = sum(len(wave.variants) for wave in dev.waves)
+    wrong = sum(1 for message in dev.unrelated if alerts.match(message, published, "en"))
+    return right, copies, wrong, len(dev.unrelated)
+
+
+def main() -> None:
+    dev = load_dev_set()
+    table = Table(title="Scam-alert matching on the dev examples (0-100)")
+    for column in ("measure", "lowest copy", "highest other", "highest answer text", "gap"):
+        table.add_column(column, justify="right")
+    texts = answer_texts()
+    for name, (normalised, measure) in MEASURES.items():
+        lowest, highest = separation(dev, normalised, measure)
+        answer = highest_answer(dev, normalised, measure, texts)
+        gap = lowest - max(highest, answer)
+        table.add_row(name, f"{lowest:.1f}", f"{highest:.1f}", f"{answer:.1f}", f"{gap:+.1f}")
+    console = Console(width=120)
+    console.print(table)
+    right, copies, wrong, unrelated = outcome(dev)
+    wrong_answers = sum(1 for text in texts if alerts.match(text, dev.alerts(), "en"))
+    console.print(
+        f"{wrong_answers}/{len(texts)} of the bot's own answer texts matched an alert; "
+        f"match() at threshold {alerts.THRESHOLD}: {right}/{copies} copies recognised as their "
+        f"wave, {wrong}/{unrelated} unrelated messages matched"
+    )
+
+
+if __name__ == "__main__":
+    main()

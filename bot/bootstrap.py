@@ -42,6 +42,7 @@ from bot.nlu.client import RasaNLU
 from bot.nlu.model import ModelPaths
 from bot.nlu.server import rasa_server
 from bot.services.events import EventService, Origin
+from bot.services.figures import FiguresService
 from bot.settings import Settings
 from bot.storage.broadcasts import BroadcastPlanner, SqlBroadcasts
 from bot.storage.campaign import SqlCampaignThemes
@@ -52,6 +53,7 @@ from bot.storage.flood import SqlFloodGate
 from bot.storage.organisers import SqlAudit, SqlRoles
 from bot.storage.outbox import SqlDeliveries, SqlOutbox
 from bot.storage.personal import SqlPersonalData
+from bot.storage.rollups import SqlActivity, SqlRollups
 from bot.storage.send_rate import SharedSlots
 from bot.storage.stats import SqlStats
 from bot.storage.subscriptions import SqlConversations, SqlSubscriptions
@@ -75,6 +77,9 @@ class Services:
     metrics: Metrics
     stats: SqlStats
     flood_windows: SqlFloodGate | None
+    # The dashboard's daily figures: filled by the tick, read through `figures`.
+    rollups: SqlRollups
+    activity: SqlActivity
     # The NLU server's health check, for the webhook's /healthz; None when a test passed its NLU.
     nlu_healthy: Callable[[], Awaitable[bool]] | None = None
 
@@ -110,12 +115,14 @@ class Services:
         PLAN_EVERY to plan again, so that tips falling due meanwhile are queued, and they go
         before the rest of the announcement (outbox priority)."""
         await self.stats.flush()  # every process writes its own counts
+        await self.activity.flush()
         while True:
             async with tick_leadership(self.engine) as leader:
                 if leader:
                     await self.planner.enqueue_due(self.clock.now())
                     await self.broadcasts.fan_out(self.clock.now())
                     await self.unanswered.purge(self.clock.now())
+                    await self.rollups.refresh(self.clock.now())
                     if self.flood_windows is not None:
                         await self.flood_windows.purge(self.clock.now())
             if not (leader or self.shared_sending):
@@ -124,6 +131,10 @@ class Services:
             self.metrics.outbox_depth.set(await self.outbox.depth())
             if not report.cut_short:
                 return leader
+
+    @property
+    def figures(self) -> FiguresService:
+        return FiguresService(self.rollups)
 
     @property
     def shared_sending(self) -> bool:
@@ -273,7 +284,8 @@ async def _services(
     try:
         policy = tips_policy(settings)
         unanswered = SqlUnanswered(sessions, dt.timedelta(days=settings.unanswered_retention_days))
-        metrics = Metrics()
+        activity = SqlActivity(sessions, clock)
+        metrics = Metrics(activity)
         reading = reading_nlu(settings, catalog, nlu)
         nlu = MeasuredNLU(reading, metrics)
         stats = SqlStats(sessions)
@@ -336,6 +348,8 @@ async def _services(
             metrics,
             stats,
             flood_windows,
+            SqlRollups(sessions),
+            activity,
         )
         await stats.flush()
     finally:

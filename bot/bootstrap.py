@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,9 +22,23 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.content.catalog import Catalog, ContentError, load_catalog
 from bot.content.domains import split_domain
 from bot.content.typing import load_readers
-from bot.core.flood import FloodGate, FloodLimit
+from bot.core.campaign import CampaignThemes
+from bot.core.flood import FloodControl, FloodGate, FloodLimit
 from bot.core.latin_typing import ReadingNLU
-from bot.core.ports import NLU, Clock, EventPorts, SystemClock
+from bot.core.links import LinkChecker
+from bot.core.ports import (
+    NLU,
+    ChecklistRuns,
+    Clock,
+    Conversations,
+    EventPorts,
+    PersonalData,
+    ReportRenderer,
+    Subscriptions,
+    SystemClock,
+    Unanswered,
+    Users,
+)
 from bot.core.schedule import Window
 from bot.core.tips import TipsPolicy
 from bot.core.understanding import Thresholds
@@ -32,17 +47,29 @@ from bot.delivery.ports import Sender
 from bot.delivery.ratelimit import RateLimiter
 from bot.delivery.tips import TipPlanner
 from bot.dialogue.router import Dialogue
+from bot.dialogue.understanding import Understanding
 from bot.documents.calendar import IcsCalendar
 from bot.documents.workers import PooledCharts, PooledReports, RenderPool
 from bot.events.importer import read_events
+from bot.features.checklists import ChecklistFeature
+from bot.features.conversation import ConversationFeature
 from bot.features.event_list import EventsFeature
+from bot.features.linkcheck import LinkFeature
+from bot.features.organising import OrganiserFeature
+from bot.features.privacy import PrivacyFeature
+from bot.features.quiz import QuizFeature
+from bot.features.roster import Features
+from bot.features.subscribe import TipsFeature
 from bot.logs import RedactingFormatter
 from bot.metrics import MeasuredNLU, Metrics
 from bot.nlu.client import RasaNLU
 from bot.nlu.model import ModelPaths
 from bot.nlu.server import rasa_server
+from bot.services.announcements import AnnouncementService
 from bot.services.events import EventService, Origin
 from bot.services.figures import FiguresService
+from bot.services.organisers import OrganiserService
+from bot.services.unanswered import UnansweredService
 from bot.settings import Settings
 from bot.storage.broadcasts import BroadcastPlanner, SqlBroadcasts
 from bot.storage.campaign import SqlCampaignThemes
@@ -204,6 +231,115 @@ def event_service(
     return EventService(events, SqlAudit(sessions), notices)
 
 
+@dataclass(frozen=True)
+class DialoguePorts:
+    """The stores and renderers the dialogue's features reach the outside with."""
+
+    users: Users
+    subscriptions: Subscriptions
+    conversations: Conversations
+    unanswered: Unanswered
+    checklist_runs: ChecklistRuns
+    personal_data: PersonalData
+    reports: ReportRenderer
+    campaign_themes: CampaignThemes
+    events: EventPorts
+
+
+def build_features(
+    settings: Settings,
+    catalog: Catalog,
+    ports: DialoguePorts,
+    clock: Clock,
+    rng: random.Random | None = None,
+) -> Features:
+    """Every feature of the chat, on `ports` (the database's, or a test's fakes)."""
+    # DEFAULT_TIMEZONE: the clock of users who chose no zone of their own.
+    default_zone = ZoneInfo(settings.default_timezone)
+    event_ports = ports.events
+    tips = TipsFeature(
+        catalog,
+        ports.subscriptions,
+        ports.conversations,
+        clock,
+        tips_policy(settings),
+        default_zone,
+    )
+    events = EventsFeature(
+        catalog,
+        event_ports.events,
+        event_ports.reminders,
+        event_ports.deliveries,
+        ports.subscriptions,
+        event_ports.calendar,
+        clock,
+        settings.event_reminder_minutes,
+        default_zone=default_zone,
+    )
+    event_service = EventService(event_ports.events, event_ports.audit, events)
+    return Features(
+        conversation=ConversationFeature(
+            catalog,
+            ports.users,
+            ports.conversations,
+            clock,
+            tips,
+            UnansweredService(ports.unanswered),
+            ports.campaign_themes,
+        ),
+        links=LinkFeature(
+            catalog, LinkChecker(catalog.links, split_domain), ports.conversations, clock
+        ),
+        tips=tips,
+        checklists=ChecklistFeature(catalog, ports.checklist_runs, clock, ports.reports),
+        quiz=QuizFeature(catalog, rng),
+        privacy=PrivacyFeature(
+            catalog, ports.personal_data, clock, settings.unanswered_retention_days
+        ),
+        events=events,
+        organising=OrganiserFeature(
+            catalog,
+            frozenset(settings.organiser_ids),
+            event_ports.roles,
+            event_ports.audit,
+            event_ports.events,
+            events,
+            event_ports.broadcasts,
+            ports.conversations,
+            event_ports.stats,
+            event_ports.charts,
+            clock,
+            event_service,
+            AnnouncementService(event_ports.broadcasts, event_ports.audit),
+            OrganiserService(event_ports.roles, event_ports.audit),
+        ),
+        event_service=event_service,
+    )
+
+
+def build_dialogue(
+    settings: Settings,
+    catalog: Catalog,
+    ports: DialoguePorts,
+    understanding: Understanding,
+    clock: Clock,
+    *,
+    flood: FloodControl,
+    rng: random.Random | None = None,
+) -> Dialogue:
+    """The dialogue and its features; a collision between the features fails here."""
+    return Dialogue(
+        catalog,
+        build_features(settings, catalog, ports, clock, rng),
+        understanding,
+        users=ports.users,
+        conversations=ports.conversations,
+        topics=ports.events.stats,
+        flood=flood,
+        clock=clock,
+    )
+
+
 # Loading data/events/ is nobody's action: an unchanged event leaves no trace in the audit log.
 AT_START_UP = Origin(None, {"via": "startup"}, "event_loaded", quiet_when_unchanged=True)
 
@@ -297,22 +433,16 @@ async def _services(
         flood_windows = (
             SqlFloodGate(sessions, flood_limit) if engine.dialect.name == "postgresql" else None
         )
-        dialogue = Dialogue(
-            catalog,
-            nlu,
-            SqlUsers(sessions),
-            clock,
-            thresholds(settings),
-            SqlSubscriptions(sessions),
-            SqlConversations(sessions),
-            policy,
-            unanswered,
+        ports = DialoguePorts(
+            users=SqlUsers(sessions),
+            subscriptions=SqlSubscriptions(sessions),
+            conversations=SqlConversations(sessions),
+            unanswered=unanswered,
             checklist_runs=SqlChecklistRuns(sessions),
             personal_data=SqlPersonalData(sessions),
-            renderer=PooledReports(settings.data_dir / "fonts", rendering),
-            split_domain=split_domain,
-            default_timezone=settings.default_timezone,
-            event_ports=EventPorts(
+            reports=PooledReports(settings.data_dir / "fonts", rendering),
+            campaign_themes=SqlCampaignThemes(sessions),
+            events=EventPorts(
                 events=events,
                 reminders=SqlReminders(sessions),
                 deliveries=SqlDeliveries(sessions),
@@ -323,15 +453,17 @@ async def _services(
                 stats=stats,
                 charts=PooledCharts(settings.data_dir / "fonts", rendering),
             ),
-            reminder_offsets=settings.event_reminder_minutes,
-            organisers=frozenset(settings.organiser_ids),
+        )
+        dialogue = build_dialogue(
+            settings,
+            catalog,
+            ports,
+            Understanding(nlu, thresholds(settings), reading.readers),
+            clock,
             flood=flood_windows or FloodGate(flood_limit),
-            retention_days=settings.unanswered_retention_days,
-            campaign_themes=SqlCampaignThemes(sessions),
-            readers=reading.readers,
         )
         await seed_events(
-            dialogue.event_service, settings.data_dir / "events", catalog, clock.now()
+            dialogue.features.event_service, settings.data_dir / "events", catalog, clock.now()
         )
         yield Services(
             settings,

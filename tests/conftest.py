@@ -12,18 +12,16 @@ import httpx
 import psycopg
 import pytest
 
+from bot.bootstrap import DialoguePorts
 from bot.content.catalog import Catalog, load_catalog
-from bot.content.domains import split_domain
-from bot.core.flood import FloodGate, FloodLimit
+from bot.core.campaign import NoStoredThemes
 from bot.core.ports import EventPorts
-from bot.core.tips import TipsPolicy
-from bot.core.understanding import Thresholds
 from bot.dialogue.router import Dialogue
 from bot.nlu.client import RasaNLU
+from tests.auxil.dialogue import dialogue_on
 from tests.auxil.environment import (
     MODEL,
     ON_CI,
-    ORGANISER_ID,
     POSTGRES_URL,
     ROOT,
     RasaInfo,
@@ -94,40 +92,33 @@ def ports(users: MemoryUsers, checklist_runs: MemoryChecklistRuns) -> EventPorts
 
 
 @pytest.fixture
-def dialogue(
-    catalog: Catalog,
-    nlu: FakeNLU,
+def dialogue_ports(
     users: MemoryUsers,
-    clock: FixedClock,
     subscriptions: MemorySubscriptions,
     conversations: MemoryConversations,
     unanswered: MemoryUnanswered,
     checklist_runs: MemoryChecklistRuns,
     renderer: FakeRenderer,
     ports: EventPorts,
-) -> Dialogue:
-    return Dialogue(
-        catalog,
-        nlu,
-        users,
-        clock,
-        Thresholds(confidence=0.45, margin=0.1),
-        subscriptions,
-        conversations,
-        TipsPolicy(),
-        unanswered,
+) -> DialoguePorts:
+    return DialoguePorts(
+        users=users,
+        subscriptions=subscriptions,
+        conversations=conversations,
+        unanswered=unanswered,
         checklist_runs=checklist_runs,
         personal_data=MemoryPersonalData(users, subscriptions, conversations, checklist_runs),
-        renderer=renderer,
-        split_domain=split_domain,
-        event_ports=ports,
-        # As DEFAULT_TIMEZONE is by default; users who chose a zone of their own read theirs.
-        default_timezone="Europe/Sofia",
-        organisers=frozenset({ORGANISER_ID}),
-        # The clock stands still in these tests; flood control has its own test.
-        flood=FloodGate(FloodLimit(messages=100_000)),
-        rng=random.Random(7),
+        reports=renderer,
+        campaign_themes=NoStoredThemes(),
+        events=ports,
     )
+
+
+@pytest.fixture
+def dialogue(
+    catalog: Catalog, nlu: FakeNLU, clock: FixedClock, dialogue_ports: DialoguePorts
+) -> Dialogue:
+    return dialogue_on(catalog, dialogue_ports, nlu, clock, rng=random.Random(7))
 
 
 @contextlib.contextmanager

@@ -6,12 +6,15 @@ from __future__ import annotations
 import datetime as dt
 import io
 import subprocess
+from dataclasses import replace
 
+from bot.bootstrap import DialoguePorts
 from bot.content.catalog import Catalog
 from bot.core.messages import Incoming
 from bot.dialogue.router import Dialogue
 from bot.settings import Settings
 from tests.auxil.cli import bot_env, run_bot
+from tests.auxil.dialogue import dialogue_on
 from tests.auxil.environment import ROOT
 from tests.fakes.core import FakeNLU, FixedClock
 
@@ -61,10 +64,11 @@ async def test_this_years_theme_from_campaign_yml(
 
 
 async def test_the_organisers_theme_comes_before_campaign_yml(
-    dialogue: Dialogue, catalog: Catalog, clock: FixedClock
+    catalog: Catalog, clock: FixedClock, nlu: FakeNLU, dialogue_ports: DialoguePorts
 ) -> None:
     clock.current = dt.datetime(2025, 10, 5, 9, 0, tzinfo=dt.UTC)
-    dialogue.campaign_themes = MemoryThemes({(2025, "en"): "passwords & <passkeys>"})
+    themes = MemoryThemes({(2025, "en"): "passwords & <passkeys>"})
+    dialogue = dialogue_on(catalog, replace(dialogue_ports, campaign_themes=themes), nlu, clock)
     text = await theme_section(dialogue, catalog, "en")
     assert "passwords &amp; &lt;passkeys&gt;" in text  # plain text from the database, escaped
     assert catalog.campaign.themes[2025]["en"] not in text

@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+from bot.bootstrap import DialoguePorts
 from bot.content.catalog import Catalog
 from bot.core.flood import FloodGate, FloodLimit
 from bot.core.messages import Incoming, Outcome
 from bot.dialogue.router import Dialogue
 from bot.features.checklists import score_of
 from bot.features.quiz import ROUND
+from tests.auxil.dialogue import dialogue_on
 from tests.auxil.environment import ORGANISER_ID
 from tests.fakes.core import (
     FakeNLU,
@@ -107,7 +109,7 @@ async def test_second_attempt_is_compared_with_the_first(
 async def test_checklist_resumes_after_a_restart(
     dialogue: Dialogue,
     catalog: Catalog,
-    checklist_runs: MemoryChecklistRuns,
+    dialogue_ports: DialoguePorts,
 ) -> None:
     essentials = catalog.checklists["bg"]["essentials"]
     outcome = await dialogue.handle(
@@ -116,23 +118,7 @@ async def test_checklist_resumes_after_a_restart(
     for _ in range(4):
         outcome = await dialogue.handle(Incoming(USER, callback=answer_button(outcome, "d")))
     # Progress is in storage: a new Dialogue (a restarted process) continues at question 5.
-    restarted = Dialogue(
-        dialogue.catalog,
-        dialogue.nlu,
-        dialogue.users,
-        dialogue.clock,
-        dialogue.thresholds,
-        dialogue.tips.subscriptions,
-        dialogue.conversations,
-        dialogue.tips.policy,
-        dialogue.unanswered,
-        checklist_runs=checklist_runs,
-        personal_data=dialogue.privacy.data,
-        renderer=dialogue.checklists.renderer,
-        split_domain=dialogue.links.checker.split,
-        event_ports=dialogue.event_ports,
-        default_timezone=dialogue.events.default_zone.key,
-    )
+    restarted = dialogue_on(catalog, dialogue_ports, dialogue.understanding.nlu, dialogue.clock)
     outcome = await restarted.handle(Incoming(USER, command="checklist"))
     label = catalog.strings["bg"]["checklist.continue_button"].format(name=essentials.button)
     outcome = await restarted.handle(Incoming(USER, callback=buttons(outcome)[label]))

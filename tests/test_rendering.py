@@ -15,11 +15,13 @@ import re
 import signal
 import threading
 from asyncio import FIRST_COMPLETED
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from bot.bootstrap import bootstrap
+from bot.bootstrap import DialoguePorts, bootstrap
+from bot.content.catalog import Catalog
 from bot.core.messages import Incoming, Outcome
 from bot.core.ports import Stats
 from bot.core.report import ChecklistReport
@@ -27,10 +29,11 @@ from bot.dialogue.router import Dialogue
 from bot.documents.charts import StatsCharts
 from bot.documents.pdf import PdfReports
 from bot.documents.workers import PooledCharts, PooledReports, RenderPool
+from tests.auxil.dialogue import dialogue_on
 from tests.auxil.environment import ORGANISER_ID, ROOT
 from tests.auxil.reports import report
 from tests.auxil.telegram_bot import ORGANISER, settings_for
-from tests.fakes.core import FakeNLU
+from tests.fakes.core import FakeNLU, FixedClock
 from tests.render_jobs import GIVE_UP, hold
 
 FONTS = ROOT / "data" / "fonts"
@@ -75,11 +78,13 @@ class HeldCharts:
 
 
 async def test_other_chats_are_answered_while_a_report_and_a_chart_are_rendered(
-    dialogue: Dialogue,
+    catalog: Catalog, nlu: FakeNLU, clock: FixedClock, dialogue_ports: DialoguePorts
 ) -> None:
     reports, charts = HeldReports(), HeldCharts()
-    dialogue.checklists.renderer = reports
-    dialogue.organising.charts = charts
+    held = replace(
+        dialogue_ports, reports=reports, events=replace(dialogue_ports.events, charts=charts)
+    )
+    dialogue = dialogue_on(catalog, held, nlu, clock)
     pdf = await finish_a_checklist(dialogue, USER)
 
     rendering = asyncio.create_task(dialogue.handle(Incoming(USER, callback=pdf)))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from bot.bootstrap import DialoguePorts
 from bot.content.catalog import Catalog
 from bot.core.messages import Incoming, Outcome
 from bot.dialogue.router import Dialogue
+from tests.auxil.dialogue import dialogue_on
 from tests.fakes.core import (
     FakeNLU,
     FixedClock,
@@ -67,27 +69,13 @@ async def test_custom_time_survives_a_restart(
     catalog: Catalog,
     conversations: MemoryConversations,
     subscriptions: MemorySubscriptions,
+    dialogue_ports: DialoguePorts,
+    clock: FixedClock,
 ) -> None:
     await dialogue.handle(Incoming(USER, callback="so:citizen"))
     assert conversations.rows[USER].flow == "sub_time"
     # The pending question lives in storage, not in the Dialogue object: a new one continues.
-    restarted = Dialogue(
-        dialogue.catalog,
-        dialogue.nlu,
-        dialogue.users,
-        dialogue.clock,
-        dialogue.thresholds,
-        subscriptions,
-        conversations,
-        dialogue.tips.policy,
-        dialogue.unanswered,
-        checklist_runs=dialogue.checklists.runs,
-        personal_data=dialogue.privacy.data,
-        renderer=dialogue.checklists.renderer,
-        split_domain=dialogue.links.checker.split,
-        event_ports=dialogue.event_ports,
-        default_timezone=dialogue.events.default_zone.key,
-    )
+    restarted = dialogue_on(catalog, dialogue_ports, dialogue.understanding.nlu, clock)
     outcome = await restarted.handle(Incoming(USER, text="7:6"))
     assert outcome.replies[0].text == catalog.strings["en"]["sub.bad_time"]
     outcome = await restarted.handle(Incoming(USER, text="07:45"))

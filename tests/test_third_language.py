@@ -246,7 +246,7 @@ async def test_a_conversation_in_a_third_language(
         # language (its texts listed in another language first, as the database may return
         # them).
         older = _event_without_xx(xx, default)
-        await dialogue.event_service.save(older, Origin(None), clock.now())
+        await dialogue.features.event_service.save(older, Origin(None), clock.now())
         outcome = await say(command="events")
         listed = [html.unescape(t) for t in LISTED.findall(outcome.replies[0].text)]
         assert older.texts[default].title in listed
@@ -260,7 +260,7 @@ async def test_a_conversation_in_a_third_language(
         outcome = await say(callback=remind)
         moved = dataclasses.replace(older, start=older.start + dt.timedelta(hours=1))
         moved = dataclasses.replace(moved, end=moved.start + dt.timedelta(hours=1))
-        saved = await dialogue.event_service.save(moved, Origin(None), clock.now())
+        saved = await dialogue.features.event_service.save(moved, Origin(None), clock.now())
         assert saved.told == 1
         notice = await _queued(services, "event_notice")
         assert older.texts[default].title in notice

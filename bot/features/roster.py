@@ -1,0 +1,45 @@
+"""The features the bot runs, built once by bot/bootstrap.py and handed to the dialogue, which
+routes to them from their registrations (bot/core/registry.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.core.registry import Registration
+from bot.features.checklists import ChecklistFeature
+from bot.features.conversation import ConversationFeature
+from bot.features.event_list import EventsFeature
+from bot.features.linkcheck import LinkFeature
+from bot.features.organising import OrganiserFeature
+from bot.features.privacy import PrivacyFeature
+from bot.features.quiz import QuizFeature
+from bot.features.subscribe import TipsFeature
+from bot.services.events import EventService
+
+
+@dataclass
+class Features:
+    # The dialogue itself asks these two: the conversation answers what reaches no feature,
+    # the link check reads every message before the NLU does.
+    conversation: ConversationFeature
+    links: LinkFeature
+    tips: TipsFeature
+    checklists: ChecklistFeature
+    quiz: QuizFeature
+    privacy: PrivacyFeature
+    events: EventsFeature
+    organising: OrganiserFeature
+    # Saving an event is one use case, whoever saves: the chat, the command line, start-up.
+    event_service: EventService
+
+    def registrations(self) -> tuple[Registration, ...]:
+        return (
+            self.conversation.registration(),
+            self.tips.registration(),
+            self.checklists.registration(),
+            self.quiz.registration(),
+            self.links.registration(),
+            self.privacy.registration(),
+            self.events.registration(),
+            self.organising.registration(),
+        )

@@ -83,6 +83,32 @@ class Settings(BaseSettings):
     event_reminder_minutes: Annotated[tuple[int, ...], NoDecode] = Field(
         default=(24 * 60, 60), alias="EVENT_REMINDER_MINUTES"
     )
+    # The organisers' dashboard (bot/web), served by the bot's process; loopback by default.
+    dashboard_enabled: bool = Field(default=True, alias="DASHBOARD_ENABLED")
+    dashboard_listen: str = Field(default="127.0.0.1", alias="DASHBOARD_LISTEN")
+    dashboard_port: int = Field(default=8090, ge=1, le=65535, alias="DASHBOARD_PORT")
+    # Its public address (https, behind a proxy): the Mini App button, the Login Widget and
+    # the links of `ecsm-bot dashboard link`. Unset: http://DASHBOARD_LISTEN:DASHBOARD_PORT.
+    dashboard_url: HttpUrl | None = Field(default=None, alias="DASHBOARD_URL")
+    # Signs the session cookies; unset, it is derived from the bot token (every replica of one
+    # bot agrees), or made up per process when there is no token.
+    dashboard_secret: SecretStr | None = Field(default=None, alias="DASHBOARD_SECRET")
+    dashboard_session_minutes: int = Field(
+        default=8 * 60, ge=5, le=7 * 24 * 60, alias="DASHBOARD_SESSION_MINUTES"
+    )
+    dashboard_link_minutes: int = Field(default=10, ge=1, le=60, alias="DASHBOARD_LINK_MINUTES")
+    # How old a Mini App's or Login Widget's signed data may be when it signs someone in.
+    dashboard_proof_max_age_minutes: int = Field(
+        default=60, ge=1, le=24 * 60, alias="DASHBOARD_PROOF_MAX_AGE_MINUTES"
+    )
+    # Sign-in attempts per client address in 5 minutes.
+    dashboard_sign_in_attempts: int = Field(
+        default=20, ge=1, le=1000, alias="DASHBOARD_SIGN_IN_ATTEMPTS"
+    )
+    # Proxies whose X-Forwarded-For is believed (uvicorn's forwarded_allow_ips).
+    dashboard_trusted_proxies: str = Field(
+        default="127.0.0.1", alias="DASHBOARD_TRUSTED_PROXIES"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
@@ -109,7 +135,13 @@ class Settings(BaseSettings):
         return self
 
     @field_validator(
-        "telegram_bot_token", "rasa_token", "webhook_secret", "webhook_url", mode="before"
+        "telegram_bot_token",
+        "rasa_token",
+        "webhook_secret",
+        "webhook_url",
+        "dashboard_url",
+        "dashboard_secret",
+        mode="before",
     )
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
@@ -185,7 +217,12 @@ class Settings(BaseSettings):
         """Values that must never reach a log line."""
         return [
             secret.get_secret_value()
-            for secret in (self.telegram_bot_token, self.rasa_token, self.webhook_secret)
+            for secret in (
+                self.telegram_bot_token,
+                self.rasa_token,
+                self.webhook_secret,
+                self.dashboard_secret,
+            )
             if secret is not None
         ]
 
@@ -197,3 +234,14 @@ def describe_errors(error: ValidationError) -> list[str]:
         name = ".".join(str(part) for part in item["loc"]) or "settings"
         lines.append(f"{name}: {item['msg']}")
     return lines
+
+
+def dashboard_address(settings: Settings) -> str:
+    """Where the dashboard is opened: DASHBOARD_URL, else its own listening address."""
+    if settings.dashboard_url is not None:
+        return str(settings.dashboard_url).rstrip("/")
+    host = settings.dashboard_listen
+    shown = "127.0.0.1" if host in ("0.0.0.0", "") else host  # noqa: S104
+    if ":" in shown:
+        shown = f"[{shown}]"
+    return f"http://{shown}:{settings.dashboard_port}"

@@ -299,12 +299,79 @@ class Roles(Protocol):
 
     async def remove_organiser(self, user_id: int) -> bool: ...
 
+    async def staff(self) -> list[StaffRecord]:
+        """Everyone stored (not the ORGANISER_IDS admins), by user id."""
+        ...
+
+    async def staff_member(self, user_id: int) -> StaffRecord | None: ...
+
+    async def set_staff(
+        self, user_id: int, role: str, regions: frozenset[str], by: int | None, now: dt.datetime
+    ) -> bool:
+        """Add them, or change their role and regions; False when nothing changed."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class StaffRecord:
+    """A stored organiser: role (a bot.core.roles.Role) and regions (empty: every region)."""
+
+    user_id: int
+    role: str
+    regions: frozenset[str]
+    added_by: int | None
+    added_at: dt.datetime
+
 
 class Audit(Protocol):
     async def record(
         self, actor: int | None, action: str, details: dict[str, Any], now: dt.datetime
     ) -> None:
         """`actor` is the organiser's user id; None for the command line (details say who)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class AuditQuery:
+    """A page of the audit log, newest first; every field set narrows it."""
+
+    actor: int | None = None
+    action: str | None = None
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None  # exclusive
+    offset: int = 0
+    limit: int = 50
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    id: int
+    at: dt.datetime
+    actor: int | None
+    action: str
+    details: dict[str, Any]
+
+
+class AuditLog(Protocol):
+    async def search(self, query: AuditQuery) -> tuple[list[AuditRecord], int]:
+        """The entries of the page and how many match in all."""
+        ...
+
+    async def actions(self) -> list[str]:
+        """Every action name that occurs, for the filter."""
+        ...
+
+
+class SignInLinks(Protocol):
+    """One-time sign-in links: only a hash of the token is stored."""
+
+    async def issue(
+        self, token_hash: str, user_id: int, expires: dt.datetime, now: dt.datetime
+    ) -> None: ...
+
+    async def redeem(self, token_hash: str, now: dt.datetime) -> int | None:
+        """The user the link was for, once: the link is used up; None when unknown, used or
+        expired."""
         ...
 
 

@@ -219,6 +219,22 @@ class OrganiserRow(Base):
     user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     added_by: Mapped[int | None] = mapped_column(BigInteger)
     added_at: Mapped[dt.datetime]
+    # admin | organiser | viewer (bot.core.roles); regions: data/regions.yml keys, [] for all.
+    role: Mapped[str] = mapped_column(String(16), default="organiser", server_default="organiser")
+    regions: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+
+
+class SignInLinkRow(Base):
+    """A one-time dashboard sign-in link (`ecsm-bot dashboard link`): only the SHA-256 of its
+    token is kept, so the table gives nobody a way in."""
+
+    __tablename__ = "sign_in_links"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[dt.datetime] = mapped_column(index=True)
+    created_at: Mapped[dt.datetime]
+    used_at: Mapped[dt.datetime | None]
 
 
 class AuditEntry(Base):
@@ -230,8 +246,9 @@ class AuditEntry(Base):
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
     )
     at: Mapped[dt.datetime] = mapped_column(index=True)
-    actor_id: Mapped[int | None] = mapped_column(BigInteger)
-    action: Mapped[str] = mapped_column(String(40))
+    # Indexed for the dashboard's filters (who, what).
+    actor_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    action: Mapped[str] = mapped_column(String(40), index=True)
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 

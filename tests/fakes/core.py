@@ -27,6 +27,7 @@ from bot.core.ports import (
     PendingInput,
     Recipient,
     Scheduled,
+    StaffRecord,
     Stats,
     StoredEvent,
     SubscriptionRecord,
@@ -373,6 +374,8 @@ class MemoryDeliveries:
 class MemoryRoles:
     def __init__(self) -> None:
         self.rows: set[int] = set()
+        # role and regions of each row (a row without an entry is an organiser of every region)
+        self.scopes: dict[int, tuple[str, frozenset[str]]] = {}
 
     async def organisers(self) -> list[int]:
         return sorted(self.rows)
@@ -388,7 +391,25 @@ class MemoryRoles:
     async def remove_organiser(self, user_id: int) -> bool:
         had = user_id in self.rows
         self.rows.discard(user_id)
+        self.scopes.pop(user_id, None)
         return had
+
+    async def staff(self) -> list[StaffRecord]:
+        return [r for r in [await self.staff_member(u) for u in sorted(self.rows)] if r]
+
+    async def staff_member(self, user_id: int) -> StaffRecord | None:
+        if user_id not in self.rows:
+            return None
+        role, regions = self.scopes.get(user_id, ("organiser", frozenset()))
+        return StaffRecord(user_id, role, regions, None, dt.datetime(2026, 10, 1, tzinfo=dt.UTC))
+
+    async def set_staff(
+        self, user_id: int, role: str, regions: frozenset[str], by: int | None, now: dt.datetime
+    ) -> bool:
+        before = await self.staff_member(user_id)
+        self.rows.add(user_id)
+        self.scopes[user_id] = (role, frozenset(regions))
+        return before is None or (before.role, before.regions) != (role, frozenset(regions))
 
 
 class MemoryAudit:

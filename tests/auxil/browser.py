@@ -1,0 +1,114 @@
+"""The browser-test kit: Debian's headless Chromium driven by Selenium through its own
+chromedriver (no browser or driver is downloaded), a dashboard served on a free port, and
+screenshots into docs/dashboard/<name>-<lang>.png. Under CI a missing browser fails the test;
+elsewhere it is skipped.
+
+    with chromium() as browser, serving(app) as url:
+        browser.get(url + "/login")
+        screenshot(browser, "login", "en")
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.auxil.dashboard import screenshot_path
+from tests.auxil.environment import ON_CI
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+# A phone's screen: the dashboard is laid out for it first.
+PHONE = (412, 915)
+DESKTOP = (1280, 900)
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+)
+
+
+def require_browser() -> None:
+    """Skip (fail under CI) when Chromium or its driver is not installed."""
+    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
+    if missing:
+        message = f"headless Chromium is needed: {', '.join(missing)} missing (see README)"
+        if ON_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+@contextlib.contextmanager
+def chromium(size: tuple[int, int] = DESKTOP, language: str = "en") -> Iterator[webdriver.Chrome]:
+    """A fresh headless Chromium (its own profile, removed afterwards)."""
+    require_browser()
+    profile = tempfile.mkdtemp(prefix="ecsm-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={profile}")
+    options.add_argument(f"--window-size={size[0]},{size[1]}")
+    options.add_argument(f"--lang={language}")
+    try:
+        driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
+    except WebDriverException as exc:
+        shutil.rmtree(profile, ignore_errors=True)
+        if ON_CI:
+            pytest.fail(f"headless Chromium did not start: {exc.msg}")
+        pytest.skip(f"headless Chromium did not start: {exc.msg}")
+    try:
+        driver.set_page_load_timeout(60)
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def wait_for(driver: webdriver.Chrome, css: str, timeout: float = 30) -> WebElement:
+    """The element, once the page shows it."""
+    element: WebElement = WebDriverWait(driver, timeout).until(
+        lambda d: d.find_element(By.CSS_SELECTOR, css)
+    )
+    return element
+
+
+def wait_for_path(driver: webdriver.Chrome, path: str, timeout: float = 30) -> None:
+    WebDriverWait(driver, timeout).until(
+        lambda d: d.current_url.split("?", 1)[0].split("#", 1)[0].endswith(path)
+    )
+
+
+def screenshot(driver: webdriver.Chrome, name: str, lang: str) -> Path:
+    """The whole page as docs/dashboard/<name>-<lang>.png."""
+    path = screenshot_path(name, lang)
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    width = driver.get_window_size()["width"]
+    driver.set_window_size(width, max(int(height) + 120, 400))
+    driver.save_screenshot(str(path))
+    return path
+
+
+def submit(driver: webdriver.Chrome, form_css: str) -> None:
+    """Submit a form as its button would (confirmations accepted)."""
+    driver.execute_script(
+        "var f = document.querySelector(arguments[0]); f.removeAttribute('data-confirm');"
+        " f.requestSubmit();",
+        form_css,
+    )

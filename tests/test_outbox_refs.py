@@ -16,6 +16,8 @@ def test_keys_are_spelled_as_the_outbox_stores_them() -> None:
     assert refs.announcement_key(12, 7) == "ann:12:7"
     assert refs.announcement_ref(12) == "ann:12"
     assert refs.event_user_ref(3, 7) == "ev:3:7"
+    assert refs.alert_key(4, 7) == "alert:4:7"
+    assert refs.alert_ref(4) == "alert:4"
 
 
 def test_what_is_built_is_read_back() -> None:
@@ -28,6 +30,8 @@ def test_what_is_built_is_read_back() -> None:
     assert refs.parse(refs.event_user_ref(3, 7)) == refs.ParsedName("ev", ("3", "7"))
     assert refs.announcement_of(refs.announcement_ref(12)) == 12
     assert refs.announcement_of(refs.announcement_key(12, 7)) == 12
+    assert refs.alert_of(refs.alert_ref(4)) == 4
+    assert refs.alert_of(refs.alert_key(4, 7)) == 4
 
 
 def test_anything_else_is_not_a_name_of_the_outbox() -> None:
@@ -35,3 +39,6 @@ def test_anything_else_is_not_a_name_of_the_outbox() -> None:
         assert refs.parse(name) is None, name
     assert refs.announcement_of(refs.event_user_ref(3, 7)) is None
     assert refs.announcement_of("ann:x") is None
+    assert refs.alert_of(refs.announcement_ref(4)) is None
+    assert refs.alert_of("alert:x") is None
+    assert refs.parse("alert:1:2:3") is None

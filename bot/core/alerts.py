@@ -14,8 +14,9 @@ import datetime as dt
 import enum
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from rapidfuzz import fuzz
 
@@ -50,6 +51,16 @@ class AlertContent:
 
 
 @dataclass(frozen=True, slots=True)
+class AlertDraft:
+    """What an organiser writes: the texts by language, the language they fall back to, and
+    where the wave was reported (an official source, when there is one)."""
+
+    content: Mapping[str, AlertContent]
+    default_language: str
+    source_url: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class ScamAlert:
     """A known scam wave. `content` is by language; a language missing from it is shown in
     `default_language`, which must be present."""
@@ -62,6 +73,10 @@ class ScamAlert:
     published: dt.date | None = None
     created_by: int | None = None  # the organiser; None from the command line
     matches: int = 0  # how many checked messages matched it
+
+    @property
+    def draft(self) -> AlertDraft:
+        return AlertDraft(self.content, self.default_language, self.source_url)
 
     def in_language(self, language: str) -> AlertContent:
         return self.content.get(language) or self.content[self.default_language]
@@ -285,3 +300,50 @@ def check(
     if source_url and not _SOURCE_URL.match(source_url):
         return AlertProblem("url", field="source_url")
     return None
+
+
+# --- ports ------------------------------------------------------------------------------------
+
+
+class AlertStore(Protocol):
+    """The alerts, their match counts and their fan-out to the people who opted in."""
+
+    async def create(self, draft: AlertDraft, by: int | None, now: dt.datetime) -> ScamAlert:
+        """A new draft."""
+        ...
+
+    async def get(self, alert_id: int) -> ScamAlert | None: ...
+
+    async def find(self, statuses: Collection[AlertStatus] = ()) -> list[ScamAlert]:
+        """Newest first; every status when `statuses` is empty."""
+        ...
+
+    async def edit(self, alert_id: int, draft: AlertDraft, now: dt.datetime) -> ScamAlert | None:
+        """New texts for a draft or published alert; None when it is missing or retired."""
+        ...
+
+    async def publish(
+        self, alert_id: int, payloads: Mapping[str, dict[str, Any]], now: dt.datetime
+    ) -> ScamAlert | None:
+        """Publish a draft, dated today (UTC), and leave `payloads` (the message by language)
+        for the planner to queue for everyone who opted in. None when it is not a draft."""
+        ...
+
+    async def retire(self, alert_id: int, now: dt.datetime) -> ScamAlert | None:
+        """Stop matching it and withdraw what still waits of its messages; None when missing
+        (retiring twice changes nothing)."""
+        ...
+
+    async def count_match(self, alert_id: int, now: dt.datetime) -> None:
+        """One more message matched it today (for the dashboard)."""
+        ...
+
+
+class AlertOptIns(Protocol):
+    """Who asked to be told of new scam alerts."""
+
+    async def is_on(self, user_id: int) -> bool: ...
+
+    async def set(self, user_id: int, on: bool, now: dt.datetime) -> bool:
+        """Turn alerts on or off; False when nothing changed."""
+        ...

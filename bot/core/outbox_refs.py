@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 TIP, REMINDER, NOTICE, ANNOUNCEMENT, EVENT = "tip", "rem", "chg", "ann", "ev"
+ALERT = "alert"
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,12 +46,22 @@ def announcement_key(broadcast_id: int, user_id: int) -> str:
     return f"{ANNOUNCEMENT}:{broadcast_id}:{user_id}"
 
 
+def alert_key(alert_id: int, user_id: int) -> str:
+    """One message per scam alert and person who opted in."""
+    return f"{ALERT}:{alert_id}:{user_id}"
+
+
 # --- refs --------------------------------------------------------------------------------------
 
 
 def announcement_ref(broadcast_id: int) -> str:
     """Every message of one announcement."""
     return f"{ANNOUNCEMENT}:{broadcast_id}"
+
+
+def alert_ref(alert_id: int) -> str:
+    """Every message of one scam alert (withdrawn together when it is retired)."""
+    return f"{ALERT}:{alert_id}"
 
 
 def event_user_ref(event_id: int, user_id: int) -> str:
@@ -67,6 +78,7 @@ _PARTS = {
     NOTICE: (4, None),
     ANNOUNCEMENT: (2, 1),
     EVENT: (None, 2),
+    ALERT: (2, 1),
 }
 
 
@@ -84,5 +96,13 @@ def announcement_of(ref: str) -> int | None:
     """The announcement an item's ref names, or None when it belongs to something else."""
     parsed = parse(ref)
     if parsed is None or parsed.kind != ANNOUNCEMENT or not parsed.parts[0].isdigit():
+        return None
+    return int(parsed.parts[0])
+
+
+def alert_of(ref: str) -> int | None:
+    """The scam alert an item's ref names, or None when it belongs to something else."""
+    parsed = parse(ref)
+    if parsed is None or parsed.kind != ALERT or not parsed.parts[0].isdigit():
         return None
     return int(parsed.parts[0])

@@ -11,6 +11,7 @@ from sqlalchemy.orm import DeclarativeBase
 
 from bot.storage.db import reading, writing
 from bot.storage.schema import (
+    AlertOptIn,
     AuditEntry,
     BroadcastRow,
     ChecklistRunRow,
@@ -20,6 +21,7 @@ from bot.storage.schema import (
     FloodWindow,
     OrganiserRow,
     OutboxItem,
+    ScamAlertRow,
     Subscription,
     User,
 )
@@ -32,6 +34,7 @@ PERSONAL_TABLES: tuple[tuple[type[DeclarativeBase], str], ...] = (
     (ChecklistRunRow, "user_id"),
     (ConversationState, "user_id"),
     (FloodWindow, "user_id"),
+    (AlertOptIn, "user_id"),
     (Subscription, "user_id"),
     (User, "id"),
 )
@@ -42,6 +45,7 @@ AUTHOR_COLUMNS: tuple[tuple[type[DeclarativeBase], str], ...] = (
     (BroadcastRow, "created_by"),
     (AuditEntry, "actor_id"),
     (OrganiserRow, "added_by"),
+    (ScamAlertRow, "created_by"),
 )
 # Columns that are internal bookkeeping rather than data about the person.
 _SKIP = frozenset({"lease_until"})

@@ -351,3 +351,55 @@ class RollupMark(Base):
 
     name: Mapped[str] = mapped_column(String(24), primary_key=True)
     through: Mapped[dt.datetime]
+
+
+class ScamAlertRow(Base):
+    """A known scam wave (bot/core/alerts.py). `content` is by language: title, looks_like,
+    advice, examples. On publishing, `payloads` (the subscribers' message by language) are
+    left for bot.storage.alerts.AlertPlanner, which queues them for everyone who opted in, a
+    batch at a time: `fanned_out_to` is the last user id queued, so a crash resumes after it,
+    and `fan_out` says whether anything is left to queue (waiting | done | stopped)."""
+
+    __tablename__ = "scam_alerts"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    default_language: Mapped[str] = mapped_column(String(8))
+    source_url: Mapped[str] = mapped_column(String(500), default="")
+    status: Mapped[str] = mapped_column(String(16), index=True)  # an AlertStatus
+    published_on: Mapped[dt.date | None] = mapped_column(Date)
+    created_by: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+    retired_at: Mapped[dt.datetime | None]
+    payloads: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    fan_out: Mapped[str | None] = mapped_column(String(16), index=True)
+    fanned_out_to: Mapped[int | None] = mapped_column(BigInteger)
+    queued: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ScamAlertMatchCount(Base):
+    """How many checked messages matched an alert, per day (no message, no person)."""
+
+    __tablename__ = "scam_alert_matches"
+
+    alert_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("scam_alerts.id", ondelete="CASCADE"),
+        primary_key=True,
+    )
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AlertOptIn(Base):
+    """Someone who asked to be told of new scam alerts (/alerts, or the tips settings)."""
+
+    __tablename__ = "alert_opt_ins"
+
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    since: Mapped[dt.datetime]

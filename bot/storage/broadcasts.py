@@ -13,11 +13,10 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.outbox_refs import announcement_key, announcement_ref
 from bot.core.ports import Audience, BroadcastRecord, BroadcastStatus
-from bot.storage.db import reading, writing
+from bot.storage.db import Store, reading, writing
 from bot.storage.outbox import BULK, cancel_waiting, insert_ignoring_duplicates, new_row
 from bot.storage.schema import BroadcastRow, EventReminder, Subscription, User
 
@@ -68,7 +67,7 @@ def _record(row: BroadcastRow) -> BroadcastRecord:
 
 
 class SqlBroadcasts:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: Store) -> None:
         self._sessions = sessions
 
     async def create(
@@ -127,7 +126,7 @@ class SqlBroadcasts:
 class BroadcastPlanner:
     """Moves due announcements into the outbox, a batch of recipients at a time."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], batch: int = 1000) -> None:
+    def __init__(self, sessions: Store, batch: int = 1000) -> None:
         self.sessions = sessions
         self.batch = batch
 

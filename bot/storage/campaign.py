@@ -5,14 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.storage.db import reading, writing
+from bot.storage.db import Store, reading, writing
 from bot.storage.schema import CampaignThemeRow
 
 
 class SqlCampaignThemes:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: Store) -> None:
         self._sessions = sessions
 
     async def get(self, year: int, language: str) -> str | None:

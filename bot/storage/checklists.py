@@ -6,10 +6,9 @@ import datetime as dt
 from typing import cast
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.ports import ChecklistRun, ChecklistStats
-from bot.storage.db import reading, writing
+from bot.storage.db import Store, reading, writing
 from bot.storage.schema import ChecklistRunRow, User
 
 
@@ -39,7 +38,7 @@ def _open(user_id: int, checklist: str):  # type: ignore[no-untyped-def]
 
 
 class SqlChecklistRuns:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: Store) -> None:
         self._sessions = sessions
 
     async def get(self, run_id: int) -> ChecklistRun | None:

@@ -9,7 +9,7 @@ import time
 import weakref
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from alembic import command
 from alembic.config import Config
@@ -21,6 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 
 from bot.storage import sqlite_driver
+
+if TYPE_CHECKING:
+    from bot.storage.access import Database
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 MIGRATION_LOCK = 0x45435341  # "ECSA"
@@ -148,8 +151,33 @@ def make_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 _write_locks: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
+# What a repository is built on: the storage access object chosen in bootstrap
+# (bot/storage/access.py), or, in tests, a session maker (its access object is made for it).
+Store: TypeAlias = "async_sessionmaker[AsyncSession] | Database"
+
+
+def writing(
+    sessions: Store, one_statement: bool = False
+) -> contextlib.AbstractAsyncContextManager[AsyncSession]:
+    """A session in a transaction (see `open_writing`), or the open transaction of a unit of
+    work when `sessions` is one's (bot.storage.access.InTransaction)."""
+    if isinstance(sessions, async_sessionmaker):
+        return open_writing(sessions, one_statement)
+    return sessions.writing(one_statement)
+
+
+def reading(
+    sessions: Store, one_statement: bool = False
+) -> contextlib.AbstractAsyncContextManager[AsyncSession]:
+    """A session that only reads (see `open_reading`), or the open transaction of a unit of
+    work."""
+    if isinstance(sessions, async_sessionmaker):
+        return open_reading(sessions, one_statement)
+    return sessions.reading(one_statement)
+
+
 @contextlib.asynccontextmanager
-async def writing(
+async def open_writing(
     sessions: async_sessionmaker[AsyncSession], one_statement: bool = False
 ) -> AsyncIterator[AsyncSession]:
     """A session in a transaction, committed on leaving (rolled back on an error); with
@@ -170,7 +198,7 @@ async def writing(
 
 
 @contextlib.asynccontextmanager
-async def reading(
+async def open_reading(
     sessions: async_sessionmaker[AsyncSession], one_statement: bool = False
 ) -> AsyncIterator[AsyncSession]:
     """A session that only reads (anything it wrote would be rolled back anyway). Its
@@ -225,10 +253,16 @@ async def tick_leadership(engine: AsyncEngine) -> AsyncIterator[bool]:
                 await conn.commit()
 
 
-def upsert_insert(where: AsyncSession | async_sessionmaker[AsyncSession], model: Any) -> Any:
-    """INSERT for `model` in the dialect of a session (or of a session maker's engine), so that
-    ON CONFLICT clauses can follow (SQLite and PostgreSQL both have them, each in its own
-    SQLAlchemy dialect module)."""
-    bind = where.get_bind() if isinstance(where, AsyncSession) else where.kw["bind"]
+def upsert_insert(where: AsyncSession | Store, model: Any) -> Any:
+    """INSERT for `model` in the dialect of a session (or of a session maker's engine, or of
+    an access object's), so that ON CONFLICT clauses can follow (SQLite and PostgreSQL both
+    have them, each in its own SQLAlchemy dialect module)."""
+    bind: Any
+    if isinstance(where, AsyncSession):
+        bind = where.get_bind()
+    elif isinstance(where, async_sessionmaker):
+        bind = where.kw["bind"]
+    else:
+        bind = where.engine
     module: Any = postgresql if bind.dialect.name == "postgresql" else sqlite
     return module.insert(model)

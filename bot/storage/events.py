@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.event_codec import FIELDS, draft_of, draft_values
 from bot.core.events import EventDraft
@@ -20,7 +19,8 @@ from bot.core.ports import (
     Recipient,
     StoredEvent,
 )
-from bot.storage.db import reading, upsert_insert, writing
+from bot.storage.access import database_for
+from bot.storage.db import Store, reading, upsert_insert, writing
 from bot.storage.schema import EventReminder, EventRow, Subscription, User
 
 ONLINE = "online"
@@ -49,8 +49,9 @@ def _same(row: EventRow, fields: dict[str, Any]) -> bool:
 
 
 class SqlEvents:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: Store) -> None:
         self._sessions = sessions
+        self._db = database_for(sessions)
 
     async def get(self, event_id: int) -> EventRecord | None:
         async with reading(self._sessions) as session:
@@ -101,7 +102,8 @@ class SqlEvents:
     async def _store(self, draft: EventDraft, by: int | None, now: dt.datetime) -> StoredEvent:
         fields = _fields(draft)
         change: Change = "unchanged"
-        async with writing(self._sessions) as session:
+        # In a unit of work a savepoint: the key taken meanwhile must not end its transaction.
+        async with writing(self._sessions) as session, self._db.savepoint(session):
             row = await session.scalar(
                 select(EventRow).where(EventRow.key == draft.key).with_for_update()
             )
@@ -138,7 +140,7 @@ class SqlEvents:
 
 
 class SqlReminders:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: Store) -> None:
         self._sessions = sessions
 
     async def add(self, user_id: int, event_id: int, now: dt.datetime) -> bool:

@@ -15,23 +15,23 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import Float, bindparam, case, delete
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.flood import FloodLimit, Verdict, verdict_for
-from bot.storage import one_statement
-from bot.storage.db import upsert_insert, writing
+from bot.storage.access import database_for
+from bot.storage.db import Store, writing
 from bot.storage.schema import FloodWindow
 
 
 class SqlFloodGate:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], limit: FloodLimit) -> None:
+    def __init__(self, sessions: Store, limit: FloodLimit) -> None:
         self._sessions = sessions
+        self._db = database_for(sessions)
         self.limit = limit
-        # Run for every message: built once, its values given at run time (see one_statement).
+        # Run for every message: built once, its values given at run time (see bot.storage.access).
         at = bindparam("at", type_=Float)
         ended = FloodWindow.started <= bindparam("ended_by", type_=Float)
         self._count = (
-            upsert_insert(sessions, FloodWindow)
+            self._db.insert(FloodWindow)
             .values(user_id=bindparam("user_id"), started=at, count=1)
             .on_conflict_do_update(
                 index_elements=[FloodWindow.user_id],
@@ -45,8 +45,7 @@ class SqlFloodGate:
 
     async def check(self, user_id: int, now: dt.datetime) -> Verdict:
         at = now.timestamp()
-        count = await one_statement.write_returning(
-            self._sessions,
+        count = await self._db.write_returning(
             self._count,
             {"user_id": user_id, "at": at, "ended_by": at - self.limit.window.total_seconds()},
         )

@@ -7,19 +7,19 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.storage import one_statement
-from bot.storage.db import reading, upsert_insert, writing
+from bot.storage.access import database_for
+from bot.storage.db import Store, reading, writing
 from bot.storage.schema import InboundUpdate
 
 
 class SqlInbound:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: Store) -> None:
         self._sessions = sessions
-        # Run for every update: built once, its values given at run time (see one_statement).
+        self._db = database_for(sessions)
+        # Run for every update: built once, its values given at run time (see bot.storage.access).
         self._store = (
-            upsert_insert(sessions, InboundUpdate)
+            self._db.insert(InboundUpdate)
             .on_conflict_do_nothing()
             .returning(InboundUpdate.update_id)
         )
@@ -29,8 +29,7 @@ class SqlInbound:
     ) -> bool:
         """Keep the update, claimed by the receiving process for `lease`; False when it was
         already there (Telegram resending it)."""
-        stored = await one_statement.write_returning(
-            self._sessions,
+        stored = await self._db.write_returning(
             self._store,
             {
                 "update_id": update_id,

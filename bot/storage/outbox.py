@@ -9,11 +9,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.ports import Scheduled
 from bot.delivery.ports import Item, Status
-from bot.storage.db import reading, upsert_insert, writing
+from bot.storage.db import Store, reading, upsert_insert, writing
 from bot.storage.schema import OutboxItem, Subscription
 
 
@@ -71,7 +71,7 @@ def new_row(
 
 
 class SqlOutbox:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: Store) -> None:
         self._sessions = sessions
 
     async def enqueue(self, rows: list[dict[str, Any]]) -> None:
@@ -264,7 +264,7 @@ def _rows(items: Sequence[Scheduled], now: dt.datetime) -> list[dict[str, Any]]:
 class SqlDeliveries:
     """The outbox as the core sees it: schedule messages, drop waiting ones, count outcomes."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: Store) -> None:
         self._sessions = sessions
 
     async def schedule(self, items: Sequence[Scheduled], now: dt.datetime) -> None:

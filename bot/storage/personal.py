@@ -6,10 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase
 
-from bot.storage.db import reading, writing
+from bot.storage.db import Store, reading, writing
 from bot.storage.schema import (
     AlertOptIn,
     AuditEntry,
@@ -60,7 +59,7 @@ def _row(row: Any) -> dict[str, Any]:
 
 
 class SqlPersonalData:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: Store) -> None:
         self._sessions = sessions
 
     async def export(self, user_id: int) -> dict[str, object]:

@@ -7,12 +7,12 @@ from collections import Counter
 from typing import Any, cast
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.ports import Stats
 from bot.delivery.ports import Status
 from bot.storage.checklists import SqlChecklistRuns
-from bot.storage.db import reading, upsert_insert, writing
+from bot.storage.db import Store, reading, upsert_insert, writing
 from bot.storage.schema import OutboxItem, Subscription, TopicCount, UnansweredMessage, User
 
 
@@ -21,7 +21,7 @@ def _counts(rows: Any) -> dict[str, int]:
 
 
 class SqlStats:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], flush_at: int = 500) -> None:
+    def __init__(self, sessions: Store, flush_at: int = 500) -> None:
         self._sessions = sessions
         self._pending: Counter[tuple[dt.date, str]] = Counter()
         self._flush_at = flush_at

@@ -6,12 +6,11 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, delete, select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.ports import PendingInput, SubscriptionRecord
 from bot.core.schedule import next_send
-from bot.storage import one_statement
-from bot.storage.db import reading, writing
+from bot.storage.access import database_for
+from bot.storage.db import Store, reading, writing
 from bot.storage.schema import ConversationState, Subscription
 
 
@@ -20,7 +19,7 @@ def _record(row: Subscription) -> SubscriptionRecord:
 
 
 class SqlSubscriptions:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: Store) -> None:
         self._sessions = sessions
 
     async def get(self, user_id: int) -> SubscriptionRecord | None:
@@ -54,18 +53,19 @@ class SqlSubscriptions:
             return bool(getattr(result, "rowcount", 0))
 
 
-# Read on every free-text message: built once (see one_statement.read_row).
+# Read on every free-text message: built once (see bot.storage.access).
 _PENDING = select(ConversationState.flow, ConversationState.data).where(
     ConversationState.user_id == bindparam("user_id")
 )
 
 
 class SqlConversations:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: Store) -> None:
         self._sessions = sessions
+        self._db = database_for(sessions)
 
     async def get(self, user_id: int) -> PendingInput | None:
-        row = await one_statement.read_row(self._sessions, _PENDING, {"user_id": user_id})
+        row = await self._db.read_row(_PENDING, {"user_id": user_id})
         return PendingInput(row.flow, dict(row.data)) if row is not None else None
 
     async def set(self, user_id: int, pending: PendingInput, now: dt.datetime) -> None:

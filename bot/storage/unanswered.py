@@ -7,17 +7,16 @@ import datetime as dt
 from collections import defaultdict
 
 from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.unanswered import scrub
-from bot.storage.db import reading, writing
+from bot.storage.db import Store, reading, writing
 from bot.storage.schema import UnansweredMessage
 
 __all__ = ["SqlUnanswered", "scrub"]
 
 
 class SqlUnanswered:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], retention: dt.timedelta) -> None:
+    def __init__(self, sessions: Store, retention: dt.timedelta) -> None:
         self._sessions = sessions
         self.retention = retention
 

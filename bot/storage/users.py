@@ -6,11 +6,10 @@ import datetime as dt
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.ports import UserRecord
-from bot.storage import one_statement
-from bot.storage.db import writing
+from bot.storage.access import database_for
+from bot.storage.db import Store, writing
 from bot.storage.schema import User
 
 
@@ -20,18 +19,19 @@ def _record(user: User) -> UserRecord:
 
 TOUCH_EVERY = dt.timedelta(minutes=15)
 
-# Read on every message: built once (see one_statement.read_row).
+# Read on every message: built once (see bot.storage.access).
 _GET = select(User.id, User.language, User.first_seen, User.last_seen, User.region).where(
     User.id == bindparam("user_id")
 )
 
 
 class SqlUsers:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: Store) -> None:
         self._sessions = sessions
+        self._db = database_for(sessions)
 
     async def get(self, user_id: int) -> UserRecord | None:
-        row = await one_statement.read_row(self._sessions, _GET, {"user_id": user_id})
+        row = await self._db.read_row(_GET, {"user_id": user_id})
         return (
             UserRecord(row.id, row.language, row.first_seen, row.last_seen, row.region)
             if row is not None

@@ -1,0 +1,249 @@
+"""The one way the repositories reach the database, chosen in bot/bootstrap.py by
+`database_for` (or by a repository given a bare session maker, in tests):
+
+- `writing()` / `reading()`: a session in a transaction of its own (see bot.storage.db);
+- `read_row()` / `write_returning()`: one statement, as cheaply as the database allows (the
+  per-message path: store the webhook update, read the user and the pending question, count
+  the message for flood control);
+- `transaction()`: a view of the database inside one open transaction, for the unit of work
+  (bot/storage/unit_of_work.py): every repository built on it works in that transaction.
+
+Statements on the per-message path are built once, their values given as parameters: building
+and keying a statement costs more than running it.
+
+**SQLite** (`SqliteDatabase`): one statement runs on the event loop's own thread, on a plain
+sqlite3 connection. Through SQLAlchemy's asyncio layer and the driver's thread, reading a user by
+its key costs about 0.5 ms of CPU, and well over a millisecond of waiting once the loop is busy;
+on a plain connection it takes tens of microseconds. Running it right here is safe because in
+WAL mode:
+- a read never waits: it sees the last committed state, whatever writers are doing;
+- a write here never waits either: busy_timeout is 0, so a database locked by another writer
+  (this process's thread, or another process) fails at once, and the statement goes the usual
+  way instead (`writing()`: this process's queue of writers, then the driver's thread), where
+  waiting for the lock costs the loop nothing.
+Each statement is a transaction by itself, committed when it ends. These connections never
+checkpoint the WAL (a checkpoint syncs the disk, which must not happen on the loop): the
+connections of `writing()`, which every message also reaches (handled updates are deleted
+there, in batches), do it as they commit.
+
+**PostgreSQL** (`PostgresDatabase`): one statement runs on a pooled connection in autocommit,
+without an ORM session: one round trip, no BEGIN and COMMIT around it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import weakref
+from collections.abc import AsyncIterator
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import Row
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.pool import SingletonThreadPool
+from sqlalchemy.sql import Executable
+
+from bot.storage.db import (
+    Store,
+    make_sessions,
+    open_reading,
+    open_writing,
+    run_pragmas,
+    upsert_insert,
+)
+
+
+class Database:
+    """Transactions of their own for each call; one statement through an ORM session."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.sessions = sessions
+
+    @property
+    def engine(self) -> AsyncEngine:
+        engine: AsyncEngine = self.sessions.kw["bind"]
+        return engine
+
+    def writing(
+        self, one_statement: bool = False
+    ) -> contextlib.AbstractAsyncContextManager[AsyncSession]:
+        return open_writing(self.sessions, one_statement)
+
+    def reading(
+        self, one_statement: bool = False
+    ) -> contextlib.AbstractAsyncContextManager[AsyncSession]:
+        return open_reading(self.sessions, one_statement)
+
+    def savepoint(self, session: AsyncSession) -> contextlib.AbstractAsyncContextManager[Any]:
+        """Where a statement may fail and be tried again (a unique key another process took
+        first): nothing here, where each call is its own transaction."""
+        return contextlib.nullcontext()
+
+    def insert(self, model: Any) -> Any:
+        """INSERT in this database's dialect (for ON CONFLICT)."""
+        return upsert_insert(self.sessions, model)
+
+    async def read_row(
+        self, statement: Executable, parameters: dict[str, Any] | None = None
+    ) -> Row[Any] | None:
+        """The first row of a read."""
+        async with self.reading(one_statement=True) as session:
+            return (await session.execute(statement, parameters)).first()
+
+    async def write_returning(
+        self, statement: Executable, parameters: dict[str, Any] | None = None
+    ) -> Any:
+        """Run one writing statement with a RETURNING clause; the first column of its first
+        row."""
+        async with self.writing(one_statement=True) as session:
+            return (await session.execute(statement, parameters)).scalar()
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[InTransaction]:
+        """One transaction for a unit of work: committed only by `InTransaction.commit()`."""
+        async with self.writing() as session:
+            inside = InTransaction(self.sessions, session)
+            try:
+                yield inside
+            finally:
+                if not inside.committed:
+                    # Leaving writing() normally commits: what was not committed is undone.
+                    await session.rollback()
+
+
+class InTransaction(Database):
+    """The database inside one open transaction: every call runs in it."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], session: AsyncSession) -> None:
+        super().__init__(sessions)
+        self.session = session
+        self.committed = False
+
+    @contextlib.asynccontextmanager
+    async def _this(self, _one_statement: bool = False) -> AsyncIterator[AsyncSession]:
+        yield self.session
+
+    def writing(
+        self, one_statement: bool = False
+    ) -> contextlib.AbstractAsyncContextManager[AsyncSession]:
+        return self._this(one_statement)
+
+    def reading(
+        self, one_statement: bool = False
+    ) -> contextlib.AbstractAsyncContextManager[AsyncSession]:
+        return self._this(one_statement)
+
+    def savepoint(self, session: AsyncSession) -> contextlib.AbstractAsyncContextManager[Any]:
+        # A failed statement must not end the whole unit of work's transaction.
+        return session.begin_nested()
+
+    def insert(self, model: Any) -> Any:
+        return upsert_insert(self.session, model)
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[InTransaction]:
+        yield self
+
+    async def commit(self) -> None:
+        await self.session.commit()
+        self.committed = True
+
+
+class PostgresDatabase(Database):
+    async def read_row(
+        self, statement: Executable, parameters: dict[str, Any] | None = None
+    ) -> Row[Any] | None:
+        async with self.engine.connect() as connection:
+            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            return (await autocommit.execute(statement, parameters)).first()
+
+    async def write_returning(
+        self, statement: Executable, parameters: dict[str, Any] | None = None
+    ) -> Any:
+        async with self.engine.connect() as connection:
+            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            return (await autocommit.execute(statement, parameters)).scalar()
+
+
+# The loop-thread engine of each SQLite database (async engine), made on first use and
+# disposed with it.
+_loop_engines: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+
+
+def _loop_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    run_pragmas(
+        dbapi_connection,
+        "busy_timeout=0",
+        "wal_autocheckpoint=0",
+        "synchronous=NORMAL",
+        "foreign_keys=ON",
+    )
+    # Every statement commits as it ends: no BEGIN, nothing to leave open.
+    dbapi_connection.isolation_level = None
+
+
+def _loop_engine(owner: Engine) -> Engine:
+    engine = _loop_engines.get(owner)
+    if engine is None:
+        # SingletonThreadPool: one connection per thread, and only the loop's thread uses it.
+        engine = create_engine(
+            owner.url.set(drivername="sqlite"),
+            poolclass=SingletonThreadPool,
+            pool_reset_on_return=None,
+        )
+        event.listen(engine, "connect", _loop_pragmas)
+        event.listen(owner, "engine_disposed", lambda _conn: engine.dispose())
+        _loop_engines[owner] = engine
+    return engine
+
+
+def _locked(error: OperationalError) -> bool:
+    message = str(error.orig).lower()
+    return "locked" in message or "busy" in message
+
+
+class SqliteDatabase(Database):
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        super().__init__(sessions)
+        self._loop = _loop_engine(self.engine.sync_engine)
+
+    async def read_row(
+        self, statement: Executable, parameters: dict[str, Any] | None = None
+    ) -> Row[Any] | None:
+        try:
+            with self._loop.connect() as connection:
+                return connection.execute(statement, parameters).first()
+        except OperationalError as error:
+            if not _locked(error):
+                raise
+        return await super().read_row(statement, parameters)
+
+    async def write_returning(
+        self, statement: Executable, parameters: dict[str, Any] | None = None
+    ) -> Any:
+        try:
+            with self._loop.connect() as connection:
+                value = connection.execute(statement, parameters).scalar()
+                connection.commit()
+                return value
+        except OperationalError as error:
+            if not _locked(error):
+                raise
+        return await super().write_returning(statement, parameters)
+
+
+def database_for(where: AsyncEngine | Store) -> Database:
+    """The access object for an engine (bootstrap), a session maker (a test), or itself."""
+    if isinstance(where, Database):
+        return where
+    sessions = make_sessions(where) if isinstance(where, AsyncEngine) else where
+    match sessions.kw["bind"].dialect.name:
+        case "sqlite":
+            return SqliteDatabase(sessions)
+        case "postgresql":
+            return PostgresDatabase(sessions)
+    return Database(sessions)
+
+
+__all__ = ["Database", "InTransaction", "Store", "database_for"]

@@ -1,0 +1,109 @@
+"""A hand-written unit of work over the memory fakes, for the service tests (cosmicpython's
+FakeUnitOfWork). The memory stores write at once, so a rollback cannot undo them: what it
+offers is the count of transactions committed and rolled back, which the tests assert."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from bot.core.ports import (
+    Audit,
+    Broadcasts,
+    Deliveries,
+    EventPorts,
+    Events,
+    PersonalData,
+    Reminders,
+    Roles,
+    Unanswered,
+)
+from bot.core.unit_of_work import EventLog
+from tests.fakes.core import (
+    MemoryAudit,
+    MemoryBroadcasts,
+    MemoryChecklistRuns,
+    MemoryConversations,
+    MemoryDeliveries,
+    MemoryEvents,
+    MemoryPersonalData,
+    MemoryReminders,
+    MemoryRoles,
+    MemorySubscriptions,
+    MemoryUnanswered,
+    MemoryUsers,
+)
+
+
+class FakeUnitOfWork(EventLog):
+    """Also its own factory: a service given it opens it again for every use case."""
+
+    def __init__(
+        self,
+        *,
+        events: Events | None = None,
+        reminders: Reminders | None = None,
+        deliveries: Deliveries | None = None,
+        roles: Roles | None = None,
+        audit: Audit | None = None,
+        broadcasts: Broadcasts | None = None,
+        personal_data: PersonalData | None = None,
+        unanswered: Unanswered | None = None,
+    ) -> None:
+        super().__init__()
+        users = MemoryUsers()
+        self.events: Events = events or MemoryEvents()
+        self.reminders: Reminders = reminders or MemoryReminders(users)
+        self.deliveries: Deliveries = deliveries or MemoryDeliveries()
+        self.roles: Roles = roles or MemoryRoles()
+        self.audit: Audit = audit or MemoryAudit()
+        self.broadcasts: Broadcasts = broadcasts or MemoryBroadcasts()
+        self.personal_data: PersonalData = personal_data or MemoryPersonalData(
+            users, MemorySubscriptions(), MemoryConversations(), MemoryChecklistRuns()
+        )
+        self.unanswered: Unanswered = unanswered or MemoryUnanswered()
+        self.opened = self.commits = self.rollbacks = 0
+        self._committed = False
+
+    @classmethod
+    def of(
+        cls,
+        ports: EventPorts,
+        *,
+        personal_data: PersonalData | None = None,
+        unanswered: Unanswered | None = None,
+    ) -> FakeUnitOfWork:
+        """On the stores the features are given (tests/fakes/core.event_ports)."""
+        return cls(
+            events=ports.events,
+            reminders=ports.reminders,
+            deliveries=ports.deliveries,
+            roles=ports.roles,
+            audit=ports.audit,
+            broadcasts=ports.broadcasts,
+            personal_data=personal_data,
+            unanswered=unanswered,
+        )
+
+    def __call__(self) -> FakeUnitOfWork:
+        return self
+
+    async def __aenter__(self) -> FakeUnitOfWork:
+        self.opened += 1
+        self._committed = False
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if not self._committed:
+            await self.rollback()
+
+    async def commit(self) -> None:
+        self.commits += 1
+        self._committed = True
+
+    async def rollback(self) -> None:
+        self.rollbacks += 1

@@ -37,6 +37,7 @@ from bot.content.web import WebTexts
 from bot.core.ports import AuditLog, Clock
 from bot.core.roles import NotAllowed, Staff, allowed, permissions_of
 from bot.services.events import Origin
+from bot.services.figures import FiguresService
 from bot.services.organisers import OrganiserService
 from bot.services.sign_in import SignInService
 from bot.settings import Settings, dashboard_address
@@ -64,6 +65,8 @@ class DashboardServices:
     organisers: OrganiserService
     sign_in: SignInService
     audit_log: AuditLog
+    # The pages' content (issue 17, bot/web/*_page.py); None leaves a page out (404).
+    figures: FiguresService | None = None
 
 
 @dataclass(frozen=True)
@@ -198,7 +201,7 @@ Handler = Callable[[Request, Exception], Awaitable[Response]]
 
 
 def create_dashboard(services: DashboardServices, settings: Settings) -> Starlette:
-    from bot.web import audit_page, organisers_page, sign_in_pages
+    from bot.web import audit_page, organisers_page, overview_page, sign_in_pages
 
     address = dashboard_address(settings)
     config = DashboardConfig(
@@ -214,6 +217,7 @@ def create_dashboard(services: DashboardServices, settings: Settings) -> Starlet
         *sign_in_pages.routes(),
         *audit_page.routes(),
         *organisers_page.routes(),
+        *overview_page.routes(),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     environment = Environment(

@@ -1,0 +1,169 @@
+"""Scam alerts: one code path for the chat (/newalert, /alertlist, /retirealert), the command line
+(`ecsm-bot alerts ...`) and, later, the dashboard. Organisers publish, edit and retire alerts,
+every action written to the audit log with who did it; a published alert is left for the
+planner (bot.storage.alerts.AlertPlanner), which queues it through the outbox, with its rate
+limits and idempotency keys, for everyone who opted in. The message check asks `match`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Sequence
+from typing import Protocol
+
+from bot.core.alerts import (
+    AlertDraft,
+    AlertIndex,
+    AlertMatch,
+    AlertOptIns,
+    AlertProblem,
+    AlertStatus,
+    AlertStore,
+    ScamAlert,
+    check,
+)
+from bot.core.messages import Reply
+from bot.core.payloads import payload_of
+from bot.core.ports import Audit, Clock
+from bot.services.events import Origin
+
+# How long one process matches against the alerts it read before reading them again: another
+# process (the command line, the dashboard) may have published or retired one meanwhile.
+REFRESH = dt.timedelta(seconds=60)
+
+
+class AlertRefused(Exception):
+    """What an organiser wrote cannot be an alert (`problem` says why, for a localised reply)."""
+
+    def __init__(self, problem: AlertProblem) -> None:
+        super().__init__(f"{problem.code} {problem.field} {problem.language}".strip())
+        self.problem = problem
+
+
+class AlertNotices(Protocol):
+    """The message the people who opted in get, in one language (bot.features.alerts)."""
+
+    def notice(self, alert: ScamAlert, language: str) -> Reply: ...
+
+
+class AlertService:
+    def __init__(
+        self,
+        store: AlertStore,
+        opt_ins: AlertOptIns,
+        audit: Audit,
+        notices: AlertNotices,
+        languages: Sequence[str],
+        clock: Clock,
+        refresh: dt.timedelta = REFRESH,
+    ) -> None:
+        self.store = store
+        self.opt_ins = opt_ins
+        self.audit = audit
+        self.notices = notices
+        self.languages = tuple(languages)
+        self.clock = clock
+        self.refresh = refresh
+        self._index: AlertIndex | None = None
+        self._read_at: dt.datetime | None = None
+
+    # --- organisers ---------------------------------------------------------------------------
+
+    async def create(
+        self, draft: AlertDraft, origin: Origin, now: dt.datetime, publish: bool = True
+    ) -> ScamAlert:
+        """Store a new alert and, unless `publish` is False (a draft), publish it."""
+        self._check(draft)
+        alert = await self.store.create(draft, origin.actor, now)
+        await self._audit("alert_created", alert, origin, now)
+        if not publish:
+            return alert
+        published = await self.publish(alert.id, origin, now)
+        assert published is not None  # it was created as a draft a moment ago
+        return published
+
+    async def publish(self, alert_id: int, origin: Origin, now: dt.datetime) -> ScamAlert | None:
+        """Publish a draft: it matches checked messages from now on and goes to everyone who
+        opted in. None when there is no such draft."""
+        alert = await self.store.get(alert_id)
+        if alert is None or alert.status is not AlertStatus.DRAFT:
+            return None
+        payloads = {
+            language: payload_of(self.notices.notice(alert, language))
+            for language in self.languages
+        }
+        published = await self.store.publish(alert_id, payloads, now)
+        if published is not None:
+            await self._audit("alert_published", published, origin, now)
+            self._index = None
+        return published
+
+    async def edit(
+        self, alert_id: int, draft: AlertDraft, origin: Origin, now: dt.datetime
+    ) -> ScamAlert | None:
+        """New texts or examples (a published alert is not sent again). None when it is
+        missing or retired."""
+        self._check(draft)
+        edited = await self.store.edit(alert_id, draft, now)
+        if edited is not None:
+            await self._audit("alert_edited", edited, origin, now)
+            self._index = None
+        return edited
+
+    async def retire(self, alert_id: int, origin: Origin, now: dt.datetime) -> ScamAlert | None:
+        """The wave is over: no more matches, and what still waits to be sent is withdrawn.
+        None when there is no such alert; retiring twice writes one audit entry."""
+        before = await self.store.get(alert_id)
+        if before is None:
+            return None
+        retired = await self.store.retire(alert_id, now)
+        if retired is not None and before.status is not AlertStatus.RETIRED:
+            await self._audit("alert_retired", retired, origin, now)
+            self._index = None
+        return retired
+
+    async def find(self, statuses: Collection[AlertStatus] = ()) -> list[ScamAlert]:
+        return await self.store.find(statuses)
+
+    async def get(self, alert_id: int) -> ScamAlert | None:
+        return await self.store.get(alert_id)
+
+    # --- everyone -----------------------------------------------------------------------------
+
+    async def match(self, text: str, language: str) -> AlertMatch | None:
+        """The published alert a received message is a copy of, told in `language`; counted
+        for the organisers' figures."""
+        index = await self._current_index()
+        found = index.match(text, language)
+        if found is not None:
+            await self.store.count_match(found.alert_id, self.clock.now())
+        return found
+
+    async def opted_in(self, user_id: int) -> bool:
+        return await self.opt_ins.is_on(user_id)
+
+    async def set_opt_in(self, user_id: int, on: bool, now: dt.datetime) -> bool:
+        """Turn alerts on or off for one person; False when nothing changed."""
+        return await self.opt_ins.set(user_id, on, now)
+
+    # --- inside -------------------------------------------------------------------------------
+
+    def _check(self, draft: AlertDraft) -> None:
+        problem = check(draft.content, draft.default_language, draft.source_url, self.languages)
+        if problem is not None:
+            raise AlertRefused(problem)
+
+    async def _current_index(self) -> AlertIndex:
+        now = self.clock.now()
+        stale = self._read_at is None or now - self._read_at >= self.refresh
+        if self._index is None or stale:
+            self._index = AlertIndex(await self.store.find([AlertStatus.PUBLISHED]))
+            self._read_at = now
+        return self._index
+
+    async def _audit(self, action: str, alert: ScamAlert, origin: Origin, now: dt.datetime) -> None:
+        details = {
+            **origin.details,
+            "alert_id": alert.id,
+            "title": alert.in_language(alert.default_language).title,
+        }
+        await self.audit.record(origin.actor, action, details, now)

@@ -1,0 +1,153 @@
+"""AlertService on memory fakes: publishing, editing and retiring alerts, audited with who did
+it; what is refused; matching a received message (in the asker's language, counted, refreshed
+after a change); opting in and out."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from bot.core.alerts import AlertContent, AlertDraft, AlertStatus
+from bot.services.alerts import AlertRefused, AlertService
+from bot.services.events import Origin
+from tests.auxil.alert_dev import load_dev_set
+from tests.fakes.alerts import MemoryAlertOptIns, MemoryAlerts, PlainNotices
+from tests.fakes.core import FixedClock, MemoryAudit
+
+T0 = dt.datetime(2026, 12, 6, 9, 0, tzinfo=dt.UTC)
+WAVE = load_dev_set().waves[0]  # the "new number" message, in Bulgarian
+BG = AlertContent(
+    "Нов номер", "Съобщение от „дете“ с нов номер", "Обадете се на стария номер", WAVE.examples
+)
+EN = AlertContent("New number", "A 'child' with a new number", "Call their old number", ())
+DRAFT = AlertDraft({"bg": BG, "en": EN}, "bg", "https://www.cybercrime.bg/")
+ORGANISER = Origin(42, {"via": "chat"})
+COMMAND_LINE = Origin(None, {"via": "cli", "os_user": "ops"})
+
+
+@pytest.fixture
+def parts() -> tuple[AlertService, MemoryAlerts, MemoryAudit, FixedClock]:
+    store, audit, clock = MemoryAlerts(), MemoryAudit(), FixedClock(T0)
+    service = AlertService(store, MemoryAlertOptIns(), audit, PlainNotices(), ("en", "bg"), clock)
+    return service, store, audit, clock
+
+
+async def test_publishing_stores_the_message_for_each_language_and_audits_who(
+    parts: tuple[AlertService, MemoryAlerts, MemoryAudit, FixedClock],
+) -> None:
+    service, store, audit, _clock = parts
+    alert = await service.create(DRAFT, ORGANISER, T0)
+    assert alert.status is AlertStatus.PUBLISHED and alert.published == T0.date()
+    assert alert.created_by == 42
+    # Each of the bot's languages gets its message; the alert's own text where it has one.
+    texts = {language: payload["text"] for language, payload in store.payloads[alert.id].items()}
+    assert texts == {
+        "en": "[en] New number: Call their old number",
+        "bg": "[bg] Нов номер: Обадете се на стария номер",
+    }
+    assert [(actor, action, details) for actor, action, details in audit.rows] == [
+        (42, "alert_created", {"via": "chat", "alert_id": alert.id, "title": "Нов номер"}),
+        (42, "alert_published", {"via": "chat", "alert_id": alert.id, "title": "Нов номер"}),
+    ]
+    # Publishing again does nothing and leaves no trace.
+    assert await service.publish(alert.id, ORGANISER, T0) is None
+    assert len(audit.rows) == 2
+
+
+async def test_a_draft_is_published_later_edited_and_retired_each_audited(
+    parts: tuple[AlertService, MemoryAlerts, MemoryAudit, FixedClock],
+) -> None:
+    service, store, audit, _clock = parts
+    draft = await service.create(DRAFT, COMMAND_LINE, T0, publish=False)
+    assert draft.status is AlertStatus.DRAFT and draft.id not in store.payloads
+    published = await service.publish(draft.id, COMMAND_LINE, T0)
+    assert published is not None and published.status is AlertStatus.PUBLISHED
+    edited = await service.edit(
+        draft.id, AlertDraft({"bg": BG}, "bg"), ORGANISER, T0 + dt.timedelta(hours=1)
+    )
+    assert edited is not None and set(edited.content) == {"bg"}
+    retired = await service.retire(draft.id, ORGANISER, T0 + dt.timedelta(days=3))
+    assert retired is not None and retired.status is AlertStatus.RETIRED
+    assert await service.retire(draft.id, ORGANISER, T0) is not None  # twice: no second entry
+    assert await service.retire(99, ORGANISER, T0) is None
+    assert await service.edit(draft.id, DRAFT, ORGANISER, T0) is None
+    assert [(actor, action) for actor, action, _ in audit.rows] == [
+        (None, "alert_created"),
+        (None, "alert_published"),
+        (42, "alert_edited"),
+        (42, "alert_retired"),
+    ]
+    assert audit.rows[0][2]["os_user"] == "ops"  # the command line says who ran it
+    assert [a.id for a in await service.find([AlertStatus.RETIRED])] == [draft.id]
+
+
+@pytest.mark.parametrize(
+    ("draft", "code", "field"),
+    [
+        (AlertDraft({"bg": BG}, "en"), "default_language", ""),
+        (AlertDraft({"bg": AlertContent("", "x", "y", ("z",))}, "bg"), "missing", "title"),
+        (AlertDraft({"bg": AlertContent("t", "x", "y", ())}, "bg"), "missing", "examples"),
+        (AlertDraft({"bg": BG}, "bg", "ftp://x"), "url", "source_url"),
+        (AlertDraft({"de": BG, "bg": BG}, "bg"), "language", ""),
+    ],
+)
+async def test_what_cannot_be_an_alert_is_refused_and_nothing_is_stored(
+    parts: tuple[AlertService, MemoryAlerts, MemoryAudit, FixedClock],
+    draft: AlertDraft,
+    code: str,
+    field: str,
+) -> None:
+    service, store, audit, _clock = parts
+    with pytest.raises(AlertRefused) as refused:
+        await service.create(draft, ORGANISER, T0)
+    assert (refused.value.problem.code, refused.value.problem.field) == (code, field)
+    assert store.rows == {} and audit.rows == []
+
+
+async def test_a_copy_of_a_published_wave_is_matched_in_the_askers_language_and_counted(
+    parts: tuple[AlertService, MemoryAlerts, MemoryAudit, FixedClock],
+) -> None:
+    service, _store, _audit, _clock = parts
+    draft = await service.create(DRAFT, ORGANISER, T0, publish=False)
+    assert await service.match(WAVE.variants[0], "en") is None  # a draft matches nothing
+    await service.publish(draft.id, ORGANISER, T0)
+    found = await service.match(WAVE.variants[2], "en")
+    assert found is not None
+    assert (found.alert_id, found.title, found.advice, found.published) == (
+        draft.id, "New number", "Call their old number", T0.date()
+    )  # fmt: skip
+    assert await service.match("Честит рожден ден, мамо! Обичам те.", "bg") is None
+    counted = await service.get(draft.id)
+    assert counted is not None and counted.matches == 1
+
+    await service.retire(draft.id, ORGANISER, T0)
+    assert await service.match(WAVE.variants[2], "en") is None
+
+
+async def test_published_alerts_are_read_once_a_minute_or_after_a_change_here(
+    parts: tuple[AlertService, MemoryAlerts, MemoryAudit, FixedClock],
+) -> None:
+    service, store, _audit, clock = parts
+    alert = await service.create(DRAFT, ORGANISER, T0)
+    for _ in range(3):
+        await service.match(WAVE.variants[0], "bg")
+    assert store.reads == 1
+    # Another process retires it: this one notices within the minute.
+    await store.retire(alert.id, T0)
+    assert await service.match(WAVE.variants[0], "bg") is not None
+    clock.advance(seconds=61)
+    assert await service.match(WAVE.variants[0], "bg") is None
+    assert store.reads == 2
+
+
+async def test_opting_in_and_out(
+    parts: tuple[AlertService, MemoryAlerts, MemoryAudit, FixedClock],
+) -> None:
+    service, _store, _audit, _clock = parts
+    assert not await service.opted_in(7)
+    assert await service.set_opt_in(7, True, T0)
+    assert not await service.set_opt_in(7, True, T0)
+    assert await service.opted_in(7)
+    assert await service.set_opt_in(7, False, T0)
+    assert not await service.opted_in(7)

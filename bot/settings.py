@@ -83,6 +83,18 @@ class Settings(BaseSettings):
     event_reminder_minutes: Annotated[tuple[int, ...], NoDecode] = Field(
         default=(24 * 60, 60), alias="EVENT_REMINDER_MINUTES"
     )
+    # Reading screenshots (bot/ocr): the largest file the bot downloads (Telegram's getFile
+    # serves up to 20 MB), the largest picture it decodes, the time from a screenshot to its
+    # text, how many are read at once, and the tesseract program.
+    ocr_max_bytes: int = Field(
+        default=10 * 1024 * 1024, ge=1024, le=20 * 1024 * 1024, alias="OCR_MAX_BYTES"
+    )
+    ocr_max_pixels: int = Field(
+        default=25_000_000, ge=10_000, le=200_000_000, alias="OCR_MAX_PIXELS"
+    )
+    ocr_timeout: float = Field(default=20.0, gt=0, le=300, alias="OCR_TIMEOUT")
+    ocr_workers: int = Field(default=1, ge=1, le=32, alias="OCR_WORKERS")
+    tesseract_cmd: str = Field(default="tesseract", min_length=1, alias="TESSERACT_CMD")
     # The organisers' dashboard (bot/web), served by the bot's process; loopback by default.
     dashboard_enabled: bool = Field(default=True, alias="DASHBOARD_ENABLED")
     dashboard_listen: str = Field(default="127.0.0.1", alias="DASHBOARD_LISTEN")

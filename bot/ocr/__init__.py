@@ -1,0 +1,1 @@
+"""Reading screenshots: Tesseract behind the core's ImageReader port."""

@@ -5,19 +5,28 @@ lives here, not in the composition: the tick's schedule and settling the heap on
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import gc
 import json
 import logging
 import signal
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import uvicorn
 from telegram.ext import Application
 
-from bot.bootstrap import Services, bootstrap, nlu_connection, open_storage, reading_nlu, thresholds
+from bot.bootstrap import (
+    Services,
+    bootstrap,
+    dashboard_services,
+    nlu_connection,
+    open_storage,
+    reading_nlu,
+    thresholds,
+)
 from bot.channels.console import Console
 from bot.channels.telegram import TelegramChannel, build_application
 from bot.channels.telegram_sender import TelegramSender
@@ -27,9 +36,10 @@ from bot.core.latin_typing import message_language
 from bot.core.ports import NLUUnavailable
 from bot.core.understanding import OUT_OF_SCOPE, Reading, interpret
 from bot.logs import RedactingFormatter
-from bot.settings import Settings
+from bot.settings import Settings, dashboard_address
 from bot.storage.inbound import SqlInbound
 from bot.storage.unanswered import SqlUnanswered
+from bot.web.app import create_dashboard
 
 log = logging.getLogger("bot")
 
@@ -83,19 +93,54 @@ async def export_unanswered(settings: Settings) -> int:
 ALLOWED_UPDATES = ["message", "callback_query"]
 
 
+class _Server(uvicorn.Server):
+    """A uvicorn server that leaves the signals to whoever runs it (the bot, or the webhook
+    server next to it): two servers in one process would each take them."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+@contextlib.asynccontextmanager
+async def dashboard_server(
+    settings: Settings, services: Services, bot_username: str | None = None
+) -> AsyncIterator[None]:
+    """The organisers' dashboard (bot/web) on DASHBOARD_LISTEN:DASHBOARD_PORT while inside."""
+    if not settings.dashboard_enabled:
+        yield
+        return
+    app = create_dashboard(
+        dashboard_services(settings, services.catalog, services.sessions, services.clock),
+        settings,
+        bot_username,
+    )
+    config = uvicorn.Config(
+        app,
+        host=settings.dashboard_listen,
+        port=settings.dashboard_port,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        proxy_headers=True,
+        forwarded_allow_ips=settings.dashboard_trusted_proxies,
+    )
+    server = _Server(config)
+    serving = asyncio.create_task(server.serve())
+    # On stderr: the console chat owns stdout.
+    print(f"Organisers' dashboard: {dashboard_address(settings)}", file=sys.stderr, flush=True)
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        await serving
+
+
 async def run(settings: Settings, formatter: RedactingFormatter) -> int:
     async with bootstrap(settings, formatter=formatter) as services:
         if settings.telegram_bot_token is None:
-            console = Console(
-                services.dialogue,
-                services.catalog,
-                sys.stdin,
-                sys.stdout,
-                settings.default_language,
-                documents=Path("var/documents"),
-            )
-            await console.run()
-            return 0
+            async with dashboard_server(settings, services):
+                return await _console(settings, services)
         channel = TelegramChannel(services.dialogue, services.catalog, services.metrics)
         application = build_application(
             settings.telegram_bot_token.get_secret_value(),
@@ -128,7 +173,7 @@ async def run(settings: Settings, formatter: RedactingFormatter) -> int:
             name="delivery",
             job_kwargs={"max_instances": 2, "coalesce": True},
         )
-        async with application:
+        async with application, dashboard_server(settings, services, application.bot.username):
             await channel.set_commands(application)
             await application.start()
             settle_heap()
@@ -141,6 +186,19 @@ async def run(settings: Settings, formatter: RedactingFormatter) -> int:
                 await stop.wait()
                 await application.updater.stop()
             await application.stop()
+    return 0
+
+
+async def _console(settings: Settings, services: Services) -> int:
+    console = Console(
+        services.dialogue,
+        services.catalog,
+        sys.stdin,
+        sys.stdout,
+        settings.default_language,
+        documents=Path("var/documents"),
+    )
+    await console.run()
     return 0
 
 

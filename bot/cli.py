@@ -12,12 +12,13 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from bot import app, campaign_admin, operations
+from bot import app, campaign_admin, dashboard_admin, operations
 from bot.content.catalog import ContentError, load_catalog
 from bot.logs import setup_logging
 from bot.nlu.model import ModelPaths, ensure_model
 from bot.nlu.prepare import prepare_training_data
 from bot.nlu.server import RasaError
+from bot.ocr.tesseract import ocr_status
 from bot.settings import Settings, describe_errors
 from bot.storage.db import migrate
 
@@ -77,6 +78,21 @@ def main(argv: list[str] | None = None) -> int:
     cast.add_argument("--timezone", default=None, help="default: DEFAULT_TIMEZONE")
     cast.add_argument("--dry-run", action="store_true", help="print the audience size only")
     cast.add_argument("--wait", action="store_true", help="show delivery progress until done")
+    dashboard = sub.add_parser("dashboard", help="organisers' dashboard")
+    dashboard_sub = dashboard.add_subparsers(dest="dashboard_command", required=True)
+    link = dashboard_sub.add_parser("link", help="print a one-time sign-in link")
+    link.add_argument("--user", type=int, required=True, help="the organiser's Telegram user id")
+    staff = sub.add_parser("organisers", help="organisers, their roles and regions")
+    staff_sub = staff.add_subparsers(dest="organisers_command", required=True)
+    staff_sub.add_parser("list", help="list the organisers")
+    staff_add = staff_sub.add_parser("add", help="add an organiser, or change their role")
+    staff_add.add_argument("user", type=int, help="Telegram user id")
+    staff_add.add_argument("--role", default="organiser", help="admin, organiser or viewer")
+    staff_add.add_argument(
+        "--region", action="append", default=[], help="limit to a region (repeatable)"
+    )
+    staff_remove = staff_sub.add_parser("remove", help="remove an organiser")
+    staff_remove.add_argument("user", type=int, help="Telegram user id")
     args = parser.parse_args(argv)
 
     try:
@@ -110,7 +126,8 @@ def main(argv: list[str] | None = None) -> int:
                 migrate(settings.database_url)
                 return 0
             case "check":
-                load_catalog(settings.data_dir, settings.default_language)
+                catalog = load_catalog(settings.data_dir, settings.default_language)
+                print(ocr_status(settings, catalog))
                 if args.stale is not None:
                     return operations.report_stale(settings.data_dir, args.stale)
                 return 0
@@ -124,6 +141,18 @@ def main(argv: list[str] | None = None) -> int:
                 return asyncio.run(operations.import_events(settings, args.file, args.dry_run))
             case "events":
                 return asyncio.run(operations.list_events(settings))
+            case "dashboard":
+                return asyncio.run(dashboard_admin.sign_in_link(settings, args.user))
+            case "organisers":
+                return asyncio.run(
+                    dashboard_admin.organisers(
+                        settings,
+                        args.organisers_command,
+                        getattr(args, "user", None),
+                        getattr(args, "role", "organiser"),
+                        getattr(args, "region", []),
+                    )
+                )
             case "broadcast":
                 return asyncio.run(
                     operations.broadcast(

@@ -88,7 +88,7 @@ class Console:
         self._print(to_plain(reply.text))
         for button in (button for row in reply.buttons for button in row):
             self.buttons.append(button)
-            target = f" ({button.url})" if button.url else ""
+            target = f" ({button.url or button.web_app})" if button.url or button.web_app else ""
             self._print(f"  [{len(self.buttons)}] {button.label}{target}")
         if reply.document is not None:
             # A terminal cannot show a PDF: the file is saved and its path printed.

@@ -16,6 +16,7 @@ from telegram import (
     Message,
     MessageEntity,
     Update,
+    WebAppInfo,
 )
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import TelegramError
@@ -274,7 +275,9 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(button.label, url=button.url)
+                InlineKeyboardButton(button.label, web_app=WebAppInfo(button.web_app))
+                if button.web_app
+                else InlineKeyboardButton(button.label, url=button.url)
                 if button.url
                 else InlineKeyboardButton(button.label, callback_data=button.data)
                 for button in row

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.core.ports import Audience, BroadcastRecord, Change, EventRecord
+from bot.core.roles import Staff
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +24,9 @@ class Origin:
     details: Mapping[str, Any] = field(default_factory=dict)
     action: str | None = None
     quiet_when_unchanged: bool = False
+    # Who acts, with their role and regions (bot.core.roles): when given, the service refuses
+    # what the role does not cover (NotAllowed). The command line and start-up act as operators.
+    staff: Staff | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +87,17 @@ class OrganiserRemoved:
     at: dt.datetime
 
 
+@dataclass(frozen=True, slots=True)
+class OrganiserChanged:
+    """An organiser's role or regions changed (the dashboard's organisers page)."""
+
+    user_id: int
+    role: str
+    regions: frozenset[str]
+    origin: Origin
+    at: dt.datetime
+
+
 DomainEvent = (
     EventChanged
     | EventSaved
@@ -91,4 +106,5 @@ DomainEvent = (
     | AnnouncementCancelled
     | OrganiserAdded
     | OrganiserRemoved
+    | OrganiserChanged
 )

@@ -7,11 +7,13 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True, slots=True)
 class Button:
-    """An inline button: either a callback (validated on the way back) or a link."""
+    """An inline button: a callback (validated on the way back), a link, or a Telegram Mini
+    App (`web_app`: an https address Telegram opens inside the chat, signed with initData)."""
 
     label: str
     data: str | None = None
     url: str | None = None
+    web_app: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

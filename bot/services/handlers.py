@@ -16,6 +16,7 @@ from bot.core.domain_events import (
     EventChanged,
     EventSaved,
     OrganiserAdded,
+    OrganiserChanged,
     OrganiserRemoved,
 )
 from bot.core.outbox_refs import event_user_ref
@@ -88,6 +89,9 @@ def audit_entry(event: DomainEvent) -> tuple[str, dict[str, Any]] | None:
             return "organiser_add", {**origin.details, "user_id": user_id}
         case OrganiserRemoved(user_id, origin):
             return "organiser_remove", {**origin.details, "user_id": user_id}
+        case OrganiserChanged(user_id, role, regions, origin):
+            details = {"user_id": user_id, "role": role, "regions": sorted(regions)}
+            return origin.action or "organiser_change", {**origin.details, **details}
     return None
 
 
@@ -110,4 +114,5 @@ def handlers(notices: ChangeNotices) -> Mapping[type[DomainEvent], Sequence[Hand
         AnnouncementCancelled: audited,
         OrganiserAdded: audited,
         OrganiserRemoved: audited,
+        OrganiserChanged: audited,
     }

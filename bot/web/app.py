@@ -200,7 +200,10 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 Handler = Callable[[Request, Exception], Awaitable[Response]]
 
 
-def create_dashboard(services: DashboardServices, settings: Settings) -> Starlette:
+def create_dashboard(
+    services: DashboardServices, settings: Settings, bot_username: str | None = None
+) -> Starlette:
+    """The app; `bot_username` (from Telegram's getMe) shows the Login Widget on https."""
     from bot.web import audit_page, organisers_page, overview_page, sign_in_pages
 
     address = dashboard_address(settings)
@@ -209,7 +212,7 @@ def create_dashboard(services: DashboardServices, settings: Settings) -> Starlet
         bot_token=(
             settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else None
         ),
-        bot_username=None,
+        bot_username=bot_username,
         proof_max_age=dt.timedelta(minutes=settings.dashboard_proof_max_age_minutes),
         https=address.startswith("https://"),
     )

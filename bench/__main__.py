@@ -12,11 +12,12 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from bench.dashboard import bench_dashboard
 from bench.delivery import ROOT, Database, bench_broadcast, bench_due, bench_send
 from bench.load import LoadResult, run_load, summary
 from bench.render_stall import bench_render_stall
 from bench.statements import bench_statements
-from bot.content.catalog import load_catalog
+from bot.content.catalog import Catalog, load_catalog
 
 
 def figures(title: str, *columns: str) -> Table:
@@ -37,6 +38,16 @@ async def main() -> None:
     parser.add_argument("--skip-load", action="store_true")
     parser.add_argument("--skip-statements", action="store_true")
     parser.add_argument("--skip-render", action="store_true")
+    parser.add_argument("--skip-dashboard", action="store_true")
+    parser.add_argument(
+        "--dashboard-users",
+        type=int,
+        default=1_000_000,
+        help="users in the dashboard's database (--quick: 100,000)",
+    )
+    parser.add_argument(
+        "--dashboard-backends", default="postgresql,sqlite", help="comma-separated backends"
+    )
     parser.add_argument(
         "--renders",
         type=int,
@@ -201,6 +212,8 @@ async def main() -> None:
                     f"{b.rss_growth_mb:.1f}",
                 )
                 console.print(table)
+        if not args.skip_dashboard:
+            await dashboard_tables(args, console, catalog, workdir)
         if not args.skip_load:
             table = figures(
                 "Users chatting through the webhook endpoint (real Rasa server; ms)",
@@ -229,6 +242,39 @@ async def main() -> None:
                 for load in loads:
                     add_load_row(table, backend, load)
                 console.print(table)
+
+
+async def dashboard_tables(
+    args: argparse.Namespace, console: Console, catalog: Catalog, workdir: Path
+) -> None:
+    users = 100_000 if args.quick else args.dashboard_users
+    for backend in args.dashboard_backends.split(","):
+        database = Database(backend, workdir)
+        try:
+            result = await bench_dashboard(database.url, backend, catalog, users, requests=60)
+        finally:
+            database.drop()
+        table = figures(
+            f"The dashboard's pages, {backend}, {result.users:,} users and 100 events "
+            f"(filled in {result.fill_s:.0f} s; first rollup refresh {result.refresh_s:.1f} s, "
+            f"a tick's refresh after it {result.refresh_again_ms:.0f} ms)",
+            "signed in as",
+            "page",
+            "requests",
+            "p50 ms",
+            "p95 ms",
+            "max ms",
+        )
+        for page in result.pages:
+            table.add_row(
+                page.who,
+                page.page,
+                f"{page.requests}",
+                f"{page.p50_ms:.1f}",
+                f"{page.p95_ms:.1f}",
+                f"{page.max_ms:.1f}",
+            )
+        console.print(table)
 
 
 def add_load_row(table: Table, backend: str, load: LoadResult) -> None:

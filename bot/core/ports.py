@@ -462,18 +462,21 @@ class DayCount:
 
 class Rollups(Protocol):
     """The organisers' daily figures (bot.core.rollups names the metrics). `regions` narrows
-    them to users of those regions ("" is users without one); empty means every region."""
+    them to users of those regions ("" is users without one); empty means every region.
+    Metrics that have no region (bot.core.rollups.REGIONLESS) are never narrowed."""
 
     async def daily(
-        self, metric: str, since: dt.date, until: dt.date, regions: frozenset[str]
-    ) -> list[DayCount]:
-        """Per day and key, summed over the regions, for the days from `since` to `until`."""
+        self, metrics: Sequence[str], since: dt.date, until: dt.date, regions: frozenset[str]
+    ) -> dict[str, list[DayCount]]:
+        """Per metric, per day and key, summed over the regions, for the days from `since` to
+        `until` (one read for them all)."""
         ...
 
     async def snapshot(
-        self, metric: str, on: dt.date, regions: frozenset[str]
-    ) -> tuple[dt.date | None, dict[tuple[str, str], int]]:
-        """The last snapshot taken on or before `on` (its day) as (region, key) -> value."""
+        self, metrics: Sequence[str], on: dt.date, regions: frozenset[str]
+    ) -> dict[str, tuple[dt.date | None, dict[tuple[str, str], int]]]:
+        """Per metric, the last snapshot taken on or before `on` (its day) as (region, key) ->
+        value."""
         ...
 
 

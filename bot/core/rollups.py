@@ -26,6 +26,8 @@ class Metric(enum.StrEnum):
 
 
 SNAPSHOTS = frozenset({Metric.USERS, Metric.SUBSCRIBERS})
+# Counted for the whole bot, with region "": a region chosen does not narrow them.
+REGIONLESS = frozenset({Metric.NLU_MS, Metric.NLU_MS_SUM})
 
 
 class MessageKind(enum.StrEnum):

@@ -143,17 +143,31 @@ class FiguresService:
 
     async def overview(self, period: Period, regions: frozenset[str]) -> Overview:
         """`regions` empty: every region. Latency has no region (it is the NLU's)."""
-        daily = self.rollups.daily
-        since, until = period.since, period.until
-        new_users = await daily(Metric.NEW_USERS, since, until, regions)
-        messages = await daily(Metric.MESSAGES, since, until, regions)
-        events = _per_key(await daily(Metric.EVENTS, since, until, regions))
-        deliveries = _per_key(await daily(Metric.DELIVERIES, since, until, regions))
-        checklist_rows = _per_key(await daily(Metric.CHECKLISTS, since, until, regions))
-        nlu = _per_key(await daily(Metric.NLU_MS, since, until, frozenset()))
-        nlu_sum = _per_key(await daily(Metric.NLU_MS_SUM, since, until, frozenset()))
-        taken, users = await self.rollups.snapshot(Metric.USERS, until, regions)
-        _, subscribers = await self.rollups.snapshot(Metric.SUBSCRIBERS, until, regions)
+        daily = await self.rollups.daily(
+            (
+                Metric.NEW_USERS,
+                Metric.MESSAGES,
+                Metric.EVENTS,
+                Metric.DELIVERIES,
+                Metric.CHECKLISTS,
+                Metric.NLU_MS,
+                Metric.NLU_MS_SUM,
+            ),
+            period.since,
+            period.until,
+            regions,
+        )
+        new_users, messages = daily[Metric.NEW_USERS], daily[Metric.MESSAGES]
+        events = _per_key(daily[Metric.EVENTS])
+        deliveries = _per_key(daily[Metric.DELIVERIES])
+        checklist_rows = _per_key(daily[Metric.CHECKLISTS])
+        nlu = _per_key(daily[Metric.NLU_MS])
+        nlu_sum = _per_key(daily[Metric.NLU_MS_SUM])
+        snapshots = await self.rollups.snapshot(
+            (Metric.USERS, Metric.SUBSCRIBERS), period.until, regions
+        )
+        taken, users = snapshots[Metric.USERS]
+        subscribers = snapshots[Metric.SUBSCRIBERS][1]
         users_by_language, users_by_region = _split(users, "language")
         by_audience, subscribers_by_region = _split(subscribers, "audience")
         subscribers_by_language, _ = _split(subscribers, "language")

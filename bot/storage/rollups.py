@@ -15,15 +15,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Date, cast, delete, func, select
+from sqlalchemy import Date, and_, cast, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.messages import Outcome
 from bot.core.ports import Clock, DayCount
-from bot.core.rollups import MessageKind, Metric, latency_key
+from bot.core.rollups import REGIONLESS, MessageKind, Metric, latency_key
 from bot.storage.db import reading, upsert_insert, writing
 from bot.storage.schema import (
     ChecklistRunRow,
@@ -303,35 +303,68 @@ class SqlRollups:
     # --- reading (the Rollups port) --------------------------------------------------------
 
     async def daily(
-        self, metric: str, since: dt.date, until: dt.date, regions: frozenset[str]
-    ) -> list[DayCount]:
+        self, metrics: Sequence[str], since: dt.date, until: dt.date, regions: frozenset[str]
+    ) -> dict[str, list[DayCount]]:
         query = (
-            select(DailyRollup.day, DailyRollup.key, func.sum(DailyRollup.value))
-            .where(DailyRollup.metric == metric, DailyRollup.day >= since, DailyRollup.day <= until)
-            .group_by(DailyRollup.day, DailyRollup.key)
-            .order_by(DailyRollup.day, DailyRollup.key)
+            select(
+                DailyRollup.metric, DailyRollup.day, DailyRollup.key, func.sum(DailyRollup.value)
+            )
+            .where(
+                DailyRollup.metric.in_(sorted(metrics)),
+                DailyRollup.day >= since,
+                DailyRollup.day <= until,
+            )
+            .group_by(DailyRollup.metric, DailyRollup.day, DailyRollup.key)
+            .order_by(DailyRollup.metric, DailyRollup.day, DailyRollup.key)
         )
         if regions:
-            query = query.where(DailyRollup.region.in_(sorted(regions)))
-        async with reading(self._sessions, one_statement=True) as session:
-            rows = await session.execute(query)
-            return [DayCount(_as_date(d), str(k), int(v or 0)) for d, k, v in rows.all()]
-
-    async def snapshot(
-        self, metric: str, on: dt.date, regions: frozenset[str]
-    ) -> tuple[dt.date | None, dict[tuple[str, str], int]]:
-        async with reading(self._sessions) as session:
-            taken = await session.scalar(
-                select(func.max(DailyRollup.day)).where(
-                    DailyRollup.metric == metric, DailyRollup.day <= on
+            query = query.where(
+                or_(
+                    DailyRollup.region.in_(sorted(regions)),
+                    DailyRollup.metric.in_(sorted(REGIONLESS)),
                 )
             )
-            if taken is None:
-                return None, {}
-            query = select(DailyRollup.region, DailyRollup.key, DailyRollup.value).where(
-                DailyRollup.metric == metric, DailyRollup.day == taken
+        found: dict[str, list[DayCount]] = {metric: [] for metric in metrics}
+        async with reading(self._sessions, one_statement=True) as session:
+            for metric, day, key, value in (await session.execute(query)).all():
+                found[str(metric)].append(DayCount(_as_date(day), str(key), _int(value or 0)))
+        return found
+
+    async def snapshot(
+        self, metrics: Sequence[str], on: dt.date, regions: frozenset[str]
+    ) -> dict[str, tuple[dt.date | None, dict[tuple[str, str], int]]]:
+        found: dict[str, tuple[dt.date | None, dict[tuple[str, str], int]]] = {
+            metric: (None, {}) for metric in metrics
+        }
+        async with reading(self._sessions) as session:
+            taken = {
+                str(metric): _as_date(day)
+                for metric, day in (
+                    await session.execute(
+                        select(DailyRollup.metric, func.max(DailyRollup.day))
+                        .where(DailyRollup.metric.in_(sorted(metrics)), DailyRollup.day <= on)
+                        .group_by(DailyRollup.metric)
+                    )
+                ).all()
+                if day is not None
+            }
+            if not taken:
+                return found
+            query = select(
+                DailyRollup.metric, DailyRollup.region, DailyRollup.key, DailyRollup.value
+            ).where(
+                or_(
+                    *(
+                        and_(DailyRollup.metric == metric, DailyRollup.day == day)
+                        for metric, day in sorted(taken.items())
+                    )
+                )
             )
             if regions:
                 query = query.where(DailyRollup.region.in_(sorted(regions)))
-            rows = await session.execute(query)
-            return _as_date(taken), {(str(r), str(k)): int(v) for r, k, v in rows.all()}
+            values: dict[str, dict[tuple[str, str], int]] = {metric: {} for metric in taken}
+            for metric, region, key, value in (await session.execute(query)).all():
+                values[str(metric)][(str(region), str(key))] = _int(value)
+        for metric, day in taken.items():
+            found[metric] = (day, values[metric])
+        return found

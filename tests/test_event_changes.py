@@ -221,7 +221,7 @@ def wizard_draft(start: dt.datetime) -> EventDraft:
 async def edit_in_the_wizard(dialogue: Dialogue, event_id: int, start: str | None) -> str:
     """/editevent, keeping every answer but the start (when given); the reply to "Save"."""
     await dialogue.handle(Incoming(ORGANISER_ID, command="editevent", args=(str(event_id),)))
-    for step in dialogue.features.organising.event_steps:
+    for step in dialogue.features.organising.event_wizard.event_steps:
         if step == "start" and start is not None:
             await dialogue.handle(Incoming(ORGANISER_ID, text=start))
         elif step == "end" and start is not None:

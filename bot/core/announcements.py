@@ -17,11 +17,13 @@ BUTTON_URL = re.compile(r"^https://[^\s<>\"']{4,500}$")
 @dataclass(frozen=True, slots=True)
 class TextProblem:
     """Why a text cannot be announced: `markup` (broken or unsupported HTML, `detail` says
-    where), `empty`, or `too_long` (`length` is its length as plain text)."""
+    where), `empty`, or `too_long` (`length` is its length as plain text, `limit` the most
+    allowed)."""
 
     code: str
     detail: str = ""
     length: int = 0
+    limit: int = 0
 
 
 def check_text(text: str) -> TextProblem | None:
@@ -32,7 +34,7 @@ def check_text(text: str) -> TextProblem | None:
         return TextProblem("markup", detail=problem)
     plain = to_plain(text)
     if len(plain) > MESSAGE_LIMIT:
-        return TextProblem("too_long", length=len(plain))
+        return TextProblem("too_long", length=len(plain), limit=MESSAGE_LIMIT)
     return None
 
 

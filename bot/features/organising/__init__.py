@@ -1,8 +1,10 @@
-"""The organisers' tools, one module per job: the event wizard, the announcement wizard,
-organiser admin and the figures; `feature` routes to them and checks who may."""
+"""The organisers' tools, one object per job: the event wizard, the announcement wizard,
+organiser admin and the figures, sharing one Kit; `feature` composes them, routes to them and
+checks who may."""
 
-from bot.features.organising.base import ANNOUNCE_FLOW, EVENT_FLOW
-from bot.features.organising.feature import COMMANDS, ORGANISER_ACTIONS, OrganiserFeature
+from bot.features.organising.announce_steps import ANNOUNCE_FLOW
+from bot.features.organising.event_steps import EVENT_FLOW
+from bot.features.organising.feature import COMMANDS, OrganiserFeature
 from bot.features.organising.stats import CHART_LABELS, STATS_DAYS
 
 __all__ = [
@@ -10,7 +12,6 @@ __all__ = [
     "CHART_LABELS",
     "COMMANDS",
     "EVENT_FLOW",
-    "ORGANISER_ACTIONS",
     "STATS_DAYS",
     "OrganiserFeature",
 ]

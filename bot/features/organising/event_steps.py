@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+EVENT_FLOW = "newevent"
+
 
 @dataclass(frozen=True, slots=True)
 class Step:

@@ -24,25 +24,66 @@ from bot.core.events import (
 from bot.core.messages import Button, Outcome, Reply, Turn
 from bot.core.ports import (
     EventRecord,
+    Events,
     EventStatus,
     PendingInput,
 )
-from bot.features.organising.base import EVENT_FLOW, OrganiserBase
-from bot.features.organising.event_steps import Step, event_steps
-from bot.services.events import Origin
+from bot.features.event_list import EventsFeature
+from bot.features.organising.event_steps import EVENT_FLOW, Step, event_steps
+from bot.features.organising.kit import LEAVE, WHEN, Kit, parse_when
+from bot.services.events import EventService
 
 URL = BUTTON_URL  # event links: https, like announcement buttons
+# The buttons of the wizard (the steps' choices, keep/skip, save) and of /cancelevent.
+ACTIONS = frozenset({"nk", "nz", "nr", "na", "nsave", "ecx"})
 
 
-class EventWizard(OrganiserBase):
-    @property
-    def steps(self) -> dict[str, Step]:
-        return {step.name: step for step in event_steps(self.catalog.languages)}
+class EventWizard:
+    def __init__(
+        self, kit: Kit, events: Events, event_list: EventsFeature, service: EventService
+    ) -> None:
+        self.kit = kit
+        self.catalog, self.clock, self.conversations = kit.catalog, kit.clock, kit.conversations
+        self.events = events
+        self.event_list = event_list  # its event card is the preview
+        self.service = service
+        self.steps = {step.name: step for step in event_steps(self.catalog.languages)}
 
     @property
     def event_steps(self) -> list[str]:
         """The names of the steps, in the order they are asked."""
         return list(self.steps)
+
+    async def command(self, turn: Turn, name: str) -> Outcome:
+        """/newevent, /editevent ID, /cancelevent ID (the role is checked by the feature)."""
+        if name == "newevent":
+            return await self._start_event(turn, None)
+        arg = turn.incoming.args[0] if turn.incoming.args else ""
+        event = await self.events.get(int(arg)) if arg.isdigit() else None
+        if event is None:
+            return self.kit.say(turn, "org.no_such_event")
+        if name == "editevent":
+            return await self._start_event(turn, event)
+        return self._confirm_cancel(turn, event)
+
+    async def button(
+        self, turn: Turn, data: callbacks.Callback, pending: PendingInput | None
+    ) -> Outcome | None:
+        if data.action == "ecx" and len(data.args) == 1 and data.args[0].isdigit():
+            return await self._cancel_event(turn, int(data.args[0]))
+        if pending is None or pending.flow != EVENT_FLOW:
+            return None
+        flow = dict(pending.data)
+        return await self._event_button(turn, data, flow, flow.get("step"))
+
+    def _when(self, value: str, data: dict[str, str], step: str) -> dt.datetime | None:
+        zone_name = data.get("timezone", "")
+        if not valid_zone(zone_name):
+            return None
+        day_of = None
+        if step == "end" and WHEN.match(data.get("start", "")):
+            day_of = parse_when(data["start"], ZoneInfo(zone_name))
+        return parse_when(value, ZoneInfo(zone_name), day_of)
 
     async def _start_event(self, turn: Turn, event: EventRecord | None) -> Outcome:
         data: dict[str, str] = {"step": self.event_steps[0]}
@@ -111,7 +152,7 @@ class EventWizard(OrganiserBase):
             rows.append((Button(text(lang, "org.keep"), data=callbacks.encode("nk", step)),))
         elif asked.optional:
             rows.append((Button(text(lang, "org.skip"), data=callbacks.encode("nk", step)),))
-        rows.append(self._cancel_row(lang)[0])
+        rows.append(self.kit.cancel_row(lang)[0])
         return Reply(prompt, buttons=tuple(rows))
 
     async def event_input(self, turn: Turn, pending: PendingInput, text: str) -> Outcome:
@@ -119,7 +160,7 @@ class EventWizard(OrganiserBase):
         step = data.get("step", "")
         problem = self._accept(step, text.strip(), data)
         if problem is not None:
-            reply = Reply(self._problem_text(turn.language, problem))
+            reply = Reply(self.kit.problem_text(turn.language, problem))
             return Outcome((reply, self._event_prompt(turn.language, data)), turn.language)
         return await self._next_event_step(turn, data)
 
@@ -221,19 +262,19 @@ class EventWizard(OrganiserBase):
         header = self.catalog.text(lang, "org.preview")
         if problems:
             lines = [self.catalog.text(lang, "org.problems")] + [
-                "• " + self._problem_text(lang, p) for p in problems
+                "• " + self.kit.problem_text(lang, p) for p in problems
             ]
             return Outcome(
                 (
                     Reply(header + "\n\n" + card),
-                    Reply("\n".join(lines), buttons=self._cancel_row(lang)),
+                    Reply("\n".join(lines), buttons=self.kit.cancel_row(lang)),
                 ),
                 lang,
             )
         buttons = (
             (
                 Button(self.catalog.text(lang, "org.save"), data="nsave"),
-                Button(self.catalog.text(lang, "org.cancel"), data="nx"),
+                Button(self.catalog.text(lang, "org.cancel"), data=LEAVE),
             ),
         )
         return Outcome((Reply(header + "\n\n" + card, buttons=buttons),), lang)
@@ -245,7 +286,7 @@ class EventWizard(OrganiserBase):
         problems = check_draft(draft, now, self.catalog.languages, self.catalog.regions)
         if problems:
             return self._event_preview(turn, data)
-        saved = await self.event_service.save(draft, Origin(user), now)
+        saved = await self.service.save(draft, await self.kit.origin(turn), now)
         await self.conversations.clear(user)
         event, told = saved.event, saved.told
         text = self.catalog.plural(lang, "org.saved", told, id=event.id)
@@ -267,7 +308,7 @@ class EventWizard(OrganiserBase):
                     self.catalog.text(lang, "org.cancel_event_yes"),
                     data=callbacks.encode("ecx", event.id),
                 ),
-                Button(self.catalog.text(lang, "org.cancel_event_no"), data="nx"),
+                Button(self.catalog.text(lang, "org.cancel_event_no"), data=LEAVE),
             ),
         )
         return Outcome(
@@ -281,12 +322,12 @@ class EventWizard(OrganiserBase):
         )
 
     async def _cancel_event(self, turn: Turn, event_id: int) -> Outcome | None:
-        cancelled = await self.event_service.cancel(
-            event_id, Origin(turn.incoming.user_id), self.clock.now()
+        cancelled = await self.service.cancel(
+            event_id, await self.kit.origin(turn), self.clock.now()
         )
         if cancelled is None:
             return None
-        return self._say_counted(turn, "org.event_cancelled", cancelled.told)
+        return self.kit.say_counted(turn, "org.event_cancelled", cancelled.told)
 
     async def _event_button(
         self, turn: Turn, data: callbacks.Callback, flow: dict[str, str], step: str | None

@@ -6,7 +6,8 @@ from typing import Any
 
 from bot.core.markup import escape
 from bot.core.messages import Document, Outcome, Reply, Turn
-from bot.features.organising.base import OrganiserBase
+from bot.core.ports import Audit, ChartRenderer, StatsSource
+from bot.features.organising.kit import Kit
 
 STATS_DAYS = 60
 # The chart's labels, each the text "stats.chart.<key>": what the chart renderer reads.
@@ -20,8 +21,14 @@ CHART_LABELS = (
 )
 
 
-class StatsView(OrganiserBase):
-    async def _stats(self, turn: Turn) -> Outcome:
+class StatsView:
+    def __init__(self, kit: Kit, stats: StatsSource, charts: ChartRenderer, audit: Audit) -> None:
+        self.catalog, self.clock = kit.catalog, kit.clock
+        self.stats = stats
+        self.charts = charts
+        self.audit = audit  # who looked at the figures, and when
+
+    async def command(self, turn: Turn) -> Outcome:
         lang = turn.language
         stats = await self.stats.collect(self.clock.now(), STATS_DAYS)
         text, plural, number = self.catalog.text, self.catalog.plural, self.catalog.number

@@ -141,7 +141,12 @@ async def run(settings: Settings, formatter: RedactingFormatter) -> int:
         if settings.telegram_bot_token is None:
             async with dashboard_server(settings, services):
                 return await _console(settings, services)
-        channel = TelegramChannel(services.dialogue, services.catalog, services.metrics)
+        channel = TelegramChannel(
+            services.dialogue,
+            services.catalog,
+            services.metrics,
+            max_image_bytes=settings.ocr_max_bytes,
+        )
         application = build_application(
             settings.telegram_bot_token.get_secret_value(),
             str(settings.telegram_api_base_url),

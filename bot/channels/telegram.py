@@ -19,7 +19,7 @@ from telegram import (
     WebAppInfo,
 )
 from telegram.constants import ChatAction, ParseMode
-from telegram.error import TelegramError
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -58,6 +58,8 @@ MENU_COMMANDS = (
 
 
 TYPING_AFTER = 0.3  # seconds: quicker answers need no "typing...", and it costs a request
+# Telegram's getFile serves files up to 20 MB; OCR_MAX_BYTES may set a lower limit.
+GET_FILE_LIMIT = 20 * 1024 * 1024
 
 
 class _Typing:
@@ -89,15 +91,25 @@ class _Typing:
 
 class TelegramChannel:
     def __init__(
-        self, dialogue: Dialogue, catalog: Catalog, metrics: Metrics | None = None
+        self,
+        dialogue: Dialogue,
+        catalog: Catalog,
+        metrics: Metrics | None = None,
+        max_image_bytes: int = GET_FILE_LIMIT,
     ) -> None:
         self.dialogue = dialogue
         self.catalog = catalog
         self.metrics = metrics
+        self.max_image_bytes = min(max_image_bytes, GET_FILE_LIMIT)
 
     def install(self, application: Application) -> None:  # type: ignore[type-arg]
         private = filters.ChatType.PRIVATE
         application.add_handler(MessageHandler(private & filters.COMMAND, self.on_command))
+        # A screenshot, as a photo or as an image file, with its caption if it has one (before
+        # the text handler, which would take a captioned one).
+        application.add_handler(
+            MessageHandler(private & (filters.PHOTO | filters.Document.IMAGE), self.on_image)
+        )
         # A forwarded photo or document with links in its caption is read like a text.
         application.add_handler(
             MessageHandler(private & (filters.TEXT | filters.CAPTION), self.on_text)
@@ -150,8 +162,53 @@ class TelegramChannel:
             platform_language=user.language_code,
             links=hidden_links(message),
             html=formatted_html(message),
+            forwarded=message.forward_origin is not None,
         )
         await self._respond(update, context, incoming, _Typing(context.bot, message.chat_id))
+
+    async def on_image(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None:
+            return
+        found = image_file(message, self.max_image_bytes)
+        if found is None:  # refused before downloading: Telegram told the size
+            await self._refuse(context, message.chat_id, user.language_code, "ocr.too_large")
+            return
+        typing = _Typing(context.bot, message.chat_id)
+        try:
+            file = await context.bot.get_file(found)
+            image = bytes(await file.download_as_bytearray())
+        except BadRequest as exc:
+            await typing.answered()
+            # Telegram refuses files over its own limit ("file is too big") whatever they said.
+            if "too big" in exc.message.lower():
+                await self._refuse(context, message.chat_id, user.language_code, "ocr.too_large")
+                return
+            raise
+        if len(image) > self.max_image_bytes:
+            await typing.answered()
+            await self._refuse(context, message.chat_id, user.language_code, "ocr.too_large")
+            return
+        incoming = Incoming(
+            user.id,
+            text=message.caption or None,
+            platform_language=user.language_code,
+            links=hidden_links(message),
+            html=formatted_html(message),
+            image=image,
+            forwarded=message.forward_origin is not None,
+        )
+        await self._respond(update, context, incoming, typing)
+
+    async def _refuse(
+        self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, code: str | None, key: str
+    ) -> None:
+        """A reply the channel gives itself (nothing reached the dialogue), in the language
+        Telegram gives for the user, as the dialogue's flood notice does."""
+        language = self.catalog.language_for_platform_code(code) or self.catalog.default_language
+        megabytes = f"{self.max_image_bytes / (1024 * 1024):.0f}"
+        text = self.catalog.text(language, key, megabytes=megabytes)
+        await send_replies(context.bot, chat_id, [Reply(text)])
 
     async def on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query, user = update.callback_query, update.effective_user
@@ -203,6 +260,8 @@ class TelegramChannel:
                 if incoming.command
                 else "callback"
                 if incoming.callback
+                else "image"
+                if incoming.image is not None
                 else "text"
                 if incoming.text is not None
                 else "other"
@@ -221,6 +280,31 @@ FORMATTING = (
     MessageEntity.CODE,
     MessageEntity.TEXT_LINK,
 )
+
+
+def image_file(message: Message, max_bytes: int) -> str | None:
+    """The file id of the picture to read: of a photo, the largest size Telegram made of it
+    within `max_bytes` (text is read best at full size); of an image document, the file. None
+    when Telegram says it is larger than that."""
+    if message.photo:
+        fitting = [size for size in message.photo if (size.file_size or 0) <= max_bytes]
+        if not fitting:
+            return None
+        return max(fitting, key=lambda size: size.width * size.height).file_id
+    document = message.document
+    if document is None or (document.file_size or 0) > max_bytes:
+        return None
+    return document.file_id
+
+
+def file_url(base_url: str) -> str:
+    """Where files are downloaded for a Bot API base URL: https://api.telegram.org/bot ->
+    https://api.telegram.org/file/bot, and the same for a local Bot API server's address
+    (PTB adds the token and the file's path)."""
+    root, bot, rest = base_url.rstrip("/").rpartition("/bot")
+    if not bot or rest:
+        raise ValueError("TELEGRAM_API_BASE_URL must end with /bot")
+    return f"{root}/file/bot"
 
 
 def formatted_html(message: Message) -> str | None:
@@ -295,7 +379,7 @@ def build_application(
     get_updates_request: BaseRequest | None = None,
 ) -> Application:  # type: ignore[type-arg]
     builder = ApplicationBuilder().token(token).base_url(base_url)
-    builder = builder.base_file_url(base_url.replace("/bot", "/file/bot"))
+    builder = builder.base_file_url(file_url(base_url))
     if request is not None:
         builder = builder.request(request)
     if get_updates_request is not None:

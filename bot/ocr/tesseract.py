@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import pytesseract
 
+from bot.content.catalog import Catalog
 from bot.core.ports import ImageUnreadable
 from bot.ocr.prepare import NotAnImage, TooLarge, prepare
 from bot.ocr.scripts import fix_mixed_scripts
@@ -161,3 +162,14 @@ def image_reader(settings: Settings) -> TesseractReader | None:
         settings.ocr_max_bytes, settings.ocr_max_pixels, settings.ocr_timeout, settings.ocr_workers
     )
     return TesseractReader(limits, settings.tesseract_cmd)
+
+
+def ocr_status(settings: Settings, catalog: Catalog) -> str:
+    """What `ecsm-bot check` says about screenshot reading, in the default language."""
+    language = catalog.default_language
+    if not ocr_available(settings.tesseract_cmd):
+        return catalog.text(language, "ocr.off")
+    installed = installed_languages(settings.tesseract_cmd)
+    return catalog.text(
+        language, "ocr.on", languages=tesseract_languages(list(catalog.languages), installed)
+    )

@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from telegram import Update
 from telegram.ext import Application
@@ -39,6 +40,12 @@ class Bot:
         await self.send(self.api.message_update(user, text, language))
         return [s.text or "" for s in self.api.sent[before:]]
 
+    async def exchange(self, update: dict[str, object]) -> list[str]:
+        """The texts the bot sent back for `update` (a photo, a document...)."""
+        before = len(self.api.sent)
+        await self.send(update)
+        return [s.text or "" for s in self.api.sent[before:]]
+
     async def press(self, data: str, user: int = USER) -> list[str]:
         before = len(self.api.sent)
         await self.send(self.api.callback_update(user, data))
@@ -48,7 +55,7 @@ class Bot:
 ORGANISER = 4242
 
 
-def settings_for(tmp_path: Path, rasa_url: str = "http://127.0.0.1:1") -> Settings:
+def settings_for(tmp_path: Path, rasa_url: str = "http://127.0.0.1:1", **extra: Any) -> Settings:
     return Settings(
         _env_file=None,
         DATABASE_URL=f"sqlite:///{tmp_path / 'bot.sqlite3'}",
@@ -57,15 +64,20 @@ def settings_for(tmp_path: Path, rasa_url: str = "http://127.0.0.1:1") -> Settin
         ORGANISER_IDS=str(ORGANISER),
         # Tests type faster than people; flood control has its own test.
         FLOOD_MESSAGES=1000,
+        **extra,
     )
 
 
 @contextlib.asynccontextmanager
 async def running_bot(
-    tmp_path: Path, nlu: NLU, api: FakeBotAPI, clock: Clock | None = None
+    tmp_path: Path, nlu: NLU, api: FakeBotAPI, clock: Clock | None = None, **settings: Any
 ) -> AsyncIterator[Bot]:
-    async with bootstrap(settings_for(tmp_path), nlu=nlu, clock=clock) as services:
-        channel = TelegramChannel(services.dialogue, services.catalog)
+    """The bot on `api`; `settings` are more of them by name (OCR_MAX_BYTES=...)."""
+    config = settings_for(tmp_path, **settings)
+    async with bootstrap(config, nlu=nlu, clock=clock) as services:
+        channel = TelegramChannel(
+            services.dialogue, services.catalog, max_image_bytes=config.ocr_max_bytes
+        )
         app = build_application(
             FAKE_TOKEN,
             BASE_URL,

@@ -3,6 +3,11 @@
 It checks what Telegram checks (text length after entity parsing, HTML entities, callback data of
 1-64 bytes, command names, caption length) and answers the way Telegram answers: 401 for a wrong
 token, 400 "chat not found", 403 "bot was blocked by the user", 429 with retry_after, 5xx.
+
+It serves files as Telegram does: a photo or document a user sent (`photo_update`,
+`document_update`) is kept under a file_id; `getFile` gives its file_path and file_size (400
+"invalid file_id" for an unknown one, "file is too big" over 20 MB), and the file itself is
+downloaded from `/file/bot<token>/<file_path>` (404 for an unknown path).
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import asyncio
 import contextlib
 import email.parser
 import email.policy
+import io
 import itertools
 import json
 import re
@@ -21,12 +27,17 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import httpx
+from PIL import Image
 
 from bot.core.markup import check_markup, to_plain
 
 BOT_ID = 7000000001
 BOT_USERNAME = "ecsm_test_bot"
 FAKE_TOKEN = f"{BOT_ID}:AAFakeTokenForTests_0123456789abcdefXYZ"
+# Telegram's getFile serves files up to this size to bots (the cloud Bot API).
+GET_FILE_LIMIT = 20 * 1024 * 1024
+# The sides of the sizes Telegram makes of a photo (thumbnails up to its 1280 px copy).
+PHOTO_SIDES = (90, 320, 800, 1280)
 
 
 class ApiError(Exception):
@@ -46,6 +57,16 @@ class Sent:
     def buttons(self) -> list[dict[str, Any]]:
         markup = self.params.get("reply_markup") or {}
         return [b for row in markup.get("inline_keyboard", []) for b in row]
+
+
+@dataclass
+class StoredFile:
+    file_id: str
+    file_unique_id: str
+    file_path: str
+    content: bytes
+    # What Telegram says the size is (a test may claim a huge file without building one).
+    file_size: int
 
 
 @dataclass
@@ -76,6 +97,10 @@ class FakeBotAPI:
     _recent: deque[float] = field(default_factory=deque)
     _recent_by_chat: dict[int, deque[float]] = field(default_factory=lambda: defaultdict(deque))
     _new_update: asyncio.Event | None = None
+    files: dict[str, StoredFile] = field(default_factory=dict)
+    # The URL paths of the files downloaded, in order.
+    downloads: list[str] = field(default_factory=list)
+    _file_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     # --- wiring ---------------------------------------------------------------------------
 
@@ -140,6 +165,103 @@ class FakeBotAPI:
             }
         return {"update_id": next(self._update_ids), "message": message}
 
+    def add_file(
+        self, content: bytes, folder: str, extension: str, size: int | None = None
+    ) -> StoredFile:
+        """A file as Telegram keeps one a user sent; `size` claims another size than its own."""
+        number = next(self._file_ids)
+        stored = StoredFile(
+            file_id=f"AgAC{number:08d}{opaque(number)}",
+            file_unique_id=f"AQAD{number:06d}",
+            file_path=f"{folder}/file_{number}.{extension}",
+            content=content,
+            file_size=len(content) if size is None else size,
+        )
+        self.files[stored.file_id] = stored
+        return stored
+
+    def photo_update(
+        self,
+        user_id: int,
+        image: bytes,
+        caption: str | None = None,
+        language_code: str | None = "en",
+        forwarded: bool = False,
+        size: int | None = None,
+    ) -> dict[str, Any]:
+        """A photo as Telegram delivers it: an array of PhotoSize, the sizes it made of the
+        picture (JPEG, the longer side at most 1280 px), smallest first. `size` claims a size
+        for the largest."""
+        with Image.open(io.BytesIO(image)) as opened:
+            picture = opened.convert("RGB")
+            sizes: list[dict[str, Any]] = []
+            largest = min(max(picture.size), PHOTO_SIDES[-1])
+            sides = [side for side in PHOTO_SIDES if side < largest] + [largest]
+            for index, side in enumerate(sides):
+                copy = picture.copy()
+                copy.thumbnail((side, side), Image.Resampling.LANCZOS)
+                buffer = io.BytesIO()
+                copy.save(buffer, format="JPEG", quality=87)
+                claimed = size if index == len(sides) - 1 else None
+                stored = self.add_file(buffer.getvalue(), "photos", "jpg", claimed)
+                sizes.append(
+                    {
+                        "file_id": stored.file_id,
+                        "file_unique_id": stored.file_unique_id,
+                        "width": copy.width,
+                        "height": copy.height,
+                        "file_size": stored.file_size,
+                    }
+                )
+        return self._content_update(user_id, language_code, forwarded, caption, photo=sizes)
+
+    def document_update(
+        self,
+        user_id: int,
+        content: bytes,
+        file_name: str,
+        mime_type: str,
+        caption: str | None = None,
+        language_code: str | None = "en",
+        forwarded: bool = False,
+        size: int | None = None,
+    ) -> dict[str, Any]:
+        extension = file_name.rsplit(".", 1)[-1]
+        stored = self.add_file(content, "documents", extension, size)
+        document = {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "file_name": file_name,
+            "mime_type": mime_type,
+            "file_size": stored.file_size,
+        }
+        return self._content_update(user_id, language_code, forwarded, caption, document=document)
+
+    def _content_update(
+        self,
+        user_id: int,
+        language_code: str | None,
+        forwarded: bool,
+        caption: str | None,
+        **content: Any,
+    ) -> dict[str, Any]:
+        message: dict[str, Any] = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": {"id": user_id, "type": "private", "first_name": "Test"},
+            "from": self.user(user_id, language_code),
+            **content,
+        }
+        if caption is not None:
+            message["caption"] = caption
+        if forwarded:
+            message["forward_origin"] = {
+                "type": "hidden_user",
+                "sender_user_name": "Someone",
+                "date": int(time.time()),
+            }
+        return {"update_id": next(self._update_ids), "message": message}
+
     def callback_update(
         self, user_id: int, data: str, language_code: str | None = "en"
     ) -> dict[str, Any]:
@@ -163,7 +285,11 @@ class FakeBotAPI:
     # --- the HTTP side --------------------------------------------------------------------
 
     async def handle(self, request: httpx.Request) -> httpx.Response:
-        match = re.fullmatch(r"/bot([^/]+)/(\w+)", request.url.path)
+        # A local Bot API server may sit under a path of its own (TELEGRAM_API_BASE_URL).
+        download = re.fullmatch(r"(?:/.*?)?/file/bot([^/]+)/(.+)", request.url.path)
+        if download:
+            return self._download(request.url.path, *download.groups())
+        match = re.fullmatch(r"(?:/.*)?/bot([^/]+)/(\w+)", request.url.path)
         if not match:
             return _error(404, "Not Found")
         token, method = match.groups()
@@ -191,7 +317,31 @@ class FakeBotAPI:
             return _error(exc.code, exc.description, exc.retry_after)
         return httpx.Response(200, json={"ok": True, "result": result})
 
+    def _download(self, url_path: str, token: str, path: str) -> httpx.Response:
+        if token != self.token:
+            return _error(401, "Unauthorized")
+        stored = next((f for f in self.files.values() if f.file_path == path), None)
+        if stored is None:
+            return _error(404, "Not Found")
+        self.downloads.append(url_path)
+        return httpx.Response(
+            200, content=stored.content, headers={"content-type": "application/octet-stream"}
+        )
+
     # --- methods --------------------------------------------------------------------------
+
+    async def api_getFile(self, params: dict[str, Any]) -> dict[str, Any]:
+        stored = self.files.get(str(params.get("file_id") or ""))
+        if stored is None:
+            raise ApiError(400, "Bad Request: invalid file_id")
+        if stored.file_size > GET_FILE_LIMIT:
+            raise ApiError(400, "Bad Request: file is too big")
+        return {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "file_size": stored.file_size,
+            "file_path": stored.file_path,
+        }
 
     async def api_getMe(self, params: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -378,6 +528,11 @@ class FakeBotAPI:
             "from": {"id": BOT_ID, "is_bot": True, "first_name": "ECSM"},
             **content,
         }
+
+
+def opaque(number: int) -> str:
+    """The opaque tail of a file_id (stable, so that runs compare)."""
+    return f"{(number * 2654435761) % 2**32:08x}"
 
 
 def _error(code: int, description: str, retry_after: int | None = None) -> httpx.Response:

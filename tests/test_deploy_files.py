@@ -129,3 +129,20 @@ def test_ci_installs_exactly_the_system_packages_the_readme_names() -> None:
     script = (ROOT / ".ci" / "run").read_text("utf-8")
     assert ".ci/system-packages" in script
     assert script.rstrip().endswith("make test")
+
+
+def test_the_dashboard_is_served_by_the_replicas_behind_the_proxy() -> None:
+    webhook = compose()["services"]["bot-webhook"]
+    env = webhook["environment"]
+    # Reachable by the proxy on the internal network, never published by itself.
+    assert env["DASHBOARD_LISTEN"] == "0.0.0.0" and env["DASHBOARD_PORT"] in webhook["expose"]
+    assert Settings.model_fields["dashboard_listen"].default == "127.0.0.1"  # loopback alone
+    nginx = (ROOT / "deploy" / "nginx.conf").read_text()
+    assert f"server bot-webhook:{env['DASHBOARD_PORT']}" in nginx
+    locations = dict(re.findall(r"location (= /\w+|/) \{(.*?)\n    \}", nginx, re.S))
+    assert "proxy_pass http://bot_dashboard;" in locations["/"]
+    assert "X-Forwarded-For" in locations["/"] and "X-Forwarded-Proto" in locations["/"]
+    # The webhook and the health check go to the webhook server; metrics nowhere.
+    assert "proxy_pass http://bot_webhook;" in locations["= /telegram"]
+    assert "return 404;" in locations["= /metrics"]
+

@@ -120,6 +120,14 @@ def test_webhook_profile_runs_two_replicas_behind_a_load_balancer() -> None:
     assert "ports" not in services["rasa"]
 
 
+def test_the_image_installs_tesseract_with_its_bulgarian_and_english_data() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text("utf-8")
+    (install,) = re.findall(r"apt-get install -y --no-install-recommends ([^\\\n]+)", dockerfile)
+    assert {"tesseract-ocr", "tesseract-ocr-bul", "tesseract-ocr-eng"} <= set(install.split())
+    # As root, before the image drops to its user.
+    assert dockerfile.index("apt-get install") < dockerfile.index("USER ecsm")
+
+
 def test_ci_installs_exactly_the_system_packages_the_readme_names() -> None:
     readme = (ROOT / "README.md").read_text("utf-8")
     (line,) = re.findall(r"sudo apt-get install -y (.+)", readme)

@@ -3,10 +3,13 @@ size it was trained on, without the status bar.
 
 Tesseract's own binarisation expects dark text on a light page. A screenshot has light text on
 dark (dark mode), white text in coloured bubbles next to dark text in grey ones, and a status
-bar of icons that it reads as stray letters. So the text is taken as whatever differs from its
-local background (estimated on a reduced copy), which makes every polarity and bubble colour
-dark-on-white at once; the status bar is cut off when the picture is phone-shaped and its top
-line is a thin band of its own; and small text is scaled up to about TARGET_X_HEIGHT.
+bar of icons that it reads as stray letters. So each part of the page is taken by the colour
+behind it (the median of 8x8 blocks): on a light background the ink is what a closing (a max
+then a min filter wider than a stroke) removes, on a dark one what an opening removes. That
+makes every polarity and bubble colour dark-on-white at once, and leaves out the edges of
+bubbles and bars, which a plain threshold would read as brackets and bars. The status bar is
+cut off when the picture is phone-shaped and its top line is a thin band of its own, and small
+text is scaled to about TARGET_X_HEIGHT.
 """
 
 from __future__ import annotations

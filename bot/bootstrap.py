@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -42,6 +43,7 @@ from bot.core.ports import (
 from bot.core.schedule import Window
 from bot.core.tips import TipsPolicy
 from bot.core.understanding import Thresholds
+from bot.core.unit_of_work import UnitsOfWork
 from bot.delivery.engine import DeliveryEngine
 from bot.delivery.ports import Sender
 from bot.delivery.ratelimit import RateLimiter
@@ -68,13 +70,17 @@ from bot.nlu.server import rasa_server
 from bot.services.announcements import AnnouncementService
 from bot.services.events import EventService, Origin
 from bot.services.figures import FiguresService
+from bot.services.handlers import handlers
+from bot.services.messagebus import MessageBus
 from bot.services.organisers import OrganiserService
+from bot.services.privacy import PrivacyService
 from bot.services.unanswered import UnansweredService
 from bot.settings import Settings
+from bot.storage.access import Database, database_for
 from bot.storage.broadcasts import BroadcastPlanner, SqlBroadcasts
 from bot.storage.campaign import SqlCampaignThemes
 from bot.storage.checklists import SqlChecklistRuns
-from bot.storage.db import make_engine, make_sessions, migrate, tick_leadership
+from bot.storage.db import Store, make_engine, make_sessions, migrate, tick_leadership
 from bot.storage.events import SqlEvents, SqlReminders
 from bot.storage.flood import SqlFloodGate
 from bot.storage.organisers import SqlAudit, SqlRoles
@@ -85,6 +91,7 @@ from bot.storage.send_rate import SharedSlots
 from bot.storage.stats import SqlStats
 from bot.storage.subscriptions import SqlConversations, SqlSubscriptions
 from bot.storage.unanswered import SqlUnanswered
+from bot.storage.unit_of_work import SqlUnitOfWork
 from bot.storage.users import SqlUsers
 
 
@@ -209,26 +216,31 @@ def reading_nlu(settings: Settings, catalog: Catalog, nlu: NLU) -> ReadingNLU:
     return ReadingNLU(nlu, load_readers(settings.data_dir, catalog.languages), catalog.languages)
 
 
-def event_service(
-    settings: Settings,
-    catalog: Catalog,
-    sessions: async_sessionmaker[AsyncSession],
-    clock: Clock,
-) -> EventService:
-    """Saving events off the chat (the command line); the chat's own is Dialogue.event_service."""
-    events = SqlEvents(sessions)
+def message_bus(settings: Settings, catalog: Catalog, database: Store, clock: Clock) -> MessageBus:
+    """The handler table on the database, off the chat (the command line); the chat's own is
+    built by build_features."""
+    database = database_for(database)
     notices = EventsFeature(
         catalog,
-        events,
-        SqlReminders(sessions),
-        SqlDeliveries(sessions),
-        SqlSubscriptions(sessions),
+        SqlEvents(database),
+        SqlReminders(database),
+        SqlDeliveries(database),
+        SqlSubscriptions(database),
         IcsCalendar(),
         clock,
         settings.event_reminder_minutes,
         default_zone=ZoneInfo(settings.default_timezone),
     )
-    return EventService(events, SqlAudit(sessions), notices)
+    return MessageBus(handlers(notices))
+
+
+def event_service(
+    settings: Settings, catalog: Catalog, database: Store, clock: Clock
+) -> EventService:
+    """Saving events off the chat (the command line)."""
+    database = database_for(database)
+    bus = message_bus(settings, catalog, database, clock)
+    return EventService(functools.partial(SqlUnitOfWork, database), bus)
 
 
 @dataclass(frozen=True)
@@ -244,6 +256,9 @@ class DialoguePorts:
     reports: ReportRenderer
     campaign_themes: CampaignThemes
     events: EventPorts
+    # The use cases' transactions (bot/core/unit_of_work.py): SqlUnitOfWork on the database,
+    # tests/fakes/unit_of_work.FakeUnitOfWork on a test's fakes.
+    units: UnitsOfWork
 
 
 def build_features(
@@ -276,7 +291,9 @@ def build_features(
         settings.event_reminder_minutes,
         default_zone=default_zone,
     )
-    event_service = EventService(event_ports.events, event_ports.audit, events)
+    # What follows from a use case (a changed event's notices, the audit log): one table.
+    bus = MessageBus(handlers(events))
+    event_service = EventService(ports.units, bus)
     return Features(
         conversation=ConversationFeature(
             catalog,
@@ -284,7 +301,7 @@ def build_features(
             ports.conversations,
             clock,
             tips,
-            UnansweredService(ports.unanswered),
+            UnansweredService(ports.units),
             ports.campaign_themes,
         ),
         links=LinkFeature(
@@ -294,7 +311,7 @@ def build_features(
         checklists=ChecklistFeature(catalog, ports.checklist_runs, clock, ports.reports),
         quiz=QuizFeature(catalog, rng),
         privacy=PrivacyFeature(
-            catalog, ports.personal_data, clock, settings.unanswered_retention_days
+            catalog, PrivacyService(ports.units), clock, settings.unanswered_retention_days
         ),
         events=events,
         organising=OrganiserFeature(
@@ -310,8 +327,8 @@ def build_features(
             event_ports.charts,
             clock,
             event_service,
-            AnnouncementService(event_ports.broadcasts, event_ports.audit),
-            OrganiserService(event_ports.roles, event_ports.audit),
+            AnnouncementService(ports.units, bus),
+            OrganiserService(ports.units, bus, frozenset(settings.organiser_ids)),
         ),
         event_service=event_service,
     )
@@ -369,6 +386,8 @@ class Storage:
     catalog: Catalog
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    # How every repository reaches the database (bot/storage/access.py), one per engine.
+    database: Database
 
 
 @contextlib.asynccontextmanager
@@ -381,7 +400,8 @@ async def open_storage(
     await asyncio.to_thread(migrate, settings.database_url)
     engine = make_engine(settings.database_url)
     try:
-        yield Storage(catalog, engine, make_sessions(engine))
+        sessions = make_sessions(engine)
+        yield Storage(catalog, engine, sessions, database_for(sessions))
     finally:
         await engine.dispose()
 
@@ -414,45 +434,46 @@ async def bootstrap(
 async def _services(
     settings: Settings, storage: Storage, nlu: NLU, clock: Clock
 ) -> AsyncIterator[Services]:
-    catalog, engine, sessions = storage.catalog, storage.engine, storage.sessions
+    catalog, engine, database = storage.catalog, storage.engine, storage.database
     # Worker processes that draw PDFs and charts, started by the first one asked for.
     rendering = RenderPool()
     try:
         policy = tips_policy(settings)
-        unanswered = SqlUnanswered(sessions, dt.timedelta(days=settings.unanswered_retention_days))
-        activity = SqlActivity(sessions, clock)
+        unanswered = SqlUnanswered(database, dt.timedelta(days=settings.unanswered_retention_days))
+        activity = SqlActivity(storage.sessions, clock)
         metrics = Metrics(activity)
         reading = reading_nlu(settings, catalog, nlu)
         nlu = MeasuredNLU(reading, metrics)
-        stats = SqlStats(sessions)
-        events = SqlEvents(sessions)
+        stats = SqlStats(database)
+        events = SqlEvents(database)
         flood_limit = FloodLimit(
             settings.flood_messages, dt.timedelta(seconds=settings.flood_window_seconds)
         )
         # Several processes serve one bot only on PostgreSQL: there they share one count.
         flood_windows = (
-            SqlFloodGate(sessions, flood_limit) if engine.dialect.name == "postgresql" else None
+            SqlFloodGate(database, flood_limit) if engine.dialect.name == "postgresql" else None
         )
         ports = DialoguePorts(
-            users=SqlUsers(sessions),
-            subscriptions=SqlSubscriptions(sessions),
-            conversations=SqlConversations(sessions),
+            users=SqlUsers(database),
+            subscriptions=SqlSubscriptions(database),
+            conversations=SqlConversations(database),
             unanswered=unanswered,
-            checklist_runs=SqlChecklistRuns(sessions),
-            personal_data=SqlPersonalData(sessions),
+            checklist_runs=SqlChecklistRuns(database),
+            personal_data=SqlPersonalData(database),
             reports=PooledReports(settings.data_dir / "fonts", rendering),
-            campaign_themes=SqlCampaignThemes(sessions),
+            campaign_themes=SqlCampaignThemes(database),
             events=EventPorts(
                 events=events,
-                reminders=SqlReminders(sessions),
-                deliveries=SqlDeliveries(sessions),
+                reminders=SqlReminders(database),
+                deliveries=SqlDeliveries(database),
                 calendar=IcsCalendar(),
-                roles=SqlRoles(sessions),
-                audit=SqlAudit(sessions),
-                broadcasts=SqlBroadcasts(sessions),
+                roles=SqlRoles(database),
+                audit=SqlAudit(database),
+                broadcasts=SqlBroadcasts(database),
                 stats=stats,
                 charts=PooledCharts(settings.data_dir / "fonts", rendering),
             ),
+            units=functools.partial(SqlUnitOfWork, database),
         )
         dialogue = build_dialogue(
             settings,
@@ -469,18 +490,18 @@ async def _services(
             settings,
             catalog,
             engine,
-            sessions,
+            storage.sessions,
             clock,
             nlu,
             dialogue,
-            SqlOutbox(sessions),
-            TipPlanner(sessions, catalog, policy),
+            SqlOutbox(database),
+            TipPlanner(storage.sessions, catalog, policy),
             unanswered,
-            BroadcastPlanner(sessions),
+            BroadcastPlanner(database),
             metrics,
             stats,
             flood_windows,
-            SqlRollups(sessions),
+            SqlRollups(storage.sessions),
             activity,
         )
         await stats.flush()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import getpass
 import sys
 from pathlib import Path
@@ -14,7 +15,7 @@ from zoneinfo import ZoneInfo
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from bot.bootstrap import event_service, open_storage
+from bot.bootstrap import event_service, message_bus, open_storage
 from bot.content.catalog import Catalog, load_catalog
 from bot.content.freshness import stale_sources
 from bot.core.announcements import BUTTON_LABEL_MAX, check_text, parse_button
@@ -29,8 +30,8 @@ from bot.services.events import Origin
 from bot.settings import Settings
 from bot.storage.broadcasts import BroadcastPlanner, SqlBroadcasts
 from bot.storage.events import SqlEvents
-from bot.storage.organisers import SqlAudit
 from bot.storage.outbox import SqlDeliveries
+from bot.storage.unit_of_work import SqlUnitOfWork
 
 WAITING = ("pending", "claimed", "sending")
 
@@ -167,7 +168,11 @@ async def broadcast(
         if dry_run:
             print(f"audience: {size} people")
             return 0
-        record = await AnnouncementService(store, SqlAudit(sessions)).schedule(
+        service = AnnouncementService(
+            functools.partial(SqlUnitOfWork, storage.database),
+            message_bus(settings, catalog, storage.database, SystemClock()),
+        )
+        record = await service.schedule(
             Reply(text, buttons=buttons), audience, send_at, Origin(None, _who()), now
         )
         if send_at > now:

@@ -39,6 +39,7 @@ from tests.fakes.core import (
     MemoryUsers,
     event_ports,
 )
+from tests.fakes.unit_of_work import FakeUnitOfWork
 
 
 @pytest.fixture(scope="session")
@@ -101,16 +102,18 @@ def dialogue_ports(
     renderer: FakeRenderer,
     ports: EventPorts,
 ) -> DialoguePorts:
+    personal_data = MemoryPersonalData(users, subscriptions, conversations, checklist_runs)
     return DialoguePorts(
         users=users,
         subscriptions=subscriptions,
         conversations=conversations,
         unanswered=unanswered,
         checklist_runs=checklist_runs,
-        personal_data=MemoryPersonalData(users, subscriptions, conversations, checklist_runs),
+        personal_data=personal_data,
         reports=renderer,
         campaign_themes=NoStoredThemes(),
         events=ports,
+        units=FakeUnitOfWork.of(ports, personal_data=personal_data, unanswered=unanswered),
     )
 
 

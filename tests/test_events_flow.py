@@ -13,7 +13,7 @@ from bot.core.ports import EventPorts
 from bot.dialogue.router import Dialogue
 from bot.events.importer import read_events
 from tests.auxil.environment import ORGANISER_ID, ROOT
-from tests.auxil.events import SOFIA, add_event, draft
+from tests.auxil.events import SOFIA, add_event, draft, tell_who_asked
 from tests.fakes.core import (
     FixedClock,
     MemoryAudit,
@@ -106,7 +106,7 @@ async def test_change_and_cancel_tell_everyone_who_asked(
     assert event is not None
     moved = draft(days=4)
     saved = await ports.events.save(moved, ORGANISER_ID, clock.now())
-    told = await dialogue.features.events.notify_change(saved, clock.now())
+    told = await tell_who_asked(dialogue, ports, saved, clock.now())
     assert told == 2
     pending = deliveries.pending()
     notices = [i for i in pending if i.kind == "event_notice"]
@@ -285,7 +285,7 @@ async def test_without_a_stored_zone_times_are_in_the_campaign_zone_not_the_lang
     await ports.events.save(sofia_talk(place="Sofia, Tech Park"), ORGANISER_ID, clock.now())
     event = await ports.events.get(event_id)
     assert event is not None
-    await dialogue.features.events.notify_change(event, clock.now())
+    await tell_who_asked(dialogue, ports, event, clock.now())
     deliveries = ports.deliveries
     assert isinstance(deliveries, MemoryDeliveries)
     sent = [item.payload["text"] for item in deliveries.pending()]

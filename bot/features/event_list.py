@@ -9,6 +9,7 @@ when the event starts, so none is ever sent for an event that has begun.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime, format_time, format_timedelta
@@ -40,7 +41,6 @@ from bot.core.zones import same_clock, utc_offset, viewer_zone, zone_city, zone_
 PAGE = 5
 MODES = {"a": None, "o": "online", "p": "in_person"}
 ANY_REGION = "x"
-FANOUT_BATCH = 500
 
 
 class EventsFeature:
@@ -329,7 +329,7 @@ class EventsFeature:
     # --- reminders and notices, for one user or for everyone who asked ----------------------
 
     def reminder_items(
-        self, event: EventRecord, recipients: list[Recipient], now: dt.datetime
+        self, event: EventRecord, recipients: Sequence[Recipient], now: dt.datetime
     ) -> list[Scheduled]:
         items = []
         for recipient in recipients:
@@ -354,23 +354,16 @@ class EventsFeature:
                 )
         return items
 
-    async def notify_change(self, event: EventRecord, now: dt.datetime) -> int:
-        """After an event changed or was cancelled: drop the reminders that wait, tell everyone
-        who asked, and schedule new reminders for the new time. Entrypoints do not call this:
-        bot.services.events does, when saving or cancelling made a new version."""
-        told = 0
-        after: int | None = None
-        while batch := await self.reminders.recipients(event.id, after, FANOUT_BATCH):
-            items = [self._notice(event, recipient, now) for recipient in batch]
-            if event.active:
-                items.extend(self.reminder_items(event, batch, now))
-            # One statement drops the waiting reminders of the whole batch, in the transaction
-            # that queues the notices and the new reminders.
-            refs = [event_user_ref(event.id, recipient.user_id) for recipient in batch]
-            await self.deliveries.replace(refs, items, now)
-            told += len(batch)
-            after = batch[-1].user_id
-        return told
+    def change_items(
+        self, event: EventRecord, recipients: Sequence[Recipient], now: dt.datetime
+    ) -> list[Scheduled]:
+        """After an event changed or was cancelled: a notice for everyone who asked, and new
+        reminders for the new time. The handler of EventChanged (bot/services/handlers.py)
+        queues them, in the transaction of the use case that changed the event."""
+        items = [self._notice(event, recipient, now) for recipient in recipients]
+        if event.active:
+            items.extend(self.reminder_items(event, recipients, now))
+        return items
 
     def _notice(self, event: EventRecord, recipient: Recipient, now: dt.datetime) -> Scheduled:
         lang = (

@@ -8,19 +8,18 @@ import json
 from bot.content.catalog import Catalog
 from bot.core import callbacks
 from bot.core.messages import Button, Document, Outcome, Reply, Turn
-from bot.core.ports import Clock, PersonalData
+from bot.core.ports import Clock
 from bot.core.registry import Registration, ignoring_reading
 from bot.services.privacy import PrivacyService
 
 
 class PrivacyFeature:
     def __init__(
-        self, catalog: Catalog, data: PersonalData, clock: Clock, retention_days: int
+        self, catalog: Catalog, service: PrivacyService, clock: Clock, retention_days: int
     ) -> None:
         self.retention_days = retention_days
         self.catalog = catalog
-        self.data = data
-        self.service = PrivacyService(data)
+        self.service = service
         self.clock = clock
 
     async def explain(self, turn: Turn) -> Outcome:

@@ -1,20 +1,24 @@
 """Announcements queued and cancelled: one code path for /announce and /broadcasts in the chat
-and `ecsm-bot broadcast`, each written to the audit log with who did it."""
+and `ecsm-bot broadcast`, each written to the audit log with who did it (in the same
+transaction)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+from bot.core.domain_events import AnnouncementCancelled, AnnouncementScheduled, Origin
 from bot.core.messages import Reply
 from bot.core.payloads import payload_of
-from bot.core.ports import Audience, Audit, BroadcastRecord, Broadcasts
-from bot.services.events import Origin
+from bot.core.ports import Audience, BroadcastRecord
+from bot.core.roles import check
+from bot.core.unit_of_work import UnitsOfWork
+from bot.services.messagebus import MessageBus
 
 
 class AnnouncementService:
-    def __init__(self, broadcasts: Broadcasts, audit: Audit) -> None:
-        self.broadcasts = broadcasts
-        self.audit = audit
+    def __init__(self, units: UnitsOfWork, bus: MessageBus) -> None:
+        self.units = units
+        self.bus = bus
 
     async def schedule(
         self,
@@ -26,25 +30,30 @@ class AnnouncementService:
     ) -> BroadcastRecord:
         """Store the announcement; the planner fans it out into the outbox at `send_at` (now:
         at its next tick). `message` was checked by bot.core.announcements."""
-        record = await self.broadcasts.create(
-            origin.actor or 0, payload_of(message), audience, send_at, now
-        )
-        details = {
-            **origin.details,
-            "broadcast_id": record.id,
-            "audience": audience.as_dict(),
-            "send_at": send_at.isoformat(),
-        }
-        await self.audit.record(origin.actor, "broadcast_created", details, now)
+        if origin.staff is not None:  # a regional organiser announces to its region only
+            check(origin.staff, "announcements.send", audience.region)
+        async with self.units() as uow:
+            record = await uow.broadcasts.create(
+                origin.actor or 0, payload_of(message), audience, send_at, now
+            )
+            uow.record(AnnouncementScheduled(record, audience, send_at, origin, now))
+            await self.bus.handle(uow)
+            await uow.commit()
         return record
 
     async def cancel(
         self, broadcast_id: int, origin: Origin, now: dt.datetime
     ) -> BroadcastRecord | None:
         """Withdraw what still waits of it; None when there is no such announcement."""
-        record = await self.broadcasts.cancel(broadcast_id, now)
-        if record is None:
-            return None
-        details = {**origin.details, "broadcast_id": record.id}
-        await self.audit.record(origin.actor, "broadcast_cancelled", details, now)
+        async with self.units() as uow:
+            if origin.staff is not None:
+                existing = await uow.broadcasts.get(broadcast_id)
+                region = existing.audience.region if existing else None
+                check(origin.staff, "announcements.send", region)
+            record = await uow.broadcasts.cancel(broadcast_id, now)
+            if record is None:
+                return None
+            uow.record(AnnouncementCancelled(record, origin, now))
+            await self.bus.handle(uow)
+            await uow.commit()
         return record

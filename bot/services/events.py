@@ -1,42 +1,26 @@
 """Saving and cancelling an event: one code path for /newevent and /editevent in the chat,
 `ecsm-bot events import` and the loading of data/events/ at start-up.
 
-Saving stores the event; when that made a new version it withdraws the reminders waiting for the
-old one, schedules them for the new time and tells everyone who asked for a reminder, through
-the outbox. The outbox keys carry the event's version, so each person is told once per version,
-and saving the same content again makes no version and sends nothing. Then it writes the audit
-log."""
+Saving stores the event; when that made a new version it records EventChanged, whose handler
+withdraws the reminders waiting for the old version, schedules them for the new time and tells
+everyone who asked for a reminder, through the outbox. The outbox keys carry the event's
+version, so each person is told once per version, and saving the same content again makes no
+version and sends nothing. Then the audit entry. All of it is one transaction (one unit of
+work): after a crash either all of it happened or none."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from dataclasses import dataclass
 
+from bot.core.domain_events import EventCancelled, EventChanged, EventSaved, Origin
 from bot.core.events import EventDraft
-from bot.core.ports import Audit, Change, EventRecord, Events
+from bot.core.ports import Change, EventRecord
+from bot.core.roles import check
+from bot.core.unit_of_work import UnitsOfWork
+from bot.services.messagebus import MessageBus
 
-
-class ChangeNotices(Protocol):
-    """Who asked for a reminder is told of a change (bot.features.event_list.EventsFeature)."""
-
-    async def notify_change(self, event: EventRecord, now: dt.datetime) -> int:
-        """Withdraw the waiting reminders, queue a notice and the new reminders; how many
-        people were told."""
-        ...
-
-
-@dataclass(frozen=True, slots=True)
-class Origin:
-    """Who saves, for the audit log. `actor` is the organiser's user id (None off the chat);
-    `action` names the audit entry when the entrypoint has its own ("event_imported"); with
-    `quiet_when_unchanged` saving the same content again leaves no entry either (start-up)."""
-
-    actor: int | None
-    details: Mapping[str, Any] = field(default_factory=dict)
-    action: str | None = None
-    quiet_when_unchanged: bool = False
+__all__ = ["EventService", "Origin", "Saved"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,48 +31,39 @@ class Saved:
 
 
 class EventService:
-    def __init__(
-        self,
-        events: Events,
-        audit: Audit,
-        notices: ChangeNotices,
-    ) -> None:
-        self.events = events
-        self.audit = audit
-        self.notices = notices
+    def __init__(self, units: UnitsOfWork, bus: MessageBus) -> None:
+        self.units = units
+        self.bus = bus
 
     async def save(self, draft: EventDraft, origin: Origin, now: dt.datetime) -> Saved:
         """Create the event, or update the one with the same key (see the module's doc)."""
-        stored = await self.events.store(draft, origin.actor, now)
-        event, change = stored.event, stored.change
-        told = await self.notices.notify_change(event, now) if change == "updated" else 0
-        if change != "unchanged" or not origin.quiet_when_unchanged:
-            action = origin.action or ("event_created" if change == "created" else "event_updated")
-            await self.audit.record(
-                origin.actor,
-                action,
-                {
-                    **origin.details,
-                    "event_id": event.id,
-                    "key": event.draft.key,
-                    "version": event.version,
-                    "change": change,
-                    "told": told,
-                },
-                now,
-            )
+        if origin.staff is not None:  # a regional organiser saves its region's events only
+            check(origin.staff, "events.edit", draft.region)
+        async with self.units() as uow:
+            stored = await uow.events.store(draft, origin.actor, now)
+            event, change = stored.event, stored.change
+            told = 0
+            if change == "updated":
+                uow.record(EventChanged(event, now))
+                told = await self.bus.handle(uow)
+            if change != "unchanged" or not origin.quiet_when_unchanged:
+                uow.record(EventSaved(event, change, told, origin, now))
+                await self.bus.handle(uow)
+            await uow.commit()
         return Saved(event, change, told)
 
     async def cancel(self, event_id: int, origin: Origin, now: dt.datetime) -> Saved | None:
         """Cancel the event: its reminders are withdrawn and whoever asked for one is told."""
-        event = await self.events.cancel(event_id, now)
-        if event is None:
-            return None
-        told = await self.notices.notify_change(event, now)
-        await self.audit.record(
-            origin.actor,
-            origin.action or "event_cancelled",
-            {**origin.details, "event_id": event_id, "told": told},
-            now,
-        )
+        async with self.units() as uow:
+            if origin.staff is not None:
+                existing = await uow.events.get(event_id)
+                check(origin.staff, "events.edit", existing.draft.region if existing else None)
+            event = await uow.events.cancel(event_id, now)
+            if event is None:
+                return None
+            uow.record(EventChanged(event, now))
+            told = await self.bus.handle(uow)
+            uow.record(EventCancelled(event, told, origin, now))
+            await self.bus.handle(uow)
+            await uow.commit()
         return Saved(event, "updated", told)

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.core.ports import Unanswered
 from bot.core.unanswered import scrub
 from bot.core.understanding import Reading
+from bot.core.unit_of_work import UnitsOfWork
 
 
 class UnansweredService:
-    def __init__(self, store: Unanswered) -> None:
-        self.store = store
+    def __init__(self, units: UnitsOfWork) -> None:
+        self.units = units
 
     async def record(self, text: str, language: str, reading: Reading, now: dt.datetime) -> None:
         # Scrubbed here, so no store (a test's fake included) ever holds an address or a number.
-        await self.store.record(scrub(text), language, reading.best_guess, reading.confidence, now)
+        async with self.units() as uow:
+            await uow.unanswered.record(
+                scrub(text), language, reading.best_guess, reading.confidence, now
+            )
+            await uow.commit()

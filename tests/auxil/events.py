@@ -5,9 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+from bot.core.domain_events import EventChanged
 from bot.core.events import EventDraft, EventText
-from bot.core.ports import EventPorts
+from bot.core.ports import EventPorts, EventRecord
+from bot.dialogue.router import Dialogue
+from bot.services.handlers import TellWhoAsked
 from tests.fakes.core import FixedClock
+from tests.fakes.unit_of_work import FakeUnitOfWork
 
 SOFIA = ZoneInfo("Europe/Sofia")
 
@@ -37,3 +41,12 @@ def draft(
 
 async def add_event(ports: EventPorts, clock: FixedClock, d: EventDraft) -> int:
     return (await ports.events.save(d, None, clock.now())).id
+
+
+async def tell_who_asked(
+    dialogue: Dialogue, ports: EventPorts, event: EventRecord, now: dt.datetime
+) -> int:
+    """What saving a changed event runs (the message bus's handler of EventChanged), with the
+    dialogue's events feature writing the notices: how many people were told."""
+    handler = TellWhoAsked(dialogue.features.events)
+    return await handler(EventChanged(event, now), FakeUnitOfWork.of(ports))

@@ -4,20 +4,28 @@ offers is the count of transactions committed and rolled back, which the tests a
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
 from types import TracebackType
 
+from bot.core.outbox_refs import event_user_ref
 from bot.core.ports import (
     Audit,
     Broadcasts,
     Deliveries,
     EventPorts,
+    EventRecord,
     Events,
     PersonalData,
+    Recipient,
     Reminders,
     Roles,
+    Scheduled,
     Unanswered,
 )
 from bot.core.unit_of_work import EventLog
+from bot.services.handlers import handlers
+from bot.services.messagebus import MessageBus
 from tests.fakes.core import (
     MemoryAudit,
     MemoryBroadcasts,
@@ -107,3 +115,28 @@ class FakeUnitOfWork(EventLog):
 
     async def rollback(self) -> None:
         self.rollbacks += 1
+
+
+class FakeNotices:
+    """The messages about a changed event, as bot.features.event_list writes them, in
+    miniature: one notice per recipient, keyed by event, version and user."""
+
+    def change_items(
+        self, event: EventRecord, recipients: Sequence[Recipient], now: dt.datetime
+    ) -> list[Scheduled]:
+        return [
+            Scheduled(
+                key=f"notice:{event.id}:{event.version}:{r.user_id}",
+                user_id=r.user_id,
+                kind="event_notice",
+                payload={"text": event.draft.key},
+                not_before=now,
+                ref=event_user_ref(event.id, r.user_id),
+            )
+            for r in recipients
+        ]
+
+
+def fake_bus() -> MessageBus:
+    """The bot's handler table, with FakeNotices writing the change notices."""
+    return MessageBus(handlers(FakeNotices()))

@@ -23,12 +23,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.content.catalog import Catalog, ContentError, load_catalog
 from bot.content.domains import split_domain
 from bot.content.typing import load_readers
+from bot.core.alerts import AlertOptIns, AlertStore
 from bot.core.campaign import CampaignThemes
 from bot.core.flood import FloodControl, FloodGate, FloodLimit
 from bot.core.latin_typing import ReadingNLU
 from bot.core.links import LinkChecker
 from bot.core.ports import (
     NLU,
+    Audit,
     ChecklistRuns,
     Clock,
     Conversations,
@@ -53,6 +55,7 @@ from bot.dialogue.understanding import Understanding
 from bot.documents.calendar import IcsCalendar
 from bot.documents.workers import PooledCharts, PooledReports, RenderPool
 from bot.events.importer import read_events
+from bot.features.alerts import AlertNotices, AlertsFeature
 from bot.features.checklists import ChecklistFeature
 from bot.features.conversation import ConversationFeature
 from bot.features.event_list import EventsFeature
@@ -67,6 +70,7 @@ from bot.metrics import MeasuredNLU, Metrics
 from bot.nlu.client import RasaNLU
 from bot.nlu.model import ModelPaths
 from bot.nlu.server import rasa_server
+from bot.services.alerts import AlertService
 from bot.services.announcements import AnnouncementService
 from bot.services.events import EventService, Origin
 from bot.services.figures import FiguresService
@@ -77,6 +81,7 @@ from bot.services.privacy import PrivacyService
 from bot.services.unanswered import UnansweredService
 from bot.settings import Settings
 from bot.storage.access import Database, database_for
+from bot.storage.alerts import AlertPlanner, SqlAlertOptIns, SqlAlerts
 from bot.storage.broadcasts import BroadcastPlanner, SqlBroadcasts
 from bot.storage.campaign import SqlCampaignThemes
 from bot.storage.checklists import SqlChecklistRuns
@@ -116,6 +121,8 @@ class Services:
     activity: SqlActivity
     # The NLU server's health check, for the webhook's /healthz; None when a test passed its NLU.
     nlu_healthy: Callable[[], Awaitable[bool]] | None = None
+    # Queues a published scam alert for everyone who opted in (bot/storage/alerts.py).
+    alert_planner: AlertPlanner | None = None
 
     async def database_ok(self) -> bool:
         async with self.engine.connect() as conn:
@@ -155,6 +162,8 @@ class Services:
                 if leader:
                     await self.planner.enqueue_due(self.clock.now())
                     await self.broadcasts.fan_out(self.clock.now())
+                    if self.alert_planner is not None:
+                        await self.alert_planner.fan_out(self.clock.now())
                     await self.unanswered.purge(self.clock.now())
                     await self.rollups.refresh(self.clock.now())
                     if self.flood_windows is not None:
@@ -256,6 +265,9 @@ class DialoguePorts:
     reports: ReportRenderer
     campaign_themes: CampaignThemes
     events: EventPorts
+    # Scam alerts (issue 16) and who opted in to them; without them there is no /alerts.
+    alerts: AlertStore | None = None
+    alert_opt_ins: AlertOptIns | None = None
     # The use cases' transactions (bot/core/unit_of_work.py): SqlUnitOfWork on the database,
     # tests/fakes/unit_of_work.FakeUnitOfWork on a test's fakes.
     units: UnitsOfWork
@@ -331,6 +343,33 @@ def build_features(
             OrganiserService(ports.units, bus, frozenset(settings.organiser_ids)),
         ),
         event_service=event_service,
+        alerts=alerts_feature(settings, catalog, ports, clock),
+    )
+
+
+def alert_service(
+    catalog: Catalog, store: AlertStore, opt_ins: AlertOptIns, audit: Audit, clock: Clock
+) -> AlertService:
+    """Scam alerts, one service for the chat, the command line and the message check."""
+    return AlertService(
+        store, opt_ins, audit, AlertNotices(catalog), tuple(catalog.languages), clock
+    )
+
+
+def alerts_feature(
+    settings: Settings, catalog: Catalog, ports: DialoguePorts, clock: Clock
+) -> AlertsFeature | None:
+    if ports.alerts is None or ports.alert_opt_ins is None:
+        return None
+    service = alert_service(catalog, ports.alerts, ports.alert_opt_ins, ports.events.audit, clock)
+    return AlertsFeature(
+        catalog,
+        service,
+        AlertNotices(catalog),
+        ports.conversations,
+        ports.events.roles,
+        clock,
+        frozenset(settings.organiser_ids),
     )
 
 
@@ -473,6 +512,8 @@ async def _services(
                 stats=stats,
                 charts=PooledCharts(settings.data_dir / "fonts", rendering),
             ),
+            alerts=SqlAlerts(storage.sessions),
+            alert_opt_ins=SqlAlertOptIns(storage.sessions),
             units=functools.partial(SqlUnitOfWork, database),
         )
         dialogue = build_dialogue(
@@ -503,6 +544,7 @@ async def _services(
             flood_windows,
             SqlRollups(storage.sessions),
             activity,
+            alert_planner=AlertPlanner(storage.sessions, catalog.default_language),
         )
         await stats.flush()
     finally:

@@ -267,7 +267,7 @@ def match(
 
 # --- checking what organisers write -----------------------------------------------------------
 
-_SOURCE_URL = re.compile(r"^https?://[^\s<>\"']{4,500}$")
+SOURCE_URL = re.compile(r"^https?://[^\s<>\"']{4,500}$")
 
 
 def check(
@@ -297,7 +297,7 @@ def check(
             return AlertProblem("too_long", field="examples", language=language)
     if not any(text.examples for text in content.values()):
         return AlertProblem("missing", field="examples", language=default_language)
-    if source_url and not _SOURCE_URL.match(source_url):
+    if source_url and not SOURCE_URL.match(source_url):
         return AlertProblem("url", field="source_url")
     return None
 

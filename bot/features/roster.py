@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.core.registry import Registration
+from bot.features.alerts import AlertsFeature
 from bot.features.checklists import ChecklistFeature
 from bot.features.conversation import ConversationFeature
 from bot.features.event_list import EventsFeature
@@ -32,6 +33,9 @@ class Features:
     # Saving an event is one use case, whoever saves: the chat, the command line, start-up.
     event_service: EventService
 
+    # Scam alerts (issue 16): None when bootstrap was given no alert stores.
+    alerts: AlertsFeature | None = None
+
     def registrations(self) -> tuple[Registration, ...]:
         return (
             self.conversation.registration(),
@@ -42,4 +46,5 @@ class Features:
             self.privacy.registration(),
             self.events.registration(),
             self.organising.registration(),
+            *((self.alerts.registration(),) if self.alerts is not None else ()),
         )

@@ -265,12 +265,12 @@ class DialoguePorts:
     reports: ReportRenderer
     campaign_themes: CampaignThemes
     events: EventPorts
-    # Scam alerts (issue 16) and who opted in to them; without them there is no /alerts.
-    alerts: AlertStore | None = None
-    alert_opt_ins: AlertOptIns | None = None
     # The use cases' transactions (bot/core/unit_of_work.py): SqlUnitOfWork on the database,
     # tests/fakes/unit_of_work.FakeUnitOfWork on a test's fakes.
     units: UnitsOfWork
+    # Scam alerts (issue 16) and who opted in to them; without them there is no /alerts.
+    alerts: AlertStore | None = None
+    alert_opt_ins: AlertOptIns | None = None
 
 
 def build_features(

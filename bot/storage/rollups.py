@@ -325,7 +325,7 @@ class SqlRollups:
                 )
             )
         found: dict[str, list[DayCount]] = {metric: [] for metric in metrics}
-        async with reading(self._sessions, one_statement=True) as session:
+        async with reading(self._sessions) as session:
             for metric, day, key, value in (await session.execute(query)).all():
                 found[str(metric)].append(DayCount(_as_date(day), str(key), _int(value or 0)))
         return found

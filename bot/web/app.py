@@ -40,6 +40,7 @@ from bot.services.events import Origin
 from bot.services.figures import FiguresService
 from bot.services.organisers import OrganiserService
 from bot.services.sign_in import SignInService
+from bot.services.unanswered_groups import UnansweredGroups
 from bot.settings import Settings, dashboard_address
 from bot.web.auth import NotSignedIn, current_staff
 from bot.web.security import (
@@ -67,6 +68,8 @@ class DashboardServices:
     audit_log: AuditLog
     # The pages' content (issue 17, bot/web/*_page.py); None leaves a page out (404).
     figures: FiguresService | None = None
+    unanswered: UnansweredGroups | None = None
+    unanswered_days: int = 30
 
 
 @dataclass(frozen=True)
@@ -204,7 +207,7 @@ def create_dashboard(
     services: DashboardServices, settings: Settings, bot_username: str | None = None
 ) -> Starlette:
     """The app; `bot_username` (from Telegram's getMe) shows the Login Widget on https."""
-    from bot.web import audit_page, organisers_page, overview_page, sign_in_pages
+    from bot.web import audit_page, organisers_page, overview_page, sign_in_pages, unanswered_page
 
     address = dashboard_address(settings)
     config = DashboardConfig(
@@ -221,6 +224,7 @@ def create_dashboard(
         *audit_page.routes(),
         *organisers_page.routes(),
         *overview_page.routes(),
+        *unanswered_page.routes(),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     environment = Environment(

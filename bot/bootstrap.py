@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.content.catalog import Catalog, ContentError, load_catalog
 from bot.content.domains import split_domain
 from bot.content.typing import load_readers
+from bot.content.web import load_web_texts
 from bot.core.alerts import AlertOptIns, AlertStore
 from bot.core.campaign import CampaignThemes
 from bot.core.flood import FloodControl, FloodGate, FloodLimit
@@ -78,6 +79,7 @@ from bot.services.handlers import handlers
 from bot.services.messagebus import MessageBus
 from bot.services.organisers import OrganiserService
 from bot.services.privacy import PrivacyService
+from bot.services.sign_in import SignInService
 from bot.services.unanswered import UnansweredService
 from bot.settings import Settings
 from bot.storage.access import Database, database_for
@@ -93,11 +95,13 @@ from bot.storage.outbox import SqlDeliveries, SqlOutbox
 from bot.storage.personal import SqlPersonalData
 from bot.storage.rollups import SqlActivity, SqlRollups
 from bot.storage.send_rate import SharedSlots
+from bot.storage.sign_in import SqlSignInLinks
 from bot.storage.stats import SqlStats
 from bot.storage.subscriptions import SqlConversations, SqlSubscriptions
 from bot.storage.unanswered import SqlUnanswered
 from bot.storage.unit_of_work import SqlUnitOfWork
 from bot.storage.users import SqlUsers
+from bot.web.app import DashboardServices
 
 
 @dataclass
@@ -341,6 +345,7 @@ def build_features(
             event_service,
             AnnouncementService(ports.units, bus),
             OrganiserService(ports.units, bus, frozenset(settings.organiser_ids)),
+            dashboard_url=str(settings.dashboard_url) if settings.dashboard_url else None,
         ),
         event_service=event_service,
         alerts=alerts_feature(settings, catalog, ports, clock),
@@ -549,3 +554,30 @@ async def _services(
         await stats.flush()
     finally:
         await asyncio.to_thread(rendering.shutdown)
+
+def dashboard_services(
+    settings: Settings, catalog: Catalog, database: Store, clock: Clock
+) -> DashboardServices:
+    """What the organisers' dashboard (bot/web) runs on; the command line's
+    `ecsm-bot dashboard link` issues its links through the same sign-in service."""
+    database = database_for(database)
+    organisers = OrganiserService(
+        functools.partial(SqlUnitOfWork, database),
+        message_bus(settings, catalog, database, clock),
+        frozenset(settings.organiser_ids),
+    )
+    audit = SqlAudit(database)
+    return DashboardServices(
+        catalog=catalog,
+        texts=load_web_texts(settings.data_dir, catalog.languages, catalog.default_language),
+        clock=clock,
+        organisers=organisers,
+        sign_in=SignInService(
+            organisers,
+            SqlSignInLinks(database),
+            audit,
+            dt.timedelta(minutes=settings.dashboard_link_minutes),
+        ),
+        audit_log=audit,
+        figures=FiguresService(SqlRollups(database.sessions)),
+    )

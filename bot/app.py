@@ -138,6 +138,8 @@ async def dashboard_server(
 
 async def run(settings: Settings, formatter: RedactingFormatter) -> int:
     async with bootstrap(settings, formatter=formatter) as services:
+        # The shipped events (data/events/), saved by key: moved ones tell who asked.
+        await services.shipped_events.load(services.clock.now())
         if settings.telegram_bot_token is None:
             async with dashboard_server(settings, services):
                 return await _console(settings, services)

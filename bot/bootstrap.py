@@ -20,7 +20,7 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.content.catalog import Catalog, ContentError, load_catalog
+from bot.content.catalog import Catalog, load_catalog
 from bot.content.domains import split_domain
 from bot.content.typing import load_readers
 from bot.content.web import load_web_texts
@@ -55,7 +55,7 @@ from bot.dialogue.router import Dialogue
 from bot.dialogue.understanding import Understanding
 from bot.documents.calendar import IcsCalendar
 from bot.documents.workers import PooledCharts, PooledReports, RenderPool
-from bot.events.importer import read_events
+from bot.events.shipped import ShippedEventFiles
 from bot.features.alerts import AlertNotices, AlertsFeature
 from bot.features.checklists import ChecklistFeature
 from bot.features.conversation import ConversationFeature
@@ -73,12 +73,13 @@ from bot.nlu.model import ModelPaths
 from bot.nlu.server import rasa_server
 from bot.services.alerts import AlertService
 from bot.services.announcements import AnnouncementService
-from bot.services.events import EventService, Origin
+from bot.services.events import EventService
 from bot.services.figures import FiguresService
 from bot.services.handlers import handlers
 from bot.services.messagebus import MessageBus
 from bot.services.organisers import OrganiserService
 from bot.services.privacy import PrivacyService
+from bot.services.shipped_events import ShippedEvents
 from bot.services.sign_in import SignInService
 from bot.services.unanswered import UnansweredService
 from bot.settings import Settings
@@ -182,6 +183,12 @@ class Services:
     @property
     def figures(self) -> FiguresService:
         return FiguresService(self.rollups)
+
+    @property
+    def shipped_events(self) -> ShippedEvents:
+        """Loading data/events/, which the entrypoint runs as it starts (bot/app.py)."""
+        files = ShippedEventFiles(self.settings.data_dir / "events", self.catalog)
+        return ShippedEvents(files, self.dialogue.features.event_service)
 
     @property
     def shared_sending(self) -> bool:
@@ -401,28 +408,6 @@ def build_dialogue(
     )
 
 
-# Loading data/events/ is nobody's action: an unchanged event leaves no trace in the audit log.
-AT_START_UP = Origin(None, {"via": "startup"}, "event_loaded", quiet_when_unchanged=True)
-
-
-async def seed_events(
-    events: EventService, where: Path, catalog: Catalog, now: dt.datetime
-) -> None:
-    """Load data/events/: the shipped events (samples included) are saved by key, like any other
-    change (the people who asked for a reminder of a moved event are told). Events already over
-    are skipped; a bad file stops the start, like any other content."""
-    # Shipped events may already be over: they are checked as of ten years ago, then skipped.
-    checked_as_of = now - dt.timedelta(days=3650)
-    for path in sorted(await asyncio.to_thread(lambda: list(where.glob("*.yml")))):
-        result = read_events(path, list(catalog.languages), checked_as_of, catalog.regions)
-        if not result.ok:
-            reasons = "; ".join(f"{e.where}: {', '.join(e.reasons)}" for e in result.errors)
-            raise ContentError(f"{path}: {reasons}")
-        for draft in result.drafts:
-            if draft.end > now:
-                await events.save(draft, AT_START_UP, now)
-
-
 @dataclass(frozen=True)
 class Storage:
     """The catalog and the migrated database: what the command-line tools need."""
@@ -528,9 +513,6 @@ async def _services(
             Understanding(nlu, thresholds(settings), reading.readers),
             clock,
             flood=flood_windows or FloodGate(flood_limit),
-        )
-        await seed_events(
-            dialogue.features.event_service, settings.data_dir / "events", catalog, clock.now()
         )
         yield Services(
             settings,

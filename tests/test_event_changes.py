@@ -86,6 +86,7 @@ def settings(database_url: str, data_dir: Path = ROOT / "data") -> Settings:
 async def bot(database_url: str, data_dir: Path = ROOT / "data") -> AsyncIterator[Services]:
     """The bot as it starts: settings, migrations, data/events/ loaded, the dialogue built."""
     async with bootstrap(settings(database_url, data_dir), nlu=FakeNLU()) as services:
+        await services.shipped_events.load(services.clock.now())
         yield services
 
 

@@ -208,6 +208,7 @@ async def test_without_a_zone_of_their_own_users_see_the_default_timezone(
     settings = settings_for(tmp_path).model_copy(update={"default_timezone": zone})
     clock = FixedClock(dt.datetime(2027, 9, 1, 8, 0, tzinfo=dt.UTC))
     async with bootstrap(settings, nlu=FakeNLU(), clock=clock) as services:
+        await services.shipped_events.load(clock.now())
         outcome = await services.dialogue.handle(
             Incoming(USER, command="events", platform_language="en")
         )

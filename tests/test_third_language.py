@@ -209,6 +209,7 @@ async def test_a_conversation_in_a_third_language(
         FLOOD_MESSAGES=1000,
     )
     async with bootstrap(settings, nlu=nlu, clock=clock) as services:
+        await services.shipped_events.load(clock.now())
         xx = services.catalog
         dialogue = services.dialogue
 

@@ -248,6 +248,12 @@ class Recipient:
     timezone: str | None
 
 
+class EventFiles(Protocol):
+    """Events shipped with the content (data/events/), read and checked."""
+
+    async def drafts(self, checked_as_of: dt.datetime) -> list[EventDraft]: ...
+
+
 class Reminders(Protocol):
     async def add(self, user_id: int, event_id: int, now: dt.datetime) -> bool: ...
 

@@ -75,6 +75,8 @@ async def running_bot(
     """The bot on `api`; `settings` are more of them by name (OCR_MAX_BYTES=...)."""
     config = settings_for(tmp_path, **settings)
     async with bootstrap(config, nlu=nlu, clock=clock) as services:
+        # As bot/app.py starts: the shipped events loaded.
+        await services.shipped_events.load(services.clock.now())
         channel = TelegramChannel(
             services.dialogue, services.catalog, max_image_bytes=config.ocr_max_bytes
         )

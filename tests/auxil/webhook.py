@@ -45,6 +45,8 @@ async def webhook(
     settings: Settings | None = None,
 ) -> AsyncIterator[tuple[WebhookServer, httpx.AsyncClient, Services]]:
     async with bootstrap(settings or settings_for(tmp_path), nlu=FakeNLU()) as services:
+        # As bot/app.py starts: the shipped events loaded.
+        await services.shipped_events.load(services.clock.now())
         channel = TelegramChannel(services.dialogue, services.catalog, services.metrics)
         application = build_application(
             FAKE_TOKEN,

@@ -15,9 +15,12 @@ from rich.table import Table
 from bench.dashboard import bench_dashboard
 from bench.delivery import ROOT, Database, bench_broadcast, bench_due, bench_send
 from bench.load import LoadResult, run_load, summary
+from bench.ocr import bench_ocr
+from bench.ocr import tables as ocr_tables
 from bench.render_stall import bench_render_stall
 from bench.statements import bench_statements
 from bot.content.catalog import Catalog, load_catalog
+from bot.ocr.tesseract import ocr_available
 
 
 def figures(title: str, *columns: str) -> Table:
@@ -38,6 +41,7 @@ async def main() -> None:
     parser.add_argument("--skip-load", action="store_true")
     parser.add_argument("--skip-statements", action="store_true")
     parser.add_argument("--skip-render", action="store_true")
+    parser.add_argument("--skip-ocr", action="store_true")
     parser.add_argument("--skip-dashboard", action="store_true")
     parser.add_argument(
         "--dashboard-users",
@@ -119,6 +123,12 @@ async def main() -> None:
                     f"{100 * stall.late_share:.1f}",
                 )
             console.print(table)
+        if not args.skip_ocr:
+            if ocr_available():
+                for table in ocr_tables(await bench_ocr(args.quick)):
+                    console.print(table)
+            else:
+                console.print("OCR: Tesseract with its bul and eng data is not installed")
         if not args.skip_due:
             table = figures(
                 "Finding due tips (one tick at 08:00 in Sofia)",

@@ -74,8 +74,10 @@ def tesseract_languages(languages: Sequence[str], installed: frozenset[str]) -> 
     return "+".join(name for name in wanted if name in installed) or "eng"
 
 
-# What an app's icons read as on their own (the back arrow, an avatar's circle, a divider).
-ICON = re.compile(r"[<>|©®«»]+")
+# What an app's icons read as on their own (the back arrow, an avatar's circle).
+ICON = re.compile(r"[<>©®«»]+")
+# A lone capital I, which Tesseract often takes for a bar.
+BAR = re.compile(r"(?<!\S)\|(?!\S)")
 # "+ 359": Tesseract parts the plus from a phone number.
 PLUS = re.compile(r"\+ (?=\d)")
 
@@ -83,7 +85,7 @@ PLUS = re.compile(r"\+ (?=\d)")
 def clean(text: str) -> str:
     """Lines as read, without empty ones, stray spaces or icons, each word in one script."""
     lines = (
-        PLUS.sub("+", " ".join(word for word in line.split() if not ICON.fullmatch(word)))
+        BAR.sub("I", PLUS.sub("+", " ".join(w for w in line.split() if not ICON.fullmatch(w))))
         for line in text.splitlines()
     )
     return "\n".join(fix_mixed_scripts(line) for line in lines if line)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from bot import app, campaign_admin, dashboard_admin, operations
+from bot import alert_admin, app, campaign_admin, dashboard_admin, operations
 from bot.content.catalog import ContentError, load_catalog
 from bot.logs import setup_logging
 from bot.nlu.model import ModelPaths, ensure_model
@@ -93,6 +93,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     staff_remove = staff_sub.add_parser("remove", help="remove an organiser")
     staff_remove.add_argument("user", type=int, help="Telegram user id")
+    alerts = sub.add_parser("alerts", help="organisers: scam alerts (known scam waves)")
+    alerts_sub = alerts.add_subparsers(dest="alerts_command", required=True)
+    alerts_publish = alerts_sub.add_parser(
+        "publish", help="publish the alert written in a YAML file (README: Scam alerts)"
+    )
+    alerts_publish.add_argument("--file", type=Path, required=True)
+    alerts_publish.add_argument("--draft", action="store_true", help="store it unpublished")
+    alerts_sub.add_parser("list", help="list the alerts with their status and matches")
+    alerts_retire = alerts_sub.add_parser("retire", help="retire an alert: the wave is over")
+    alerts_retire.add_argument("id", type=int)
     args = parser.parse_args(argv)
 
     try:
@@ -153,6 +163,12 @@ def main(argv: list[str] | None = None) -> int:
                         getattr(args, "region", []),
                     )
                 )
+            case "alerts" if args.alerts_command == "publish":
+                return asyncio.run(alert_admin.publish(settings, args.file, args.draft))
+            case "alerts" if args.alerts_command == "retire":
+                return asyncio.run(alert_admin.retire(settings, args.id))
+            case "alerts":
+                return asyncio.run(alert_admin.list_alerts(settings))
             case "broadcast":
                 return asyncio.run(
                     operations.broadcast(

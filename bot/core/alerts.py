@@ -302,6 +302,28 @@ def check(
     return None
 
 
+def draft_from(raw: object) -> AlertDraft | AlertProblem:
+    """An alert as written in a file (`ecsm-bot alerts publish --file`, README "Scam alerts"):
+    `default_language`, an optional `source`, and `texts` by language, each with `title`,
+    `looks_like`, `advice` and a list of `examples`. What is missing is left empty for `check`
+    to name; a file of another shape is the problem `format`."""
+    if not isinstance(raw, Mapping) or not isinstance(raw.get("texts"), Mapping):
+        return AlertProblem("format")
+    content: dict[str, AlertContent] = {}
+    for language, text in raw["texts"].items():
+        examples = text.get("examples", []) if isinstance(text, Mapping) else None
+        if not isinstance(text, Mapping) or not isinstance(examples, list):
+            return AlertProblem("format", language=str(language))
+        content[str(language)] = AlertContent(
+            str(text.get("title") or "").strip(),
+            str(text.get("looks_like") or "").strip(),
+            str(text.get("advice") or "").strip(),
+            tuple(str(example).strip() for example in examples if str(example).strip()),
+        )
+    default = str(raw.get("default_language") or next(iter(content), ""))
+    return AlertDraft(content, default, str(raw.get("source") or "").strip())
+
+
 # --- ports ------------------------------------------------------------------------------------
 
 

@@ -204,6 +204,7 @@ async def _console(settings: Settings, services: Services) -> int:
         sys.stdout,
         settings.default_language,
         documents=Path("var/documents"),
+        max_image_bytes=settings.ocr_max_bytes,
     )
     await console.run()
     return 0

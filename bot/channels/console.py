@@ -29,8 +29,10 @@ class Console:
         stdout: TextIO,
         language: str,
         documents: Path | None = None,
+        max_image_bytes: int = 20 * 1024 * 1024,
     ) -> None:
         self.documents = documents
+        self.max_image_bytes = max_image_bytes
         self.dialogue = dialogue
         self.catalog = catalog
         self.stdin = stdin
@@ -57,7 +59,21 @@ class Console:
             self._render_turn(await self.handle_line(line))
 
     async def handle_line(self, line: str) -> tuple[Reply, ...]:
-        incoming = self._incoming(line)
+        command, _, rest = line.partition(" ")
+        if command == "/image" and rest.strip():
+            # A screenshot from a file, as Telegram would hand it over: `/image PATH [caption]`.
+            path, _, caption = rest.strip().partition(" ")
+            image = await asyncio.to_thread(self._read_image, path)
+            if image is None:
+                return (Reply(self.catalog.text(self.language, "ocr.no_file", path=path)),)
+            incoming = Incoming(
+                CONSOLE_USER_ID,
+                text=caption.strip() or None,
+                image=image,
+                platform_language=self.language,
+            )
+        else:
+            incoming = self._incoming(line)
         outcome = await self.dialogue.handle(incoming)
         self.language = outcome.language
         return outcome.replies
@@ -75,6 +91,16 @@ class Console:
                 CONSOLE_USER_ID, command=name, args=tuple(args), platform_language=self.language
             )
         return Incoming(CONSOLE_USER_ID, text=line, platform_language=self.language)
+
+    def _read_image(self, name: str) -> bytes | None:
+        """The file's bytes, or None when it cannot be read or is over the size limit."""
+        path = Path(name).expanduser()
+        try:
+            if path.stat().st_size > self.max_image_bytes:
+                return None
+            return path.read_bytes()
+        except OSError:
+            return None
 
     def _render_turn(self, replies: tuple[Reply, ...]) -> None:
         # A turn's buttons are numbered across all its messages, so that a number typed next

@@ -82,6 +82,7 @@ from bot.services.privacy import PrivacyService
 from bot.services.shipped_events import ShippedEvents
 from bot.services.sign_in import SignInService
 from bot.services.unanswered import UnansweredService
+from bot.services.unanswered_groups import UnansweredGroups
 from bot.settings import Settings
 from bot.storage.access import Database, database_for
 from bot.storage.alerts import AlertPlanner, SqlAlertOptIns, SqlAlerts
@@ -100,6 +101,7 @@ from bot.storage.sign_in import SqlSignInLinks
 from bot.storage.stats import SqlStats
 from bot.storage.subscriptions import SqlConversations, SqlSubscriptions
 from bot.storage.unanswered import SqlUnanswered
+from bot.storage.unanswered_queue import SqlRecentUnanswered
 from bot.storage.unit_of_work import SqlUnitOfWork
 from bot.storage.users import SqlUsers
 from bot.web.app import DashboardServices
@@ -562,4 +564,6 @@ def dashboard_services(
         ),
         audit_log=audit,
         figures=FiguresService(SqlRollups(database.sessions)),
+        unanswered=UnansweredGroups(SqlRecentUnanswered(database.sessions)),
+        unanswered_days=settings.unanswered_retention_days,
     )

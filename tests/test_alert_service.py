@@ -43,8 +43,8 @@ async def test_publishing_stores_the_message_for_each_language_and_audits_who(
     # Each of the bot's languages gets its message; the alert's own text where it has one.
     texts = {language: payload["text"] for language, payload in store.payloads[alert.id].items()}
     assert texts == {
-        "en": "[en] New number: Call their old number",
-        "bg": "[bg] Нов номер: Обадете се на стария номер",
+        "en": "[en] New number: Call their old number (2026-12-06)",
+        "bg": "[bg] Нов номер: Обадете се на стария номер (2026-12-06)",
     }
     assert [(actor, action, details) for actor, action, details in audit.rows] == [
         (42, "alert_created", {"via": "chat", "alert_id": alert.id, "title": "Нов номер"}),

@@ -6,6 +6,7 @@ limits and idempotency keys, for everyone who opted in. The message check asks `
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Collection, Sequence
 from typing import Protocol
@@ -87,8 +88,10 @@ class AlertService:
         alert = await self.store.get(alert_id)
         if alert is None or alert.status is not AlertStatus.DRAFT:
             return None
+        # The message says when it was reported: as it will be once published (today, UTC).
+        shown = dataclasses.replace(alert, status=AlertStatus.PUBLISHED, published=now.date())
         payloads = {
-            language: payload_of(self.notices.notice(alert, language))
+            language: payload_of(self.notices.notice(shown, language))
             for language in self.languages
         }
         published = await self.store.publish(alert_id, payloads, now)

@@ -103,4 +103,4 @@ class PlainNotices:
 
     def notice(self, alert: ScamAlert, language: str) -> Reply:
         content = alert.in_language(language)
-        return Reply(f"[{language}] {content.title}: {content.advice}")
+        return Reply(f"[{language}] {content.title}: {content.advice} ({alert.published})")

@@ -11,7 +11,7 @@ import contextlib
 import datetime as dt
 import functools
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -27,15 +27,17 @@ from bot.content.web import load_web_texts
 from bot.core.alerts import AlertOptIns, AlertStore
 from bot.core.campaign import CampaignThemes
 from bot.core.flood import FloodControl, FloodGate, FloodLimit
-from bot.core.latin_typing import ReadingNLU
+from bot.core.latin_typing import LatinReader, ReadingNLU
 from bot.core.links import LinkChecker
 from bot.core.ports import (
     NLU,
     Audit,
+    CheckedMessages,
     ChecklistRuns,
     Clock,
     Conversations,
     EventPorts,
+    ImageReader,
     PersonalData,
     ReportRenderer,
     Subscriptions,
@@ -65,6 +67,7 @@ from bot.features.organising import OrganiserFeature
 from bot.features.privacy import PrivacyFeature
 from bot.features.quiz import QuizFeature
 from bot.features.roster import Features
+from bot.features.scamcheck import ScamCheckFeature
 from bot.features.subscribe import TipsFeature
 from bot.logs import RedactingFormatter
 from bot.metrics import MeasuredNLU, Metrics
@@ -79,6 +82,7 @@ from bot.services.handlers import handlers
 from bot.services.messagebus import MessageBus
 from bot.services.organisers import OrganiserService
 from bot.services.privacy import PrivacyService
+from bot.services.scamcheck import ScamCheckService
 from bot.services.shipped_events import ShippedEvents
 from bot.services.sign_in import SignInService
 from bot.services.unanswered import UnansweredService
@@ -88,6 +92,7 @@ from bot.storage.access import Database, database_for
 from bot.storage.alerts import AlertPlanner, SqlAlertOptIns, SqlAlerts
 from bot.storage.broadcasts import BroadcastPlanner, SqlBroadcasts
 from bot.storage.campaign import SqlCampaignThemes
+from bot.storage.checked import SqlCheckedMessages
 from bot.storage.checklists import SqlChecklistRuns
 from bot.storage.db import Store, make_engine, make_sessions, migrate, tick_leadership
 from bot.storage.events import SqlEvents, SqlReminders
@@ -281,6 +286,10 @@ class DialoguePorts:
     # The use cases' transactions (bot/core/unit_of_work.py): SqlUnitOfWork on the database,
     # tests/fakes/unit_of_work.FakeUnitOfWork on a test's fakes.
     units: UnitsOfWork
+    # The message check (issue 16): where checked messages are kept with the user's consent,
+    # and the screenshot reader (None where Tesseract is missing).
+    checked_messages: CheckedMessages | None = None
+    image_reader: ImageReader | None = None
     # Scam alerts (issue 16) and who opted in to them; without them there is no /alerts.
     alerts: AlertStore | None = None
     alert_opt_ins: AlertOptIns | None = None
@@ -292,6 +301,7 @@ def build_features(
     ports: DialoguePorts,
     clock: Clock,
     rng: random.Random | None = None,
+    readers: Mapping[str, LatinReader] | None = None,
 ) -> Features:
     """Every feature of the chat, on `ports` (the database's, or a test's fakes)."""
     # DEFAULT_TIMEZONE: the clock of users who chose no zone of their own.
@@ -357,8 +367,28 @@ def build_features(
             dashboard_url=str(settings.dashboard_url) if settings.dashboard_url else None,
         ),
         event_service=event_service,
+        scam_check=ScamCheckFeature(
+            catalog,
+            ScamCheckService(
+                catalog,
+                split_domain,
+                alerts=known_alerts(catalog, ports, clock),
+                kept=ports.checked_messages,
+                readers=readers,
+            ),
+            ports.conversations,
+            clock,
+            ports.image_reader,
+        ),
         alerts=alerts_feature(settings, catalog, ports, clock),
     )
+
+
+def known_alerts(catalog: Catalog, ports: DialoguePorts, clock: Clock) -> AlertService | None:
+    """The published alerts a checked message is matched against, when there are stores."""
+    if ports.alerts is None or ports.alert_opt_ins is None:
+        return None
+    return alert_service(catalog, ports.alerts, ports.alert_opt_ins, ports.events.audit, clock)
 
 
 def alert_service(
@@ -400,7 +430,7 @@ def build_dialogue(
     """The dialogue and its features; a collision between the features fails here."""
     return Dialogue(
         catalog,
-        build_features(settings, catalog, ports, clock, rng),
+        build_features(settings, catalog, ports, clock, rng, understanding.readers),
         understanding,
         users=ports.users,
         conversations=ports.conversations,
@@ -507,6 +537,7 @@ async def _services(
             alerts=SqlAlerts(storage.sessions),
             alert_opt_ins=SqlAlertOptIns(storage.sessions),
             units=functools.partial(SqlUnitOfWork, database),
+            checked_messages=SqlCheckedMessages(storage.sessions),
         )
         dialogue = build_dialogue(
             settings,
@@ -538,6 +569,7 @@ async def _services(
         await stats.flush()
     finally:
         await asyncio.to_thread(rendering.shutdown)
+
 
 def dashboard_services(
     settings: Settings, catalog: Catalog, database: Store, clock: Clock

@@ -64,6 +64,7 @@ def test_the_bot_s_features_build_one_table(dialogue: Dialogue) -> None:
         "checklists",
         "quiz",
         "links",
+        "scamcheck",
         "privacy",
         "events",
         "organisers",

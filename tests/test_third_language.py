@@ -36,7 +36,20 @@ USER = 4242
 XX_LOCALE = "pl"
 # Identifiers, not words: kept as they are in the copy.
 NOT_TEXT = frozenset(
-    {"url", "topic", "id", "key", "language", "audience", "theme", "kind", "when", "checked"}
+    {
+        "url",
+        "topic",
+        "id",
+        "key",
+        "language",
+        "audience",
+        "theme",
+        "kind",
+        "when",
+        "checked",
+        "links",
+        "detector",
+    }
 )
 # What a text's markup holds (tags, {placeholders}, entities, addresses) is kept too.
 # A line of the event list: "3. <b>title</b>".

@@ -25,6 +25,7 @@ from bot.content.models import (
     QuizFile,
     QuizQuestion,
     Regions,
+    ScamRules,
     TimeZones,
     Tip,
     TipFile,
@@ -82,6 +83,7 @@ class Catalog:
     quiz: Mapping[str, tuple[QuizQuestion, ...]]  # language -> questions, same order everywhere
     links: LinkRules
     regions: Mapping[str, Mapping[str, str]]  # key -> language -> name, in display order
+    scam: Mapping[str, ScamRules]  # language -> the message check's signals and advice
 
     def region_name(self, language: str, key: str) -> str:
         names = self.regions.get(key)
@@ -197,7 +199,26 @@ def load_catalog(data_dir: Path, default_language: str) -> Catalog:
         quiz=_load_quiz(data_dir / "quiz", list(ui_files), taxonomy),
         links=_load_links(data_dir / "links.yml", ui_files, default_language),
         regions=_load_regions(data_dir / "regions.yml", list(ui_files)),
+        scam=_load_scam(data_dir / "scam", list(ui_files)),
     )
+
+
+def _load_scam(where: Path, languages: list[str]) -> dict[str, ScamRules]:
+    """The message check's rules, one file per language, with the same ids, weights and
+    thresholds in every language (only the words differ)."""
+    rules: dict[str, ScamRules] = {}
+    for language in languages:
+        path = where / f"{language}.yml"
+        rules[language] = _load_model(path, ScamRules)
+        if rules[language].language != language:
+            raise ContentError(f"{path}: language differs from the file name")
+    reference = languages[0]
+    for language in languages[1:]:
+        if rules[language].shape() != rules[reference].shape():
+            raise ContentError(
+                f"{where / language}.yml: ids, weights, links or thresholds differ from {reference}"
+            )
+    return rules
 
 
 def _load_links(path: Path, ui_files: Mapping[str, UiFile], default_language: str) -> LinkRules:

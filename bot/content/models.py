@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -409,3 +409,110 @@ class Regions(Strict):
         if len(keys) != len(set(keys)):
             raise ValueError(f"region keys repeat: {keys}")
         return value
+
+
+# --- the message check ("Is this a scam?"): data/scam/<lang>.yml -----------------------------
+
+ScamId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,29}$")]
+# The link checker's verdicts (bot/core/links.py) a signal may be raised by.
+LinkVerdictName = Literal["danger", "suspicious", "official", "user_content", "no_signs", "invalid"]
+Pattern = Annotated[str, StringConstraints(min_length=2, max_length=600)]
+
+
+def _compiles(value: tuple[str, ...]) -> tuple[str, ...]:
+    for pattern in value:
+        try:
+            re.compile(pattern, re.IGNORECASE)
+        except re.error as exc:
+            raise ValueError(f"pattern {pattern!r}: {exc}") from exc
+    return value
+
+
+class ScamSignal(Strict):
+    """A red flag: its plain-words name (shown with the part of the message it matched), what
+    raises it (patterns of the text, verdicts of the link checker, or a detector of the core),
+    how much it weighs, and one sentence of advice."""
+
+    id: ScamId
+    name: Annotated[str, Field(min_length=3, max_length=120)]
+    weight: int = Field(ge=1, le=10)
+    patterns: tuple[Pattern, ...] = ()
+    links: frozenset[LinkVerdictName] = frozenset()
+    detector: Literal["sender_brand"] | None = None
+    advice: Annotated[str, Field(min_length=10, max_length=400)]
+
+    _valid_patterns = field_validator("patterns")(_compiles)
+    _valid_markup = field_validator("advice")(_markup)
+
+    @model_validator(mode="after")
+    def _raised_by_something(self) -> ScamSignal:
+        if not (self.patterns or self.links or self.detector):
+            raise ValueError(f"signal {self.id!r}: no patterns, links or detector")
+        return self
+
+
+class GenuineMark(Strict):
+    """A mark of a genuine notice ("do not share this code"): lowers the score by its weight."""
+
+    id: ScamId
+    name: Annotated[str, Field(min_length=3, max_length=120)]
+    weight: int = Field(ge=1, le=10)
+    patterns: tuple[Pattern, ...] = ()
+    links: frozenset[LinkVerdictName] = frozenset()
+
+    _valid_patterns = field_validator("patterns")(_compiles)
+
+    @model_validator(mode="after")
+    def _raised_by_something(self) -> GenuineMark:
+        if not (self.patterns or self.links):
+            raise ValueError(f"genuine mark {self.id!r}: no patterns or links")
+        return self
+
+
+class FollowUp(Strict):
+    """ "I already clicked / paid / gave a code": its button, how a typed one reads, the steps."""
+
+    id: ScamId
+    button: Label
+    patterns: tuple[Pattern, ...] = Field(min_length=1)
+    steps: Annotated[str, Field(min_length=20, max_length=1500)]
+
+    _valid_patterns = field_validator("patterns")(_compiles)
+    _valid_markup = field_validator("steps")(_markup)
+
+
+class ScamRules(Strict):
+    language: str
+    suspicious: int = Field(ge=1)
+    likely_scam: int = Field(ge=1)
+    signals: tuple[ScamSignal, ...] = Field(min_length=1)
+    genuine: tuple[GenuineMark, ...] = ()
+    followups: tuple[FollowUp, ...] = Field(min_length=1)
+    act_now: Annotated[str, Field(min_length=20, max_length=1500)]
+    report: Annotated[str, Field(min_length=20, max_length=1500)]
+    sources: tuple[Source, ...] = Field(min_length=1)
+
+    _valid_markup = field_validator("act_now", "report")(_markup)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ScamRules:
+        if self.suspicious >= self.likely_scam:
+            raise ValueError("suspicious must be lower than likely_scam")
+        ids = [s.id for s in self.signals] + [g.id for g in self.genuine]
+        if len(ids) != len(set(ids)):
+            raise ValueError(f"signal and genuine ids repeat: {ids}")
+        followups = [f.id for f in self.followups]
+        if len(followups) != len(set(followups)):
+            raise ValueError(f"follow-up ids repeat: {followups}")
+        return self
+
+    def shape(self) -> tuple[object, ...]:
+        """What must be identical in every language: ids, weights, what raises each signal,
+        the thresholds."""
+        return (
+            self.suspicious,
+            self.likely_scam,
+            tuple((s.id, s.weight, tuple(sorted(s.links)), s.detector) for s in self.signals),
+            tuple((g.id, g.weight, tuple(sorted(g.links))) for g in self.genuine),
+            tuple(f.id for f in self.followups),
+        )

@@ -15,7 +15,7 @@ import ipaddress
 import itertools
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import SplitResult, unquote, urlsplit
@@ -113,6 +113,20 @@ def find_links(text: str, split: DomainSplitter) -> list[FoundLink]:
             and (_LINK_START.match(token) or (_BARE.match(token) and _has_suffix(token, split)))
         ):
             found.append(FoundLink(token, had_invisible))
+    return found
+
+
+def links_in(
+    text: str, hidden: Sequence[tuple[str, str | None]], split: DomainSplitter
+) -> list[FoundLink]:
+    """The addresses of a message: those hidden behind its text (Telegram's text links, with the
+    text they were shown as) first, then those in the text, each once."""
+    found = [FoundLink(*strip_invisible(url), shown) for url, shown in hidden]
+    seen = {link.url for link in found}
+    for link in find_links(text, split):
+        if link.url not in seen:
+            found.append(link)
+            seen.add(link.url)
     return found
 
 

@@ -529,3 +529,19 @@ class EventPorts:
     broadcasts: Broadcasts
     stats: StatsSource
     charts: ChartRenderer
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedMessage:
+    """A message a user had checked and agreed to let the bot keep: scrubbed (bot/core/
+    unanswered.py), without the sender, for organisers to spot new scam waves."""
+
+    text: str
+    language: str
+    verdict: str
+    score: int
+    flags: tuple[str, ...]
+
+
+class CheckedMessages(Protocol):
+    async def keep(self, user_id: int, message: CheckedMessage, now: dt.datetime) -> None: ...

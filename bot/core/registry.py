@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from bot.core.callbacks import Callback
-from bot.core.messages import Outcome, Turn
+from bot.core.messages import Outcome, Reply, Turn
 from bot.core.ports import PendingInput
 from bot.core.understanding import Reading
 
@@ -25,6 +25,21 @@ H = TypeVar("H")
 
 
 @dataclass(frozen=True)
+class Screening:
+    """What a feature that reads received messages made of a free text or an image: the whole
+    answer (`outcome`: it was a message the user received, and it was checked), or, when it
+    cannot tell a received message from the user's own question, a one-tap offer (`offer`)
+    sent after the usual answer."""
+
+    outcome: Outcome | None = None
+    offer: Reply | None = None
+
+
+# Offered every free text and image that no pending question took, before the NLU reads it.
+ScreenHandler = Callable[[Turn], Awaitable[Screening]]
+
+
+@dataclass(frozen=True)
 class Registration:
     """What one feature answers. `actions` are the first part of its buttons' callback data
     (`callbacks.encode(action, ...)`); every one of them is handed to `callback`."""
@@ -35,6 +50,7 @@ class Registration:
     actions: frozenset[str] = frozenset()
     callback: CallbackHandler | None = None
     flows: Mapping[str, FlowHandler] = field(default_factory=dict)
+    screen: ScreenHandler | None = None
 
     def __post_init__(self) -> None:
         if self.actions and self.callback is None:
@@ -65,6 +81,7 @@ class Registry:
         self.intents: dict[str, IntentHandler] = {}
         self.callbacks: dict[str, CallbackHandler] = {}
         self.flows: dict[str, FlowHandler] = {}
+        self.screens: tuple[ScreenHandler, ...] = ()
         self._owners: dict[tuple[str, str], str] = {}
         for reg in registrations:
             if reg.feature in self.features:
@@ -74,6 +91,8 @@ class Registry:
             self._claim("command", commands, self.commands, reg.feature)
             self._claim("intent", reg.intents, self.intents, reg.feature)
             self._claim("flow", reg.flows, self.flows, reg.feature)
+            if reg.screen is not None:
+                self.screens = (*self.screens, reg.screen)
             if reg.callback is not None:
                 actions = dict.fromkeys(reg.actions, reg.callback)
                 self._claim("callback action", actions, self.callbacks, reg.feature)

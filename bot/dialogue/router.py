@@ -7,6 +7,7 @@ reached through the ports."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 from bot.content.catalog import Catalog
 from bot.core import callbacks
@@ -69,6 +70,16 @@ class Dialogue:
                 return Outcome((), language, events=("flood_dropped",))
             notice = Reply(self.catalog.text(language, "error.flood"))
             return Outcome((notice,), language, events=("flood_notice",))
+        if incoming.image is not None and incoming.command is None and incoming.callback is None:
+            # A screenshot: only a feature that reads received messages can answer it.
+            turn = Turn(incoming, await self._user_language(incoming))
+            for screen in self.routes.screens:
+                screening = await screen(turn)
+                if screening.outcome is not None:
+                    return screening.outcome
+            return self._outcome(
+                turn, self.catalog.text(turn.language, "error.unsupported_message")
+            )
         if incoming.command is None and incoming.callback is None and incoming.text is not None:
             # Free text: whether the bot asked a question decides how it is read, so the
             # pending question is read together with the user (two reads, one wait).
@@ -123,6 +134,21 @@ class Dialogue:
                 answered = await flow(asked, pending, text)
                 if answered is not None:
                     return answered
+        # A message the user received (pasted, forwarded) is checked rather than answered; one
+        # that may be either is answered, with a one-tap offer to check it.
+        offer: Reply | None = None
+        for screen in self.routes.screens:
+            screening = await screen(turn)
+            if screening.outcome is not None:
+                return screening.outcome
+            offer = offer or screening.offer
+        outcome = await self._unscreened(turn, text)
+        if offer is None:
+            return outcome
+        return dataclasses.replace(outcome, replies=(*outcome.replies, offer))
+
+    async def _unscreened(self, turn: Turn, text: str) -> Outcome:
+        lang = turn.language
         # A message with a link in it, typed or forwarded, gets the link checked first: that is
         # what people send a security bot a link for, and it needs no NLU.
         links = self.features.links.links_in(text, turn.incoming.links)

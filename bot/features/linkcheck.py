@@ -10,8 +10,7 @@ from bot.core.links import (
     FoundLink,
     LinkChecker,
     LinkReport,
-    find_links,
-    strip_invisible,
+    links_in,
 )
 from bot.core.markup import escape
 from bot.core.messages import Button, Outcome, Reply, Turn
@@ -37,13 +36,7 @@ class LinkFeature:
         self, text: str, hidden: tuple[tuple[str, str | None], ...] = ()
     ) -> list[FoundLink]:
         """Addresses the user sent: hidden behind text (Telegram's text links) and in the text."""
-        found = [FoundLink(*strip_invisible(url), shown) for url, shown in hidden]
-        seen = {link.url for link in found}
-        for link in find_links(text, self.checker.split):
-            if link.url not in seen:
-                found.append(link)
-                seen.add(link.url)
-        return found
+        return links_in(text, hidden, self.checker.split)
 
     def registration(self) -> Registration:
         return Registration(

@@ -14,6 +14,7 @@ from bot.features.linkcheck import LinkFeature
 from bot.features.organising import OrganiserFeature
 from bot.features.privacy import PrivacyFeature
 from bot.features.quiz import QuizFeature
+from bot.features.scamcheck import ScamCheckFeature
 from bot.features.subscribe import TipsFeature
 from bot.services.events import EventService
 
@@ -32,6 +33,8 @@ class Features:
     organising: OrganiserFeature
     # Saving an event is one use case, whoever saves: the chat, the command line, start-up.
     event_service: EventService
+    # "Is this a scam?": screens every free text and image before the NLU reads it.
+    scam_check: ScamCheckFeature
 
     # Scam alerts (issue 16): None when bootstrap was given no alert stores.
     alerts: AlertsFeature | None = None
@@ -43,6 +46,7 @@ class Features:
             self.checklists.registration(),
             self.quiz.registration(),
             self.links.registration(),
+            self.scam_check.registration(),
             self.privacy.registration(),
             self.events.registration(),
             self.organising.registration(),

@@ -403,3 +403,71 @@ class AlertOptIn(Base):
         BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
     since: Mapped[dt.datetime]
+
+
+class CheckedMessageRow(Base):
+    """A message a user had checked ("Is this a scam?") and agreed to let the bot keep, for
+    organisers to spot new scam waves: scrubbed of phone numbers, IBANs, card numbers, e-mail
+    addresses and codes, without the sender. It is the user's: in /mydata, erased by /forget."""
+
+    __tablename__ = "checked_messages"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    text: Mapped[str] = mapped_column(String(1000))
+    language: Mapped[str] = mapped_column(String(8))
+    verdict: Mapped[str] = mapped_column(String(16))
+    score: Mapped[int] = mapped_column(Integer)
+    flags: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(index=True)
+
+
+class NluReviewItem(Base):
+    """A message of the NLU's review queue (issue 18): not understood, answered with little
+    confidence, or answered and flagged "that didn't help". Scrubbed, no sender, by design;
+    an organiser's decision says who and when."""
+
+    __tablename__ = "nlu_review_items"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    text: Mapped[str] = mapped_column(String(1000))
+    language: Mapped[str] = mapped_column(String(8))
+    guess: Mapped[str | None] = mapped_column(String(40))
+    confidence: Mapped[float] = mapped_column(Float)
+    # unplaced, low_confidence, not_helpful; NULL: answered, waiting a day for a tap.
+    source: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(index=True)
+    decision: Mapped[str | None] = mapped_column(String(16), index=True)
+    topic: Mapped[str | None] = mapped_column(String(40))
+    decided_by: Mapped[int | None] = mapped_column(BigInteger)
+    decided_at: Mapped[dt.datetime | None]
+
+
+class NluModelVersion(Base):
+    """A model the NLU was or could be served with (issue 18): how it was made, its scores
+    beside the model running then, and whether it is the one served."""
+
+    __tablename__ = "nlu_model_versions"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    input_hash: Mapped[str] = mapped_column(String(64))
+    path: Mapped[str] = mapped_column(String(500))
+    # training, trained, failed, promoted, retired
+    status: Mapped[str] = mapped_column(String(16))
+    created_by: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[dt.datetime]
+    examples: Mapped[int] = mapped_column(Integer)
+    train_seconds: Mapped[float | None] = mapped_column(Float)
+    scores: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    promoted_by: Mapped[int | None] = mapped_column(BigInteger)
+    promoted_at: Mapped[dt.datetime | None]
+    override_reason: Mapped[str | None] = mapped_column(String(500))
+    active: Mapped[bool] = mapped_column(Boolean, default=False)

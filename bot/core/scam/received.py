@@ -1,0 +1,20 @@
+"""Whether a message the user sent is one they received (to be checked) or their own question
+(to be answered), told from what the check found: a forwarded message is always one received;
+a message with the marks of a likely scam is one, whatever words surround it ("is this real?
+<the pasted SMS>"); a suspicious one may be either, so the user is asked with one tap."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from bot.core.scam.rules import Assessment
+
+Reading = Literal["received", "unsure", "question"]
+
+
+def received_or_question(assessment: Assessment, forwarded: bool) -> Reading:
+    if forwarded or assessment.verdict == "likely_scam":
+        return "received"
+    if assessment.verdict == "suspicious":
+        return "unsure"
+    return "question"

@@ -1,0 +1,153 @@
+"""The rules engine. Each signal of data/scam/<lang>.yml that a message raises is a Flag quoting
+the part of the message that raised it; the marks of genuine notices ("do not share this code",
+a link on the company's own address) lower the score. The verdict is never "safe": a message
+without red flags is only that.
+
+Score = the weights of the signals raised (each once) - the weights of the genuine marks found,
+never below 0; `suspicious` and `likely_scam` of the rules are the thresholds."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.content.models import Brand, ScamRules
+from bot.core.links import LinkReport
+
+Kind = Literal["likely_scam", "suspicious", "no_red_flags"]
+VERDICTS: tuple[Kind, ...] = ("likely_scam", "suspicious", "no_red_flags")
+MAX_QUOTE = 80  # characters of the message quoted for one flag
+# A message is looked at up to this length: a verdict must stay fast whatever is pasted.
+MAX_TEXT = 8000
+
+_EMAIL = re.compile(r"[\w.+-]+@([\w-]+(?:\.[\w-]+)+)")
+_SPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    """A red flag: its id, its plain-words name, the part of the message that raised it."""
+
+    id: str
+    name: str
+    quote: str
+    weight: int
+    advice: str
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """A mark of a genuine notice found in the message, which lowers the score."""
+
+    id: str
+    name: str
+    quote: str
+    weight: int
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    verdict: Kind
+    score: int
+    flags: tuple[Flag, ...]
+    genuine: tuple[Mark, ...]
+    language: str
+
+
+def quote_of(text: str) -> str:
+    """The matched part as it is shown: on one line, at most MAX_QUOTE characters."""
+    one_line = _SPACE.sub(" ", text).strip()
+    if len(one_line) <= MAX_QUOTE:
+        return one_line
+    return one_line[: MAX_QUOTE - 1].rstrip() + "…"
+
+
+class ScamEngine:
+    """The compiled rules of one language."""
+
+    def __init__(self, rules: ScamRules, brands: Sequence[Brand] = ()) -> None:
+        self.rules = rules
+        self.language = rules.language
+        self._signals = [
+            (signal, [re.compile(p, re.IGNORECASE) for p in signal.patterns])
+            for signal in rules.signals
+        ]
+        self._genuine = [
+            (mark, [re.compile(p, re.IGNORECASE) for p in mark.patterns]) for mark in rules.genuine
+        ]
+        self._followups = [
+            (followup.id, [re.compile(p, re.IGNORECASE) for p in followup.patterns])
+            for followup in rules.followups
+        ]
+        self._brands = [(brand, _brand_words(brand)) for brand in brands]
+
+    def assess(self, text: str, links: Sequence[LinkReport] = ()) -> Assessment:
+        text = text[:MAX_TEXT]
+        flags: list[Flag] = []
+        for signal, patterns in self._signals:
+            quote = _first_match(text, patterns)
+            if quote is None and signal.links:
+                quote = next((r.shown for r in links if r.verdict in signal.links), None)
+            if quote is None and signal.detector == "sender_brand":
+                quote = self._sender_not_brand(text)
+            if quote is not None:
+                flags.append(
+                    Flag(signal.id, signal.name, quote_of(quote), signal.weight, signal.advice)
+                )
+        marks: list[Mark] = []
+        for mark, patterns in self._genuine:
+            quote = _first_match(text, patterns)
+            if quote is None and mark.links:
+                quote = next((r.shown for r in links if r.verdict in mark.links), None)
+            if quote is not None:
+                marks.append(Mark(mark.id, mark.name, quote_of(quote), mark.weight))
+        score = max(0, sum(f.weight for f in flags) - sum(m.weight for m in marks))
+        return Assessment(self._verdict(score), score, tuple(flags), tuple(marks), self.language)
+
+    def _verdict(self, score: int) -> Kind:
+        if score >= self.rules.likely_scam:
+            return "likely_scam"
+        if score >= self.rules.suspicious:
+            return "suspicious"
+        return "no_red_flags"
+
+    def followup(self, text: str) -> str | None:
+        """Which follow-up a typed message is ("I already paid"), if any."""
+        for followup_id, patterns in self._followups:
+            if _first_match(text, patterns) is not None:
+                return followup_id
+        return None
+
+    def _sender_not_brand(self, text: str) -> str | None:
+        """An e-mail address in a message that names a brand, on a domain that is not the
+        brand's: "DSK Bank <security@dsk-alerts.com>"."""
+        addresses = [(m.group(0), m.group(1).lower()) for m in _EMAIL.finditer(text)]
+        if not addresses:
+            return None
+        lowered = text.lower()
+        for brand, words in self._brands:
+            if not any(re.search(rf"(?<!\w){re.escape(w)}(?!\w)", lowered) for w in words):
+                continue
+            for address, domain in addresses:
+                if not any(domain == d or domain.endswith("." + d) for d in brand.domains):
+                    return address
+        return None
+
+
+def _first_match(text: str, patterns: Iterable[re.Pattern[str]]) -> str | None:
+    for pattern in patterns:
+        match = pattern.search(text)
+        if match is not None and match.group(0).strip():
+            return match.group(0)
+    return None
+
+
+def _brand_words(brand: Brand) -> tuple[str, ...]:
+    """How a message names a brand: its names in every language, and its keywords of at least
+    four letters (shorter ones, like "dsk", are parts of too many words)."""
+    names = [brand.name] if isinstance(brand.name, str) else list(brand.name.values())
+    words = {name.lower() for name in names}
+    words.update(k for k in brand.keywords if len(k) >= 4)
+    return tuple(sorted(words))

@@ -1,0 +1,195 @@
+"""The message check's rules engine (bot/core/scam) on the shipped rules (data/scam) and on rules
+written here, without storage or chat: the score, the verdict, the quoted red flags, the marks of
+genuine notices, links as signals, the sender that does not match its brand, and the dev
+examples the rules were tuned on (tests/scam_dev; the evaluation set of bench/ is never used)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bot.content.catalog import Catalog
+from bot.content.domains import split_domain
+from bot.content.models import ScamRules
+from bot.core.links import LinkChecker, LinkReport, find_links
+from bot.core.scam.received import received_or_question
+from bot.core.scam.rules import MAX_QUOTE, ScamEngine
+from bot.core.unanswered import scrub
+
+DEV = Path(__file__).parent / "scam_dev"
+
+
+def rules(**changes: Any) -> ScamRules:
+    raw: dict[str, Any] = {
+        "language": "en",
+        "suspicious": 3,
+        "likely_scam": 5,
+        "signals": [
+            {"id": "urgency", "name": "Hurry", "weight": 1, "patterns": [r"\burgent\b"],
+             "advice": "Take your time."},
+            {"id": "code", "name": "Code wanted", "weight": 4,
+             "patterns": [r"(?<!not )\bsend (?:the|your) code\b", r"\bcode please\b"],
+             "advice": "Never give a code."},
+            {"id": "bad_link", "name": "A bad link", "weight": 3, "links": ["danger"],
+             "advice": "Don't open it."},
+            {"id": "sender", "name": "Sender", "weight": 2, "detector": "sender_brand",
+             "advice": "Check the sender."},
+        ],
+        "genuine": [
+            {"id": "no_share", "name": "Do not share", "weight": 4,
+             "patterns": [r"\bdo not share\b"]},
+            {"id": "official", "name": "Own site", "weight": 3, "links": ["official"]},
+        ],
+        "followups": [
+            {"id": "paid", "button": "I paid", "patterns": [r"\bi (?:already )?paid\b"],
+             "steps": "Call your bank now on the number on your card."},
+        ],
+        "act_now": "Don't click anything in the message.",
+        "report": "Report it to the police cybercrime unit.",
+        "sources": [{"url": "https://www.govcert.bg/", "title": "CERT", "checked": "2026-12-06"}],
+    }  # fmt: skip
+    raw.update(changes)
+    return ScamRules.model_validate(raw)
+
+
+def report(verdict: str, shown: str) -> LinkReport:
+    return LinkReport(shown=shown, host=shown, verdict=verdict)  # type: ignore[arg-type]
+
+
+def test_each_signal_counts_once_and_quotes_the_message() -> None:
+    engine = ScamEngine(rules())
+    found = engine.assess("URGENT!!! urgent: send the code, code please")
+    assert [(f.id, f.quote, f.weight) for f in found.flags] == [
+        ("urgency", "URGENT", 1),
+        ("code", "send the code", 4),
+    ]
+    assert (found.score, found.verdict) == (5, "likely_scam")
+    assert found.flags[1].advice == "Never give a code."
+
+
+def test_the_thresholds_make_the_verdict() -> None:
+    engine = ScamEngine(rules())
+    assert engine.assess("urgent").verdict == "no_red_flags"
+    assert engine.assess("code please").verdict == "suspicious"
+    assert engine.assess("Hello, see you tomorrow").flags == ()
+
+
+def test_a_genuine_mark_lowers_the_score_but_never_below_zero() -> None:
+    engine = ScamEngine(rules())
+    otp = engine.assess("Your code is 1234. Do not share this code. Code please keep it.")
+    assert [m.id for m in otp.genuine] == ["no_share"]
+    assert otp.score == 0 and otp.verdict == "no_red_flags"
+    assert engine.assess("do not send the code").flags == ()  # the lookbehind of the pattern
+
+
+def test_link_verdicts_raise_signals_and_genuine_marks() -> None:
+    engine = ScamEngine(rules())
+    bad = engine.assess("see this", [report("danger", "dsk-bank.top/login")])
+    assert [(f.id, f.quote) for f in bad.flags] == [("bad_link", "dsk-bank.top/login")]
+    own = engine.assess("code please", [report("official", "www.speedy.bg")])
+    assert [m.id for m in own.genuine] == ["official"] and own.score == 1
+
+
+def test_a_long_match_is_shortened_on_one_line() -> None:
+    long_one = {
+        "id": "long",
+        "name": "Long",
+        "weight": 1,
+        "patterns": [r"start[\s\S]*end"],
+        "advice": "Look closer at it.",
+    }
+    engine = ScamEngine(rules(signals=[long_one]))
+    flag = engine.assess("start" + " word\n" * 40 + "end").flags[0]
+    assert len(flag.quote) == MAX_QUOTE and flag.quote.endswith("…") and "\n" not in flag.quote
+
+
+def test_a_sender_address_off_the_brands_domain(catalog: Catalog) -> None:
+    engine = ScamEngine(rules(), catalog.links.brands)
+    fake = engine.assess("From: DSK Bank <security@dsk-alerts.com> Your account is limited")
+    assert [(f.id, f.quote) for f in fake.flags] == [("sender", "security@dsk-alerts.com")]
+    real = engine.assess("From: DSK Bank <info@dskbank.bg> Your statement is ready")
+    assert real.flags == ()
+    # No brand named, no claim to check.
+    assert engine.assess("write to ivan@example.com").flags == ()
+
+
+def test_followups_are_read_from_typed_text() -> None:
+    engine = ScamEngine(rules())
+    assert engine.followup("Oh no, I already paid them") == "paid"
+    assert engine.followup("what now?") is None
+
+
+def test_received_or_question() -> None:
+    engine = ScamEngine(rules())
+    likely, suspicious, clean = (
+        engine.assess("urgent, send your code"),
+        engine.assess("code please"),
+        engine.assess("what is phishing?"),
+    )
+    assert received_or_question(likely, forwarded=False) == "received"
+    assert received_or_question(suspicious, forwarded=False) == "unsure"
+    assert received_or_question(clean, forwarded=False) == "question"
+    assert received_or_question(clean, forwarded=True) == "received"
+
+
+def test_rules_that_could_not_work_are_refused() -> None:
+    with pytest.raises(ValueError, match="suspicious must be lower"):
+        rules(suspicious=5)
+    with pytest.raises(ValueError, match="pattern"):
+        rules(signals=[{"id": "x1", "name": "Bad", "weight": 1, "patterns": ["(unclosed"],
+                        "advice": "Look closer at it."}])  # fmt: skip
+    with pytest.raises(ValueError, match="no patterns, links or detector"):
+        rules(signals=[{"id": "x1", "name": "None", "weight": 1, "advice": "Look closer at it."}])
+
+
+def test_the_languages_share_ids_weights_and_thresholds(catalog: Catalog) -> None:
+    shapes = {lang: r.shape() for lang, r in catalog.scam.items()}
+    assert set(shapes) == set(catalog.languages)
+    assert len(set(shapes.values())) == 1
+
+
+def _dev(language: str) -> dict[str, list[str]]:
+    loaded: dict[str, list[str]] = yaml.safe_load((DEV / f"{language}.yml").read_text("utf-8"))
+    return loaded
+
+
+@pytest.mark.parametrize("language", ["en", "bg"])
+def test_the_dev_examples(catalog: Catalog, language: str) -> None:
+    """The examples the rules were tuned on: every scam is likely a scam, no genuine message
+    is even suspicious."""
+    engine = ScamEngine(catalog.scam[language], catalog.links.brands)
+    checker = LinkChecker(catalog.links, split_domain)
+
+    def verdict(text: str) -> str:
+        links = [checker.check(link) for link in find_links(text, split_domain)]
+        return engine.assess(text, links).verdict
+
+    examples = _dev(language)
+    missed = [t for t in examples["scam"] if verdict(t) != "likely_scam"]
+    flagged = [t for t in examples["genuine"] if verdict(t) != "no_red_flags"]
+    assert (missed, flagged) == ([], [])
+
+
+def test_the_new_number_message_of_the_issue(catalog: Catalog) -> None:
+    engine = ScamEngine(catalog.scam["bg"], catalog.links.brands)
+    found = engine.assess("Мамо, смених си номера, пиши ми във Вайбър, спешно е")
+    assert found.verdict == "likely_scam"
+    assert {f.id: f.quote for f in found.flags} == {
+        "urgency": "спешно",
+        "new_number": "смених си номера",
+    }
+
+
+def test_scrub_removes_what_identifies_or_opens_an_account() -> None:
+    text = (
+        "Pay 1.99 EUR to BG80 BNBG 9661 1020 3456 78, call +359 88 123 4567, "
+        "mail ivan@abv.bg, your code is 483920, код: AB12C3, card 4111 1111 1111 1111"
+    )
+    scrubbed = scrub(text)
+    for secret in ("BNBG", "4567", "abv.bg", "483920", "AB12C3", "4111"):
+        assert secret not in scrubbed
+    assert "1.99 EUR" in scrubbed
+    assert scrub(scrubbed) == scrubbed

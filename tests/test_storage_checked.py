@@ -1,0 +1,41 @@
+"""Checked messages kept with consent, on SQLite and PostgreSQL: stored as given (scrubbed by the
+use case), shown by /mydata's export and erased by /forget."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot.core.ports import CheckedMessage
+from bot.storage.checked import SqlCheckedMessages
+from bot.storage.db import make_engine, make_sessions, migrate
+from bot.storage.personal import SqlPersonalData
+from bot.storage.users import SqlUsers
+
+T0 = dt.datetime(2026, 12, 6, 9, 0, tzinfo=dt.UTC)
+ME, SOMEONE = 77, 78
+
+
+async def test_kept_exported_and_erased(database_url: str) -> None:
+    migrate(database_url)
+    engine = make_engine(database_url)
+    try:
+        sessions = make_sessions(engine)
+        users = SqlUsers(sessions)
+        for user in (ME, SOMEONE):
+            await users.touch(user, "bg", T0)
+        kept = SqlCheckedMessages(sessions)
+        message = CheckedMessage("Пратката ви е задържана, платете <number>", "bg", "likely_scam",
+                                 7, ("parcel_fee", "urgency"))  # fmt: skip
+        await kept.keep(ME, message, T0)
+        await kept.keep(SOMEONE, message, T0)
+        personal = SqlPersonalData(sessions)
+        rows = (await personal.export(ME))["checked_messages"]
+        assert isinstance(rows, list) and len(rows) == 1
+        (row,) = rows
+        assert row["text"] == message.text and row["flags"] == ["parcel_fee", "urgency"]
+        assert (row["verdict"], row["score"], row["user_id"]) == ("likely_scam", 7, ME)
+        await personal.erase(ME)
+        assert (await personal.export(ME))["checked_messages"] == []
+        assert len((await personal.export(SOMEONE))["checked_messages"]) == 1  # type: ignore[arg-type]
+    finally:
+        await engine.dispose()

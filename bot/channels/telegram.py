@@ -50,6 +50,7 @@ MENU_COMMANDS = (
     "checklist",
     "quiz",
     "checklink",
+    "alerts",
     "privacy",
     "mydata",
     "forget",

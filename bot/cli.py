@@ -22,6 +22,9 @@ from bot.ocr.tesseract import ocr_status
 from bot.settings import Settings, describe_errors
 from bot.storage.db import migrate
 
+# What the organisers' tools print is in data/ui (cli.*), in this language.
+LANG_HELP = "the language of what is printed (a language of data/; default: DEFAULT_LANGUAGE)"
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ecsm-bot", description=__doc__)
@@ -44,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         metavar="DAYS",
         help="also list every source whose `checked:` date is more than DAYS days old",
     )
+    check.add_argument("--lang", help=LANG_HELP)
     campaign = sub.add_parser("campaign", help="organisers: this year's campaign theme")
     campaign_sub = campaign.add_subparsers(dest="campaign_command", required=True)
     theme = campaign_sub.add_parser("theme", help="set or show the theme the bot presents")
@@ -65,7 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     importing.add_argument("file", type=Path)
     importing.add_argument("--dry-run", action="store_true", help="check only")
-    events_sub.add_parser("list", help="list upcoming events")
+    importing.add_argument("--lang", help=LANG_HELP)
+    listing = events_sub.add_parser("list", help="list upcoming events")
+    listing.add_argument("--lang", help=LANG_HELP)
     cast = sub.add_parser("broadcast", help="organisers: send an announcement")
     cast.add_argument("--text-file", type=Path, required=True, help="Telegram HTML; - for stdin")
     cast.add_argument(
@@ -78,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     cast.add_argument("--timezone", default=None, help="default: DEFAULT_TIMEZONE")
     cast.add_argument("--dry-run", action="store_true", help="print the audience size only")
     cast.add_argument("--wait", action="store_true", help="show delivery progress until done")
+    cast.add_argument("--lang", help=LANG_HELP)
     dashboard = sub.add_parser("dashboard", help="organisers' dashboard")
     dashboard_sub = dashboard.add_subparsers(dest="dashboard_command", required=True)
     link = dashboard_sub.add_parser("link", help="print a one-time sign-in link")
@@ -139,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
                 catalog = load_catalog(settings.data_dir, settings.default_language)
                 print(ocr_status(settings, catalog))
                 if args.stale is not None:
-                    return operations.report_stale(settings.data_dir, args.stale)
+                    return operations.report_stale(settings, args.stale, args.lang)
                 return 0
             case "campaign" if args.theme_command == "set":
                 return asyncio.run(
@@ -148,9 +155,11 @@ def main(argv: list[str] | None = None) -> int:
             case "campaign":
                 return asyncio.run(campaign_admin.show_themes(settings, args.year))
             case "events" if args.events_command == "import":
-                return asyncio.run(operations.import_events(settings, args.file, args.dry_run))
+                return asyncio.run(
+                    operations.import_events(settings, args.file, args.dry_run, language=args.lang)
+                )
             case "events":
-                return asyncio.run(operations.list_events(settings))
+                return asyncio.run(operations.list_events(settings, language=args.lang))
             case "dashboard":
                 return asyncio.run(dashboard_admin.sign_in_link(settings, args.user))
             case "organisers":
@@ -180,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
                         args.timezone or settings.default_timezone,
                         args.dry_run,
                         args.wait,
+                        language=args.lang,
                     )
                 )
             case _:
@@ -190,5 +200,8 @@ def main(argv: list[str] | None = None) -> int:
     except RasaError as exc:
         print(f"NLU server: {exc}", file=sys.stderr)
         return 3
+    except operations.UnknownLanguage as exc:  # --lang: its text says which there are
+        print(exc, file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130

@@ -7,6 +7,7 @@ import sqlite3
 import subprocess
 from pathlib import Path
 
+from bot.content.catalog import Catalog
 from tests.auxil.cli import bot_env, run_bot
 
 GOOD_CSV = """key,title_en,title_bg,description_en,description_bg,start,end,timezone,place,online_url,region,country,audience,organiser,link
@@ -26,22 +27,25 @@ def run(tmp_path: Path, *args: str, stdin: str = "") -> subprocess.CompletedProc
     return run_bot(list(args), env, stdin=stdin, cwd=tmp_path)
 
 
-def test_events_import_is_all_or_nothing_and_lists_every_bad_row(tmp_path: Path) -> None:
+def test_events_import_is_all_or_nothing_and_lists_every_bad_row(
+    tmp_path: Path, catalog: Catalog
+) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text(BAD_CSV, encoding="utf-8")
     result = run(tmp_path, "events", "import", str(bad))
     assert result.returncode == 1
-    assert "Nothing imported: 2 bad row(s)" in result.stdout
+    assert catalog.plural("en", "cli.import.bad_rows", 2, path=bad) in result.stdout
     assert "row 3" in result.stdout and "row 4" in result.stdout
     assert "start_in_past" in result.stdout and "Mars/Olympus" in result.stdout
     good = tmp_path / "good.csv"
     good.write_text(GOOD_CSV, encoding="utf-8")
     assert (
-        "2 event(s) would be imported"
+        catalog.plural("en", "cli.import.would_import", 2, path=good)
         in run(tmp_path, "events", "import", str(good), "--dry-run").stdout
     )
     result = run(tmp_path, "events", "import", str(good))
-    assert result.returncode == 0 and "Imported 2 event(s)" in result.stdout
+    assert result.returncode == 0
+    assert catalog.plural("en", "cli.import.imported", 2, path=good) in result.stdout
     listing = run(tmp_path, "events", "list").stdout
     assert "Phishing webinar" in listing and "Scams talk" in listing
     with sqlite3.connect(tmp_path / "bot.sqlite3") as db:
@@ -49,7 +53,7 @@ def test_events_import_is_all_or_nothing_and_lists_every_bad_row(tmp_path: Path)
     assert actions.count("event_imported") == 2
 
 
-def test_broadcast_dry_run_refusals_and_queueing(tmp_path: Path) -> None:
+def test_broadcast_dry_run_refusals_and_queueing(tmp_path: Path, catalog: Catalog) -> None:
     run(tmp_path, "migrate")
     with sqlite3.connect(tmp_path / "bot.sqlite3") as db:
         db.executemany(
@@ -70,7 +74,8 @@ def test_broadcast_dry_run_refusals_and_queueing(tmp_path: Path) -> None:
     result = run(tmp_path, "broadcast", "--text-file", str(broken))
     assert result.returncode == 2 and "Refused" in result.stderr
     result = run(tmp_path, "broadcast", "--text-file", "-", stdin="x" * 5000)
-    assert result.returncode == 2 and "4096" in result.stderr
+    assert result.returncode == 2
+    assert catalog.plural("en", "cli.broadcast.text_length", 4096) in result.stderr
     result = run(tmp_path, "broadcast", "--text-file", str(text), "--audience", "region=atlantis")
     assert result.returncode == 2 and "unknown region" in result.stderr
     result = run(
@@ -89,3 +94,33 @@ def test_broadcast_dry_run_refusals_and_queueing(tmp_path: Path) -> None:
             "select count(*) from audit_log where action = 'broadcast_created'"
         ).fetchone()[0]
     assert (queued, audit) == (10, 1)
+
+
+def test_the_tools_speak_the_language_asked_for_and_count_in_words(
+    tmp_path: Path, catalog: Catalog
+) -> None:
+    run(tmp_path, "migrate")
+    with sqlite3.connect(tmp_path / "bot.sqlite3") as db:
+        db.execute(
+            "insert into users (id, language, first_seen, last_seen) values (?, ?, ?, ?)",
+            (1, "bg", "2026-10-01 08:00:00", "2026-10-01 08:00:00"),
+        )
+    text = tmp_path / "announcement.html"
+    text.write_text("Уебинар в четвъртък", encoding="utf-8")
+    cast = ("broadcast", "--text-file", str(text), "--dry-run")
+    # One person, not "1 people": the form CLDR gives the number, in either language.
+    result = run(tmp_path, *cast)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == catalog.plural("en", "cli.broadcast.audience", 1)
+    result = run(tmp_path, *cast, "--lang", "bg")
+    assert result.stdout.strip() == catalog.plural("bg", "cli.broadcast.audience", 1)
+    good = tmp_path / "good.csv"
+    good.write_text(GOOD_CSV, encoding="utf-8")
+    result = run(tmp_path, "events", "import", str(good), "--dry-run", "--lang", "bg")
+    assert result.stdout.strip() == catalog.plural("bg", "cli.import.would_import", 2, path=good)
+    # A language data/ does not have is refused in the default language, naming those it has.
+    result = run(tmp_path, "events", "list", "--lang", "xx")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == catalog.text(
+        "en", "cli.language_unknown", languages=", ".join(catalog.languages)
+    )

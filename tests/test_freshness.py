@@ -6,6 +6,7 @@ import datetime as dt
 import subprocess
 from pathlib import Path
 
+from bot.content.catalog import Catalog
 from bot.content.freshness import checked_sources, stale_sources
 from tests.auxil.cli import bot_env, run_bot
 from tests.auxil.environment import ROOT
@@ -62,7 +63,7 @@ def run_check(*args: str) -> subprocess.CompletedProcess[str]:
     return run_bot(["check", *args], bot_env("sqlite:///unused.sqlite3"))
 
 
-def test_check_stale_lists_old_sources_and_exits_0() -> None:
+def test_check_stale_lists_old_sources_and_exits_0(catalog: Catalog) -> None:
     oldest = min(s.checked for s in checked_sources(ROOT / "data"))
     age = (dt.date.today() - oldest).days
     result = run_check("--stale", str(age - 1))
@@ -71,10 +72,16 @@ def test_check_stale_lists_old_sources_and_exits_0() -> None:
     assert rows and all(len(row) == 4 for row in rows)
     assert all(dt.date.fromisoformat(row[3]) == oldest for row in rows)
     assert all(row[0].startswith("data/") and row[2].startswith("http") for row in rows)
-    assert f"{len(rows)} source(s)" in result.stdout.splitlines()[-1]
+    assert catalog.plural("en", "cli.stale.sources", len(rows)) in result.stdout.splitlines()[-1]
 
     result = run_check("--stale", str(age + 1))
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
-        f"0 source(s) checked more than {age + 1} day(s) before {dt.date.today().isoformat()}"
+        catalog.text(
+            "en",
+            "cli.stale.summary",
+            sources=catalog.plural("en", "cli.stale.sources", 0),
+            days=catalog.plural("en", "cli.stale.days", age + 1),
+            date=dt.date.today().isoformat(),
+        )
     ]

@@ -61,6 +61,13 @@ WORDING = [
     ("en", "link.signal.long", 1, {}, "(1 character)"),
     ("bg", "link.signal.long", 120, {}, "(120 знака)"),
     ("bg", "error.too_long", 1, {}, "до 1 знак."),
+    ("en", "cli.broadcast.audience", 1, {}, "audience: 1 person"),
+    ("en", "cli.broadcast.audience", 2, {}, "audience: 2 people"),
+    ("bg", "cli.broadcast.audience", 1, {}, "аудитория: 1 човек"),
+    ("bg", "cli.broadcast.audience", 5, {}, "аудитория: 5 души"),
+    ("en", "cli.import.imported", 1, {"path": "a.csv"}, "Imported 1 event from a.csv"),
+    ("bg", "cli.import.imported", 2, {"path": "a.csv"}, "Внесени са 2 събития от a.csv"),
+    ("bg", "cli.stale.sources", 2, {}, "2 източника"),
 ]
 
 

@@ -17,8 +17,8 @@ BUTTON_URL = re.compile(r"^https://[^\s<>\"']{4,500}$")
 @dataclass(frozen=True, slots=True)
 class TextProblem:
     """Why a text cannot be announced: `markup` (broken or unsupported HTML, `detail` says
-    where), `empty`, or `too_long` (`length` is its length as plain text, `limit` the most
-    allowed)."""
+    where), `empty`, or `too_long` (`length` is its length as plain text); `limit` is the most
+    allowed, for `empty` and `too_long`."""
 
     code: str
     detail: str = ""
@@ -28,7 +28,7 @@ class TextProblem:
 
 def check_text(text: str) -> TextProblem | None:
     if not text.strip():
-        return TextProblem("empty")
+        return TextProblem("empty", limit=MESSAGE_LIMIT)
     problem = check_markup(text)
     if problem is not None:
         return TextProblem("markup", detail=problem)

@@ -80,6 +80,7 @@ from bot.services.events import EventService
 from bot.services.figures import FiguresService
 from bot.services.handlers import handlers
 from bot.services.messagebus import MessageBus
+from bot.services.nlu_review import NluReviewService
 from bot.services.organisers import OrganiserService
 from bot.services.privacy import PrivacyService
 from bot.services.scamcheck import ScamCheckService
@@ -135,6 +136,8 @@ class Services:
     nlu_healthy: Callable[[], Awaitable[bool]] | None = None
     # Queues a published scam alert for everyone who opted in (bot/storage/alerts.py).
     alert_planner: AlertPlanner | None = None
+    # Drops what the NLU's review queue keeps no longer (issue 18).
+    review_purge: Callable[[dt.datetime], Awaitable[int]] | None = None
 
     async def database_ok(self) -> bool:
         async with self.engine.connect() as conn:
@@ -177,6 +180,8 @@ class Services:
                     if self.alert_planner is not None:
                         await self.alert_planner.fan_out(self.clock.now())
                     await self.unanswered.purge(self.clock.now())
+                    if self.review_purge is not None:
+                        await self.review_purge(self.clock.now())
                     await self.rollups.refresh(self.clock.now())
                     if self.flood_windows is not None:
                         await self.flood_windows.purge(self.clock.now())
@@ -338,6 +343,7 @@ def build_features(
             tips,
             UnansweredService(ports.units),
             ports.campaign_themes,
+            review=review_service(settings, catalog, ports.units),
         ),
         links=LinkFeature(
             catalog, LinkChecker(catalog.links, split_domain), ports.conversations, clock
@@ -565,10 +571,21 @@ async def _services(
             SqlRollups(storage.sessions),
             activity,
             alert_planner=AlertPlanner(storage.sessions, catalog.default_language),
+            review_purge=review_service(settings, catalog, ports.units).purge,
         )
         await stats.flush()
     finally:
         await asyncio.to_thread(rendering.shutdown)
+
+
+def review_service(settings: Settings, catalog: Catalog, units: UnitsOfWork) -> NluReviewService:
+    """The NLU's review queue (issue 18), for the chat, the dashboard and the command line."""
+    return NluReviewService(
+        units,
+        catalog.taxonomy.topics,
+        settings.nlu_review_confidence,
+        dt.timedelta(days=settings.unanswered_retention_days),
+    )
 
 
 def dashboard_services(

@@ -53,6 +53,15 @@ class Settings(BaseSettings):
         default=0.30, ge=0, le=1, alias="NLU_CONFIDENCE_THRESHOLD"
     )
     nlu_ambiguity_margin: float = Field(default=0.05, ge=0, le=1, alias="NLU_AMBIGUITY_MARGIN")
+    # The NLU learning from its users (issue 18): answers below this confidence join the review
+    # queue; candidate models and their training data live under NLU_WORK_DIR (the deployment's
+    # data, never the package); a candidate is promoted only if no language loses more than
+    # NLU_PROMOTION_TOLERANCE of accuracy or macro-F1 (0.01 = one point) unless an admin overrides.
+    nlu_review_confidence: float = Field(default=0.5, ge=0, le=1, alias="NLU_REVIEW_CONFIDENCE")
+    nlu_work_dir: Path = Field(default=Path("var/nlu"), alias="NLU_WORK_DIR")
+    nlu_promotion_tolerance: float = Field(
+        default=0.01, ge=0, le=1, alias="NLU_PROMOTION_TOLERANCE"
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", alias="LOG_LEVEL"
     )

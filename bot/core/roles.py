@@ -34,6 +34,12 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "alerts.edit": _WORKERS,
     "unanswered.view": _WORKERS,
     "audit.view": _WORKERS,
+    # The NLU's review queue and models (issue 18): viewers see, organisers label and retrain,
+    # only admins promote a model that scores worse than the running one.
+    "nlu.view": _EVERYONE,
+    "nlu.review": _WORKERS,
+    "nlu.train": _WORKERS,
+    "nlu.override": _ADMINS,
     "organisers.manage": _ADMINS,
 }
 

@@ -19,6 +19,7 @@ from types import TracebackType
 from typing import Protocol
 
 from bot.core.domain_events import DomainEvent
+from bot.core.nlu_review import ReviewQueue
 from bot.core.ports import (
     Audit,
     Broadcasts,
@@ -55,6 +56,9 @@ class UnitOfWork(Protocol):
 
     @property
     def unanswered(self) -> Unanswered: ...
+
+    @property
+    def nlu_review(self) -> ReviewQueue: ...
 
     async def __aenter__(self) -> UnitOfWork:
         """Begin the transaction."""

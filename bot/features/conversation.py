@@ -18,6 +18,7 @@ from bot.core.ports import Clock, Conversations, Users
 from bot.core.registry import Registration
 from bot.core.understanding import Reading
 from bot.features.subscribe import TipsFeature
+from bot.services.nlu_review import NluReviewService
 from bot.services.unanswered import UnansweredService
 
 # Service topics answered with a fixed string of the catalog.
@@ -41,6 +42,7 @@ class ConversationFeature:
         tips: TipsFeature,
         unanswered: UnansweredService,
         campaign_themes: CampaignThemes | None = None,
+        review: NluReviewService | None = None,
     ) -> None:
         self.catalog = catalog
         self.users = users
@@ -50,6 +52,8 @@ class ConversationFeature:
         self.tips = tips
         self.unanswered = unanswered
         self.campaign_themes = campaign_themes or NoStoredThemes()
+        # The NLU's review queue (issue 18): unsure answers, and "that didn't help" taps.
+        self.review = review
 
     def registration(self) -> Registration:
         return Registration(
@@ -67,7 +71,7 @@ class ConversationFeature:
                 "change_language": self._change_language,
                 **dict.fromkeys(SMALL_TALK, self._small_talk),
             },
-            actions=frozenset({"l", "m", "lm", "t", "s", "src", "set", "rgl", "rg"}),
+            actions=frozenset({"l", "m", "lm", "t", "s", "src", "set", "rgl", "rg", "nh"}),
             callback=self.callback,
         )
 
@@ -92,7 +96,11 @@ class ConversationFeature:
         recognises but cannot offer in this build."""
         lang, topic = turn.language, reading.topic
         if self.catalog.answer(lang, topic):
-            return self._answer_outcome(lang, topic)
+            kept = None
+            if self.review is not None and turn.incoming.text:
+                now = self.clock.now()
+                kept = await self.review.answered(turn.incoming.text, lang, reading, now)
+            return self._answer_outcome(lang, topic, kept)
         if topic == FALLBACK_TOPIC:
             await self.unanswered.record(turn.incoming.text or "", lang, reading, self.clock.now())
             reply = Reply(self.catalog.text(lang, "nlu.fallback"))
@@ -201,6 +209,10 @@ class ConversationFeature:
             case "rg", (region,) if region in self.catalog.regions:
                 await self.users.set_region(turn.incoming.user_id, region)
                 return await self._settings(turn)
+            case "nh", (item,) if item.isdigit() and self.review is not None:
+                await self.review.not_helpful(int(item))
+                reply = Reply(self.catalog.text(lang, "review.not_helpful_thanks"))
+                return Outcome((reply, self.menu(lang)), lang, events=("not_helpful",))
         return None
 
     # --- intents --------------------------------------------------------------------------
@@ -263,13 +275,17 @@ class ConversationFeature:
         text = self.catalog.text(lang, f"menu.group.{group}.prompt")
         return Reply(text, buttons=tuple(rows))
 
-    def _answer_outcome(self, lang: str, topic: str) -> Outcome:
+    def _answer_outcome(self, lang: str, topic: str, kept: int | None = None) -> Outcome:
+        """`kept`: the review queue's id of the typed message answered, for its "that didn't
+        help" button (none under an answer chosen from the menu)."""
         answer = self.catalog.answer(lang, topic)
         assert answer is not None  # callers check
         text = f"<b>{answer.title}</b>\n\n{answer.summary}"
-        return Outcome(
-            (Reply(text, buttons=self._answer_buttons(lang, answer, -1)),), lang, topic=topic
-        )
+        buttons = self._answer_buttons(lang, answer, -1)
+        if kept is not None:
+            label = self.catalog.text(lang, "button.not_helpful")
+            buttons += ((Button(label, data=callbacks.encode("nh", kept)),),)
+        return Outcome((Reply(text, buttons=buttons),), lang, topic=topic)
 
     async def _section(self, lang: str, answer: Answer, index: int) -> Reply:
         section = answer.sections[index]

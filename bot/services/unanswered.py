@@ -15,8 +15,11 @@ class UnansweredService:
 
     async def record(self, text: str, language: str, reading: Reading, now: dt.datetime) -> None:
         # Scrubbed here, so no store (a test's fake included) ever holds an address or a number.
+        kept = scrub(text)
         async with self.units() as uow:
-            await uow.unanswered.record(
-                scrub(text), language, reading.best_guess, reading.confidence, now
+            await uow.unanswered.record(kept, language, reading.best_guess, reading.confidence, now)
+            # The NLU's review queue (issue 18) takes it in the same transaction.
+            await uow.nlu_review.add(
+                kept, language, reading.best_guess, reading.confidence, "unplaced", now
             )
             await uow.commit()

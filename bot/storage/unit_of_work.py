@@ -12,6 +12,7 @@ from bot.core.unit_of_work import EventLog
 from bot.storage.access import Database, InTransaction, Store, database_for
 from bot.storage.broadcasts import SqlBroadcasts
 from bot.storage.events import SqlEvents, SqlReminders
+from bot.storage.nlu_review import SqlReviewQueue
 from bot.storage.organisers import SqlAudit, SqlRoles
 from bot.storage.outbox import SqlDeliveries
 from bot.storage.personal import SqlPersonalData
@@ -40,6 +41,7 @@ class SqlUnitOfWork(EventLog):
         self.broadcasts = SqlBroadcasts(tx)
         self.personal_data = SqlPersonalData(tx)
         self.unanswered = SqlUnanswered(tx, _NO_RETENTION)
+        self.nlu_review = SqlReviewQueue(tx)
         return self
 
     async def __aexit__(

@@ -8,6 +8,7 @@ import datetime as dt
 from collections.abc import Sequence
 from types import TracebackType
 
+from bot.core.nlu_review import ReviewQueue
 from bot.core.outbox_refs import event_user_ref
 from bot.core.ports import (
     Audit,
@@ -40,6 +41,7 @@ from tests.fakes.core import (
     MemoryUnanswered,
     MemoryUsers,
 )
+from tests.fakes.nlu_review import MemoryReviewQueue
 
 
 class FakeUnitOfWork(EventLog):
@@ -56,6 +58,7 @@ class FakeUnitOfWork(EventLog):
         broadcasts: Broadcasts | None = None,
         personal_data: PersonalData | None = None,
         unanswered: Unanswered | None = None,
+        nlu_review: ReviewQueue | None = None,
     ) -> None:
         super().__init__()
         users = MemoryUsers()
@@ -69,6 +72,7 @@ class FakeUnitOfWork(EventLog):
             users, MemorySubscriptions(), MemoryConversations(), MemoryChecklistRuns()
         )
         self.unanswered: Unanswered = unanswered or MemoryUnanswered()
+        self.nlu_review: ReviewQueue = nlu_review or MemoryReviewQueue()
         self.opened = self.commits = self.rollbacks = 0
         self._committed = False
 

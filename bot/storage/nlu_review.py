@@ -1,0 +1,123 @@
+"""The NLU's review queue (bot.core.nlu_review.ReviewQueue) on SQLAlchemy."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import cast
+
+from sqlalchemy import and_, delete, or_, select, update
+
+from bot.core.nlu_review import TAP_WINDOW, Decision, ReviewItem, Source
+from bot.storage.db import Store, reading, writing
+from bot.storage.schema import NluReviewItem
+
+
+def _item(row: NluReviewItem) -> ReviewItem:
+    return ReviewItem(
+        id=row.id,
+        text=row.text,
+        language=row.language,
+        guess=row.guess,
+        confidence=row.confidence,
+        source=cast(Source | None, row.source),
+        created_at=row.created_at,
+        decision=cast(Decision | None, row.decision),
+        topic=row.topic,
+        decided_by=row.decided_by,
+        decided_at=row.decided_at,
+    )
+
+
+class SqlReviewQueue:
+    def __init__(self, sessions: Store) -> None:
+        self._sessions = sessions
+
+    async def add(
+        self,
+        text: str,
+        language: str,
+        guess: str | None,
+        confidence: float,
+        source: Source | None,
+        now: dt.datetime,
+    ) -> int:
+        row = NluReviewItem(
+            text=text,
+            language=language,
+            guess=guess,
+            confidence=confidence,
+            source=source,
+            created_at=now,
+        )
+        async with writing(self._sessions) as session:
+            session.add(row)
+            await session.flush()
+            return row.id
+
+    async def flag(self, item_id: int, source: Source) -> bool:
+        row = NluReviewItem
+        async with writing(self._sessions) as session:
+            result = await session.execute(
+                update(row).where(row.id == item_id, row.decision.is_(None)).values(source=source)
+            )
+            return bool(getattr(result, "rowcount", 0))
+
+    async def pending(self, language: str | None, limit: int) -> list[ReviewItem]:
+        row = NluReviewItem
+        query = (
+            select(row)
+            .where(row.decision.is_(None), row.source.is_not(None))
+            .order_by(row.created_at.desc(), row.id.desc())
+            .limit(limit)
+        )
+        if language:
+            query = query.where(row.language == language)
+        async with reading(self._sessions) as session:
+            return [_item(r) for r in (await session.execute(query)).scalars()]
+
+    async def get(self, ids: list[int]) -> list[ReviewItem]:
+        row = NluReviewItem
+        async with reading(self._sessions) as session:
+            found = await session.execute(select(row).where(row.id.in_(ids)).order_by(row.id))
+            return [_item(r) for r in found.scalars()]
+
+    async def decide(
+        self,
+        ids: list[int],
+        decision: Decision,
+        topic: str | None,
+        actor: int | None,
+        now: dt.datetime,
+    ) -> int:
+        row = NluReviewItem
+        async with writing(self._sessions) as session:
+            result = await session.execute(
+                update(row)
+                .where(row.id.in_(ids), row.decision.is_(None), row.source.is_not(None))
+                .values(decision=decision, topic=topic, decided_by=actor, decided_at=now)
+            )
+            return int(getattr(result, "rowcount", 0) or 0)
+
+    async def decided(self, decision: Decision) -> list[ReviewItem]:
+        row = NluReviewItem
+        async with reading(self._sessions) as session:
+            found = await session.execute(
+                select(row).where(row.decision == decision).order_by(row.decided_at, row.id)
+            )
+            return [_item(r) for r in found.scalars()]
+
+    async def purge(self, now: dt.datetime, retention: dt.timedelta) -> int:
+        row = NluReviewItem
+        async with writing(self._sessions) as session:
+            result = await session.execute(
+                delete(row).where(
+                    or_(
+                        and_(row.source.is_(None), row.created_at < now - TAP_WINDOW),
+                        and_(
+                            or_(row.decision.is_(None), row.decision == "dismissed"),
+                            row.created_at < now - retention,
+                        ),
+                    )
+                )
+            )
+            return int(getattr(result, "rowcount", 0) or 0)

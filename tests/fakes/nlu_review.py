@@ -1,0 +1,78 @@
+"""Memory fakes of the NLU review queue and the model versions (issue 18)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+from bot.core.nlu_review import TAP_WINDOW, Decision, ReviewItem, Source
+
+
+class MemoryReviewQueue:
+    def __init__(self) -> None:
+        self.items: dict[int, ReviewItem] = {}
+
+    async def add(
+        self,
+        text: str,
+        language: str,
+        guess: str | None,
+        confidence: float,
+        source: Source | None,
+        now: dt.datetime,
+    ) -> int:
+        item_id = len(self.items) + 1
+        self.items[item_id] = ReviewItem(item_id, text, language, guess, confidence, source, now)
+        return item_id
+
+    async def flag(self, item_id: int, source: Source) -> bool:
+        item = self.items.get(item_id)
+        if item is None or item.decision is not None:
+            return False
+        self.items[item_id] = dataclasses.replace(item, source=source)
+        return True
+
+    async def pending(self, language: str | None, limit: int) -> list[ReviewItem]:
+        waiting = [
+            i
+            for i in self.items.values()
+            if i.decision is None and i.source is not None and language in (None, i.language)
+        ]
+        return sorted(waiting, key=lambda i: (i.created_at, i.id), reverse=True)[:limit]
+
+    async def get(self, ids: list[int]) -> list[ReviewItem]:
+        return [self.items[i] for i in sorted(ids) if i in self.items]
+
+    async def decide(
+        self,
+        ids: list[int],
+        decision: Decision,
+        topic: str | None,
+        actor: int | None,
+        now: dt.datetime,
+    ) -> int:
+        changed = 0
+        for item_id in ids:
+            item = self.items.get(item_id)
+            if item is None or item.decision is not None or item.source is None:
+                continue
+            self.items[item_id] = dataclasses.replace(
+                item, decision=decision, topic=topic, decided_by=actor, decided_at=now
+            )
+            changed += 1
+        return changed
+
+    async def decided(self, decision: Decision) -> list[ReviewItem]:
+        chosen = [i for i in self.items.values() if i.decision == decision]
+        return sorted(chosen, key=lambda i: (i.decided_at or i.created_at, i.id))
+
+    async def purge(self, now: dt.datetime, retention: dt.timedelta) -> int:
+        gone = [
+            i.id
+            for i in self.items.values()
+            if (i.source is None and i.created_at < now - TAP_WINDOW)
+            or (i.decision in (None, "dismissed") and i.created_at < now - retention)
+        ]
+        for item_id in gone:
+            del self.items[item_id]
+        return len(gone)

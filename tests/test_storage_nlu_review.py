@@ -1,0 +1,81 @@
+"""The NLU's review queue on real SQLite and PostgreSQL (issue 18): items in and out of the
+queue, decisions once with who and when, purging, and the unit of work around a decision."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+
+from bot.core.domain_events import Origin
+from bot.core.ports import AuditQuery
+from bot.core.understanding import Reading
+from bot.services.nlu_review import NluReviewService
+from bot.storage.access import database_for
+from bot.storage.db import make_engine, migrate
+from bot.storage.nlu_review import SqlReviewQueue
+from bot.storage.organisers import SqlAudit
+from bot.storage.unit_of_work import SqlUnitOfWork
+
+NOW = dt.datetime(2026, 10, 12, 9, 0, tzinfo=dt.UTC)
+
+
+async def test_queue_on_both_databases(database_url: str) -> None:
+    migrate(database_url)
+    engine = make_engine(database_url)
+    try:
+        database = database_for(engine)
+        queue = SqlReviewQueue(database)
+        hidden = await queue.add("fine", "en", "phishing", 0.9, None, NOW)
+        unsure = await queue.add("unsure", "en", "phishing", 0.3, "low_confidence", NOW)
+        lost = await queue.add("загубих се", "bg", None, 0.1, "unplaced", NOW)
+        assert [i.id for i in await queue.pending(None, 10)] == [lost, unsure]
+        assert [i.id for i in await queue.pending("bg", 10)] == [lost]
+        assert await queue.flag(hidden, "not_helpful")
+        assert not await queue.flag(12345, "not_helpful")
+        later = NOW + dt.timedelta(minutes=5)
+        assert await queue.decide([hidden, unsure], "assigned", "phishing", 7, later) == 2
+        assert await queue.decide([unsure, lost], "dismissed", None, 8, later) == 1
+        (first, second) = await queue.get([hidden, unsure])
+        assert second.decision == "assigned"
+        assert (first.decision, first.topic, first.decided_by, first.decided_at) == (
+            "assigned",
+            "phishing",
+            7,
+            later,
+        )
+        assert [i.text for i in await queue.decided("assigned")] == ["fine", "unsure"]
+        await queue.add("never tapped", "en", "phishing", 0.9, None, NOW)
+        # A day on, the untapped answer goes; labelled ones stay whatever their age.
+        assert await queue.purge(NOW + dt.timedelta(days=2), dt.timedelta(days=30)) == 1
+        assert await queue.purge(NOW + dt.timedelta(days=40), dt.timedelta(days=30)) == 1
+        assert [i.text for i in await queue.decided("assigned")] == ["fine", "unsure"]
+    finally:
+        await engine.dispose()
+
+
+async def test_the_service_on_the_unit_of_work(database_url: str) -> None:
+    migrate(database_url)
+    engine = make_engine(database_url)
+    try:
+        database = database_for(engine)
+        review = NluReviewService(
+            functools.partial(SqlUnitOfWork, database),
+            {"phishing", "smishing"},
+            0.5,
+            dt.timedelta(days=30),
+        )
+        reading = Reading("phishing", 0.4, best_guess="phishing")
+        for text in ("a parcel wants my card", "a parcel wants my card number", "my card?"):
+            await review.answered(text, "en", reading, NOW)
+        groups = await review.queue("en")
+        assert [g.count for g in groups] == [2, 1]
+        done = await review.decide(groups[0].ids, "assigned", "smishing", Origin(5), NOW)
+        assert done == 2
+        entries, total = await SqlAudit(database).search(AuditQuery(action="nlu_review"))
+        assert total == 1 and entries[0].actor == 5
+        assert {e.text for e in await review.examples()} == {
+            "a parcel wants my card",
+            "a parcel wants my card number",
+        }
+    finally:
+        await engine.dispose()

@@ -334,6 +334,9 @@ def build_features(
     # What follows from a use case (a changed event's notices, the audit log): one table.
     bus = MessageBus(handlers(events))
     event_service = EventService(ports.units, bus)
+    # One alert service for the message check and the organisers' commands, so a message is
+    # matched against an alert the moment it is published here.
+    known = known_alerts(catalog, ports, clock)
     return Features(
         conversation=ConversationFeature(
             catalog,
@@ -378,7 +381,7 @@ def build_features(
             ScamCheckService(
                 catalog,
                 split_domain,
-                alerts=known_alerts(catalog, ports, clock),
+                alerts=known,
                 kept=ports.checked_messages,
                 readers=readers,
             ),
@@ -386,7 +389,7 @@ def build_features(
             clock,
             ports.image_reader,
         ),
-        alerts=alerts_feature(settings, catalog, ports, clock),
+        alerts=alerts_feature(settings, catalog, ports, clock, known),
     )
 
 
@@ -407,11 +410,14 @@ def alert_service(
 
 
 def alerts_feature(
-    settings: Settings, catalog: Catalog, ports: DialoguePorts, clock: Clock
+    settings: Settings,
+    catalog: Catalog,
+    ports: DialoguePorts,
+    clock: Clock,
+    service: AlertService | None,
 ) -> AlertsFeature | None:
-    if ports.alerts is None or ports.alert_opt_ins is None:
+    if service is None:
         return None
-    service = alert_service(catalog, ports.alerts, ports.alert_opt_ins, ports.events.audit, clock)
     return AlertsFeature(
         catalog,
         service,

@@ -79,7 +79,7 @@ async def main() -> None:
                 "backend",
                 "statement",
                 "µs per call",
-                "trips to aiosqlite's thread",
+                "trips to the connection's thread",
             )
             for backend in ("sqlite", "postgresql"):
                 database = Database(backend, workdir)

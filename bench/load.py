@@ -19,6 +19,7 @@ import contextlib
 import contextvars
 import json
 import multiprocessing
+import os
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -245,3 +246,42 @@ def summary(result: LoadResult) -> dict[str, float]:
         "post_p50": percentile(result.post_ms, 0.50),
         "post_p95": percentile(result.post_ms, 0.95),
     }
+
+
+async def main() -> None:
+    """`python -m bench.load`: the load test alone, at the levels and on the backends asked for
+    (the figures of docs/benchmarks.md: `--chats 50`)."""
+    import argparse
+    import platform
+    import tempfile
+
+    from bench.delivery import Database
+
+    parser = argparse.ArgumentParser(prog="python -m bench.load", description=main.__doc__)
+    parser.add_argument("--chats", type=int, nargs="+", default=[50, 200])
+    parser.add_argument("--messages-per-chat", type=int, default=20)
+    parser.add_argument(
+        "--backend", choices=("sqlite", "postgresql"), nargs="+", default=["sqlite", "postgresql"]
+    )
+    args = parser.parse_args()
+    print(f"Python {platform.python_version()}; ms; load average {os.getloadavg()}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for backend in args.backend:
+            database = Database(backend, Path(tmp))
+            try:
+                loads = await run_load(
+                    tuple(args.chats), args.messages_per_chat, Path(tmp), database.url
+                )
+            finally:
+                database.drop()
+            for load in loads:
+                figures = ", ".join(f"{k} {v:.1f}" for k, v in summary(load).items())
+                print(
+                    f"{backend} chats {load.chats} messages {load.messages} "
+                    f"msgs/s {load.throughput:.0f}: {figures}"
+                )
+    print(f"load average after {os.getloadavg()}")
+
+
+if __name__ == "__main__":  # the load client re-imports this module in its own process
+    asyncio.run(main())

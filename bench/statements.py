@@ -1,7 +1,7 @@
 """The statements on the path of every message, one at a time on an idle loop: storing a webhook
 update, reading the user and the pending question, and deleting handled updates (in batches,
 off that path; here one at a time). Microseconds per call, and the trips each makes to
-aiosqlite's thread."""
+the SQLite connection's thread."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from bot.storage.db import make_engine, make_sessions, migrate
 from bot.storage.inbound import SqlInbound
 from bot.storage.subscriptions import SqlConversations
 from bot.storage.users import SqlUsers
-from tests.auxil.aiosqlite_trips import Trips
+from tests.auxil.sqlite_trips import Trips
 
 T0 = dt.datetime(2026, 10, 1, 8, 0, tzinfo=dt.UTC)
 LEASE = dt.timedelta(seconds=30)

@@ -334,9 +334,6 @@ def build_features(
     # What follows from a use case (a changed event's notices, the audit log): one table.
     bus = MessageBus(handlers(events))
     event_service = EventService(ports.units, bus)
-    # One alert service for the message check and the organisers' commands, so a message is
-    # matched against an alert the moment it is published here.
-    known = known_alerts(catalog, ports, clock)
     return Features(
         conversation=ConversationFeature(
             catalog,
@@ -381,7 +378,7 @@ def build_features(
             ScamCheckService(
                 catalog,
                 split_domain,
-                alerts=known,
+                alerts=known_alerts(catalog, ports, clock),
                 kept=ports.checked_messages,
                 readers=readers,
             ),
@@ -389,7 +386,7 @@ def build_features(
             clock,
             ports.image_reader,
         ),
-        alerts=alerts_feature(settings, catalog, ports, clock, known),
+        alerts=alerts_feature(settings, catalog, ports, clock),
     )
 
 
@@ -410,14 +407,11 @@ def alert_service(
 
 
 def alerts_feature(
-    settings: Settings,
-    catalog: Catalog,
-    ports: DialoguePorts,
-    clock: Clock,
-    service: AlertService | None,
+    settings: Settings, catalog: Catalog, ports: DialoguePorts, clock: Clock
 ) -> AlertsFeature | None:
-    if service is None:
+    if ports.alerts is None or ports.alert_opt_ins is None:
         return None
+    service = alert_service(catalog, ports.alerts, ports.alert_opt_ins, ports.events.audit, clock)
     return AlertsFeature(
         catalog,
         service,

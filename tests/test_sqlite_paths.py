@@ -1,4 +1,4 @@
-"""How SQLite is reached: one trip to aiosqlite's thread per statement, and the per-message
+"""How SQLite is reached: one trip to the connection's thread per statement, and the per-message
 statements on the event loop's own thread without ever making it wait for a lock."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from bot.storage.db import make_engine, make_sessions, migrate, reading, writing
 from bot.storage.inbound import SqlInbound
 from bot.storage.subscriptions import SqlConversations
 from bot.storage.users import SqlUsers
-from tests.auxil.aiosqlite_trips import Trips
+from tests.auxil.sqlite_trips import Trips
 
 T0 = dt.datetime(2026, 10, 1, 8, 0, tzinfo=dt.UTC)
 LEASE = dt.timedelta(seconds=30)
@@ -43,7 +43,7 @@ async def sessions(path: Path) -> AsyncIterator[async_sessionmaker[AsyncSession]
 
 @pytest.fixture
 def trips() -> Iterator[list[str]]:
-    """The calls handed to aiosqlite's thread."""
+    """The calls handed to the connections' threads."""
     with Trips() as counted:
         yield counted.calls
 
@@ -123,7 +123,7 @@ async def test_reads_on_the_loop_see_what_the_thread_wrote(
 ) -> None:
     users = SqlUsers(sessions)
     await users.touch(1, "en", T0)
-    await users.set_language(1, "bg")  # through aiosqlite's thread
+    await users.set_language(1, "bg")  # through the connection's thread
     user = await users.get(1)  # on the loop's thread
     assert user is not None and user.language == "bg"
 

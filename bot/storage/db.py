@@ -60,9 +60,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_connect(dbapi_connection: Any, record: Any) -> None:
+    # SQLAlchemy, not the driver, opens transactions (see _sqlite_begin): the driver's
+    # connections are made in autocommit (bot/storage/sqlite_driver.py).
     _sqlite_pragmas(dbapi_connection, record)
-    # Let SQLAlchemy, not the driver, open transactions (see _sqlite_begin).
-    dbapi_connection.isolation_level = None
 
 
 # How a session's transaction begins on SQLite (an execution option of ours): "immediate"
@@ -74,7 +74,7 @@ def _sqlite_begin(connection: Any) -> None:
     match connection.get_execution_options().get(BEGIN, "immediate"):
         case "none":
             # One statement is atomic by itself: no BEGIN and COMMIT, each of which is a round
-            # trip through aiosqlite's thread, on the path of every message.
+            # trip through the driver's thread, on the path of every message.
             return
         case "deferred":
             # Reads see a snapshot (WAL) and need no lock: they neither wait for writers nor

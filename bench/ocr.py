@@ -8,7 +8,8 @@ and as Telegram delivers a photo (1280 px on the longer side, JPEG). Each is rea
 bot's own TesseractReader (bot/ocr), one at a time, with the languages a user of that language
 gets. Accuracy is 1 - the normalised Levenshtein distance (rapidfuzz) between what was drawn
 and what was read, spaces and line breaks collapsed. Meanwhile a heartbeat task sleeps 1 ms
-again and again and records how late it wakes: every other chat waits as long.
+again and again and records how late it wakes: every other chat waits as long. The same
+heartbeat alone afterwards shows what the machine's other load costs anyway.
 
     .venv/bin/python -m bench.ocr [--quick]
 """
@@ -66,6 +67,8 @@ class Lag:
 class OcrReport:
     readings: list[Reading]
     lag: Lag
+    # The heartbeat alone for as long, before: what the machine's other load costs anyway.
+    idle: Lag
     worst: tuple[Reading, str, str] | None  # the least accurate, with what was drawn and read
 
 
@@ -103,6 +106,26 @@ async def heartbeat(lateness: list[float], stop: asyncio.Event) -> None:
         lateness.append(max(0.0, time.perf_counter() - start - BEAT))
 
 
+def lag_of(lateness: list[float], elapsed: float) -> Lag:
+    ordered = sorted(lateness)
+    return Lag(
+        elapsed,
+        1000 * ordered[-1],
+        1000 * ordered[int(0.99 * (len(ordered) - 1))],
+        1000 * statistics.median(ordered),
+    )
+
+
+async def idle_lag(seconds: float) -> Lag:
+    lateness: list[float] = []
+    stop = asyncio.Event()
+    beating = asyncio.create_task(heartbeat(lateness, stop))
+    await asyncio.sleep(seconds)
+    stop.set()
+    await beating
+    return lag_of(lateness, seconds)
+
+
 async def bench_ocr(quick: bool = False, workers: int = 1) -> OcrReport:
     shots = screenshots(quick)
     reader = TesseractReader(
@@ -131,14 +154,8 @@ async def bench_ocr(quick: bool = False, workers: int = 1) -> OcrReport:
         await beating
     finally:
         reader.shutdown()
-    ordered = sorted(lateness)
-    lag = Lag(
-        elapsed,
-        1000 * ordered[-1],
-        1000 * ordered[int(0.99 * (len(ordered) - 1))],
-        1000 * statistics.median(ordered),
-    )
-    return OcrReport(readings, lag, worst)
+    idle = await idle_lag(min(elapsed, 20.0))
+    return OcrReport(readings, lag_of(lateness, elapsed), idle, worst)
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -195,14 +212,16 @@ def tables(report: OcrReport) -> list[Table]:
         title="The event loop while screenshots are read one after another "
         "(a heartbeat sleeping 1 ms; ms late)"
     )
-    for column in ("elapsed s", "worst", "p99", "p50"):
+    for column in ("while", "elapsed s", "worst", "p99", "p50"):
         lag.add_column(column, justify="right")
-    lag.add_row(
-        f"{report.lag.elapsed_s:.1f}",
-        f"{report.lag.worst_ms:.1f}",
-        f"{report.lag.p99_ms:.1f}",
-        f"{report.lag.p50_ms:.2f}",
-    )
+    for name, measured in (("reading", report.lag), ("nothing (the machine's load)", report.idle)):
+        lag.add_row(
+            name,
+            f"{measured.elapsed_s:.1f}",
+            f"{measured.worst_ms:.1f}",
+            f"{measured.p99_ms:.1f}",
+            f"{measured.p50_ms:.2f}",
+        )
     return [accuracy_table, shapes, lag]
 
 

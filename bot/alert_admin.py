@@ -14,7 +14,7 @@ from typing import TextIO
 
 import yaml
 
-from bot.bootstrap import alert_service, open_storage
+from bot.bootstrap import open_storage, stored_alerts
 from bot.content.catalog import Catalog
 from bot.core.alerts import AlertProblem, draft_from
 from bot.core.markup import to_plain
@@ -23,8 +23,6 @@ from bot.features.alerts import AlertNotices, problem_text
 from bot.services.alerts import AlertRefused, AlertService
 from bot.services.events import Origin
 from bot.settings import Settings
-from bot.storage.alerts import SqlAlertOptIns, SqlAlerts
-from bot.storage.organisers import SqlAudit
 
 
 def _origin() -> Origin:
@@ -34,11 +32,7 @@ def _origin() -> Origin:
 @contextlib.asynccontextmanager
 async def _service(settings: Settings) -> AsyncIterator[tuple[AlertService, Catalog]]:
     async with open_storage(settings) as storage:
-        sessions = storage.sessions
-        service = alert_service(
-            storage.catalog, SqlAlerts(sessions), SqlAlertOptIns(sessions), SqlAudit(sessions),
-            SystemClock(),
-        )  # fmt: skip
+        service = stored_alerts(settings, storage.catalog, storage.database, SystemClock())
         yield service, storage.catalog
 
 

@@ -31,7 +31,6 @@ from bot.core.latin_typing import LatinReader, ReadingNLU
 from bot.core.links import LinkChecker
 from bot.core.ports import (
     NLU,
-    Audit,
     CheckedMessages,
     ChecklistRuns,
     Clock,
@@ -334,6 +333,9 @@ def build_features(
     # What follows from a use case (a changed event's notices, the audit log): one table.
     bus = MessageBus(handlers(events))
     event_service = EventService(ports.units, bus)
+    # One alert service for the message check and the organisers' commands, so a message is
+    # matched against an alert the moment it is published here.
+    known = known_alerts(catalog, ports, clock, bus)
     return Features(
         conversation=ConversationFeature(
             catalog,
@@ -378,7 +380,7 @@ def build_features(
             ScamCheckService(
                 catalog,
                 split_domain,
-                alerts=known_alerts(catalog, ports, clock),
+                alerts=known,
                 kept=ports.checked_messages,
                 readers=readers,
             ),
@@ -386,32 +388,51 @@ def build_features(
             clock,
             ports.image_reader,
         ),
-        alerts=alerts_feature(settings, catalog, ports, clock),
+        alerts=alerts_feature(settings, catalog, ports, clock, known),
     )
 
 
-def known_alerts(catalog: Catalog, ports: DialoguePorts, clock: Clock) -> AlertService | None:
+def known_alerts(
+    catalog: Catalog, ports: DialoguePorts, clock: Clock, bus: MessageBus
+) -> AlertService | None:
     """The published alerts a checked message is matched against, when there are stores."""
     if ports.alerts is None or ports.alert_opt_ins is None:
         return None
-    return alert_service(catalog, ports.alerts, ports.alert_opt_ins, ports.events.audit, clock)
+    return alert_service(catalog, ports.units, bus, ports.alerts, ports.alert_opt_ins, clock)
 
 
 def alert_service(
-    catalog: Catalog, store: AlertStore, opt_ins: AlertOptIns, audit: Audit, clock: Clock
+    catalog: Catalog,
+    units: UnitsOfWork,
+    bus: MessageBus,
+    store: AlertStore,
+    opt_ins: AlertOptIns,
+    clock: Clock,
 ) -> AlertService:
     """Scam alerts, one service for the chat, the command line and the message check."""
-    return AlertService(
-        store, opt_ins, audit, AlertNotices(catalog), tuple(catalog.languages), clock
-    )
+    notices = AlertNotices(catalog)
+    return AlertService(units, bus, store, opt_ins, notices, tuple(catalog.languages), clock)
+
+
+def stored_alerts(
+    settings: Settings, catalog: Catalog, database: Store, clock: Clock
+) -> AlertService:
+    """Scam alerts off the chat (the command line), on the database."""
+    database = database_for(database)
+    bus = message_bus(settings, catalog, database, clock)
+    units = functools.partial(SqlUnitOfWork, database)
+    return alert_service(catalog, units, bus, SqlAlerts(database), SqlAlertOptIns(database), clock)
 
 
 def alerts_feature(
-    settings: Settings, catalog: Catalog, ports: DialoguePorts, clock: Clock
+    settings: Settings,
+    catalog: Catalog,
+    ports: DialoguePorts,
+    clock: Clock,
+    service: AlertService | None,
 ) -> AlertsFeature | None:
-    if ports.alerts is None or ports.alert_opt_ins is None:
+    if service is None:
         return None
-    service = alert_service(catalog, ports.alerts, ports.alert_opt_ins, ports.events.audit, clock)
     return AlertsFeature(
         catalog,
         service,

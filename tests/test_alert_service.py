@@ -14,6 +14,7 @@ from bot.services.events import Origin
 from tests.auxil.alert_dev import load_dev_set
 from tests.fakes.alerts import MemoryAlertOptIns, MemoryAlerts, PlainNotices
 from tests.fakes.core import FixedClock, MemoryAudit
+from tests.fakes.unit_of_work import FakeUnitOfWork, fake_bus
 
 T0 = dt.datetime(2026, 12, 6, 9, 0, tzinfo=dt.UTC)
 WAVE = load_dev_set().waves[0]  # the "new number" message, in Bulgarian
@@ -28,8 +29,14 @@ COMMAND_LINE = Origin(None, {"via": "cli", "os_user": "ops"})
 
 @pytest.fixture
 def parts() -> tuple[AlertService, MemoryAlerts, MemoryAudit, FixedClock]:
-    store, audit, clock = MemoryAlerts(), MemoryAudit(), FixedClock(T0)
-    service = AlertService(store, MemoryAlertOptIns(), audit, PlainNotices(), ("en", "bg"), clock)
+    store, opt_ins, audit, clock = (
+        MemoryAlerts(),
+        MemoryAlertOptIns(),
+        MemoryAudit(),
+        FixedClock(T0),
+    )
+    units = FakeUnitOfWork(alerts=store, alert_opt_ins=opt_ins, audit=audit)
+    service = AlertService(units, fake_bus(), store, opt_ins, PlainNotices(), ("en", "bg"), clock)
     return service, store, audit, clock
 
 
@@ -50,9 +57,12 @@ async def test_publishing_stores_the_message_for_each_language_and_audits_who(
         (42, "alert_created", {"via": "chat", "alert_id": alert.id, "title": "Нов номер"}),
         (42, "alert_published", {"via": "chat", "alert_id": alert.id, "title": "Нов номер"}),
     ]
+    # Created, published and audited in one transaction.
+    units = service.units
+    assert isinstance(units, FakeUnitOfWork) and (units.opened, units.commits) == (1, 1)
     # Publishing again does nothing and leaves no trace.
     assert await service.publish(alert.id, ORGANISER, T0) is None
-    assert len(audit.rows) == 2
+    assert len(audit.rows) == 2 and units.commits == 1
 
 
 async def test_a_draft_is_published_later_edited_and_retired_each_audited(

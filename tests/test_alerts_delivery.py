@@ -11,14 +11,12 @@ from pathlib import Path
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
-from bot.bootstrap import alert_service, bootstrap
+from bot.bootstrap import bootstrap, stored_alerts
 from bot.channels.telegram_sender import TelegramSender
 from bot.core.alerts import AlertContent, AlertDraft
 from bot.core.markup import to_plain
 from bot.core.messages import Incoming
 from bot.services.events import Origin
-from bot.storage.alerts import SqlAlertOptIns, SqlAlerts
-from bot.storage.organisers import SqlAudit
 from tests.auxil.telegram_bot import settings_for
 from tests.fakes.bot_api import FAKE_TOKEN, FakeBotAPI
 from tests.fakes.core import FakeNLU, FixedClock
@@ -55,11 +53,7 @@ async def test_an_alert_reaches_those_who_opted_in_once_in_their_language(
             await chat.handle(Incoming(user, callback="alt:on"))
         await chat.handle(Incoming(13, callback="alt:off"))  # changed their mind
 
-        sessions = services.sessions
-        service = alert_service(
-            services.catalog, SqlAlerts(sessions), SqlAlertOptIns(sessions), SqlAudit(sessions),
-            clock,
-        )  # fmt: skip
+        service = stored_alerts(services.settings, services.catalog, services.sessions, clock)
         alert = await service.create(DRAFT, Origin(999, {"via": "test"}), clock.now())
 
         bot = Bot(

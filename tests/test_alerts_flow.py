@@ -18,6 +18,7 @@ from tests.auxil.dialogue import dialogue_on
 from tests.auxil.environment import ORGANISER_ID
 from tests.fakes.alerts import MemoryAlertOptIns, MemoryAlerts
 from tests.fakes.core import FakeNLU, FixedClock, MemoryAudit
+from tests.fakes.unit_of_work import FakeUnitOfWork
 
 USER = 4242
 WAVE = load_dev_set().waves[1]  # the courier-fee texts
@@ -68,6 +69,10 @@ def text(outcome: Outcome) -> str:
 def bot(catalog: Catalog, nlu: FakeNLU, clock: FixedClock, dialogue_ports: DialoguePorts) -> Bot:
     alerts, opt_ins = MemoryAlerts(), MemoryAlertOptIns()
     ports = dataclasses.replace(dialogue_ports, alerts=alerts, alert_opt_ins=opt_ins)
+    # The use cases write through the unit of work: on the same stores.
+    units = ports.units
+    assert isinstance(units, FakeUnitOfWork)
+    units.alerts, units.alert_opt_ins = alerts, opt_ins
     audit = ports.events.audit
     assert isinstance(audit, MemoryAudit)
     return Bot(dialogue_on(catalog, ports, nlu, clock), alerts, opt_ins, audit, catalog)
@@ -161,8 +166,15 @@ async def test_a_draft_cancel_and_the_organisers_list(bot: Bot) -> None:
         ORGANISER_ID, button(listed, ui("bg", "alerts.button.publish_id", id=1))
     )
     assert "Предупреждение №1 е публикувано" in text(published)
+    # A forwarded copy is recognised at once by the message check (one service for both).
+    copy = WAVE.variants[1]
+    checked = await bot.dialogue.handle(
+        Incoming(USER, text=copy, forwarded=True, platform_language="bg")
+    )
+    assert "scam_alert" in checked.events and "Заглавие" in text(checked)
     listed = await bot.command(ORGANISER_ID, "alertlist")
     assert "№1 · публикувано" in text(listed)
+    assert "съвпадения: 1" in text(listed)
     retired = await bot.tap(ORGANISER_ID, button(listed, ui("bg", "alerts.button.retire", id=1)))
     assert text(retired) == ui("bg", "alerts.retired", id=1)
     again = await bot.command(ORGANISER_ID, "retirealert", "1")

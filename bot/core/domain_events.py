@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.core.alerts import ScamAlert
 from bot.core.ports import Audience, BroadcastRecord, Change, EventRecord
 from bot.core.roles import Staff
 
@@ -98,6 +99,17 @@ class OrganiserChanged:
     at: dt.datetime
 
 
+@dataclass(frozen=True, slots=True)
+class AlertChanged:
+    """An organiser created, published, edited or retired a scam alert; `action` names which
+    (alert_created, alert_published, alert_edited, alert_retired)."""
+
+    alert: ScamAlert
+    action: str
+    origin: Origin
+    at: dt.datetime
+
+
 DomainEvent = (
     EventChanged
     | EventSaved
@@ -107,4 +119,5 @@ DomainEvent = (
     | OrganiserAdded
     | OrganiserRemoved
     | OrganiserChanged
+    | AlertChanged
 )

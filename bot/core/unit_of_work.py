@@ -18,6 +18,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Protocol
 
+from bot.core.alerts import AlertOptIns, AlertStore
 from bot.core.domain_events import DomainEvent
 from bot.core.nlu_review import ReviewQueue
 from bot.core.ports import (
@@ -59,6 +60,12 @@ class UnitOfWork(Protocol):
 
     @property
     def nlu_review(self) -> ReviewQueue: ...
+
+    @property
+    def alerts(self) -> AlertStore: ...
+
+    @property
+    def alert_opt_ins(self) -> AlertOptIns: ...
 
     async def __aenter__(self) -> UnitOfWork:
         """Begin the transaction."""

@@ -1,8 +1,10 @@
 """Scam alerts: one code path for the chat (/newalert, /alertlist, /retirealert), the command line
 (`ecsm-bot alerts ...`) and, later, the dashboard. Organisers publish, edit and retire alerts,
-every action written to the audit log with who did it; a published alert is left for the
-planner (bot.storage.alerts.AlertPlanner), which queues it through the outbox, with its rate
-limits and idempotency keys, for everyone who opted in. The message check asks `match`."""
+each a unit of work whose AlertChanged event the bus writes to the audit log, with who did it,
+in the same transaction; a published alert is left for the planner
+(bot.storage.alerts.AlertPlanner), which queues it through the outbox, with its rate limits and
+idempotency keys, for everyone who opted in. The message check asks `match`; reads (lists, the
+published alerts to match against, whether someone opted in) use the stores directly."""
 
 from __future__ import annotations
 
@@ -22,10 +24,13 @@ from bot.core.alerts import (
     ScamAlert,
     check,
 )
+from bot.core.domain_events import AlertChanged
 from bot.core.messages import Reply
 from bot.core.payloads import payload_of
-from bot.core.ports import Audit, Clock
+from bot.core.ports import Clock
+from bot.core.unit_of_work import UnitOfWork, UnitsOfWork
 from bot.services.events import Origin
+from bot.services.messagebus import MessageBus
 
 # How long one process matches against the alerts it read before reading them again: another
 # process (the command line, the dashboard) may have published or retired one meanwhile.
@@ -49,17 +54,19 @@ class AlertNotices(Protocol):
 class AlertService:
     def __init__(
         self,
+        units: UnitsOfWork,
+        bus: MessageBus,
         store: AlertStore,
         opt_ins: AlertOptIns,
-        audit: Audit,
         notices: AlertNotices,
         languages: Sequence[str],
         clock: Clock,
         refresh: dt.timedelta = REFRESH,
     ) -> None:
+        self.units = units
+        self.bus = bus
         self.store = store
         self.opt_ins = opt_ins
-        self.audit = audit
         self.notices = notices
         self.languages = tuple(languages)
         self.clock = clock
@@ -74,31 +81,45 @@ class AlertService:
     ) -> ScamAlert:
         """Store a new alert and, unless `publish` is False (a draft), publish it."""
         self._check(draft)
-        alert = await self.store.create(draft, origin.actor, now)
-        await self._audit("alert_created", alert, origin, now)
-        if not publish:
-            return alert
-        published = await self.publish(alert.id, origin, now)
-        assert published is not None  # it was created as a draft a moment ago
-        return published
+        async with self.units() as uow:
+            alert = await uow.alerts.create(draft, origin.actor, now)
+            uow.record(AlertChanged(alert, "alert_created", origin, now))
+            if publish:
+                published = await self._publish(uow, alert, now)
+                assert published is not None  # it was created as a draft a moment ago
+                uow.record(AlertChanged(published, "alert_published", origin, now))
+                alert = published
+            await self.bus.handle(uow)
+            await uow.commit()
+        self._index = None
+        return alert
 
     async def publish(self, alert_id: int, origin: Origin, now: dt.datetime) -> ScamAlert | None:
         """Publish a draft: it matches checked messages from now on and goes to everyone who
         opted in. None when there is no such draft."""
-        alert = await self.store.get(alert_id)
-        if alert is None or alert.status is not AlertStatus.DRAFT:
-            return None
+        async with self.units() as uow:
+            alert = await uow.alerts.get(alert_id)
+            if alert is None or alert.status is not AlertStatus.DRAFT:
+                return None
+            published = await self._publish(uow, alert, now)
+            if published is None:
+                return None
+            uow.record(AlertChanged(published, "alert_published", origin, now))
+            await self.bus.handle(uow)
+            await uow.commit()
+        self._index = None
+        return published
+
+    async def _publish(
+        self, uow: UnitOfWork, alert: ScamAlert, now: dt.datetime
+    ) -> ScamAlert | None:
         # The message says when it was reported: as it will be once published (today, UTC).
         shown = dataclasses.replace(alert, status=AlertStatus.PUBLISHED, published=now.date())
         payloads = {
             language: payload_of(self.notices.notice(shown, language))
             for language in self.languages
         }
-        published = await self.store.publish(alert_id, payloads, now)
-        if published is not None:
-            await self._audit("alert_published", published, origin, now)
-            self._index = None
-        return published
+        return await uow.alerts.publish(alert.id, payloads, now)
 
     async def edit(
         self, alert_id: int, draft: AlertDraft, origin: Origin, now: dt.datetime
@@ -106,22 +127,29 @@ class AlertService:
         """New texts or examples (a published alert is not sent again). None when it is
         missing or retired."""
         self._check(draft)
-        edited = await self.store.edit(alert_id, draft, now)
-        if edited is not None:
-            await self._audit("alert_edited", edited, origin, now)
-            self._index = None
+        async with self.units() as uow:
+            edited = await uow.alerts.edit(alert_id, draft, now)
+            if edited is None:
+                return None
+            uow.record(AlertChanged(edited, "alert_edited", origin, now))
+            await self.bus.handle(uow)
+            await uow.commit()
+        self._index = None
         return edited
 
     async def retire(self, alert_id: int, origin: Origin, now: dt.datetime) -> ScamAlert | None:
         """The wave is over: no more matches, and what still waits to be sent is withdrawn.
         None when there is no such alert; retiring twice writes one audit entry."""
-        before = await self.store.get(alert_id)
-        if before is None:
-            return None
-        retired = await self.store.retire(alert_id, now)
-        if retired is not None and before.status is not AlertStatus.RETIRED:
-            await self._audit("alert_retired", retired, origin, now)
-            self._index = None
+        async with self.units() as uow:
+            before = await uow.alerts.get(alert_id)
+            if before is None:
+                return None
+            retired = await uow.alerts.retire(alert_id, now)
+            if retired is not None and before.status is not AlertStatus.RETIRED:
+                uow.record(AlertChanged(retired, "alert_retired", origin, now))
+                await self.bus.handle(uow)
+            await uow.commit()
+        self._index = None
         return retired
 
     async def find(self, statuses: Collection[AlertStatus] = ()) -> list[ScamAlert]:
@@ -146,7 +174,10 @@ class AlertService:
 
     async def set_opt_in(self, user_id: int, on: bool, now: dt.datetime) -> bool:
         """Turn alerts on or off for one person; False when nothing changed."""
-        return await self.opt_ins.set(user_id, on, now)
+        async with self.units() as uow:
+            changed = await uow.alert_opt_ins.set(user_id, on, now)
+            await uow.commit()
+        return changed
 
     # --- inside -------------------------------------------------------------------------------
 
@@ -162,11 +193,3 @@ class AlertService:
             self._index = AlertIndex(await self.store.find([AlertStatus.PUBLISHED]))
             self._read_at = now
         return self._index
-
-    async def _audit(self, action: str, alert: ScamAlert, origin: Origin, now: dt.datetime) -> None:
-        details = {
-            **origin.details,
-            "alert_id": alert.id,
-            "title": alert.in_language(alert.default_language).title,
-        }
-        await self.audit.record(origin.actor, action, details, now)

@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from bot.core.domain_events import (
+    AlertChanged,
     AnnouncementCancelled,
     AnnouncementScheduled,
     DomainEvent,
@@ -92,6 +93,9 @@ def audit_entry(event: DomainEvent) -> tuple[str, dict[str, Any]] | None:
         case OrganiserChanged(user_id, role, regions, origin):
             details = {"user_id": user_id, "role": role, "regions": sorted(regions)}
             return origin.action or "organiser_change", {**origin.details, **details}
+        case AlertChanged(alert, action, origin):
+            title = alert.in_language(alert.default_language).title
+            return action, {**origin.details, "alert_id": alert.id, "title": title}
     return None
 
 
@@ -115,4 +119,5 @@ def handlers(notices: ChangeNotices) -> Mapping[type[DomainEvent], Sequence[Hand
         OrganiserAdded: audited,
         OrganiserRemoved: audited,
         OrganiserChanged: audited,
+        AlertChanged: audited,
     }

@@ -15,11 +15,10 @@ from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from sqlalchemy import ScalarSelect, delete, func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.alerts import AlertContent, AlertDraft, AlertStatus, ScamAlert
 from bot.core.outbox_refs import alert_key, alert_ref
-from bot.storage.db import reading, upsert_insert, writing
+from bot.storage.db import Store, reading, upsert_insert, writing
 from bot.storage.outbox import BULK, cancel_waiting, insert_ignoring_duplicates, new_row
 from bot.storage.schema import AlertOptIn, ScamAlertMatchCount, ScamAlertRow, User
 
@@ -72,7 +71,7 @@ def _matches() -> ScalarSelect[int]:
 
 
 class SqlAlerts:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: Store) -> None:
         self._sessions = sessions
 
     async def create(self, draft: AlertDraft, by: int | None, now: dt.datetime) -> ScamAlert:
@@ -172,7 +171,7 @@ class SqlAlerts:
 
 
 class SqlAlertOptIns:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: Store) -> None:
         self._sessions = sessions
 
     async def is_on(self, user_id: int) -> bool:
@@ -207,7 +206,7 @@ class AlertPlanner:
 
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        sessions: Store,
         default_language: str,
         batch: int = 1000,
     ) -> None:

@@ -10,6 +10,7 @@ from types import TracebackType
 
 from bot.core.unit_of_work import EventLog
 from bot.storage.access import Database, InTransaction, Store, database_for
+from bot.storage.alerts import SqlAlertOptIns, SqlAlerts
 from bot.storage.broadcasts import SqlBroadcasts
 from bot.storage.events import SqlEvents, SqlReminders
 from bot.storage.nlu_review import SqlReviewQueue
@@ -42,6 +43,8 @@ class SqlUnitOfWork(EventLog):
         self.personal_data = SqlPersonalData(tx)
         self.unanswered = SqlUnanswered(tx, _NO_RETENTION)
         self.nlu_review = SqlReviewQueue(tx)
+        self.alerts = SqlAlerts(tx)
+        self.alert_opt_ins = SqlAlertOptIns(tx)
         return self
 
     async def __aexit__(

@@ -37,14 +37,20 @@ class MemoryAlerts:
         alert = self.rows.get(alert_id)
         if alert is None:
             return None
-        matches = sum(n for (key, _day), n in self.matched.items() if key == alert_id)
-        return dataclasses.replace(alert, matches=matches)
+        return dataclasses.replace(alert, matches=self._matches(alert_id))
 
     async def find(self, statuses: Collection[AlertStatus] = ()) -> list[ScamAlert]:
         if AlertStatus.PUBLISHED in statuses:
             self.reads += 1
-        found = [a for a in self.rows.values() if not statuses or a.status in statuses]
+        found = [
+            dataclasses.replace(a, matches=self._matches(a.id))
+            for a in self.rows.values()
+            if not statuses or a.status in statuses
+        ]
         return sorted(found, key=lambda a: -a.id)
+
+    def _matches(self, alert_id: int) -> int:
+        return sum(n for (key, _day), n in self.matched.items() if key == alert_id)
 
     async def edit(self, alert_id: int, draft: AlertDraft, now: dt.datetime) -> ScamAlert | None:
         alert = self.rows.get(alert_id)

@@ -8,6 +8,7 @@ import datetime as dt
 from collections.abc import Sequence
 from types import TracebackType
 
+from bot.core.alerts import AlertOptIns, AlertStore
 from bot.core.nlu_review import ReviewQueue
 from bot.core.outbox_refs import event_user_ref
 from bot.core.ports import (
@@ -27,6 +28,7 @@ from bot.core.ports import (
 from bot.core.unit_of_work import EventLog
 from bot.services.handlers import handlers
 from bot.services.messagebus import MessageBus
+from tests.fakes.alerts import MemoryAlertOptIns, MemoryAlerts
 from tests.fakes.core import (
     MemoryAudit,
     MemoryBroadcasts,
@@ -59,6 +61,8 @@ class FakeUnitOfWork(EventLog):
         personal_data: PersonalData | None = None,
         unanswered: Unanswered | None = None,
         nlu_review: ReviewQueue | None = None,
+        alerts: AlertStore | None = None,
+        alert_opt_ins: AlertOptIns | None = None,
     ) -> None:
         super().__init__()
         users = MemoryUsers()
@@ -73,6 +77,8 @@ class FakeUnitOfWork(EventLog):
         )
         self.unanswered: Unanswered = unanswered or MemoryUnanswered()
         self.nlu_review: ReviewQueue = nlu_review or MemoryReviewQueue()
+        self.alerts: AlertStore = alerts or MemoryAlerts()
+        self.alert_opt_ins: AlertOptIns = alert_opt_ins or MemoryAlertOptIns()
         self.opened = self.commits = self.rollbacks = 0
         self._committed = False
 

@@ -18,6 +18,8 @@ from bench.load import LoadResult, run_load, summary
 from bench.ocr import bench_ocr
 from bench.ocr import tables as ocr_tables
 from bench.render_stall import bench_render_stall
+from bench.scam_quality import bench_scam_quality
+from bench.scam_quality import tables as scam_tables
 from bench.statements import bench_statements
 from bot.content.catalog import Catalog, load_catalog
 from bot.ocr.tesseract import ocr_available
@@ -42,6 +44,7 @@ async def main() -> None:
     parser.add_argument("--skip-statements", action="store_true")
     parser.add_argument("--skip-render", action="store_true")
     parser.add_argument("--skip-ocr", action="store_true")
+    parser.add_argument("--skip-scam", action="store_true")
     parser.add_argument("--skip-dashboard", action="store_true")
     parser.add_argument(
         "--dashboard-users",
@@ -123,6 +126,9 @@ async def main() -> None:
                     f"{100 * stall.late_share:.1f}",
                 )
             console.print(table)
+        if not args.skip_scam:
+            for table in scam_tables(*await bench_scam_quality(catalog)):
+                console.print(table)
         if not args.skip_ocr:
             if ocr_available():
                 for table in ocr_tables(await bench_ocr(args.quick)):

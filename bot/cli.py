@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from bot import alert_admin, app, campaign_admin, dashboard_admin, operations
+from bot import alert_admin, app, campaign_admin, dashboard_admin, message_check, operations
 from bot.content.catalog import ContentError, load_catalog
 from bot.logs import setup_logging
 from bot.nlu.model import ModelPaths, ensure_model
@@ -40,6 +40,11 @@ def main(argv: list[str] | None = None) -> int:
         "prepare", help="write the training data as Rasa is trained on it (nlu/build/data)"
     )
     sub.add_parser("migrate", help="apply database migrations")
+    checking = sub.add_parser(
+        "check-message",
+        help="is it a scam? one message per line of stdin (or --image), JSON lines out",
+    )
+    checking.add_argument("--image", type=Path, help="check one screenshot (read with OCR)")
     check = sub.add_parser("check", help="validate settings and content, then exit")
     check.add_argument(
         "--stale",
@@ -119,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     console_mode = args.command in (None, "run") and settings.telegram_bot_token is None
     # A console chat or a JSON stream on stdout must not be interleaved with routine logs.
-    quiet = console_mode or args.command == "classify"
+    quiet = console_mode or args.command in ("classify", "check-message")
     level = "WARNING" if quiet and settings.log_level in ("INFO", "DEBUG") else settings.log_level
     formatter = setup_logging(level, settings.log_format, settings.secrets())
     try:
@@ -139,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
                     force=args.force,
                 )
                 return 0
+            case "check-message":
+                return asyncio.run(message_check.check_messages(settings, args.image))
             case "migrate":
                 migrate(settings.database_url)
                 return 0

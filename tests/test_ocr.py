@@ -20,7 +20,7 @@ from bot.ocr.tesseract import (
     ocr_available,
     tesseract_languages,
 )
-from tests.auxil.environment import ON_CI
+from tests.auxil.ocr import require_tesseract
 from tests.auxil.screenshots import Bubble, render_chat
 
 NEW_NUMBER = [
@@ -40,11 +40,7 @@ LIMITS = OcrLimits(max_bytes=10_000_000, max_pixels=25_000_000, timeout=60.0)
 
 @pytest.fixture(scope="module")
 def reader() -> Iterator[TesseractReader]:
-    if not ocr_available():
-        message = "Tesseract with its bul and eng data is not installed (README, Requirements)"
-        if ON_CI:
-            pytest.fail(f"{message}: required under CI")
-        pytest.skip(message)
+    require_tesseract()
     reader = TesseractReader(LIMITS)
     yield reader
     reader.shutdown()
@@ -133,8 +129,7 @@ async def test_a_picture_without_text_says_so(reader: TesseractReader) -> None:
 
 
 async def test_reading_past_the_time_limit_is_stopped() -> None:
-    if not ocr_available():
-        pytest.skip("Tesseract is not installed")  # the reader fixture fails under CI
+    require_tesseract()
     reader = TesseractReader(OcrLimits(max_bytes=10**7, max_pixels=25_000_000, timeout=0.001))
     try:
         with pytest.raises(ImageUnreadable) as refused:

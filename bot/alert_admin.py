@@ -17,12 +17,12 @@ import yaml
 from bot.bootstrap import open_storage, stored_alerts
 from bot.content.catalog import Catalog
 from bot.core.alerts import AlertProblem, draft_from
-from bot.core.markup import to_plain
 from bot.core.ports import SystemClock
 from bot.features.alerts import AlertNotices, problem_text
 from bot.services.alerts import AlertRefused, AlertService
 from bot.services.events import Origin
 from bot.settings import Settings
+from bot.text.markup import to_plain
 
 
 def _origin() -> Origin:

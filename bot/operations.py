@@ -21,7 +21,6 @@ from bot.content.catalog import Catalog, load_catalog
 from bot.content.freshness import stale_sources
 from bot.core.announcements import BUTTON_LABEL_MAX, check_text, parse_button
 from bot.core.events import valid_zone
-from bot.core.markup import to_plain
 from bot.core.messages import Button, Reply
 from bot.core.outbox_refs import announcement_ref
 from bot.core.outbox_status import WAITING
@@ -34,6 +33,7 @@ from bot.storage.broadcasts import BroadcastPlanner, SqlBroadcasts
 from bot.storage.events import SqlEvents
 from bot.storage.outbox import SqlDeliveries
 from bot.storage.unit_of_work import SqlUnitOfWork
+from bot.text.markup import to_plain
 
 
 class UnknownLanguage(ValueError):

@@ -14,9 +14,9 @@ from telegram.request import HTTPXRequest
 from bot.bootstrap import bootstrap, stored_alerts
 from bot.channels.telegram_sender import TelegramSender
 from bot.core.alerts import AlertContent, AlertDraft
-from bot.core.markup import to_plain
 from bot.core.messages import Incoming
 from bot.services.events import Origin
+from bot.text.markup import to_plain
 from tests.auxil.telegram_bot import settings_for
 from tests.fakes.bot_api import FAKE_TOKEN, FakeBotAPI
 from tests.fakes.core import FakeNLU, FixedClock

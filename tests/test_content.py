@@ -11,7 +11,7 @@ import yaml
 
 from bot.content.catalog import Catalog, ContentError, load_catalog
 from bot.content.models import fill_placeholders
-from bot.core.markup import check_markup
+from bot.text.markup import check_markup
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_TAXONOMY = ROOT.parent / "shared" / "taxonomy.yml"

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from bot.content.catalog import Catalog
 from bot.core.events import EventText
-from bot.core.markup import check_markup
 from bot.core.messages import Incoming, Outcome
 from bot.core.ports import EventPorts
 from bot.dialogue.router import Dialogue
+from bot.text.markup import check_markup
 from tests.auxil.events import add_event, draft
 from tests.fakes.core import FixedClock
 

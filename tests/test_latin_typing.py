@@ -10,8 +10,9 @@ import pytest
 
 from bot.content.catalog import Catalog
 from bot.content.typing import TypingError, load_readers
-from bot.core.latin_typing import LatinReader, Lexicon, ReadingNLU, TypingTable
+from bot.core.latin_typing import ReadingNLU
 from bot.nlu.prepare import prepare_training_data
+from bot.text.latin import LatinReader, Lexicon, TypingTable
 from tests.fakes.core import FakeNLU
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.markup import check_markup, escape, split_message, to_plain
+from bot.text.markup import check_markup, escape, split_message, to_plain
 
 
 def test_escape_user_input() -> None:

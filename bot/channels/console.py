@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Protocol, TextIO
 
 from bot.content.catalog import Catalog
-from bot.core.markup import to_plain
 from bot.core.messages import Button, Incoming, Outcome, Reply
+from bot.text.markup import to_plain
 
 CONSOLE_USER_ID = 0
 

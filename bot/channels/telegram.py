@@ -31,10 +31,10 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot.content.catalog import Catalog
-from bot.core.markup import split_message
 from bot.core.messages import Incoming, Reply
 from bot.dialogue.router import Dialogue
 from bot.metrics import Metrics
+from bot.text.markup import split_message
 
 log = logging.getLogger(__name__)
 

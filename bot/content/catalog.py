@@ -31,7 +31,7 @@ from bot.content.models import (
     TipFile,
     UiFile,
 )
-from bot.core.markup import escape
+from bot.text.markup import escape
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 

@@ -7,7 +7,7 @@ import functools
 
 import tldextract
 
-from bot.core.links import DomainParts
+from bot.text.domains import DomainParts
 
 
 @functools.cache

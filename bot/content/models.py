@@ -16,7 +16,7 @@ from pydantic import (
     model_validator,
 )
 
-from bot.core.markup import check_markup
+from bot.text.markup import check_markup
 
 TopicKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
 Label = Annotated[str, StringConstraints(min_length=1, max_length=30, strip_whitespace=True)]

@@ -15,7 +15,7 @@ import yaml
 from pydantic import Field, StringConstraints, ValidationError
 
 from bot.content.models import Strict
-from bot.core.latin_typing import LatinReader, Lexicon, TypingTable
+from bot.text.latin import LatinReader, Lexicon, TypingTable
 
 Sequence = Annotated[str, StringConstraints(pattern=r"^[a-z0-9`']{1,4}$")]
 Reading = Annotated[str, StringConstraints(pattern=r"^[^\W\d_]{1,4}$")]

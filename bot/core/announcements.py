@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.core.markup import MESSAGE_LIMIT, check_markup, to_plain
 from bot.core.messages import Button
+from bot.text.markup import MESSAGE_LIMIT, check_markup, to_plain
 
 BUTTON_LABEL_MAX = 40
 # https only, and nothing that would end the address early in HTML or a client's link parser.

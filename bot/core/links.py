@@ -15,7 +15,7 @@ import ipaddress
 import itertools
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import SplitResult, unquote, urlsplit
@@ -24,6 +24,10 @@ import idna
 from rapidfuzz.distance import Levenshtein
 
 from bot.content.models import Brand, LinkRules
+
+# The checker is given a splitter (bot/content/domains.py); its users name these from here.
+from bot.text.domains import DomainParts as DomainParts
+from bot.text.domains import DomainSplitter as DomainSplitter
 
 MAX_LINKS = 3  # per message; a forwarded newsletter with forty links gets the first three
 LONG_URL = 300
@@ -53,20 +57,6 @@ _STRIP = "\"'()[]{}<>«»„“”‘’.,;:!?"
 _TOKEN = re.compile(r"[a-z0-9]+")
 
 Verdict = Literal["danger", "suspicious", "official", "user_content", "no_signs", "invalid"]
-
-
-@dataclass(frozen=True, slots=True)
-class DomainParts:
-    subdomain: str
-    domain: str
-    suffix: str
-
-    @property
-    def registrable(self) -> str:
-        return f"{self.domain}.{self.suffix}" if self.suffix else ""
-
-
-DomainSplitter = Callable[[str], DomainParts]
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,30 +1,17 @@
-"""What the delivery engine needs from the outside, and the outcomes it understands."""
+"""What the delivery engine needs from the outside, and the outcomes it understands. The outbox's
+side (Item, OutboxStore, the states) is in the core, which storage implements without importing
+delivery; the engine names it from here."""
 
 from __future__ import annotations
 
-import datetime as dt
 import enum
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-# The states live in the core, which counts them too; delivery code imports them from here.
 from bot.core.outbox_status import FINAL as FINAL
 from bot.core.outbox_status import Status as Status
-
-
-@dataclass(frozen=True, slots=True)
-class Item:
-    """One message to deliver, as claimed from the outbox."""
-
-    id: int
-    key: str
-    user_id: int
-    chat_id: int
-    kind: str
-    payload: dict[str, Any]
-    attempts: int
-    expires_at: dt.datetime | None
+from bot.core.outbox_store import Item as Item
+from bot.core.outbox_store import OutboxStore as OutboxStore
 
 
 class Outcome(enum.Enum):
@@ -50,43 +37,3 @@ class SendResult:
 
 class Sender(Protocol):
     async def send(self, chat_id: int, payload: dict[str, Any]) -> SendResult: ...
-
-
-class OutboxStore(Protocol):
-    async def claim(self, now: dt.datetime, limit: int, lease: dt.timedelta) -> list[Item]:
-        """Take up to `limit` due items (pending and not_before <= now, or claimed with an
-        expired lease), oldest first, marking them CLAIMED until now + lease."""
-        ...
-
-    async def mark_sending(self, ids: Sequence[int], now: dt.datetime) -> None: ...
-
-    async def finish(
-        self,
-        item_id: int,
-        status: Status,
-        now: dt.datetime,
-        error: str | None = None,
-        message_id: int | None = None,
-    ) -> None: ...
-
-    async def finish_sent(self, sent: Sequence[tuple[int, int | None]], now: dt.datetime) -> None:
-        """Mark many items SENT at once: (item id, Telegram message id)."""
-        ...
-
-    async def retry(
-        self, item_id: int, not_before: dt.datetime, attempts: int, error: str | None
-    ) -> None: ...
-
-    async def release(self, ids: Sequence[int], not_before: dt.datetime) -> None:
-        """Put claimed items back to PENDING, unchanged but for their time."""
-        ...
-
-    async def move_chat(self, item_id: int, chat_id: int) -> None: ...
-
-    async def abandon_stale(self, now: dt.datetime) -> int:
-        """SENDING items whose lease expired (their worker died) become UNCERTAIN."""
-        ...
-
-    async def on_blocked(self, user_id: int, now: dt.datetime) -> None:
-        """The user blocked the bot: stop everything that would message them."""
-        ...

@@ -7,9 +7,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from bot.content.models import LanguageMeta
-from bot.core.latin_typing import LatinReader, message_language
+from bot.core.latin_typing import message_language
 from bot.core.ports import NLU
 from bot.core.understanding import Reading, Thresholds, interpret
+from bot.text.latin import LatinReader
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,11 @@ from babel.dates import format_date
 from bot.content.catalog import Catalog
 from bot.content.models import Checklist, ChecklistItem
 from bot.core import callbacks
-from bot.core.markup import escape, to_plain
 from bot.core.messages import Button, Document, Outcome, Reply, Turn
 from bot.core.ports import ChecklistRun, ChecklistRuns, Clock, ReportRenderer
 from bot.core.registry import Registration, ignoring_reading
 from bot.core.report import ChecklistReport, ReportItem, ReportStep
+from bot.text.markup import escape, to_plain
 
 # Button codes for answers; the stored value is the long form.
 ITEM_ANSWERS = {"d": "done", "n": "not_yet", "x": "na"}

@@ -12,7 +12,6 @@ from bot.content.catalog import FALLBACK_TOPIC, Catalog
 from bot.content.models import Answer
 from bot.core import callbacks
 from bot.core.campaign import CampaignThemes, NoStoredThemes, theme_for
-from bot.core.markup import escape
 from bot.core.messages import Button, Outcome, Reply, Turn
 from bot.core.ports import Clock, Conversations, Users
 from bot.core.registry import Registration
@@ -20,6 +19,7 @@ from bot.core.understanding import Reading
 from bot.features.subscribe import TipsFeature
 from bot.services.nlu_review import NluReviewService
 from bot.services.unanswered import UnansweredService
+from bot.text.markup import escape
 
 # Service topics answered with a fixed string of the catalog.
 SMALL_TALK = {

@@ -18,7 +18,6 @@ from babel.lists import format_list
 from bot.content.catalog import Catalog
 from bot.core import callbacks
 from bot.core.events import EventDraft, valid_zone
-from bot.core.markup import escape
 from bot.core.messages import Button, Document, Outcome, Reply, Turn
 from bot.core.outbox_refs import event_user_ref, notice_key, reminder_key
 from bot.core.payloads import payload_of
@@ -37,6 +36,7 @@ from bot.core.ports import (
 from bot.core.registry import Registration, ignoring_reading
 from bot.core.understanding import Reading
 from bot.core.zones import same_clock, utc_offset, viewer_zone, zone_city, zone_label
+from bot.text.markup import escape
 
 PAGE = 5
 MODES = {"a": None, "o": "online", "p": "in_person"}

@@ -12,10 +12,10 @@ from bot.core.links import (
     LinkReport,
     links_in,
 )
-from bot.core.markup import escape
 from bot.core.messages import Button, Outcome, Reply, Turn
 from bot.core.ports import Clock, Conversations, PendingInput
 from bot.core.registry import Registration, ignoring_reading
+from bot.text.markup import escape
 
 LINK_FLOW = "link"
 CLICKED_TOPIC, CLICKED_SECTION = "phishing", "act_now"

@@ -12,9 +12,9 @@ import random
 from bot.content.catalog import Catalog
 from bot.content.models import QuizQuestion
 from bot.core import callbacks
-from bot.core.markup import escape
 from bot.core.messages import Button, Outcome, Reply, Turn
 from bot.core.registry import Registration, ignoring_reading
+from bot.text.markup import escape
 
 ROUND = 10
 MAX_SEED = 1_000_000

@@ -16,7 +16,6 @@ from babel.dates import format_date
 
 from bot.content.catalog import Catalog
 from bot.core import callbacks
-from bot.core.markup import escape
 from bot.core.messages import Button, Outcome, Reply, Turn
 from bot.core.ports import (
     CheckedMessage,
@@ -30,6 +29,7 @@ from bot.core.registry import Registration, Screening
 from bot.core.scam.received import received_or_question
 from bot.core.scam.rules import MAX_TEXT, Flag
 from bot.services.scamcheck import ScamCheckService, Verdict
+from bot.text.markup import escape
 
 ACTION = "sc"
 # After a verdict: what may be kept (scrubbed) until the user agrees, and typed follow-ups.

@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 
 from bot.content.typing import load_readers
-from bot.core.latin_typing import LatinReader
+from bot.text.latin import LatinReader
 
 # An example line of an `examples: |` block ("    - text"); intent lines are not indented.
 _EXAMPLE = re.compile(r"^(?P<indent>\s{2,})- (?P<text>.*)$")

@@ -12,11 +12,12 @@ from typing import Protocol
 
 from bot.content.catalog import Catalog
 from bot.core.alerts import AlertMatch
-from bot.core.latin_typing import LatinReader, message_language
+from bot.core.latin_typing import message_language
 from bot.core.links import MAX_LINKS, DomainSplitter, LinkChecker, links_in
 from bot.core.ports import CheckedMessage, CheckedMessages
 from bot.core.scam.rules import Assessment, Flag, Kind, Mark, ScamEngine
 from bot.core.unanswered import scrub
+from bot.text.latin import LatinReader
 
 _CYRILLIC = frozenset("абвгдежзийклмнопрстуфхцчшщъьюяѝ")
 

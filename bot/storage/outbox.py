@@ -11,8 +11,9 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.outbox_status import Status
+from bot.core.outbox_store import Item
 from bot.core.ports import Scheduled
-from bot.delivery.ports import Item, Status
 from bot.storage.db import Store, reading, upsert_insert, writing
 from bot.storage.schema import OutboxItem, Subscription
 

@@ -9,8 +9,8 @@ from typing import Any, cast
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.outbox_status import Status
 from bot.core.ports import Stats
-from bot.delivery.ports import Status
 from bot.storage.checklists import SqlChecklistRuns
 from bot.storage.db import Store, reading, upsert_insert, writing
 from bot.storage.schema import OutboxItem, Subscription, TopicCount, UnansweredMessage, User

@@ -29,7 +29,7 @@ from urllib.parse import parse_qsl
 import httpx
 from PIL import Image
 
-from bot.core.markup import check_markup, to_plain
+from bot.text.markup import check_markup, to_plain
 
 BOT_ID = 7000000001
 BOT_USERNAME = "ecsm_test_bot"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.core.markup import escape
 from bot.core.messages import Document, Outcome, Reply, Turn
 from bot.core.ports import Audit, ChartRenderer, StatsSource
 from bot.features.organising.kit import Kit
+from bot.text.markup import escape
 
 STATS_DAYS = 60
 # The chart's labels, each the text "stats.chart.<key>": what the chart renderer reads.

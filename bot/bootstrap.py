@@ -27,7 +27,7 @@ from bot.content.web import load_web_texts
 from bot.core.alerts import AlertOptIns, AlertStore
 from bot.core.campaign import CampaignThemes
 from bot.core.flood import FloodControl, FloodGate, FloodLimit
-from bot.core.latin_typing import ReadingNLU
+from bot.core.latin_typing import LatinReader, ReadingNLU
 from bot.core.links import LinkChecker
 from bot.core.ports import (
     NLU,
@@ -73,7 +73,6 @@ from bot.metrics import MeasuredNLU, Metrics
 from bot.nlu.client import RasaNLU
 from bot.nlu.model import ModelPaths
 from bot.nlu.server import rasa_server
-from bot.ocr.tesseract import image_reader
 from bot.services.alerts import AlertService
 from bot.services.announcements import AnnouncementService
 from bot.services.events import EventService
@@ -110,8 +109,8 @@ from bot.storage.unanswered import SqlUnanswered
 from bot.storage.unanswered_queue import SqlRecentUnanswered
 from bot.storage.unit_of_work import SqlUnitOfWork
 from bot.storage.users import SqlUsers
-from bot.text.latin import LatinReader
 from bot.web.app import DashboardServices
+from bot.web.tools import AnnouncementTools, EventTools
 
 
 @dataclass
@@ -527,8 +526,6 @@ async def _services(
     catalog, engine, database = storage.catalog, storage.engine, storage.database
     # Worker processes that draw PDFs and charts, started by the first one asked for.
     rendering = RenderPool()
-    # Screenshots are read in a thread pool of their own; None where Tesseract is missing.
-    reader = image_reader(settings)
     try:
         policy = tips_policy(settings)
         unanswered = SqlUnanswered(database, dt.timedelta(days=settings.unanswered_retention_days))
@@ -569,7 +566,6 @@ async def _services(
             alert_opt_ins=SqlAlertOptIns(storage.sessions),
             units=functools.partial(SqlUnitOfWork, database),
             checked_messages=SqlCheckedMessages(storage.sessions),
-            image_reader=reader,
         )
         dialogue = build_dialogue(
             settings,
@@ -602,8 +598,6 @@ async def _services(
         await stats.flush()
     finally:
         await asyncio.to_thread(rendering.shutdown)
-        if reader is not None:
-            await asyncio.to_thread(reader.shutdown)
 
 
 def review_service(settings: Settings, catalog: Catalog, units: UnitsOfWork) -> NluReviewService:
@@ -622,12 +616,11 @@ def dashboard_services(
     """What the organisers' dashboard (bot/web) runs on; the command line's
     `ecsm-bot dashboard link` issues its links through the same sign-in service."""
     database = database_for(database)
-    organisers = OrganiserService(
-        functools.partial(SqlUnitOfWork, database),
-        message_bus(settings, catalog, database, clock),
-        frozenset(settings.organiser_ids),
-    )
+    units = functools.partial(SqlUnitOfWork, database)
+    bus = message_bus(settings, catalog, database, clock)
+    organisers = OrganiserService(units, bus, frozenset(settings.organiser_ids))
     audit = SqlAudit(database)
+    events = SqlEvents(database)
     return DashboardServices(
         catalog=catalog,
         texts=load_web_texts(settings.data_dir, catalog.languages, catalog.default_language),
@@ -643,4 +636,15 @@ def dashboard_services(
         figures=FiguresService(SqlRollups(database.sessions)),
         unanswered=UnansweredGroups(SqlRecentUnanswered(database.sessions)),
         unanswered_days=settings.unanswered_retention_days,
+        # The pages' use cases are the chat's and the command line's (one bus: a changed
+        # event moves its reminders and tells who asked, whoever changed it).
+        events=EventTools(EventService(units, bus), events),
+        announcements=AnnouncementTools(
+            AnnouncementService(units, bus),
+            SqlBroadcasts(database),
+            SqlDeliveries(database),
+            events,
+            ZoneInfo(settings.default_timezone),
+        ),
+        alerts=stored_alerts(settings, catalog, database, clock),
     )

@@ -11,13 +11,14 @@ work): after a crash either all of it happened or none."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.core.domain_events import EventCancelled, EventChanged, EventSaved, Origin
 from bot.core.events import EventDraft
 from bot.core.ports import Change, EventRecord
 from bot.core.roles import check
-from bot.core.unit_of_work import UnitsOfWork
+from bot.core.unit_of_work import UnitOfWork, UnitsOfWork
 from bot.services.messagebus import MessageBus
 
 __all__ = ["EventService", "Origin", "Saved"]
@@ -37,19 +38,33 @@ class EventService:
 
     async def save(self, draft: EventDraft, origin: Origin, now: dt.datetime) -> Saved:
         """Create the event, or update the one with the same key (see the module's doc)."""
+        return (await self.save_all((draft,), origin, now))[0]
+
+    async def save_all(
+        self, drafts: Sequence[EventDraft], origin: Origin, now: dt.datetime
+    ) -> list[Saved]:
+        """Save every draft (an imported file) or none: the regions are checked for all of
+        them first, then they are saved in one unit of work."""
         if origin.staff is not None:  # a regional organiser saves its region's events only
-            check(origin.staff, "events.edit", draft.region)
+            for draft in drafts:
+                check(origin.staff, "events.edit", draft.region)
         async with self.units() as uow:
-            stored = await uow.events.store(draft, origin.actor, now)
-            event, change = stored.event, stored.change
-            told = 0
-            if change == "updated":
-                uow.record(EventChanged(event, now))
-                told = await self.bus.handle(uow)
-            if change != "unchanged" or not origin.quiet_when_unchanged:
-                uow.record(EventSaved(event, change, told, origin, now))
-                await self.bus.handle(uow)
+            saved = [await self._save(uow, draft, origin, now) for draft in drafts]
             await uow.commit()
+        return saved
+
+    async def _save(
+        self, uow: UnitOfWork, draft: EventDraft, origin: Origin, now: dt.datetime
+    ) -> Saved:
+        stored = await uow.events.store(draft, origin.actor, now)
+        event, change = stored.event, stored.change
+        told = 0
+        if change == "updated":
+            uow.record(EventChanged(event, now))
+            told = await self.bus.handle(uow)
+        if change != "unchanged" or not origin.quiet_when_unchanged:
+            uow.record(EventSaved(event, change, told, origin, now))
+            await self.bus.handle(uow)
         return Saved(event, change, told)
 
     async def cancel(self, event_id: int, origin: Origin, now: dt.datetime) -> Saved | None:

@@ -36,6 +36,7 @@ from bot.content.catalog import Catalog
 from bot.content.web import WebTexts
 from bot.core.ports import AuditLog, Clock
 from bot.core.roles import NotAllowed, Staff, allowed, permissions_of
+from bot.services.alerts import AlertService
 from bot.services.events import Origin
 from bot.services.figures import FiguresService
 from bot.services.organisers import OrganiserService
@@ -50,6 +51,7 @@ from bot.web.security import (
     TooManyAttempts,
     csrf_token,
 )
+from bot.web.tools import AnnouncementTools, EventTools
 
 log = logging.getLogger("bot.web")
 HERE = Path(__file__).parent
@@ -70,6 +72,9 @@ class DashboardServices:
     figures: FiguresService | None = None
     unanswered: UnansweredGroups | None = None
     unanswered_days: int = 30
+    events: EventTools | None = None
+    announcements: AnnouncementTools | None = None
+    alerts: AlertService | None = None
 
 
 @dataclass(frozen=True)
@@ -207,7 +212,16 @@ def create_dashboard(
     services: DashboardServices, settings: Settings, bot_username: str | None = None
 ) -> Starlette:
     """The app; `bot_username` (from Telegram's getMe) shows the Login Widget on https."""
-    from bot.web import audit_page, organisers_page, overview_page, sign_in_pages, unanswered_page
+    from bot.web import (
+        alerts_page,
+        announcements_page,
+        audit_page,
+        events_page,
+        organisers_page,
+        overview_page,
+        sign_in_pages,
+        unanswered_page,
+    )
 
     address = dashboard_address(settings)
     config = DashboardConfig(
@@ -225,6 +239,9 @@ def create_dashboard(
         *organisers_page.routes(),
         *overview_page.routes(),
         *unanswered_page.routes(),
+        *events_page.routes(),
+        *announcements_page.routes(),
+        *alerts_page.routes(),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     environment = Environment(

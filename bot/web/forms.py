@@ -1,0 +1,58 @@
+"""What the events, announcements and alerts pages share: reading a time typed in a form, the
+regions someone may act in, dates written the language's way, and an event problem in words."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
+from markupsafe import Markup
+
+from bot.content.catalog import Catalog
+from bot.core.events import Problem
+from bot.core.roles import Staff, allowed
+
+
+def local_time(value: str, zone: ZoneInfo) -> dt.datetime | None:
+    """`2026-10-20T18:00` (an <input type=datetime-local>) or `2026-10-20 18:00` in `zone`;
+    None when it is no such time."""
+    value = value.strip()
+    if len(value) < 16:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value[:16].replace(" ", "T"))
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=zone, fold=0)
+
+
+def form_time(value: dt.datetime, zone: ZoneInfo) -> str:
+    """The value of an <input type=datetime-local> for `value` in `zone`."""
+    return value.astimezone(zone).strftime("%Y-%m-%dT%H:%M")
+
+
+def regions_for(staff: Staff, permission: str, catalog: Catalog) -> list[str]:
+    """The region keys `staff` may do `permission` in, in display order."""
+    return [key for key in catalog.regions if allowed(staff, permission, key)]
+
+
+def when_text(catalog: Catalog, lang: str, value: dt.datetime, zone: ZoneInfo) -> str:
+    locale = catalog.languages[lang].babel_locale
+    local = value.astimezone(zone)
+    return f"{format_datetime(local, 'd MMM y, HH:mm', locale=locale)} ({zone.key})"
+
+
+def problem_text(catalog: Catalog, lang: str, problem: Problem) -> str:
+    """An event's problem as the chat words it (event.problem.* in data/ui), in plain text."""
+    values = dict(problem.values)
+    if "language" in values and values["language"] in catalog.languages:
+        values["language"] = catalog.languages[values["language"]].native_name
+    key = f"event.problem.{problem.code}"
+    if "max" in values:  # a limit: the words agree with it ("at most 1 character")
+        html = catalog.plural(lang, key, int(values.pop("max")), **values)
+    else:
+        html = catalog.text(lang, key, **values)
+    # The chat's texts are Telegram HTML: as plain text (tags dropped, entities read), which
+    # the page's template escapes again.
+    return str(Markup(html).striptags())  # noqa: S704

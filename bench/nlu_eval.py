@@ -19,7 +19,6 @@ import asyncio
 import json
 import re
 import shutil
-import statistics
 import subprocess
 import time
 from collections import defaultdict
@@ -35,9 +34,10 @@ from rich.table import Table
 from bot.content.catalog import load_catalog
 from bot.content.typing import load_readers
 from bot.core.latin_typing import ReadingNLU
+from bot.core.nlu_scores import accuracy, macro_f1, oos_recall
 from bot.core.ports import NLU as NLUPort
 from bot.core.ports import Parse
-from bot.core.understanding import OUT_OF_SCOPE, Thresholds, interpret
+from bot.core.understanding import Thresholds, interpret
 from bot.nlu.client import RasaNLU
 from bot.nlu.model import rasa_env
 from bot.nlu.prepare import prepare_training_data
@@ -159,26 +159,8 @@ async def measure(
         stop_process(process)
 
 
-def macro_f1(pairs: list[tuple[str, str]]) -> float:
-    labels = {gold for gold, _ in pairs}
-    scores = []
-    for label in labels:
-        tp = sum(1 for g, p in pairs if g == label and p == label)
-        fp = sum(1 for g, p in pairs if g != label and p == label)
-        fn = sum(1 for g, p in pairs if g == label and p != label)
-        precision = tp / (tp + fp) if tp + fp else 0.0
-        recall = tp / (tp + fn) if tp + fn else 0.0
-        scores.append(2 * precision * recall / (precision + recall) if precision + recall else 0)
-    return statistics.mean(scores) if scores else 0.0
-
-
 def decide(parses: list[tuple[Example, Parse]], limits: Thresholds) -> list[tuple[str, str]]:
     return [(ex.intent, interpret(parse, limits).topic) for ex, parse in parses]
-
-
-def oos_recall(pairs: list[tuple[str, str]]) -> float:
-    oos = [(g, p) for g, p in pairs if g == OUT_OF_SCOPE]
-    return sum(1 for _, p in oos if p == OUT_OF_SCOPE) / len(oos) if oos else 1.0
 
 
 def tune(parses: list[tuple[Example, Parse]]) -> Thresholds:
@@ -223,10 +205,6 @@ def cross_validate(config: Path, name: str, data: Path) -> float:
     )
     report = json.loads((out / "intent_report.json").read_text())
     return float(report["macro avg"]["f1-score"])
-
-
-def accuracy(pairs: list[tuple[str, str]]) -> float:
-    return sum(1 for g, p in pairs if g == p) / len(pairs) if pairs else 0.0
 
 
 def group_table(

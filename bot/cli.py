@@ -12,7 +12,15 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from bot import alert_admin, app, campaign_admin, dashboard_admin, message_check, operations
+from bot import (
+    alert_admin,
+    app,
+    campaign_admin,
+    dashboard_admin,
+    message_check,
+    nlu_admin,
+    operations,
+)
 from bot.content.catalog import ContentError, load_catalog
 from bot.logs import setup_logging
 from bot.nlu.model import ModelPaths, ensure_model
@@ -39,6 +47,19 @@ def main(argv: list[str] | None = None) -> int:
     nlu_sub.add_parser(
         "prepare", help="write the training data as Rasa is trained on it (nlu/build/data)"
     )
+    # The NLU learning from its users (issue 18): bot/nlu_admin.py.
+    review = nlu_sub.add_parser("review", help="the review queue (JSON lines), or decide")
+    review.add_argument("--lang", help="one language's queue")
+    review.add_argument("--decide", help="assigned, new_topic or dismissed")
+    review.add_argument("--ids", default="", help="the messages decided on: 3,4,5")
+    review.add_argument("--topic", help="the taxonomy intent assigned")
+    nlu_sub.add_parser("export-reviewed", help="write the labelled messages as Rasa YAML in nlu/")
+    nlu_sub.add_parser("retrain", help="train a candidate with the reviewed messages, score it")
+    promote = nlu_sub.add_parser("promote", help="serve a trained candidate")
+    promote.add_argument("version", type=int)
+    promote.add_argument("--reason", help="an admin's reason to promote a worse-scoring model")
+    nlu_sub.add_parser("restore", help="serve the model served before the current one")
+    nlu_sub.add_parser("models", help="the model versions with their scores (JSON lines)")
     sub.add_parser("migrate", help="apply database migrations")
     checking = sub.add_parser(
         "check-message",
@@ -133,6 +154,21 @@ def main(argv: list[str] | None = None) -> int:
                 return asyncio.run(app.classify(settings, formatter))
             case "nlu" if args.nlu_command == "unanswered":
                 return asyncio.run(app.export_unanswered(settings))
+            case "nlu" if args.nlu_command == "review":
+                ids = [int(i) for i in args.ids.split(",") if i.strip().isdigit()]
+                return asyncio.run(
+                    nlu_admin.review(settings, args.lang, args.decide, ids, args.topic)
+                )
+            case "nlu" if args.nlu_command == "export-reviewed":
+                return asyncio.run(nlu_admin.export_reviewed(settings))
+            case "nlu" if args.nlu_command == "retrain":
+                return asyncio.run(nlu_admin.retrain(settings))
+            case "nlu" if args.nlu_command == "promote":
+                return asyncio.run(nlu_admin.promote(settings, args.version, args.reason))
+            case "nlu" if args.nlu_command == "restore":
+                return asyncio.run(nlu_admin.restore(settings))
+            case "nlu" if args.nlu_command == "models":
+                return asyncio.run(nlu_admin.models(settings))
             case "nlu" if args.nlu_command == "prepare":
                 paths = ModelPaths(settings.nlu_dir, settings.data_dir)
                 prepare_training_data(paths.nlu_dir / "data", paths.training_data, paths.data_dir)

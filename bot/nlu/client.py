@@ -9,6 +9,9 @@ import httpx
 
 from bot.core.ports import Entity, IntentScore, NLUUnavailable, Parse
 
+# Loading a model takes seconds to a minute on a small machine.
+LOAD_TIMEOUT = 300.0
+
 
 class RasaNLU:
     """The NLU port over Rasa's HTTP API (`POST /model/parse?token=...`)."""
@@ -28,6 +31,21 @@ class RasaNLU:
         except httpx.HTTPError:
             return False
         return response.status_code == 200 and bool(response.json().get("model_file"))
+
+    async def load_model(self, path: str) -> None:
+        """Make the server answer with the model file at `path` (`PUT /model`, issue 18): Rasa
+        keeps answering with the old model until the new one is loaded, then swaps them."""
+        try:
+            response = await self._client.put(
+                "/model",
+                params={"token": self._token},
+                json={"model_file": path},
+                timeout=LOAD_TIMEOUT,
+            )
+        except httpx.HTTPError as exc:
+            raise NLUUnavailable(type(exc).__name__) from None
+        if response.status_code != 204:
+            raise NLUUnavailable(f"loading the model: HTTP {response.status_code}")
 
     async def parse(self, text: str) -> Parse:
         started = time.perf_counter()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from typing import Any
 
+from bot.core.nlu_models import ModelVersion, Status
 from bot.core.nlu_review import TAP_WINDOW, Decision, ReviewItem, Source
 
 
@@ -76,3 +78,47 @@ class MemoryReviewQueue:
         for item_id in gone:
             del self.items[item_id]
         return len(gone)
+
+
+class MemoryModelVersions:
+    def __init__(self) -> None:
+        self.rows: dict[int, ModelVersion] = {}
+
+    async def add(
+        self,
+        input_hash: str,
+        path: str,
+        status: Status,
+        actor: int | None,
+        examples: int,
+        now: dt.datetime,
+    ) -> int:
+        version_id = len(self.rows) + 1
+        self.rows[version_id] = ModelVersion(
+            version_id, input_hash, path, status, actor, now, examples
+        )
+        return version_id
+
+    async def update(self, version_id: int, **fields: Any) -> None:
+        self.rows[version_id] = dataclasses.replace(self.rows[version_id], **fields)
+
+    async def get(self, version_id: int) -> ModelVersion | None:
+        return self.rows.get(version_id)
+
+    async def all(self) -> list[ModelVersion]:
+        return sorted(self.rows.values(), key=lambda v: v.id, reverse=True)
+
+    async def activate(
+        self, version_id: int, actor: int | None, now: dt.datetime, reason: str | None
+    ) -> None:
+        for key, row in self.rows.items():
+            if row.active:
+                self.rows[key] = dataclasses.replace(row, active=False, status="retired")
+        self.rows[version_id] = dataclasses.replace(
+            self.rows[version_id],
+            active=True,
+            status="promoted",
+            promoted_by=actor,
+            promoted_at=now,
+            override_reason=reason,
+        )

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from PIL import Image
 from rapidfuzz.distance import Levenshtein
 
+from bot.content.catalog import Catalog
 from bot.core.ports import ImageUnreadable
 from bot.ocr.prepare import prepare
 from bot.ocr.scripts import fix_mixed_scripts
@@ -20,6 +22,7 @@ from bot.ocr.tesseract import (
     ocr_available,
     tesseract_languages,
 )
+from tests.auxil.cli import bot_env, run_bot
 from tests.auxil.ocr import require_tesseract
 from tests.auxil.screenshots import Bubble, render_chat
 
@@ -163,3 +166,16 @@ def test_the_users_language_is_read_first_with_the_others_after_it() -> None:
 )
 def test_each_word_is_in_one_script(read: str, meant: str) -> None:
     assert fix_mixed_scripts(read) == meant
+
+
+def test_ecsm_bot_check_says_whether_ocr_is_on(tmp_path: Path, catalog: Catalog) -> None:
+    database = f"sqlite:///{tmp_path / 'bot.sqlite3'}"
+    off = run_bot(["check"], bot_env(database, TESSERACT_CMD="/nonexistent/tesseract"))
+    assert off.returncode == 0, off.stderr
+    assert catalog.text("en", "ocr.off") in off.stdout
+    require_tesseract()
+    on = run_bot(["check"], bot_env(database))
+    assert on.returncode == 0, on.stderr
+    before, after = catalog.text("en", "ocr.on", languages="|").split("|")
+    assert before in on.stdout and after in on.stdout
+    assert "bul" in on.stdout and "eng" in on.stdout

@@ -55,6 +55,8 @@ def open_checked(data: bytes, max_pixels: int) -> Image.Image:
     `max_pixels` (the header tells; a small file can hold a huge picture)."""
     try:
         image = Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError as exc:  # Pillow's own limit, far above ours
+        raise TooLarge(str(exc)) from None
     except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise NotAnImage(str(exc)) from None
     if image.format not in FORMATS:

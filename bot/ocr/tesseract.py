@@ -113,6 +113,13 @@ def read_screenshot(
         if "timeout" in str(exc).lower():
             raise ImageUnreadable("timeout") from None
         raise
+    except pytesseract.TesseractError as exc:
+        # Tesseract refused the picture Pillow made of it: the operator's to know, once, without
+        # the picture; the user is asked for another one or the text.
+        log.warning(
+            "Tesseract failed on a %dx%d screenshot: status %s", *prepared.image.size, exc.status
+        )
+        raise ImageUnreadable("not_an_image") from None
     return clean(str(text))
 
 

@@ -71,6 +71,7 @@ from bot.features.subscribe import TipsFeature
 from bot.logs import RedactingFormatter
 from bot.metrics import MeasuredNLU, Metrics
 from bot.nlu.client import RasaNLU
+from bot.nlu.lab import RasaLab, RasaModelServer
 from bot.nlu.model import ModelPaths
 from bot.nlu.server import rasa_server
 from bot.services.alerts import AlertService
@@ -79,6 +80,7 @@ from bot.services.events import EventService
 from bot.services.figures import FiguresService
 from bot.services.handlers import handlers
 from bot.services.messagebus import MessageBus
+from bot.services.nlu_models import NluModelService
 from bot.services.nlu_review import NluReviewService
 from bot.services.organisers import OrganiserService
 from bot.services.privacy import PrivacyService
@@ -96,6 +98,7 @@ from bot.storage.checked import SqlCheckedMessages
 from bot.storage.checklists import SqlChecklistRuns
 from bot.storage.db import Store, make_engine, make_sessions, migrate, tick_leadership
 from bot.storage.events import SqlEvents, SqlReminders
+from bot.storage.nlu_models import SqlModelVersions
 from bot.storage.flood import SqlFloodGate
 from bot.storage.organisers import SqlAudit, SqlRoles
 from bot.storage.outbox import SqlDeliveries, SqlOutbox
@@ -607,6 +610,35 @@ def review_service(settings: Settings, catalog: Catalog, units: UnitsOfWork) -> 
         catalog.taxonomy.topics,
         settings.nlu_review_confidence,
         dt.timedelta(days=settings.unanswered_retention_days),
+    )
+
+
+def model_service(
+    settings: Settings, catalog: Catalog, database: Store, clock: Clock, rasa: RasaNLU
+) -> NluModelService:
+    """Retrain, evaluate, promote and restore the NLU model (issue 18) on the running Rasa
+    server `rasa`, for the dashboard and the command line."""
+    database = database_for(database)
+    paths = ModelPaths(settings.nlu_dir, settings.data_dir)
+    review = review_service(settings, catalog, functools.partial(SqlUnitOfWork, database))
+    lab = RasaLab(
+        paths,
+        settings.nlu_work_dir,
+        settings.rasa_venv,
+        list(catalog.languages),
+        reading_nlu(settings, catalog, rasa),
+        lambda nlu: reading_nlu(settings, catalog, nlu),
+        settings.rasa_startup_timeout,
+    )
+    return NluModelService(
+        lab,
+        RasaModelServer([rasa], paths.model),
+        SqlModelVersions(database),
+        SqlAudit(database),
+        clock,
+        review.examples,
+        thresholds(settings),
+        settings.nlu_promotion_tolerance,
     )
 
 

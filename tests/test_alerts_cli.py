@@ -4,7 +4,6 @@ the operating-system user who ran it."""
 
 from __future__ import annotations
 
-import asyncio
 import getpass
 from pathlib import Path
 
@@ -43,7 +42,9 @@ async def _audit(database_url: str) -> list[tuple[str, dict[str, object]]]:
         await engine.dispose()
 
 
-def test_publish_list_and_retire_from_the_command_line(database_url: str, tmp_path: Path) -> None:
+async def test_publish_list_and_retire_from_the_command_line(
+    database_url: str, tmp_path: Path
+) -> None:
     env = bot_env(database_url, DEFAULT_LANGUAGE="en")
     alert = tmp_path / "alert.yml"
     alert.write_text(ALERT, encoding="utf-8")
@@ -66,7 +67,8 @@ def test_publish_list_and_retire_from_the_command_line(database_url: str, tmp_pa
     missing = run_bot(["alerts", "retire", "9"], env)
     assert (missing.returncode, missing.stdout) == (1, "No scam alert #9.\n")
 
-    audit = asyncio.run(_audit(database_url))
+    # The commands run in processes of their own; only this read is on the test's event loop.
+    audit = await _audit(database_url)
     assert [action for action, _ in audit] == [
         "alert_created",
         "alert_published",
@@ -76,7 +78,7 @@ def test_publish_list_and_retire_from_the_command_line(database_url: str, tmp_pa
     assert all(d["via"] == "cli" and d["os_user"] == getpass.getuser() for _, d in audit)
 
 
-def test_a_bad_file_is_refused_in_the_default_language_and_nothing_is_stored(
+async def test_a_bad_file_is_refused_in_the_default_language_and_nothing_is_stored(
     database_url: str, tmp_path: Path
 ) -> None:
     env = bot_env(database_url, DEFAULT_LANGUAGE="bg")

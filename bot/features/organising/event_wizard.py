@@ -8,6 +8,7 @@ process continues the wizard; every button names the step it answers."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from zoneinfo import ZoneInfo
 
 from bot.core import callbacks
@@ -29,7 +30,7 @@ from bot.core.ports import (
     PendingInput,
 )
 from bot.features.event_list import EventsFeature
-from bot.features.organising.event_steps import EVENT_FLOW, Step, event_steps
+from bot.features.organising.event_steps import PREVIEW, EventForm, Step, event_steps
 from bot.features.organising.kit import LEAVE, WHEN, Kit, parse_when
 from bot.services.events import EventService
 
@@ -71,12 +72,12 @@ class EventWizard:
     ) -> Outcome | None:
         if data.action == "ecx" and len(data.args) == 1 and data.args[0].isdigit():
             return await self._cancel_event(turn, int(data.args[0]))
-        if pending is None or pending.flow != EVENT_FLOW:
+        form = EventForm.of(pending) if pending is not None else None
+        if form is None:
             return None
-        flow = dict(pending.data)
-        return await self._event_button(turn, data, flow, flow.get("step"))
+        return await self._event_button(turn, data, form)
 
-    def _when(self, value: str, data: dict[str, str], step: str) -> dt.datetime | None:
+    def _when(self, value: str, data: Mapping[str, str], step: str) -> dt.datetime | None:
         zone_name = data.get("timezone", "")
         if not valid_zone(zone_name):
             return None
@@ -86,15 +87,12 @@ class EventWizard:
         return parse_when(value, ZoneInfo(zone_name), day_of)
 
     async def _start_event(self, turn: Turn, event: EventRecord | None) -> Outcome:
-        data: dict[str, str] = {"step": self.event_steps[0]}
+        form = EventForm(self.event_steps[0])
         if event is not None:
-            data.update(self._fields_of(event.draft))
-            data["event_id"] = str(event.id)
-        await self.conversations.set(
-            turn.incoming.user_id, PendingInput(EVENT_FLOW, data), self.clock.now()
-        )
+            form = EventForm(form.step, self._fields_of(event.draft), event.id)
+        await self.conversations.set(turn.incoming.user_id, form.pending(), self.clock.now())
         intro = self.catalog.text(turn.language, "org.edit_intro" if event else "org.new_intro")
-        return Outcome((Reply(intro), self._event_prompt(turn.language, data)), turn.language)
+        return Outcome((Reply(intro), self._event_prompt(turn.language, form)), turn.language)
 
     def _fields_of(self, draft: EventDraft) -> dict[str, str]:
         zone = ZoneInfo(draft.timezone)
@@ -115,8 +113,8 @@ class EventWizard:
             fields[f"title_{lang}"], fields[f"description_{lang}"] = text.title, text.description
         return fields
 
-    def _event_prompt(self, lang: str, data: dict[str, str]) -> Reply:
-        step = data["step"]
+    def _event_prompt(self, lang: str, form: EventForm) -> Reply:
+        step = form.step
         # The preview is no question of the table: a text typed there is refused with its prompt.
         asked = self.steps.get(step) or Step(step, step)
         text = self.catalog.text
@@ -146,7 +144,7 @@ class EventWizard:
                     for a in EVENT_AUDIENCES
                 )
             )
-        current = data.get(step)
+        current = form.answers.get(step)
         if current:
             prompt += "\n\n" + text(lang, "org.current", value=current[:300])
             rows.append((Button(text(lang, "org.keep"), data=callbacks.encode("nk", step)),))
@@ -156,13 +154,15 @@ class EventWizard:
         return Reply(prompt, buttons=tuple(rows))
 
     async def event_input(self, turn: Turn, pending: PendingInput, text: str) -> Outcome:
-        data = dict(pending.data)
-        step = data.get("step", "")
-        problem = self._accept(step, text.strip(), data)
+        form = EventForm.of(pending)
+        if form is None:  # not the wizard's state (an older build's): the question is dropped
+            await self.conversations.clear(turn.incoming.user_id)
+            return self.kit.say(turn, "error.stale_button")
+        problem = self._accept(form.step, text.strip(), form.answers)
         if problem is not None:
             reply = Reply(self.kit.problem_text(turn.language, problem))
-            return Outcome((reply, self._event_prompt(turn.language, data)), turn.language)
-        return await self._next_event_step(turn, data)
+            return Outcome((reply, self._event_prompt(turn.language, form)), turn.language)
+        return await self._next_event_step(turn, form)
 
     def _accept(self, step: str, value: str, data: dict[str, str]) -> Problem | None:
         """Check one typed answer and store it; the problem when it cannot be taken."""
@@ -205,22 +205,16 @@ class EventWizard:
         data[step] = value
         return None
 
-    async def _next_event_step(self, turn: Turn, data: dict[str, str]) -> Outcome:
+    async def _next_event_step(self, turn: Turn, form: EventForm) -> Outcome:
         steps = self.event_steps
-        index = steps.index(data["step"]) + 1
-        if index < len(steps):
-            data["step"] = steps[index]
-            await self.conversations.set(
-                turn.incoming.user_id, PendingInput(EVENT_FLOW, data), self.clock.now()
-            )
-            return Outcome((self._event_prompt(turn.language, data),), turn.language)
-        data["step"] = "preview"
-        await self.conversations.set(
-            turn.incoming.user_id, PendingInput(EVENT_FLOW, data), self.clock.now()
-        )
-        return self._event_preview(turn, data)
+        index = steps.index(form.step) + 1
+        form.step = steps[index] if index < len(steps) else PREVIEW
+        await self.conversations.set(turn.incoming.user_id, form.pending(), self.clock.now())
+        if form.step != PREVIEW:
+            return Outcome((self._event_prompt(turn.language, form),), turn.language)
+        return self._event_preview(turn, form.answers)
 
-    def _draft(self, data: dict[str, str], user: int) -> EventDraft:
+    def _draft(self, data: Mapping[str, str], user: int) -> EventDraft:
         zone = (
             ZoneInfo(data["timezone"]) if valid_zone(data.get("timezone", "")) else ZoneInfo("UTC")
         )
@@ -250,7 +244,7 @@ class EventWizard:
             link=data.get("link") or None,
         )
 
-    def _event_preview(self, turn: Turn, data: dict[str, str]) -> Outcome:
+    def _event_preview(self, turn: Turn, data: Mapping[str, str]) -> Outcome:
         lang = turn.language
         draft = self._draft(data, turn.incoming.user_id)
         problems = check_draft(
@@ -279,7 +273,7 @@ class EventWizard:
         )
         return Outcome((Reply(header + "\n\n" + card, buttons=buttons),), lang)
 
-    async def _save_event(self, turn: Turn, data: dict[str, str]) -> Outcome:
+    async def _save_event(self, turn: Turn, data: Mapping[str, str]) -> Outcome:
         lang, user = turn.language, turn.incoming.user_id
         now = self.clock.now()
         draft = self._draft(data, user)
@@ -330,24 +324,25 @@ class EventWizard:
         return self.kit.say_counted(turn, "org.event_cancelled", cancelled.told)
 
     async def _event_button(
-        self, turn: Turn, data: callbacks.Callback, flow: dict[str, str], step: str | None
+        self, turn: Turn, data: callbacks.Callback, form: EventForm
     ) -> Outcome | None:
+        step, answers = form.step, form.answers
         match data.action, data.args:
             case "nk", (name,) if name == step and (
-                flow.get(name) or (name in self.steps and self.steps[name].optional)
+                answers.get(name) or (name in self.steps and self.steps[name].optional)
             ):
-                return await self._next_event_step(turn, flow)
+                return await self._next_event_step(turn, form)
             case "nz", (index,) if (
                 step == "timezone" and index.isdigit() and int(index) < len(self.catalog.timezones)
             ):
-                flow["timezone"] = self.catalog.timezones[int(index)]
-                return await self._next_event_step(turn, flow)
+                answers["timezone"] = self.catalog.timezones[int(index)]
+                return await self._next_event_step(turn, form)
             case "nr", (region,) if step == "region" and region in self.catalog.regions:
-                flow["region"] = region
-                return await self._next_event_step(turn, flow)
+                answers["region"] = region
+                return await self._next_event_step(turn, form)
             case "na", (audience,) if step == "audience" and audience in EVENT_AUDIENCES:
-                flow["audience"] = audience
-                return await self._next_event_step(turn, flow)
-            case "nsave", () if step == "preview":
-                return await self._save_event(turn, flow)
+                answers["audience"] = audience
+                return await self._next_event_step(turn, form)
+            case "nsave", () if step == PREVIEW:
+                return await self._save_event(turn, answers)
         return None

@@ -74,6 +74,7 @@ from bot.nlu.client import RasaNLU
 from bot.nlu.lab import RasaLab, RasaModelServer
 from bot.nlu.model import ModelPaths
 from bot.nlu.server import rasa_server
+from bot.ocr.tesseract import image_reader
 from bot.services.alerts import AlertService
 from bot.services.announcements import AnnouncementService
 from bot.services.events import EventService
@@ -529,6 +530,8 @@ async def _services(
     catalog, engine, database = storage.catalog, storage.engine, storage.database
     # Worker processes that draw PDFs and charts, started by the first one asked for.
     rendering = RenderPool()
+    # Screenshots are read in a thread pool of their own; None where Tesseract is missing.
+    reader = image_reader(settings)
     try:
         policy = tips_policy(settings)
         unanswered = SqlUnanswered(database, dt.timedelta(days=settings.unanswered_retention_days))
@@ -569,6 +572,7 @@ async def _services(
             alert_opt_ins=SqlAlertOptIns(storage.sessions),
             units=functools.partial(SqlUnitOfWork, database),
             checked_messages=SqlCheckedMessages(storage.sessions),
+            image_reader=reader,
         )
         dialogue = build_dialogue(
             settings,
@@ -601,6 +605,8 @@ async def _services(
         await stats.flush()
     finally:
         await asyncio.to_thread(rendering.shutdown)
+        if reader is not None:
+            await asyncio.to_thread(reader.shutdown)
 
 
 def review_service(settings: Settings, catalog: Catalog, units: UnitsOfWork) -> NluReviewService:

@@ -27,7 +27,7 @@ from bot.content.web import load_web_texts
 from bot.core.alerts import AlertOptIns, AlertStore
 from bot.core.campaign import CampaignThemes
 from bot.core.flood import FloodControl, FloodGate, FloodLimit
-from bot.core.latin_typing import LatinReader, ReadingNLU
+from bot.core.latin_typing import ReadingNLU
 from bot.core.links import LinkChecker
 from bot.core.ports import (
     NLU,
@@ -99,8 +99,8 @@ from bot.storage.checked import SqlCheckedMessages
 from bot.storage.checklists import SqlChecklistRuns
 from bot.storage.db import Store, make_engine, make_sessions, migrate, tick_leadership
 from bot.storage.events import SqlEvents, SqlReminders
-from bot.storage.nlu_models import SqlModelVersions
 from bot.storage.flood import SqlFloodGate
+from bot.storage.nlu_models import SqlModelVersions
 from bot.storage.organisers import SqlAudit, SqlRoles
 from bot.storage.outbox import SqlDeliveries, SqlOutbox
 from bot.storage.personal import SqlPersonalData
@@ -113,6 +113,7 @@ from bot.storage.unanswered import SqlUnanswered
 from bot.storage.unanswered_queue import SqlRecentUnanswered
 from bot.storage.unit_of_work import SqlUnitOfWork
 from bot.storage.users import SqlUsers
+from bot.text.latin import LatinReader
 from bot.web.app import DashboardServices
 from bot.web.tools import AnnouncementTools, EventTools
 

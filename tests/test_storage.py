@@ -83,11 +83,11 @@ def test_migrations_match_the_models(database_url: str) -> None:
     from alembic.migration import MigrationContext
     from sqlalchemy import create_engine
 
-    from bot.storage.db import _url
+    from bot.storage.db import engine_url
     from bot.storage.schema import Base
 
     migrate(database_url)
-    engine = create_engine(_url(database_url, asynchronous=False))
+    engine = create_engine(engine_url(database_url, asynchronous=False))
     try:
         with engine.connect() as conn:
             context = MigrationContext.configure(conn, opts={"compare_type": False})

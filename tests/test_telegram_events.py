@@ -161,7 +161,7 @@ async def test_broadcast_interrupted_by_a_restart_resumes_and_nobody_gets_it_twi
         start = len(api.sent)  # the organiser's preview is not a delivery
         # The process dies after queueing a first batch of 10 and sending part of it.
         bot.services.broadcasts.batch = 10
-        await bot.services.broadcasts._one_batch(clock.now())
+        await bot.services.broadcasts.one_batch(clock.now())
         delivery = bot.services.delivery(TelegramSender(bot.app.bot))
         delivery.batch = 4
         await delivery.run_once()

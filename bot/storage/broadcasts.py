@@ -136,7 +136,7 @@ class BroadcastPlanner:
         """Queue every due announcement completely; the number of messages queued."""
         queued = 0
         while True:
-            step = await self._one_batch(now)
+            step = await self.one_batch(now)
             if step is None:
                 return queued
             broadcast_id, added, _done = step
@@ -144,7 +144,10 @@ class BroadcastPlanner:
             if progress is not None:
                 progress(broadcast_id, added)
 
-    async def _one_batch(self, now: dt.datetime) -> tuple[int, int, bool] | None:
+    async def one_batch(self, now: dt.datetime) -> tuple[int, int, bool] | None:
+        """One batch of the fan-out in its own transaction (what a crash leaves behind is one
+        or more of these): the announcement's id, how many were queued, whether it is all queued;
+        None when nothing is due."""
         async with writing(self.sessions) as session:
             query = (
                 select(BroadcastRow)

@@ -29,7 +29,8 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 MIGRATION_LOCK = 0x45435341  # "ECSA"
 
 
-def _url(database_url: str, asynchronous: bool) -> URL:
+def engine_url(database_url: str, asynchronous: bool) -> URL:
+    """The URL SQLAlchemy connects with: the async driver (aiosqlite, psycopg) or the sync one."""
     url = make_url(database_url.replace("postgres://", "postgresql://", 1))
     if url.get_backend_name() == "sqlite":
         return url.set(drivername="sqlite+aiosqlite" if asynchronous else "sqlite")
@@ -97,7 +98,7 @@ async def _begin_as(session: AsyncSession, how: str) -> None:
 
 
 def make_engine(database_url: str) -> AsyncEngine:
-    url = _url(database_url, asynchronous=True)
+    url = engine_url(database_url, asynchronous=True)
     _prepare_sqlite_path(url)
     if url.get_backend_name() == "sqlite":
         engine = create_async_engine(
@@ -213,7 +214,7 @@ def migrate(database_url: str, revision: str = "heads") -> None:
 
     "heads": features developed side by side each add a migration on the same parent, and the
     branches touch different tables, so every head is applied until a merge revision joins them."""
-    url = _url(database_url, asynchronous=False)
+    url = engine_url(database_url, asynchronous=False)
     _prepare_sqlite_path(url)
     engine = create_engine(url)
     if url.get_backend_name() == "sqlite":

@@ -27,7 +27,7 @@ from bot.content.web import load_web_texts
 from bot.core.alerts import AlertOptIns, AlertStore
 from bot.core.campaign import CampaignThemes
 from bot.core.flood import FloodControl, FloodGate, FloodLimit
-from bot.core.latin_typing import LatinReader, ReadingNLU
+from bot.core.latin_typing import ReadingNLU
 from bot.core.links import LinkChecker
 from bot.core.ports import (
     NLU,
@@ -113,6 +113,7 @@ from bot.storage.unanswered import SqlUnanswered
 from bot.storage.unanswered_queue import SqlRecentUnanswered
 from bot.storage.unit_of_work import SqlUnitOfWork
 from bot.storage.users import SqlUsers
+from bot.text.latin import LatinReader
 from bot.web.app import DashboardServices
 from bot.web.tools import AnnouncementTools, EventTools
 

@@ -14,12 +14,15 @@ import yaml
 from bot.content.catalog import Catalog
 from bot.content.domains import split_domain
 from bot.content.models import ScamRules
+from bot.content.typing import load_readers
 from bot.core.links import LinkChecker, LinkReport, find_links
 from bot.core.scam.received import received_or_question
 from bot.core.scam.rules import MAX_QUOTE, ScamEngine
 from bot.core.unanswered import scrub
+from bot.services.scamcheck import ScamCheckService
 
 DEV = Path(__file__).parent / "scam_dev"
+DATA = Path(__file__).parent.parent / "data"
 
 
 def rules(**changes: Any) -> ScamRules:
@@ -193,3 +196,55 @@ def test_scrub_removes_what_identifies_or_opens_an_account() -> None:
         assert secret not in scrubbed
     assert "1.99 EUR" in scrubbed
     assert scrub(scrubbed) == scrubbed
+
+
+def test_the_learned_scorer_adds_points_but_never_raises_a_verdict_alone() -> None:
+    """The learned scorer (trained on the rules' examples) moves the score; a message with no
+    red flag of the rules stays "no red flags found", since every warning quotes its reason."""
+    training = {
+        "language": "en",
+        "source": "Examples written for this test, nothing else.",
+        "scam": [f"urgent: pay the fee {n} now or lose your parcel" for n in range(8)],
+        "genuine": [f"see you at dinner {n}, love" for n in range(8)],
+    }
+    learned = rules(learned={"weight": 4, "offset": 0.5}, training=training)
+    engine = ScamEngine(learned)
+    scam_like = engine.assess("urgent: pay the fee 9 now or lose your parcel")
+    assert scam_like.learned is not None and scam_like.learned > 0.5
+    assert [f.id for f in scam_like.flags] == ["urgency"]
+    assert scam_like.score == 1 + round(4 * (scam_like.learned - 0.5))
+    quiet = engine.assess("pay the fee now or lose your parcel")  # no red flag of the rules
+    assert quiet.flags == () and quiet.verdict == "no_red_flags"
+    friendly = engine.assess("urgent! see you at dinner, love")
+    assert friendly.learned is not None and friendly.learned < 0.5
+    assert friendly.score == 0  # fewer points than none below the offset, never below 0
+    assert ScamEngine(rules()).assess("urgent").learned is None
+
+
+def test_the_shipped_training_examples_are_the_dev_examples(catalog: Catalog) -> None:
+    """data/scam/training/ is made from tests/scam_dev/ (`python -m bench.scam_dev --export`):
+    the same texts, so what the bot learns from is what the rules were tuned on."""
+    for language, scam_rules in catalog.scam.items():
+        assert scam_rules.training is not None and scam_rules.learned is not None
+        dev: dict[str, set[str]] = {"scam": set(), "genuine": set()}
+        for path in DEV.glob(f"*{language}.yml"):
+            loaded = yaml.safe_load(path.read_text("utf-8"))
+            for label in dev:
+                dev[label].update(loaded.get(label) or ())
+            for item in loaded.get("messages") or ():
+                dev[item["label"]].add(item["text"])
+        assert set(scam_rules.training.scam) == dev["scam"]
+        assert set(scam_rules.training.genuine) == dev["genuine"]
+
+
+def test_a_bulgarian_scam_typed_in_latin_letters(catalog: Catalog) -> None:
+    """A Bulgarian scam typed in Latin letters is read into Cyrillic for the rules, and its
+    flags quote the reading."""
+    readers = load_readers(DATA, catalog.languages)
+    service = ScamCheckService(catalog, split_domain, readers=readers)
+    text = "Mamo, smenih si nomera, pishi mi vav Viber, speshno e"
+    language = service.language_of(text, "en")
+    assert language == "bg"
+    found = service.assess(text, language)
+    assert found.verdict == "likely_scam"
+    assert {"new_number", "urgency"} <= {f.id for f in found.flags}

@@ -80,7 +80,7 @@ async def test_a_forwarded_message_is_checked(checking: Dialogue) -> None:
 
 
 async def test_unsure_gets_the_answer_and_a_one_tap_offer(checking: Dialogue, nlu: FakeNLU) -> None:
-    text = "Your card has been blocked, call this number"
+    text = "Your card has been blocked, what should I do?"
     nlu.table[text] = parse_of(("phishing", 0.9))
     outcome = await checking.handle(Incoming(USER, text=text, platform_language="en"))
     assert outcome.topic == "phishing"

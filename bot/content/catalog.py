@@ -26,6 +26,7 @@ from bot.content.models import (
     QuizQuestion,
     Regions,
     ScamRules,
+    ScamTraining,
     TimeZones,
     Tip,
     TipFile,
@@ -212,6 +213,13 @@ def _load_scam(where: Path, languages: list[str]) -> dict[str, ScamRules]:
         rules[language] = _load_model(path, ScamRules)
         if rules[language].language != language:
             raise ContentError(f"{path}: language differs from the file name")
+        trained = where / "training" / f"{language}.yml"
+        if trained.exists():
+            # The learned scorer's examples: a file of their own, made from the dev examples.
+            training = _load_model(trained, ScamTraining)
+            if training.language != language:
+                raise ContentError(f"{trained}: language differs from the file name")
+            rules[language] = rules[language].model_copy(update={"training": training})
     reference = languages[0]
     for language in languages[1:]:
         if rules[language].shape() != rules[reference].shape():

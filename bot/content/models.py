@@ -481,12 +481,35 @@ class FollowUp(Strict):
     _valid_markup = field_validator("steps")(_markup)
 
 
+class LearnedWeight(Strict):
+    """How the learned scorer's probability p (bot/core/scam/learned.py) counts beside the red
+    flags: round(weight * (p - offset)) points, fewer than none below the offset."""
+
+    weight: float = Field(gt=0, le=20)
+    offset: float = Field(ge=0, le=1)
+
+
+class ScamTraining(Strict):
+    """The examples the learned scorer is trained on as the bot starts
+    (data/scam/training/<lang>.yml): where they come from, and the texts by label."""
+
+    language: str
+    source: Annotated[str, Field(min_length=20)]
+    scam: tuple[Annotated[str, Field(min_length=1)], ...] = Field(min_length=5)
+    genuine: tuple[Annotated[str, Field(min_length=1)], ...] = Field(min_length=5)
+
+
 class ScamRules(Strict):
     language: str
     suspicious: int = Field(ge=1)
     likely_scam: int = Field(ge=1)
     signals: tuple[ScamSignal, ...] = Field(min_length=1)
     genuine: tuple[GenuineMark, ...] = ()
+    # What the learned scorer adds; it never raises a verdict on its own: a message needs at
+    # least one red flag of the rules to be shown as one.
+    learned: LearnedWeight | None = None
+    # Read from data/scam/training/<lang>.yml by the catalog, not written in the rules file.
+    training: ScamTraining | None = None
     followups: tuple[FollowUp, ...] = Field(min_length=1)
     act_now: Annotated[str, Field(min_length=20, max_length=1500)]
     report: Annotated[str, Field(min_length=20, max_length=1500)]
@@ -515,4 +538,5 @@ class ScamRules(Strict):
             tuple((s.id, s.weight, tuple(sorted(s.links)), s.detector) for s in self.signals),
             tuple((g.id, g.weight, tuple(sorted(g.links))) for g in self.genuine),
             tuple(f.id for f in self.followups),
+            (self.learned.weight, self.learned.offset) if self.learned else None,
         )

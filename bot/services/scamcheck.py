@@ -40,6 +40,7 @@ class Verdict:
     flags: tuple[Flag, ...]
     genuine: tuple[Mark, ...]
     alert: AlertMatch | None = None
+    learned: float | None = None  # the learned scorer's probability, when it has examples
 
     def as_json(self) -> dict[str, object]:
         """The command line's row (`ecsm-bot check-message`)."""
@@ -58,6 +59,7 @@ class Verdict:
             "flags": [{"id": f.id, "quote": f.quote} for f in self.flags],
             "genuine": [{"id": m.id, "quote": m.quote} for m in self.genuine],
             "alert": alert,
+            "learned": None if self.learned is None else round(self.learned, 3),
             "language": self.language,
             "text": self.text,
         }
@@ -129,6 +131,7 @@ class ScamCheckService:
             flags=assessment.flags,
             genuine=assessment.genuine,
             alert=alert,
+            learned=assessment.learned,
         )
 
     def followup(self, text: str, language: str) -> str | None:

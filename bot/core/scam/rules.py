@@ -3,8 +3,11 @@ the part of the message that raised it; the marks of genuine notices ("do not sh
 a link on the company's own address) lower the score. The verdict is never "safe": a message
 without red flags is only that.
 
-Score = the weights of the signals raised (each once) - the weights of the genuine marks found,
-never below 0; `suspicious` and `likely_scam` of the rules are the thresholds."""
+Score = the weights of the signals raised (each once) + the points of the learned scorer
+(bot/core/scam/learned.py, when the rules have training examples) - the weights of the genuine
+marks found, never below 0; `suspicious` and `likely_scam` of the rules are the thresholds. A
+message without a red flag of the rules is "no red flags found" whatever the learned scorer
+says: every warning names and quotes what raised it."""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from typing import Literal
 
 from bot.content.models import Brand, ScamRules
 from bot.core.links import LinkReport
+from bot.core.scam.learned import LearnedScorer
 
 Kind = Literal["likely_scam", "suspicious", "no_red_flags"]
 VERDICTS: tuple[Kind, ...] = ("likely_scam", "suspicious", "no_red_flags")
@@ -54,6 +58,7 @@ class Assessment:
     flags: tuple[Flag, ...]
     genuine: tuple[Mark, ...]
     language: str
+    learned: float | None = None  # the learned scorer's probability, when there is one
 
 
 def quote_of(text: str) -> str:
@@ -82,6 +87,12 @@ class ScamEngine:
             for followup in rules.followups
         ]
         self._brands = [(brand, _brand_words(brand)) for brand in brands]
+        training = rules.training
+        self._scorer = (
+            LearnedScorer(training.scam, training.genuine)
+            if training is not None and rules.learned is not None
+            else None
+        )
 
     def assess(self, text: str, links: Sequence[LinkReport] = ()) -> Assessment:
         text = text[:MAX_TEXT]
@@ -103,8 +114,13 @@ class ScamEngine:
                 quote = next((r.shown for r in links if r.verdict in mark.links), None)
             if quote is not None:
                 marks.append(Mark(mark.id, mark.name, quote_of(quote), mark.weight))
-        score = max(0, sum(f.weight for f in flags) - sum(m.weight for m in marks))
-        return Assessment(self._verdict(score), score, tuple(flags), tuple(marks), self.language)
+        learned = self._scorer.probability(text) if self._scorer is not None else None
+        points = 0
+        if learned is not None and self.rules.learned is not None:
+            points = round(self.rules.learned.weight * (learned - self.rules.learned.offset))
+        score = max(0, sum(f.weight for f in flags) + points - sum(m.weight for m in marks))
+        verdict = self._verdict(score) if flags else "no_red_flags"
+        return Assessment(verdict, score, tuple(flags), tuple(marks), self.language, learned)
 
     def _verdict(self, score: int) -> Kind:
         if score >= self.rules.likely_scam:

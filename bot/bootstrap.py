@@ -10,6 +10,8 @@ import asyncio
 import contextlib
 import datetime as dt
 import functools
+import hashlib
+import hmac
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -617,7 +619,18 @@ def review_service(settings: Settings, catalog: Catalog, units: UnitsOfWork) -> 
         catalog.taxonomy.topics,
         settings.nlu_review_confidence,
         dt.timedelta(days=settings.unanswered_retention_days),
+        review_tap_secret(settings),
     )
+
+
+def review_tap_secret(settings: Settings) -> bytes | None:
+    """The key of the "that didn't help" taps, the same in every process of one bot: derived
+    from the bot's token (or DASHBOARD_SECRET); None (one per process) in the console."""
+    for secret in (settings.telegram_bot_token, settings.dashboard_secret):
+        if secret is not None:
+            key = secret.get_secret_value().encode()
+            return hmac.new(key, b"ecsm-review-tap", hashlib.sha256).digest()
+    return None
 
 
 def model_service(

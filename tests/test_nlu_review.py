@@ -49,7 +49,7 @@ async def test_queue_groups_similar_messages_per_language_most_frequent_first(
     ]
     for minute, (lang, text) in enumerate(texts):
         when = NOW + dt.timedelta(minutes=minute)
-        await review.answered(text, lang, reading("smishing", 0.31), when)
+        await review.answered(text, lang, reading("smishing", 0.31), when, USER)
     groups = await review.queue(None)
     assert [(g.language, g.count) for g in groups] == [("en", 3), ("bg", 1), ("en", 1)]
     top = groups[0]
@@ -61,11 +61,13 @@ async def test_queue_groups_similar_messages_per_language_most_frequent_first(
 async def test_answered_messages_join_only_when_unsure_or_flagged(catalog: Catalog) -> None:
     uow = FakeUnitOfWork()
     review = service(uow, catalog)
-    sure = await review.answered("what is phishing", "en", reading("phishing", 0.9), NOW)
-    await review.answered("phishy thing?", "en", reading("phishing", 0.35), NOW)
+    sure = await review.answered("what is phishing", "en", reading("phishing", 0.9), NOW, USER)
+    await review.answered("phishy thing?", "en", reading("phishing", 0.35), NOW, USER)
     assert [g.example.source for g in await review.queue("en")] == ["low_confidence"]
-    assert await review.not_helpful(sure)
-    assert not await review.not_helpful(999)
+    assert not await review.not_helpful(sure, USER + 1)  # someone else's answer
+    assert await review.not_helpful(sure, USER)
+    assert not await review.not_helpful(sure, USER)  # once
+    assert not await review.not_helpful(999, USER)
     sources = sorted(str(g.example.source) for g in await review.queue("en"))
     assert sources == ["low_confidence", "not_helpful"]
 
@@ -74,7 +76,7 @@ async def test_scrubbed_before_it_is_kept(catalog: Catalog) -> None:
     uow = FakeUnitOfWork()
     review = service(uow, catalog)
     await review.answered(
-        "mail me at ivan@example.com or +359 888 123 456", "en", reading("phishing", 0.2), NOW
+        "mail me at ivan@example.com or +359 888 123 456", "en", reading("phishing", 0.2), NOW, USER
     )
     (group,) = await review.queue("en")
     assert "ivan@" not in group.example.text and "888" not in group.example.text
@@ -85,7 +87,7 @@ async def test_decisions_record_who_and_when_and_are_audited(catalog: Catalog) -
     uow = FakeUnitOfWork(audit=audit)
     review = service(uow, catalog)
     for text in ("parcel card", "parcel card number", "lottery"):
-        await review.answered(text, "en", reading("out_of_scope", 0.2), NOW)
+        await review.answered(text, "en", reading("out_of_scope", 0.2), NOW, USER)
     groups = await review.queue("en")
     parcel = next(g for g in groups if g.count == 2)
     origin = Origin(1, {"via": "test"}, staff=ADMIN)
@@ -114,7 +116,7 @@ async def test_decisions_record_who_and_when_and_are_audited(catalog: Catalog) -
 async def test_refusals(catalog: Catalog) -> None:
     uow = FakeUnitOfWork()
     review = service(uow, catalog)
-    item = await review.answered("x y z", "en", reading("phishing", 0.1), NOW)
+    item = await review.answered("x y z", "en", reading("phishing", 0.1), NOW, USER)
     with pytest.raises(UnknownTopic):
         await review.decide([item], "assigned", "not_a_topic", Origin(1, staff=ADMIN), NOW)
     with pytest.raises(NotAllowed):
@@ -136,9 +138,9 @@ def test_one_in_five_is_held_out_whoever_labels_it() -> None:
 async def test_purge_keeps_labels(catalog: Catalog) -> None:
     uow = FakeUnitOfWork()
     review = service(uow, catalog)
-    hidden = await review.answered("fine answer", "en", reading("phishing", 0.9), NOW)
-    old = await review.answered("old unsure", "en", reading("phishing", 0.2), NOW)
-    kept = await review.answered("labelled", "en", reading("phishing", 0.2), NOW)
+    hidden = await review.answered("fine answer", "en", reading("phishing", 0.9), NOW, USER)
+    old = await review.answered("old unsure", "en", reading("phishing", 0.2), NOW, USER)
+    kept = await review.answered("labelled", "en", reading("phishing", 0.2), NOW, USER)
     await review.decide([kept], "assigned", "phishing", Origin(None), NOW)
     assert await review.purge(NOW + dt.timedelta(hours=2)) == 0
     assert await review.purge(NOW + dt.timedelta(days=2)) == 1  # the untapped answer
@@ -170,6 +172,15 @@ async def test_the_chat_fills_the_queue_and_offers_that_did_not_help(
         ("what is phishing", "not_helpful", "phishing"),
         ("blorp", "unplaced", "out_of_scope"),
     }
+    # A forged button for someone else's answer is thanked alike and changes nothing.
+    other = await dialogue.handle(Incoming(USER, text="what is phishing"))
+    forged = next(b for row in other.replies[0].buttons for b in row if b.label == tap.label)
+    assert forged.data is not None
+    reply = await dialogue.handle(Incoming(USER + 1, callback=forged.data))
+    assert reply.replies[0].text == catalog.text("en", "review.not_helpful_thanks")
+    assert len(await queue.pending(None, 10)) == 2
+    (key,) = queue.tap_keys.values()  # a keyed hash, not who it was
+    assert len(key) == 64 and key != str(USER)
     # An answer chosen from the menu has no such button: there is no typed message to review.
     menu_answer = await dialogue.handle(Incoming(USER, callback="t:phishing"))
     assert all(

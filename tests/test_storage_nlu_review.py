@@ -25,13 +25,15 @@ async def test_queue_on_both_databases(database_url: str) -> None:
     try:
         database = database_for(engine)
         queue = SqlReviewQueue(database)
-        hidden = await queue.add("fine", "en", "phishing", 0.9, None, NOW)
+        hidden = await queue.add("fine", "en", "phishing", 0.9, None, NOW, "key-of-42")
         unsure = await queue.add("unsure", "en", "phishing", 0.3, "low_confidence", NOW)
         lost = await queue.add("загубих се", "bg", None, 0.1, "unplaced", NOW)
         assert [i.id for i in await queue.pending(None, 10)] == [lost, unsure]
         assert [i.id for i in await queue.pending("bg", 10)] == [lost]
-        assert await queue.flag(hidden, "not_helpful")
-        assert not await queue.flag(12345, "not_helpful")
+        assert not await queue.flag(hidden, "not_helpful", "key-of-43")  # not theirs
+        assert await queue.flag(hidden, "not_helpful", "key-of-42")
+        assert not await queue.flag(hidden, "not_helpful", "key-of-42")  # the key is gone
+        assert not await queue.flag(12345, "not_helpful", "key-of-42")
         later = NOW + dt.timedelta(minutes=5)
         assert await queue.decide([hidden, unsure], "assigned", "phishing", 7, later) == 2
         assert await queue.decide([unsure, lost], "dismissed", None, 8, later) == 1
@@ -44,9 +46,13 @@ async def test_queue_on_both_databases(database_url: str) -> None:
             later,
         )
         assert [i.text for i in await queue.decided("assigned")] == ["fine", "unsure"]
-        await queue.add("never tapped", "en", "phishing", 0.9, None, NOW)
+        await queue.add("never tapped", "en", "phishing", 0.9, None, NOW, "key-of-44")
+        unsure_tapped = await queue.add("unsure too", "en", None, 0.2, "low_confidence", NOW, "k")
         # A day on, the untapped answer goes; labelled ones stay whatever their age.
         assert await queue.purge(NOW + dt.timedelta(days=2), dt.timedelta(days=30)) == 1
+        # The queued one stays, but its tap key is forgotten after the tap window.
+        assert not await queue.flag(unsure_tapped, "not_helpful", "k")
+        await queue.decide([unsure_tapped], "new_topic", None, 7, later)
         assert await queue.purge(NOW + dt.timedelta(days=40), dt.timedelta(days=30)) == 1
         assert [i.text for i in await queue.decided("assigned")] == ["fine", "unsure"]
     finally:
@@ -66,7 +72,7 @@ async def test_the_service_on_the_unit_of_work(database_url: str) -> None:
         )
         reading = Reading("phishing", 0.4, best_guess="phishing")
         for text in ("a parcel wants my card", "a parcel wants my card number", "my card?"):
-            await review.answered(text, "en", reading, NOW)
+            await review.answered(text, "en", reading, NOW, 42)
         groups = await review.queue("en")
         assert [g.count for g in groups] == [2, 1]
         done = await review.decide(groups[0].ids, "assigned", "smishing", Origin(5), NOW)

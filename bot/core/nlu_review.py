@@ -86,12 +86,14 @@ class ReviewQueue(Protocol):
         confidence: float,
         source: Source | None,
         now: dt.datetime,
+        tap_key: str | None = None,
     ) -> int:
-        """A new item (already scrubbed); its id."""
+        """A new item (already scrubbed); its id. `tap_key`: who may flag it (an HMAC)."""
         ...
 
-    async def flag(self, item_id: int, source: Source) -> bool:
-        """Put a waiting answered message into the queue; False when there is none."""
+    async def flag(self, item_id: int, source: Source, tap_key: str) -> bool:
+        """Put a waiting answered message into the queue when `tap_key` is the one it was
+        given (the user it was answered to), clearing the key; False otherwise."""
         ...
 
     async def pending(self, language: str | None, limit: int) -> list[ReviewItem]:
@@ -117,5 +119,6 @@ class ReviewQueue(Protocol):
 
     async def purge(self, now: dt.datetime, retention: dt.timedelta) -> int:
         """Drop answered messages nobody flagged within TAP_WINDOW, and undecided or dismissed
-        items older than `retention` (labelled ones are training data and stay)."""
+        items older than `retention` (labelled ones are training data and stay); forget the
+        tap keys older than TAP_WINDOW."""
         ...

@@ -99,7 +99,9 @@ class ConversationFeature:
             kept = None
             if self.review is not None and turn.incoming.text:
                 now = self.clock.now()
-                kept = await self.review.answered(turn.incoming.text, lang, reading, now)
+                kept = await self.review.answered(
+                    turn.incoming.text, lang, reading, now, turn.incoming.user_id
+                )
             return self._answer_outcome(lang, topic, kept)
         if topic == FALLBACK_TOPIC:
             await self.unanswered.record(turn.incoming.text or "", lang, reading, self.clock.now())
@@ -210,7 +212,9 @@ class ConversationFeature:
                 await self.users.set_region(turn.incoming.user_id, region)
                 return await self._settings(turn)
             case "nh", (item,) if item.isdigit() and self.review is not None:
-                await self.review.not_helpful(int(item))
+                # Only the user the answer went to is heard; a forged button is thanked alike
+                # (nothing tells a forger whether the id exists) and changes nothing.
+                await self.review.not_helpful(int(item), turn.incoming.user_id)
                 reply = Reply(self.catalog.text(lang, "review.not_helpful_thanks"))
                 return Outcome((reply, self.menu(lang)), lang, events=("not_helpful",))
         return None

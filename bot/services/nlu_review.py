@@ -7,6 +7,9 @@ new topic, or dismiss it. Every decision is one transaction with its audit entry
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
+import secrets
 from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -100,30 +103,48 @@ class NluReviewService:
         topics: Collection[str],
         low_confidence: float,
         retention: dt.timedelta,
+        tap_secret: bytes | None = None,
     ) -> None:
         self.units = units
         self.topics = frozenset(topics)
         self.low_confidence = low_confidence
         self.retention = retention
+        # Keys the "that didn't help" taps to the user answered, without keeping who it was.
+        # Every process serving the bot must share it (bootstrap derives it from the bot's
+        # token); a random one serves this process alone.
+        self._tap_secret = tap_secret or secrets.token_bytes(32)
+
+    def _tap_key(self, user_id: int) -> str:
+        return hmac.new(self._tap_secret, str(user_id).encode(), hashlib.sha256).hexdigest()
 
     # --- the chat --------------------------------------------------------------------------
 
-    async def answered(self, text: str, language: str, reading: Reading, now: dt.datetime) -> int:
-        """An answer given to a typed message: queued at once when the model was unsure, else
-        kept hidden for a day in case the user taps "that didn't help". The id goes on the
-        button."""
+    async def answered(
+        self, text: str, language: str, reading: Reading, now: dt.datetime, user_id: int
+    ) -> int:
+        """An answer given to `user_id`'s typed message: queued at once when the model was
+        unsure, else kept hidden for a day in case the user taps "that didn't help". The id
+        goes on the button; the row keeps a keyed hash of the user for that day, not the id."""
         unsure = reading.confidence < self.low_confidence
         source: Source | None = "low_confidence" if unsure else None
         async with self.units() as uow:
             item = await uow.nlu_review.add(
-                scrub(text), language, reading.topic, reading.confidence, source, now
+                scrub(text),
+                language,
+                reading.topic,
+                reading.confidence,
+                source,
+                now,
+                self._tap_key(user_id),
             )
             await uow.commit()
         return item
 
-    async def not_helpful(self, item_id: int) -> bool:
+    async def not_helpful(self, item_id: int, user_id: int) -> bool:
+        """`user_id` says the answer to their message `item_id` did not help; False when that
+        answer was not theirs (a forged button), is decided on, or is too old."""
         async with self.units() as uow:
-            flagged = await uow.nlu_review.flag(item_id, "not_helpful")
+            flagged = await uow.nlu_review.flag(item_id, "not_helpful", self._tap_key(user_id))
             await uow.commit()
         return flagged
 

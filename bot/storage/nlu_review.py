@@ -40,6 +40,7 @@ class SqlReviewQueue:
         confidence: float,
         source: Source | None,
         now: dt.datetime,
+        tap_key: str | None = None,
     ) -> int:
         row = NluReviewItem(
             text=text,
@@ -48,17 +49,20 @@ class SqlReviewQueue:
             confidence=confidence,
             source=source,
             created_at=now,
+            tap_key=tap_key,
         )
         async with writing(self._sessions) as session:
             session.add(row)
             await session.flush()
             return row.id
 
-    async def flag(self, item_id: int, source: Source) -> bool:
+    async def flag(self, item_id: int, source: Source, tap_key: str) -> bool:
         row = NluReviewItem
         async with writing(self._sessions) as session:
             result = await session.execute(
-                update(row).where(row.id == item_id, row.decision.is_(None)).values(source=source)
+                update(row)
+                .where(row.id == item_id, row.decision.is_(None), row.tap_key == tap_key)
+                .values(source=source, tap_key=None)
             )
             return bool(getattr(result, "rowcount", 0))
 
@@ -94,7 +98,9 @@ class SqlReviewQueue:
             result = await session.execute(
                 update(row)
                 .where(row.id.in_(ids), row.decision.is_(None), row.source.is_not(None))
-                .values(decision=decision, topic=topic, decided_by=actor, decided_at=now)
+                .values(
+                    decision=decision, topic=topic, decided_by=actor, decided_at=now, tap_key=None
+                )
             )
             return int(getattr(result, "rowcount", 0) or 0)
 
@@ -119,5 +125,10 @@ class SqlReviewQueue:
                         ),
                     )
                 )
+            )
+            await session.execute(
+                update(row)
+                .where(row.tap_key.is_not(None), row.created_at < now - TAP_WINDOW)
+                .values(tap_key=None)
             )
             return int(getattr(result, "rowcount", 0) or 0)

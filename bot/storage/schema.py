@@ -447,6 +447,9 @@ class NluReviewItem(Base):
     topic: Mapped[str | None] = mapped_column(String(40))
     decided_by: Mapped[int | None] = mapped_column(BigInteger)
     decided_at: Mapped[dt.datetime | None]
+    # An HMAC of the user the answer went to, so that only they can flag it "didn't help";
+    # kept for the tap window only (cleared by a tap, a decision or the purge), never the id.
+    tap_key: Mapped[str | None] = mapped_column(String(64))
 
 
 class NluModelVersion(Base):

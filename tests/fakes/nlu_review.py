@@ -13,6 +13,7 @@ from bot.core.nlu_review import TAP_WINDOW, Decision, ReviewItem, Source
 class MemoryReviewQueue:
     def __init__(self) -> None:
         self.items: dict[int, ReviewItem] = {}
+        self.tap_keys: dict[int, str] = {}
 
     async def add(
         self,
@@ -22,16 +23,20 @@ class MemoryReviewQueue:
         confidence: float,
         source: Source | None,
         now: dt.datetime,
+        tap_key: str | None = None,
     ) -> int:
         item_id = len(self.items) + 1
         self.items[item_id] = ReviewItem(item_id, text, language, guess, confidence, source, now)
+        if tap_key is not None:
+            self.tap_keys[item_id] = tap_key
         return item_id
 
-    async def flag(self, item_id: int, source: Source) -> bool:
+    async def flag(self, item_id: int, source: Source, tap_key: str) -> bool:
         item = self.items.get(item_id)
-        if item is None or item.decision is not None:
+        if item is None or item.decision is not None or self.tap_keys.get(item_id) != tap_key:
             return False
         self.items[item_id] = dataclasses.replace(item, source=source)
+        del self.tap_keys[item_id]
         return True
 
     async def pending(self, language: str | None, limit: int) -> list[ReviewItem]:
@@ -61,6 +66,7 @@ class MemoryReviewQueue:
             self.items[item_id] = dataclasses.replace(
                 item, decision=decision, topic=topic, decided_by=actor, decided_at=now
             )
+            self.tap_keys.pop(item_id, None)
             changed += 1
         return changed
 
@@ -77,6 +83,9 @@ class MemoryReviewQueue:
         ]
         for item_id in gone:
             del self.items[item_id]
+            self.tap_keys.pop(item_id, None)
+        for item_id in [i for i in self.tap_keys if self.items[i].created_at < now - TAP_WINDOW]:
+            del self.tap_keys[item_id]
         return len(gone)
 
 

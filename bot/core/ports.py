@@ -223,6 +223,10 @@ class StoredEvent:
 class Events(Protocol):
     async def get(self, event_id: int) -> EventRecord | None: ...
 
+    async def by_key(self, key: str) -> EventRecord | None:
+        """The event stored under `key`, whatever its status (saving that key updates it)."""
+        ...
+
     async def upcoming(
         self, now: dt.datetime, where: EventFilter, offset: int, limit: int
     ) -> tuple[list[EventRecord], int]:

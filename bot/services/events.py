@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from bot.core.domain_events import EventCancelled, EventChanged, EventSaved, Origin
 from bot.core.events import EventDraft
 from bot.core.ports import Change, EventRecord
-from bot.core.roles import check
+from bot.core.roles import Staff, check
 from bot.core.unit_of_work import UnitOfWork, UnitsOfWork
 from bot.services.messagebus import MessageBus
 
@@ -45,13 +45,22 @@ class EventService:
     ) -> list[Saved]:
         """Save every draft (an imported file) or none: the regions are checked for all of
         them first, then they are saved in one unit of work."""
-        if origin.staff is not None:  # a regional organiser saves its region's events only
-            for draft in drafts:
-                check(origin.staff, "events.edit", draft.region)
         async with self.units() as uow:
+            if origin.staff is not None:  # a regional organiser saves its region's events only
+                for draft in drafts:
+                    await self._check_region(uow, origin.staff, draft)
             saved = [await self._save(uow, draft, origin, now) for draft in drafts]
             await uow.commit()
         return saved
+
+    @staticmethod
+    async def _check_region(uow: UnitOfWork, staff: Staff, draft: EventDraft) -> None:
+        """The draft's region, and the region of the event already stored under its key: a
+        draft reusing another region's key would move that region's event (NotAllowed)."""
+        check(staff, "events.edit", draft.region)
+        existing = await uow.events.by_key(draft.key)
+        if existing is not None:
+            check(staff, "events.edit", existing.draft.region)
 
     async def _save(
         self, uow: UnitOfWork, draft: EventDraft, origin: Origin, now: dt.datetime

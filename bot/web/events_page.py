@@ -279,11 +279,11 @@ async def import_events(request: Request) -> Response:
     # The importer's own words for each bad row (the command line prints them the same way).
     errors = [str(error) for error in result.errors]
     if result.ok:
-        current, _ = await tools.events.upcoming(now, EventFilter(), 0, LIST_LIMIT)
-        regions_of = {event.draft.key: event.draft.region for event in current}
         for draft in result.drafts:
-            # A row that would move another region's event (the same key) is refused too.
-            for region in {draft.region, regions_of.get(draft.key, draft.region)}:
+            # A row that would move another region's event (the same key, past or cancelled
+            # too) is refused as well; the service refuses it again (NotAllowed) in any case.
+            stored = await tools.events.by_key(draft.key)
+            for region in {draft.region, stored.draft.region if stored else draft.region}:
                 if not allowed(staff, "events.edit", region):
                     errors.append(
                         texts.text(

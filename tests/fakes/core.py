@@ -268,6 +268,9 @@ class MemoryEvents:
     async def get(self, event_id: int) -> EventRecord | None:
         return self.rows.get(event_id)
 
+    async def by_key(self, key: str) -> EventRecord | None:
+        return next((r for r in self.rows.values() if r.draft.key == key), None)
+
     async def upcoming(
         self, now: dt.datetime, where: EventFilter, offset: int, limit: int
     ) -> tuple[list[EventRecord], int]:

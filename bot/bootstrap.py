@@ -145,6 +145,8 @@ class Services:
     alert_planner: AlertPlanner | None = None
     # Drops what the NLU's review queue keeps no longer (issue 18).
     review_purge: Callable[[dt.datetime], Awaitable[int]] | None = None
+    # Drops the checked messages kept longer than CHECKED_RETENTION_DAYS (issue 16).
+    checked_purge: Callable[[dt.datetime], Awaitable[int]] | None = None
 
     async def database_ok(self) -> bool:
         async with self.engine.connect() as conn:
@@ -189,6 +191,8 @@ class Services:
                     await self.unanswered.purge(self.clock.now())
                     if self.review_purge is not None:
                         await self.review_purge(self.clock.now())
+                    if self.checked_purge is not None:
+                        await self.checked_purge(self.clock.now())
                     await self.rollups.refresh(self.clock.now())
                     if self.flood_windows is not None:
                         await self.flood_windows.purge(self.clock.now())
@@ -362,7 +366,11 @@ def build_features(
         checklists=ChecklistFeature(catalog, ports.checklist_runs, clock, ports.reports),
         quiz=QuizFeature(catalog, rng),
         privacy=PrivacyFeature(
-            catalog, PrivacyService(ports.units), clock, settings.unanswered_retention_days
+            catalog,
+            PrivacyService(ports.units),
+            clock,
+            settings.unanswered_retention_days,
+            checked_days=settings.checked_retention_days,
         ),
         events=events,
         organising=OrganiserFeature(
@@ -551,6 +559,9 @@ async def _services(
         flood_windows = (
             SqlFloodGate(database, flood_limit) if engine.dialect.name == "postgresql" else None
         )
+        checked = SqlCheckedMessages(
+            storage.sessions, dt.timedelta(days=settings.checked_retention_days)
+        )
         ports = DialoguePorts(
             users=SqlUsers(database),
             subscriptions=SqlSubscriptions(database),
@@ -574,7 +585,7 @@ async def _services(
             alerts=SqlAlerts(storage.sessions),
             alert_opt_ins=SqlAlertOptIns(storage.sessions),
             units=functools.partial(SqlUnitOfWork, database),
-            checked_messages=SqlCheckedMessages(storage.sessions),
+            checked_messages=checked,
             image_reader=reader,
         )
         dialogue = build_dialogue(
@@ -604,6 +615,7 @@ async def _services(
             activity,
             alert_planner=AlertPlanner(storage.sessions, catalog.default_language),
             review_purge=review_service(settings, catalog, ports.units).purge,
+            checked_purge=checked.purge,
         )
         await stats.flush()
     finally:

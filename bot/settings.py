@@ -74,6 +74,8 @@ class Settings(BaseSettings):
     unanswered_retention_days: int = Field(
         default=30, ge=1, le=365, alias="UNANSWERED_RETENTION_DAYS"
     )
+    # How long a checked message the user agreed to let the bot keep is kept (issue 16).
+    checked_retention_days: int = Field(default=90, ge=1, le=365, alias="CHECKED_RETENTION_DAYS")
     delivery_tick_seconds: float = Field(default=20.0, ge=1, le=300, alias="DELIVERY_TICK_SECONDS")
     delivery_lease_seconds: float = Field(
         default=120.0, ge=5, le=3600, alias="DELIVERY_LEASE_SECONDS"

@@ -347,3 +347,16 @@ async def test_privacy_names_the_retention_in_words(
 ) -> None:
     outcome = await dialogue.handle(Incoming(USER, command="privacy", platform_language=lang))
     assert days in _texts(outcome)
+
+
+@pytest.mark.parametrize(
+    ("lang", "kept"), [("en", "check, only if you tapped"), ("bg", "да проверя – само ако")]
+)
+async def test_privacy_names_the_checked_messages_and_their_retention(
+    dialogue: Dialogue, lang: str, kept: str
+) -> None:
+    """Checked messages kept with consent are in /privacy, with CHECKED_RETENTION_DAYS (90)."""
+    outcome = await dialogue.handle(Incoming(USER, command="privacy", platform_language=lang))
+    text = _texts(outcome)
+    assert kept in text
+    assert ("90 days" if lang == "en" else "90 дни") in text

@@ -39,3 +39,26 @@ async def test_kept_exported_and_erased(database_url: str) -> None:
         assert len((await personal.export(SOMEONE))["checked_messages"]) == 1  # type: ignore[arg-type]
     finally:
         await engine.dispose()
+
+
+async def test_kept_messages_go_after_the_retention(database_url: str) -> None:
+    """The tick's purge drops what was kept longer than CHECKED_RETENTION_DAYS, nothing newer."""
+    migrate(database_url)
+    engine = make_engine(database_url)
+    try:
+        sessions = make_sessions(engine)
+        await SqlUsers(sessions).touch(ME, "en", T0)
+        kept = SqlCheckedMessages(sessions, dt.timedelta(days=30))
+        message = CheckedMessage("Your parcel is on hold, pay <number>", "en", "likely_scam", 6,
+                                 ("parcel_fee",))  # fmt: skip
+        await kept.keep(ME, message, T0)
+        await kept.keep(ME, message, T0 + dt.timedelta(days=20))
+        personal = SqlPersonalData(sessions)
+        assert await kept.purge(T0 + dt.timedelta(days=30)) == 0
+        assert await kept.purge(T0 + dt.timedelta(days=31)) == 1
+        rows = (await personal.export(ME))["checked_messages"]
+        assert isinstance(rows, list) and len(rows) == 1
+        assert await kept.purge(T0 + dt.timedelta(days=51)) == 1
+        assert (await personal.export(ME))["checked_messages"] == []
+    finally:
+        await engine.dispose()

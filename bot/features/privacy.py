@@ -15,9 +15,15 @@ from bot.services.privacy import PrivacyService
 
 class PrivacyFeature:
     def __init__(
-        self, catalog: Catalog, service: PrivacyService, clock: Clock, retention_days: int
+        self,
+        catalog: Catalog,
+        service: PrivacyService,
+        clock: Clock,
+        retention_days: int,
+        checked_days: int = 90,
     ) -> None:
         self.retention_days = retention_days
+        self.checked_days = checked_days  # CHECKED_RETENTION_DAYS: checked messages kept
         self.catalog = catalog
         self.service = service
         self.clock = clock
@@ -35,6 +41,7 @@ class PrivacyFeature:
                     lang,
                     "privacy.text",
                     retention=self.catalog.plural(lang, "privacy.retention", self.retention_days),
+                    checked=self.catalog.plural(lang, "privacy.checked", self.checked_days),
                 ),
                 buttons=buttons,
             ),

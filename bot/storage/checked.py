@@ -1,11 +1,14 @@
 """Checked messages the users agreed to let the bot keep: stored as the use case scrubbed them
 (bot/services/scamcheck.py), one row each, under the user who sent them (for /mydata and
-/forget, bot/storage/personal.py); the sender of the original message is never known here."""
+/forget, bot/storage/personal.py); the sender of the original message is never known here.
+Kept for CHECKED_RETENTION_DAYS: the tick's purge drops older ones, as it does for unanswered
+messages."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.ports import CheckedMessage
@@ -14,8 +17,13 @@ from bot.storage.schema import CheckedMessageRow
 
 
 class SqlCheckedMessages:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        retention: dt.timedelta = dt.timedelta(days=90),
+    ) -> None:
         self._sessions = sessions
+        self.retention = retention
 
     async def keep(self, user_id: int, message: CheckedMessage, now: dt.datetime) -> None:
         async with writing(self._sessions) as session:
@@ -30,3 +38,11 @@ class SqlCheckedMessages:
                     created_at=now,
                 )
             )
+
+    async def purge(self, now: dt.datetime) -> int:
+        """Drop the messages kept longer than the retention; how many went."""
+        async with writing(self._sessions) as session:
+            result = await session.execute(
+                delete(CheckedMessageRow).where(CheckedMessageRow.created_at < now - self.retention)
+            )
+            return int(getattr(result, "rowcount", 0) or 0)

@@ -9,6 +9,7 @@ import datetime as dt
 import pytest
 
 from bot.core.alerts import AlertContent, AlertDraft, AlertStatus
+from bot.core.roles import NotAllowed, Staff
 from bot.services.alerts import AlertRefused, AlertService
 from bot.services.events import Origin
 from tests.auxil.alert_dev import load_dev_set
@@ -161,3 +162,31 @@ async def test_opting_in_and_out(
     assert await service.opted_in(7)
     assert await service.set_opt_in(7, False, T0)
     assert not await service.opted_in(7)
+
+
+@pytest.mark.parametrize(
+    "staff",
+    [Staff(7, "viewer"), Staff(8, "organiser", frozenset({"plovdiv"}))],
+    ids=["viewer", "regional organiser"],
+)
+async def test_the_service_refuses_what_the_role_does_not_cover(
+    parts: tuple[AlertService, MemoryAlerts, MemoryAudit, FixedClock], staff: Staff
+) -> None:
+    """An alert belongs to no region: a viewer and an organiser scoped to regions change none,
+    whichever entrypoint asks; an organiser of every region and an admin may."""
+    service, store, audit, _clock = parts
+    who = Origin(staff.user_id, {"via": "dashboard"}, staff=staff)
+    with pytest.raises(NotAllowed):
+        await service.create(DRAFT, who, T0)
+    drafted = await service.create(DRAFT, Origin(9, staff=Staff(9, "organiser")), T0, publish=False)
+    for attempt in (
+        service.publish(drafted.id, who, T0),
+        service.edit(drafted.id, DRAFT, who, T0),
+        service.retire(drafted.id, who, T0),
+    ):
+        with pytest.raises(NotAllowed):
+            await attempt
+    assert store.rows[drafted.id].status is AlertStatus.DRAFT
+    assert [action for _, action, _ in audit.rows] == ["alert_created"]
+    admin = Origin(1, staff=Staff(1, "admin", frozenset({"plovdiv"})))
+    assert await service.publish(drafted.id, admin, T0) is not None

@@ -10,7 +10,7 @@ import pytest
 
 from bot.bootstrap import DialoguePorts
 from bot.content.catalog import Catalog
-from bot.core.alerts import AlertStatus
+from bot.core.alerts import AlertContent, AlertDraft, AlertStatus
 from bot.core.messages import Button, Incoming, Outcome
 from bot.dialogue.router import Dialogue
 from tests.auxil.alert_dev import load_dev_set
@@ -213,3 +213,25 @@ async def test_people_turn_alerts_on_and_off(bot: Bot) -> None:
     # A forged button does nothing.
     forged = await bot.tap(USER, Button("x", data="alt:maybe"))
     assert USER not in bot.opt_ins.on and "alerts" not in text(forged)
+
+
+async def test_viewers_and_regional_organisers_are_refused_by_the_service(
+    bot: Bot, dialogue_ports: DialoguePorts, clock: FixedClock
+) -> None:
+    """They are organisers' rows, so the chat lets them reach the commands; the service
+    refuses them (an alert belongs to no region) and the chat says so."""
+    refused = bot.catalog.text("bg", "error.organisers_only")
+    roles = dialogue_ports.events.roles
+    await roles.set_staff(701, "viewer", frozenset(), None, clock.now())
+    await roles.set_staff(702, "organiser", frozenset({"plovdiv"}), None, clock.now())
+    draft = AlertDraft(
+        {"bg": AlertContent("Заглавие", "Как изглежда", "Какво да правите", WAVE.examples[:1])},
+        "bg",
+    )
+    alert = await bot.alerts.create(draft, ORGANISER_ID, clock.now())
+    for user in (701, 702):
+        assert text(await bot.tap(user, Button("x", data=f"all:pub:{alert.id}"))) == refused
+        assert text(await bot.command(user, "retirealert", str(alert.id))) == refused
+    assert bot.alerts.rows[alert.id].status is AlertStatus.DRAFT and bot.audit.rows == []
+    published = await bot.tap(ORGANISER_ID, Button("x", data=f"all:pub:{alert.id}"))
+    assert "№1" in text(published) and bot.alerts.rows[alert.id].status is AlertStatus.PUBLISHED

@@ -22,6 +22,7 @@ from bot.core.alerts import AlertContent, AlertDraft, AlertProblem, AlertStatus,
 from bot.core.messages import Button, Outcome, Reply, Turn
 from bot.core.ports import Clock, Conversations, PendingInput, Roles
 from bot.core.registry import Registration
+from bot.core.roles import NotAllowed, Staff, parse_role
 from bot.services.alerts import AlertRefused, AlertService
 from bot.services.events import Origin
 
@@ -120,8 +121,20 @@ class AlertsFeature:
         reply = Reply(self.catalog.text(turn.language, "error.organisers_only"))
         return Outcome((reply,), turn.language)
 
-    def _origin(self, turn: Turn) -> Origin:
-        return Origin(turn.incoming.user_id, {"via": "chat"})
+    async def _origin(self, turn: Turn) -> Origin:
+        """Who acts, with their role: the service refuses a viewer, or an organiser scoped to
+        regions (an alert belongs to none), with NotAllowed."""
+        user = turn.incoming.user_id
+        if user in self.admins:
+            staff: Staff | None = Staff(user, "admin", frozenset(), turn.language)
+        else:
+            record = await self.roles.staff_member(user)
+            staff = (
+                None
+                if record is None
+                else Staff(user, parse_role(record.role), record.regions, turn.language)
+            )
+        return Origin(user, {"via": "chat"}, staff=staff)
 
     async def list_alerts(self, turn: Turn) -> Outcome:
         if not await self.is_organiser(turn.incoming.user_id):
@@ -164,13 +177,23 @@ class AlertsFeature:
 
     async def _retire(self, turn: Turn, alert_id: int) -> Outcome:
         lang = turn.language
-        retired = await self.service.retire(alert_id, self._origin(turn), self.clock.now())
+        try:
+            retired = await self.service.retire(
+                alert_id, await self._origin(turn), self.clock.now()
+            )
+        except NotAllowed:
+            return self._refused(turn)
         key = "alerts.retired" if retired is not None else "alerts.not_found"
         return Outcome((Reply(self.catalog.text(lang, key, id=alert_id)),), lang)
 
     async def _publish(self, turn: Turn, alert_id: int) -> Outcome:
         lang = turn.language
-        published = await self.service.publish(alert_id, self._origin(turn), self.clock.now())
+        try:
+            published = await self.service.publish(
+                alert_id, await self._origin(turn), self.clock.now()
+            )
+        except NotAllowed:
+            return self._refused(turn)
         if published is None:
             return Outcome((Reply(self.catalog.text(lang, "alerts.not_found", id=alert_id)),), lang)
         return self._published(lang, published)
@@ -337,8 +360,10 @@ class AlertsFeature:
         lang = turn.language
         try:
             alert = await self.service.create(
-                _draft(state), self._origin(turn), self.clock.now(), publish=publish
+                _draft(state), await self._origin(turn), self.clock.now(), publish=publish
             )
+        except NotAllowed:
+            return self._refused(turn)
         except AlertRefused as refused:
             return Outcome((Reply(problem_text(self.catalog, lang, refused.problem)),), lang)
         if publish:

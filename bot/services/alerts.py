@@ -28,6 +28,7 @@ from bot.core.domain_events import AlertChanged
 from bot.core.messages import Reply
 from bot.core.payloads import payload_of
 from bot.core.ports import Clock
+from bot.core.roles import check as check_role
 from bot.core.unit_of_work import UnitOfWork, UnitsOfWork
 from bot.services.events import Origin
 from bot.services.messagebus import MessageBus
@@ -43,6 +44,13 @@ class AlertRefused(Exception):
     def __init__(self, problem: AlertProblem) -> None:
         super().__init__(f"{problem.code} {problem.field} {problem.language}".strip())
         self.problem = problem
+
+
+def _allowed(origin: Origin) -> None:
+    """An alert belongs to no region: only staff not scoped to regions may change one
+    (bot.core.roles; NotAllowed otherwise). The command line acts as an operator (no staff)."""
+    if origin.staff is not None:
+        check_role(origin.staff, "alerts.edit", None)
 
 
 class AlertNotices(Protocol):
@@ -80,6 +88,7 @@ class AlertService:
         self, draft: AlertDraft, origin: Origin, now: dt.datetime, publish: bool = True
     ) -> ScamAlert:
         """Store a new alert and, unless `publish` is False (a draft), publish it."""
+        _allowed(origin)
         self._check(draft)
         async with self.units() as uow:
             alert = await uow.alerts.create(draft, origin.actor, now)
@@ -97,6 +106,7 @@ class AlertService:
     async def publish(self, alert_id: int, origin: Origin, now: dt.datetime) -> ScamAlert | None:
         """Publish a draft: it matches checked messages from now on and goes to everyone who
         opted in. None when there is no such draft."""
+        _allowed(origin)
         async with self.units() as uow:
             alert = await uow.alerts.get(alert_id)
             if alert is None or alert.status is not AlertStatus.DRAFT:
@@ -126,6 +136,7 @@ class AlertService:
     ) -> ScamAlert | None:
         """New texts or examples (a published alert is not sent again). None when it is
         missing or retired."""
+        _allowed(origin)
         self._check(draft)
         async with self.units() as uow:
             edited = await uow.alerts.edit(alert_id, draft, now)
@@ -140,6 +151,7 @@ class AlertService:
     async def retire(self, alert_id: int, origin: Origin, now: dt.datetime) -> ScamAlert | None:
         """The wave is over: no more matches, and what still waits to be sent is withdrawn.
         None when there is no such alert; retiring twice writes one audit entry."""
+        _allowed(origin)
         async with self.units() as uow:
             before = await uow.alerts.get(alert_id)
             if before is None:

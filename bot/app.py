@@ -111,7 +111,9 @@ async def dashboard_server(
         yield
         return
     app = create_dashboard(
-        dashboard_services(settings, services.catalog, services.sessions, services.clock),
+        dashboard_services(
+            settings, services.catalog, services.sessions, services.clock, services.rasa
+        ),
         settings,
         bot_username,
     )

@@ -145,6 +145,9 @@ class Services:
     alert_planner: AlertPlanner | None = None
     # Drops what the NLU's review queue keeps no longer (issue 18).
     review_purge: Callable[[dt.datetime], Awaitable[int]] | None = None
+    # The Rasa server the bot asks (None when a test passed its NLU): the dashboard's model
+    # promotion loads new models into it (issue 18).
+    rasa: RasaNLU | None = None
     # Drops the checked messages kept longer than CHECKED_RETENTION_DAYS (issue 16).
     checked_purge: Callable[[dt.datetime], Awaitable[int]] | None = None
 
@@ -523,14 +526,16 @@ async def bootstrap(
     secrets); without `clock` it uses the system's. Closes what it opened on exit."""
     async with contextlib.AsyncExitStack() as stack:
         nlu_healthy: Callable[[], Awaitable[bool]] | None = None
+        rasa: RasaNLU | None = None
         if nlu is None:
             connection = await stack.enter_async_context(nlu_connection(settings, formatter))
-            nlu, nlu_healthy = connection, connection.healthy
+            nlu, nlu_healthy, rasa = connection, connection.healthy, connection
         storage = await stack.enter_async_context(open_storage(settings))
         services = await stack.enter_async_context(
             _services(settings, storage, nlu, clock or SystemClock())
         )
         services.nlu_healthy = nlu_healthy
+        services.rasa = rasa
         yield services
 
 
@@ -675,10 +680,15 @@ def model_service(
 
 
 def dashboard_services(
-    settings: Settings, catalog: Catalog, database: Store, clock: Clock
+    settings: Settings,
+    catalog: Catalog,
+    database: Store,
+    clock: Clock,
+    rasa: RasaNLU | None = None,
 ) -> DashboardServices:
     """What the organisers' dashboard (bot/web) runs on; the command line's
-    `ecsm-bot dashboard link` issues its links through the same sign-in service."""
+    `ecsm-bot dashboard link` issues its links through the same sign-in service. `rasa`: the
+    running Rasa server, for the models page (retrain, promote, restore); None leaves it out."""
     database = database_for(database)
     units = functools.partial(SqlUnitOfWork, database)
     bus = message_bus(settings, catalog, database, clock)
@@ -711,4 +721,6 @@ def dashboard_services(
             ZoneInfo(settings.default_timezone),
         ),
         alerts=stored_alerts(settings, catalog, database, clock),
+        review=review_service(settings, catalog, units),
+        models=model_service(settings, catalog, database, clock, rasa) if rasa else None,
     )

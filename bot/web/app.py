@@ -39,6 +39,8 @@ from bot.core.roles import NotAllowed, Staff, allowed, permissions_of
 from bot.services.alerts import AlertService
 from bot.services.events import Origin
 from bot.services.figures import FiguresService
+from bot.services.nlu_models import NluModelService
+from bot.services.nlu_review import NluReviewService
 from bot.services.organisers import OrganiserService
 from bot.services.sign_in import SignInService
 from bot.services.unanswered_groups import UnansweredGroups
@@ -75,6 +77,9 @@ class DashboardServices:
     events: EventTools | None = None
     announcements: AnnouncementTools | None = None
     alerts: AlertService | None = None
+    # The NLU's review queue and its model versions (issue 18, /review and /models).
+    review: NluReviewService | None = None
+    models: NluModelService | None = None
 
 
 @dataclass(frozen=True)
@@ -217,8 +222,10 @@ def create_dashboard(
         announcements_page,
         audit_page,
         events_page,
+        models_page,
         organisers_page,
         overview_page,
+        review_page,
         sign_in_pages,
         unanswered_page,
     )
@@ -242,6 +249,8 @@ def create_dashboard(
         *events_page.routes(),
         *announcements_page.routes(),
         *alerts_page.routes(),
+        *review_page.routes(),
+        *models_page.routes(),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     environment = Environment(

@@ -462,3 +462,41 @@ async def test_every_page_in_both_languages(
     client.post("/language", data={"lang": lang, "csrf_token": token, "next": page})
     reply = client.get(page)
     assert reply.status_code == 200 and f'<html lang="{lang}">' in reply.text
+
+
+async def test_the_history_counts_every_announcement_in_one_read(
+    site: tuple[FakeDashboard, Publishing], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake, stores = site
+    now = fake.clock.now()
+    records = [
+        await stores.broadcasts.create(ORGANISER, {"text": f"n{n}"}, Audience(), now, now)
+        for n in range(3)
+    ]
+    for record, sent in zip(records, (1, 2, 4), strict=True):
+        ref = announcement_ref(record.id)
+        items = [Scheduled(f"{ref}:{u}", u, "announcement", {}, now, ref=ref) for u in range(5)]
+        await stores.deliveries.schedule(items, now)
+        for item in items[:sent]:
+            stores.deliveries.status[item.key] = Status.SENT
+    # What the page asks for: one read for the whole history, none per announcement.
+    asked: list[tuple[str, ...]] = []
+    whole = stores.deliveries.counts_by_ref
+
+    async def counted(refs: list[str]) -> dict[str, dict[str, int]]:
+        asked.append(tuple(refs))
+        return await whole(refs)
+
+    monkeypatch.setattr(stores.deliveries, "counts_by_ref", counted)
+    client = await as_user(fake, ORGANISER)
+    monkeypatch.setattr(stores.deliveries, "counts", None)  # a call per row would fail
+    page = client.get("/announcements").text
+    assert asked == [tuple(announcement_ref(r.id) for r in reversed(records))]
+    for record, sent in zip(records, (1, 2, 4), strict=True):
+        row = page.split(f'id="announcement-{record.id}"')[1].split("</tr>")[0]
+        assert [cell.split("<")[0] for cell in row.split("<td>")[-4:]] == [
+            str(sent),
+            str(5 - sent),
+            "0",
+            "0",
+        ]

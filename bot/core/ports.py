@@ -299,6 +299,11 @@ class Deliveries(Protocol):
 
     async def counts(self, ref: str) -> dict[str, int]: ...
 
+    async def counts_by_ref(self, refs: Sequence[str]) -> dict[str, dict[str, int]]:
+        """`counts` of each of `refs` in one statement (a page of announcements); a ref with
+        no messages is left out."""
+        ...
+
 
 class Roles(Protocol):
     async def organisers(self) -> list[int]: ...

@@ -301,3 +301,17 @@ class SqlDeliveries:
                 .group_by(OutboxItem.status)
             )
             return {str(status): int(count) for status, count in rows.all()}
+
+    async def counts_by_ref(self, refs: Sequence[str]) -> dict[str, dict[str, int]]:
+        found: dict[str, dict[str, int]] = {}
+        if not refs:
+            return found
+        async with reading(self._sessions) as session:
+            rows = await session.execute(
+                select(OutboxItem.ref, OutboxItem.status, func.count())
+                .where(OutboxItem.ref.in_(sorted(set(refs))))
+                .group_by(OutboxItem.ref, OutboxItem.status)
+            )
+            for ref, status, count in rows.all():
+                found.setdefault(str(ref), {})[str(status)] = int(count)
+        return found

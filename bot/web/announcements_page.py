@@ -152,11 +152,17 @@ async def _composer(
     lang, catalog = page_language(request), services.catalog
     now = services.clock.now()
     events, _ = await tools.events.upcoming(now, EventFilter(), 0, 200)
-    history = [
-        await _progress(request, record)
+    shown = [
+        record
         for record in await tools.broadcasts.recent(HISTORY * 5)
         if allowed(staff, "announcements.view", record.audience.region)
     ][:HISTORY]
+    # The counts of the whole history in one statement, not one per announcement.
+    counts = await tools.deliveries.counts_by_ref([announcement_ref(r.id) for r in shown])
+    history = [
+        _progress_of(request, record, counts.get(announcement_ref(record.id), {}))
+        for record in shown
+    ]
     return render(
         request,
         "announcements.html",
@@ -258,9 +264,14 @@ async def _record(request: Request, permission: str) -> BroadcastRecord:
 
 
 async def _progress(request: Request, record: BroadcastRecord) -> Progress:
+    _, tools = _tools(request)
+    counts = await tools.deliveries.counts(announcement_ref(record.id))
+    return _progress_of(request, record, counts)
+
+
+def _progress_of(request: Request, record: BroadcastRecord, counts: dict[str, int]) -> Progress:
     services, tools = _tools(request)
     lang = page_language(request)
-    counts = await tools.deliveries.counts(announcement_ref(record.id))
     waiting = sum(counts.get(status, 0) for status in WAITING)
     finished = record.status == BroadcastStatus.CANCELLED or (
         record.status == BroadcastStatus.QUEUED and not waiting

@@ -370,6 +370,14 @@ class MemoryDeliveries:
                 counts[self.status[key]] = counts.get(self.status[key], 0) + 1
         return counts
 
+    async def counts_by_ref(self, refs: Sequence[str]) -> dict[str, dict[str, int]]:
+        found: dict[str, dict[str, int]] = {}
+        for key, item in self.items.items():
+            if item.ref is not None and item.ref in refs:
+                counts = found.setdefault(item.ref, {})
+                counts[self.status[key]] = counts.get(self.status[key], 0) + 1
+        return found
+
     def pending(self) -> list[Scheduled]:
         return [i for k, i in self.items.items() if self.status[k] == Status.PENDING]
 

@@ -13,7 +13,7 @@ COPY bot ./bot
 RUN pip install .
 COPY data ./data
 # A named volume mounted here (docker-compose.yml, nlu-data) takes this owner when first made.
-RUN mkdir -p /app/nlu/build && chown ecsm /app/nlu/build
+RUN mkdir -p /app/nlu/build /srv/nlu-work && chown ecsm /app/nlu/build /srv/nlu-work
 
 USER ecsm
 # The database and the NLU server come from the environment (see docker-compose.yml).

@@ -73,7 +73,7 @@ from bot.features.subscribe import TipsFeature
 from bot.logs import RedactingFormatter
 from bot.metrics import MeasuredNLU, Metrics
 from bot.nlu.client import RasaNLU
-from bot.nlu.lab import RasaLab, RasaModelServer
+from bot.nlu.lab import RasaLab, RasaModelServer, active_model
 from bot.nlu.model import ModelPaths
 from bot.nlu.server import rasa_server
 from bot.ocr.tesseract import image_reader
@@ -246,7 +246,8 @@ async def nlu_connection(
         str(settings.rasa_url),
         token,
         settings.rasa_venv,
-        ModelPaths(settings.nlu_dir, settings.data_dir).model,
+        # The model promoted last (issue 18), else the shipped one.
+        active_model(settings.nlu_work_dir, ModelPaths(settings.nlu_dir, settings.data_dir).model),
         settings.rasa_startup_timeout,
         Path("var/rasa.log"),
     ) as token:
@@ -669,7 +670,7 @@ def model_service(
     )
     return NluModelService(
         lab,
-        RasaModelServer([rasa], paths.model),
+        RasaModelServer([rasa], paths.model, settings.nlu_work_dir),
         SqlModelVersions(database),
         SqlAudit(database),
         clock,

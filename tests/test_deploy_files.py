@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from bot.nlu.lab import ACTIVE
 from bot.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -154,3 +155,20 @@ def test_the_dashboard_is_served_by_the_replicas_behind_the_proxy() -> None:
     assert "proxy_pass http://bot_webhook;" in locations["= /telegram"]
     assert "return 404;" in locations["= /metrics"]
 
+
+def test_rasa_sees_the_models_the_bot_promotes() -> None:
+    # Issue 18: the bot loads a promoted model with PUT /model and its path, so NLU_WORK_DIR
+    # is one volume at one path in the bot(s) and in Rasa, and Rasa starts from the model
+    # named in NLU_WORK_DIR/active (bot/nlu/lab.py: ACTIVE), as the embedded server does.
+    services = compose()["services"]
+    assert "nlu-work" in compose()["volumes"]
+    assert "nlu-work:/srv/nlu-work:ro" in services["rasa"]["volumes"]
+    for name in ("bot", "bot-webhook"):
+        assert services[name]["environment"]["NLU_WORK_DIR"] == "/srv/nlu-work", name
+        assert "nlu-work:/srv/nlu-work" in services[name]["volumes"], name
+    command = " ".join(services["rasa"]["command"])
+    assert "cat /srv/nlu-work/active" in command and '--model "$$model"' in command
+    assert 'test -f "$$model" || model=models/nlu.tar.gz' in command
+    assert "|| exit 1" in command  # a failed training still stops the container
+    assert "/srv/nlu-work" in (ROOT / "Dockerfile").read_text()
+    assert "cat /srv/nlu-work/" + ACTIVE in command

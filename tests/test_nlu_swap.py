@@ -17,7 +17,7 @@ from bot.core.nlu_models import HeldOut
 from bot.core.nlu_review import LabelledExample
 from bot.core.ports import NLUUnavailable
 from bot.nlu.client import RasaNLU
-from bot.nlu.lab import RasaLab, RasaModelServer
+from bot.nlu.lab import RasaLab, RasaModelServer, active_model
 from bot.nlu.model import ModelPaths
 from bot.settings import Settings
 from tests.auxil.environment import MODEL, ROOT, RasaInfo
@@ -74,7 +74,7 @@ async def test_promotion_under_a_stream_of_parses_loses_none(
         reviewed = tmp_path / "work" / "train" / "data" / "reviewed.yml"
         assert progress
         assert await asyncio.to_thread(reviewed.exists)
-        server = RasaModelServer([running], MODEL)
+        server = RasaModelServer([running], MODEL, tmp_path / "work")
 
         answered, failed = 0, 0
         stop = asyncio.Event()
@@ -98,6 +98,9 @@ async def test_promotion_under_a_stream_of_parses_loses_none(
             during = answered
             await asyncio.sleep(1)
             tiny = await running.parse("hello")
+            # A restart would start from the promoted model.
+            promoted = await asyncio.to_thread(active_model, tmp_path / "work", MODEL)
+            assert promoted == await asyncio.to_thread(Path(trained.path).resolve)
             started = time.perf_counter()
             await server.load(str(MODEL))  # the session's model again
             full = time.perf_counter() - started

@@ -153,18 +153,44 @@ class RasaLab:
         return parses
 
 
-class RasaModelServer:
-    """The running Rasa server(s): one client each, the model file path as they see it."""
+# The file under NLU_WORK_DIR naming the model promoted last, which a restart serves again.
+ACTIVE = "active"
 
-    def __init__(self, servers: Sequence[RasaNLU], shipped: Path) -> None:
+
+def active_model(work_dir: Path, shipped: Path) -> Path:
+    """The model to start Rasa with: the one promoted last (named in NLU_WORK_DIR/active), or
+    the shipped one when none was or its file is gone."""
+    pointer = work_dir / ACTIVE
+    try:
+        named = Path(pointer.read_text(encoding="utf-8").strip())
+    except (OSError, UnicodeDecodeError):
+        return shipped
+    return named if named.is_absolute() and named.is_file() else shipped
+
+
+class RasaModelServer:
+    """The running Rasa server(s): one client each, the model file path as they see it (the
+    same in every container: NLU_WORK_DIR is one volume mounted at one path, see README)."""
+
+    def __init__(self, servers: Sequence[RasaNLU], shipped: Path, work_dir: Path) -> None:
         self.servers = list(servers)
         self._shipped = shipped
+        self.work_dir = work_dir
 
     async def load(self, path: str) -> None:
         # An absolute path: the server's working directory is not ours.
         absolute = await asyncio.to_thread(lambda: str(Path(path).resolve()))
         for server in self.servers:
             await server.load_model(absolute)
+        # Only once every server answers with it: a restart starts from it too.
+        await asyncio.to_thread(self._remember, absolute)
+
+    def _remember(self, absolute: str) -> None:
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        pointer = self.work_dir / ACTIVE
+        written = pointer.with_suffix(".new")
+        written.write_text(absolute + "\n", encoding="utf-8")
+        written.replace(pointer)  # atomic: a restart reads the old name or the new one
 
     def shipped(self) -> str:
         return str(self._shipped.resolve())

@@ -4,6 +4,7 @@ another region, a form without its CSRF token, a bad file) and what it shows."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import httpx
@@ -15,6 +16,7 @@ from bot.core.events import EventDraft
 from bot.core.outbox_refs import announcement_ref
 from bot.core.outbox_status import Status
 from bot.core.ports import Audience, Scheduled
+from bot.web.tools import AudienceSizes
 from tests.auxil.dashboard import ADMIN, FakeDashboard, fake_dashboard
 from tests.auxil.events import draft
 from tests.auxil.publishing import Publishing, event_form, events_yaml, with_publishing
@@ -500,3 +502,43 @@ async def test_the_history_counts_every_announcement_in_one_read(
             "0",
             "0",
         ]
+
+
+async def test_the_preview_counts_an_audience_again_only_when_it_changes_or_is_stale(
+    site: tuple[FakeDashboard, Publishing], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake, stores = site
+    assert fake.services.announcements is not None
+    seconds = [0.0]
+    fake.services.announcements = dataclasses.replace(
+        fake.services.announcements, sizes=AudienceSizes(keep=10, clock=lambda: seconds[0])
+    )
+    counted: list[Audience] = []
+
+    async def audience_size(audience: Audience) -> int:
+        counted.append(audience)
+        return 40 + len(counted)
+
+    monkeypatch.setattr(stores.broadcasts, "audience_size", audience_size)
+    client = await as_user(fake, ORGANISER)
+    token = csrf_of(client.get("/announcements").text)
+
+    def preview(**changed: str) -> str:
+        fields = {**ANNOUNCEMENT, **changed, "csrf_token": token}
+        reply = client.post("/announcements/preview", data=fields)
+        assert reply.status_code == 200
+        html: str = reply.text
+        return html
+
+    # Typing: the text changes, the audience does not; counted once.
+    for text in ("<b>S</b>", "<b>Sc</b>", "<b>Scam</b>"):
+        assert 'data-size="41"' in preview(text=text)
+    assert counted == [Audience()]
+    # Another audience is counted at once; going back to the first uses its kept size.
+    assert 'data-size="42"' in preview(region="varna", language="bg")
+    assert 'data-size="41"' in preview()
+    assert counted == [Audience(), Audience(language="bg", region="varna")]
+    # A few seconds on, it is counted again.
+    seconds[0] = 10.5
+    assert 'data-size="43"' in preview()
+    assert len(counted) == 3

@@ -198,7 +198,7 @@ async def preview(request: Request) -> Response:
     composed = _compose(request, staff, await checked_form(request))
     size = None
     if allowed(staff, "announcements.send", composed.audience.region):
-        size = await tools.broadcasts.audience_size(composed.audience)
+        size = await tools.sizes.size(tools.broadcasts, composed.audience)
     return render(
         request,
         "announcement_preview.html",
@@ -216,7 +216,8 @@ async def confirm(request: Request) -> Response:
     composed = _compose(request, staff, await checked_form(request))
     if composed.problems:
         return await _composer(request, staff, composed.fields, 400, composed.problems)
-    size = await tools.broadcasts.audience_size(composed.audience)
+    # As the preview counted it a moment ago: the fan-out reaches whoever is in it when it runs.
+    size = await tools.sizes.size(tools.broadcasts, composed.audience)
     lang = page_language(request)
     return render(
         request,

@@ -4,10 +4,13 @@ no part of a use case (the lists, an audience's size, an announcement's delivery
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from bot.core.ports import Broadcasts, Deliveries, Events
+from bot.core.ports import Audience, Broadcasts, Deliveries, Events
 from bot.services.announcements import AnnouncementService
 from bot.services.events import EventService
 
@@ -18,6 +21,34 @@ class EventTools:
     events: Events  # the list and one event
 
 
+class AudienceSizes:
+    """An audience's size, kept for a few seconds. The composer asks for its preview as the
+    organiser types (static/announce.js), and counting everyone is a count over every user:
+    while only the text changes, the audience and its size do not, so it is counted once per
+    `keep` seconds (and again at once when the audience fields change: another key)."""
+
+    def __init__(
+        self,
+        keep: float = 10.0,
+        most: int = 256,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.keep, self.most, self.clock = keep, most, clock
+        self._sizes: OrderedDict[Audience, tuple[float, int]] = OrderedDict()
+
+    async def size(self, broadcasts: Broadcasts, audience: Audience) -> int:
+        now = self.clock()
+        kept = self._sizes.get(audience)
+        if kept is not None and now - kept[0] < self.keep:
+            return kept[1]
+        size = await broadcasts.audience_size(audience)
+        self._sizes[audience] = (now, size)
+        self._sizes.move_to_end(audience)
+        while len(self._sizes) > self.most:
+            self._sizes.popitem(last=False)
+        return size
+
+
 @dataclass(frozen=True)
 class AnnouncementTools:
     service: AnnouncementService  # schedule and cancel, audited
@@ -25,3 +56,4 @@ class AnnouncementTools:
     deliveries: Deliveries  # what each announcement's messages have become
     events: Events  # the events whose reminder-takers may be the audience
     zone: ZoneInfo  # a time typed is in DEFAULT_TIMEZONE, as in the chat and the command line
+    sizes: AudienceSizes = field(default_factory=AudienceSizes)  # the composer's, kept briefly

@@ -4,6 +4,7 @@ A bad file stops the start-up with the file and the place named."""
 
 from __future__ import annotations
 
+import functools
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -67,6 +68,13 @@ class Taxonomy:
         return (*topics, *ANSWERED_SERVICE_TOPICS)
 
 
+@functools.cache
+def _locale(name: str) -> Locale:
+    """babel parses a locale given by name again on every call; a page of figures writes
+    hundreds of numbers (the dashboard's overview)."""
+    return Locale.parse(name)
+
+
 @dataclass(frozen=True)
 class Catalog:
     taxonomy: Taxonomy
@@ -119,7 +127,7 @@ class Catalog:
         """A number as the language writes it: 12,345 in English, 12 345 in Bulgarian."""
         meta = self.languages[self._lang(language)]
         grouped = abs(value) >= 10 ** (2 + meta.minimum_grouping_digits)
-        return format_decimal(value, locale=meta.babel_locale, group_separator=grouped)
+        return format_decimal(value, locale=_locale(meta.babel_locale), group_separator=grouped)
 
     def _plain(self, language: str, key: str) -> str:
         lang = self._lang(language)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 
 from babel.dates import format_date
@@ -74,12 +75,16 @@ async def overview(request: Request) -> Response:
     def t(key: str, **values: object) -> str:
         return texts.text(lang, key, **values)
 
+    # Cached for this page: the same numbers and days come back in every chart and table, and
+    # each babel call parses its locale again (most of the 90-day page's time went there).
+    @functools.cache
     def number(value: int) -> str:
         return catalog.number(lang, value)
 
     def region_label(key: str) -> str:
         return catalog.region_name(lang, key) if key else t("overview.no_region")
 
+    @functools.cache
     def day(value: dt.date) -> str:
         return format_date(value, "d MMM", locale=lang)
 

@@ -7,7 +7,7 @@ say whether a change generalises to wordings it was not written from. With `--he
 learned scorer is trained on the tuning part only, so that its check-part figures are honest too
 (the bot itself trains on every example of data/scam/training).
 
-Run: `python -m bench.scam_dev [--misses] [--held-out]`."""
+Run: `python -m bench.scam_dev [--misses] [--held-out] [--rules-only]`."""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ def examples(where: Path = DEV) -> Iterator[Example]:
             yield Example(language, str(item["label"]), str(item["text"]))
 
 
-async def run(show_misses: bool, held_out: bool) -> None:
+async def run(show_misses: bool, held_out: bool, rules_only: bool = False) -> None:
     catalog = load_catalog(ROOT / "data", "en")
     readers = load_readers(ROOT / "data", catalog.languages)
     all_examples = list(examples())
@@ -73,6 +73,13 @@ async def run(show_misses: bool, held_out: bool) -> None:
             )})
             for lang, rules in catalog.scam.items()
         })  # fmt: skip
+    if rules_only:
+        catalog = dataclasses.replace(
+            catalog,
+            scam={
+                lang: r.model_copy(update={"training": None}) for lang, r in catalog.scam.items()
+            },
+        )
     service = ScamCheckService(catalog, split_domain, readers=readers)
     counts: dict[tuple[str, str], dict[str, int]] = {}
     misses: list[str] = []
@@ -155,11 +162,12 @@ def main() -> None:
     parser.add_argument("--misses", action="store_true", help="the tuning part's errors")
     parser.add_argument("--held-out", action="store_true", help="train on the tuning part only")
     parser.add_argument("--export", action="store_true", help="write data/scam/training/")
+    parser.add_argument("--rules-only", action="store_true", help="without the learned scorer")
     args = parser.parse_args()
     if args.export:
         export()
         return
-    asyncio.run(run(args.misses, args.held_out))
+    asyncio.run(run(args.misses, args.held_out, args.rules_only))
 
 
 if __name__ == "__main__":

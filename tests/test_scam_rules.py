@@ -248,3 +248,12 @@ def test_a_bulgarian_scam_typed_in_latin_letters(catalog: Catalog) -> None:
     found = service.assess(text, language)
     assert found.verdict == "likely_scam"
     assert {"new_number", "urgency"} <= {f.id for f in found.flags}
+
+
+def test_a_question_about_a_scam_is_told_by_the_rules_alone(catalog: Catalog) -> None:
+    """The learned scorer finds a scam's words in a user's own question ("my card has been
+    blocked, what should I do?"); whether a typed message is one received is the rules' call."""
+    service = ScamCheckService(catalog, split_domain)
+    found = service.assess("My card has been blocked, what should I do?", "en")
+    assert found.rules_verdict in ("no_red_flags", "suspicious")
+    assert received_or_question(found, forwarded=False) != "received"

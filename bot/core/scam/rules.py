@@ -59,6 +59,9 @@ class Assessment:
     genuine: tuple[Mark, ...]
     language: str
     learned: float | None = None  # the learned scorer's probability, when there is one
+    # The verdict of the rules alone (without the learned scorer's points): what tells a
+    # received message from the user's own question about one (bot/core/scam/received.py).
+    rules_verdict: Kind | None = None
 
 
 def quote_of(text: str) -> str:
@@ -120,7 +123,16 @@ class ScamEngine:
             points = round(self.rules.learned.weight * (learned - self.rules.learned.offset))
         score = max(0, sum(f.weight for f in flags) + points - sum(m.weight for m in marks))
         verdict = self._verdict(score) if flags else "no_red_flags"
-        return Assessment(verdict, score, tuple(flags), tuple(marks), self.language, learned)
+        rules_score = max(0, sum(f.weight for f in flags) - sum(m.weight for m in marks))
+        return Assessment(
+            verdict,
+            score,
+            tuple(flags),
+            tuple(marks),
+            self.language,
+            learned,
+            self._verdict(rules_score),
+        )
 
     def _verdict(self, score: int) -> Kind:
         if score >= self.rules.likely_scam:

@@ -255,6 +255,9 @@ def _copy_content(data: Path, source: str, code: str) -> None:
     quiz = yaml.safe_load((data / "quiz" / f"{source}.yml").read_text())
     quiz["language"] = code
     _write_yaml(data / "quiz" / f"{code}.yml", quiz)
+    scam = yaml.safe_load((data / "scam" / f"{source}.yml").read_text())
+    scam["language"] = code
+    _write_yaml(data / "scam" / f"{code}.yml", scam)
     regions = yaml.safe_load((data / "regions.yml").read_text())
     for region in regions["regions"]:
         region[code] = region[source]

@@ -25,6 +25,7 @@ from bot.core.messages import Button, Reply
 from bot.core.outbox_refs import announcement_ref
 from bot.core.outbox_status import WAITING
 from bot.core.ports import Audience, SystemClock
+from bot.events.import_words import error_words
 from bot.events.importer import read_events
 from bot.services.announcements import AnnouncementService
 from bot.services.events import Origin
@@ -98,8 +99,9 @@ async def import_events(
     if not result.ok:
         out.write(lines.plural("cli.import.bad_rows", len(result.errors), path=path) + "\n")
         for error in result.errors:
-            reasons = "; ".join(error.reasons)
-            out.write(lines.text("cli.import.problem", where=error.where, reasons=reasons) + "\n")
+            where, reasons = error_words(catalog, lines.language, error)
+            problem = lines.text("cli.import.problem", where=where, reasons="; ".join(reasons))
+            out.write(problem + "\n")
         return 1
     if dry_run:
         out.write(lines.plural("cli.import.would_import", len(result.drafts), path=path) + "\n")

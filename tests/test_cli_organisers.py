@@ -35,8 +35,15 @@ def test_events_import_is_all_or_nothing_and_lists_every_bad_row(
     result = run(tmp_path, "events", "import", str(bad))
     assert result.returncode == 1
     assert catalog.plural("en", "cli.import.bad_rows", 2, path=bad) in result.stdout
-    assert "row 3" in result.stdout and "row 4" in result.stdout
-    assert "start_in_past" in result.stdout and "Mars/Olympus" in result.stdout
+    assert "row 3: The start is in the past." in result.stdout
+    assert "row 4: Mars/Olympus is not a time zone I know." in result.stdout
+    # In Bulgarian with --lang bg, every line.
+    result = run(tmp_path, "events", "import", str(bad), "--lang", "bg")
+    assert result.returncode == 1
+    assert catalog.plural("bg", "cli.import.bad_rows", 2, path=bad) in result.stdout
+    assert "ред 3: " + catalog.text("bg", "event.problem.start_in_past") in result.stdout
+    assert "ред 4: Не познавам часовата зона Mars/Olympus" in result.stdout
+    assert "row" not in result.stdout
     good = tmp_path / "good.csv"
     good.write_text(GOOD_CSV, encoding="utf-8")
     assert (

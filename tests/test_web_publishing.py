@@ -179,9 +179,20 @@ async def test_importing_a_file_saves_every_event_or_none(
     reply = upload(client, "events.yml", bad)
     assert reply.status_code == 400
     assert 'id="import-errors"' in reply.text
-    assert "event 2 (key &#39;bad-region&#39;)" in reply.text
-    assert "event 3 (key &#39;in-the-past&#39;)" in reply.text
+    assert "event 2 (key “bad-region”): atlantis is not one of the regions I know." in reply.text
+    assert "event 3 (key “in-the-past”): The start is in the past." in reply.text
     assert not stores.events.rows
+    # The same rows, worded in Bulgarian on the Bulgarian page.
+    token = csrf_of(client.get("/events").text)
+    client.post("/language", data={"lang": "bg", "csrf_token": token, "next": "/events"})
+    reply = upload(client, "events.yml", bad)
+    assert reply.status_code == 400 and '<html lang="bg">' in reply.text
+    assert "събитие 2 (ключ „bad-region“)" in reply.text
+    assert "събитие 3 (ключ „in-the-past“)" in reply.text
+    reply = upload(client, "events.csv", b"key,start\nx,2026-10-20 18:00\n")
+    assert "файлът: липсва колона „title_bg“" in reply.text
+    token = csrf_of(client.get("/events").text)
+    client.post("/language", data={"lang": "en", "csrf_token": token, "next": "/events"})
     good = events_yaml(
         ("good-one", "plovdiv", "2026-10-20 18:00"), ("good-two", "varna", "2026-10-21 18:00")
     )
@@ -207,7 +218,7 @@ async def test_csv_and_icalendar_files_are_read_and_other_files_refused(
     # What the file lacks (the Bulgarian title, the region...) is listed, nothing stored.
     assert reply.status_code == 400 and "VEVENT 1" in reply.text
     reply = upload(client, "events.csv", b"key,start\nx,2026-10-20 18:00\n")
-    assert reply.status_code == 400 and "missing column &#39;title_bg&#39;" in reply.text
+    assert reply.status_code == 400 and "the file: missing column “title_bg”" in reply.text
     reply = upload(client, "events.txt", b"hello")
     assert reply.status_code == 400 and ".yml" in reply.text
     assert not stores.events.rows

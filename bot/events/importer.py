@@ -4,6 +4,10 @@
 A file is imported whole or not at all: `ImportResult.importable` is empty as soon as one row has
 a problem, and every problem of every row is reported at once, so that an organiser fixes the
 file in one go instead of one error per attempt.
+
+Problems are codes with their values (`Place`, `Reason`), not sentences: the dashboard and the
+command line word them in the reader's language from data/ui (import.* texts, and check_draft's
+event.problem.*; bot/events/import_words.py). Their str() is the developer's and the log's form.
 """
 
 from __future__ import annotations
@@ -32,9 +36,68 @@ KEY_MAX = 64
 
 
 @dataclass(frozen=True, slots=True)
+class Place:
+    """Where a problem is: a CSV row, a YAML event or an iCalendar VEVENT (numbered from 1, with
+    its key or UID when it has one), or the file as a whole (import.where.* in data/ui)."""
+
+    kind: str  # "row" (CSV), "event" (YAML), "vevent" (ics), "file"
+    number: int = 0
+    name: str | None = None  # the YAML event's key, the VEVENT's UID
+
+    def __str__(self) -> str:
+        # "row 3", "event 2 (key 'abc')", "VEVENT 4 (UID 'x')", "file"
+        label = {"row": "row", "event": "event", "vevent": "VEVENT"}.get(self.kind)
+        if label is None:
+            return self.kind
+        tag = {"event": "key", "vevent": "UID"}.get(self.kind)
+        if tag and self.name is not None:
+            return f"{label} {self.number} ({tag} {self.name!r})"
+        return f"{label} {self.number}"
+
+
+FILE = Place("file")
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """One thing wrong: `code` is import.reason.<code> of data/ui with `values`, or, `checked`,
+    check_draft's event.problem.<code>. `field` is what it is about as the file names it (a
+    column, a YAML field, an iCalendar property), shown as written; `other` a second place (the
+    row that already uses a key)."""
+
+    code: str
+    values: tuple[tuple[str, str], ...] = ()
+    field: str = ""
+    checked: bool = False
+    other: Place | None = None
+
+    def __str__(self) -> str:
+        values = [*self.values, *((("other", str(self.other)),) if self.other else ())]
+        details = ", ".join(f"{name}={value}" for name, value in values)
+        text = f"{self.code} ({details})" if details else self.code
+        return f"{self.field}: {text}" if self.field else text
+
+
+def reason(code: str, field: str = "", other: Place | None = None, **values: object) -> Reason:
+    return Reason(code, _pairs(values), field, other=other)
+
+
+def _pairs(values: Mapping[str, object]) -> tuple[tuple[str, str], ...]:
+    return tuple((name, str(value)) for name, value in values.items())
+
+
+@dataclass(frozen=True, slots=True)
 class RowError:
-    where: str  # "row 3" (CSV), "event 2 (key 'abc')" (YAML), "VEVENT 4 (UID 'x')" (ics), "file"
-    reasons: tuple[str, ...]
+    place: Place
+    problems: tuple[Reason, ...]
+
+    @property
+    def where(self) -> str:
+        return str(self.place)
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        return tuple(str(problem) for problem in self.problems)
 
     def __str__(self) -> str:
         return f"{self.where}: {'; '.join(self.reasons)}"
@@ -88,15 +151,15 @@ def parse_events(
     try:
         rows = reader(content, wanted)
     except _FileError as error:
-        return ImportResult((), (RowError("file", error.reasons),))
+        return ImportResult((), (RowError(FILE, error.reasons),))
     return _check_rows(rows, wanted, now, regions)
 
 
 class _FileError(Exception):
     """The file as a whole cannot be read; no row is worth reporting on its own."""
 
-    def __init__(self, *reasons: str) -> None:
-        super().__init__(*reasons)
+    def __init__(self, *reasons: Reason) -> None:
+        super().__init__(*map(str, reasons))
         self.reasons = reasons
 
 
@@ -105,7 +168,7 @@ class _Row:
     """One event as read, before the checks. A field named in `failed` could not be read, so
     check_draft's complaints about its placeholder value would only repeat the reason."""
 
-    where: str
+    where: Place
     key: str = ""
     texts: dict[str, EventText] = field(default_factory=dict)
     start: dt.datetime | None = None
@@ -122,13 +185,17 @@ class _Row:
     # language -> the place or organiser in that language (EventText.place, .organiser)
     places: dict[str, str] = field(default_factory=dict)
     organisers: dict[str, str] = field(default_factory=dict)
-    reasons: list[str] = field(default_factory=list)
+    reasons: list[Reason] = field(default_factory=list)
     failed: set[str] = field(default_factory=set)
 
-    def fail(self, name: str, reason: str | None = None, label: str | None = None) -> None:
+    def fail(
+        self, name: str, code: str | None = None, label: str | None = None, **values: object
+    ) -> None:
+        """`name` (a draft field) could not be read; `code` says why (import.reason.*), about
+        `label` as the file calls it (a column or property), else `name`."""
         self.failed.add(name)
-        if reason is not None:
-            self.reasons.append(f"{label or name}: {reason}")
+        if code is not None:
+            self.reasons.append(Reason(code, _pairs(values), label or name))
 
 
 # ---------------------------------------------------------------- checks shared by all formats
@@ -166,10 +233,10 @@ def _check_rows(
     regions: Collection[str] | None,
 ) -> ImportResult:
     if not rows:
-        return ImportResult((), (RowError("file", ("the file has no events",)),))
+        return ImportResult((), (RowError(FILE, (reason("no_events"),)),))
     drafts: list[EventDraft] = []
     errors: list[RowError] = []
-    first_seen: dict[str, str] = {}
+    first_seen: dict[str, Place] = {}
     for row in rows:
         draft = _draft(row, now)
         reasons = [*row.reasons, *_problems(row, draft, languages, now, regions)]
@@ -178,7 +245,7 @@ def _check_rows(
             # silently overwrite each other.
             earlier = first_seen.setdefault(row.key, row.where)
             if earlier != row.where:
-                reasons.append(f"key: {row.key!r} is already used by {earlier}")
+                reasons.append(reason("key_used", "key", other=earlier, key=row.key))
         if reasons:
             errors.append(RowError(row.where, tuple(dict.fromkeys(reasons))))
         else:
@@ -192,11 +259,15 @@ def _problems(
     languages: Sequence[str],
     now: dt.datetime,
     regions: Collection[str] | None,
-) -> list[str]:
+) -> list[Reason]:
     if "event" in row.failed:
         return []  # nothing of the row could be read, so every check would fail
     problems = check_draft(draft, now, languages, regions)
-    return [str(problem) for problem in problems if not _blamed(problem) & row.failed]
+    return [
+        Reason(problem.code, tuple(problem.values.items()), checked=True)
+        for problem in problems
+        if not _blamed(problem) & row.failed
+    ]
 
 
 def _draft(row: _Row, now: dt.datetime) -> EventDraft:
@@ -217,7 +288,7 @@ def _local_texts(row: _Row) -> dict[str, EventText]:
             if language not in texts:
                 # A language is one the event has a title in; a place alone would be shown
                 # to nobody, or with an empty title.
-                row.fail(f"{name}.{language}", f"there is no title in {language!r}")
+                row.fail(f"{name}.{language}", "no_title_in", language=language)
                 continue
             texts[language] = dataclasses.replace(texts[language], **{name: value})
     return texts
@@ -251,7 +322,7 @@ def _text(row: _Row, name: str, value: object, required: bool = True) -> str | N
             row.fail(name, "missing")
         return None
     if not isinstance(value, str):
-        row.fail(name, f"expected text, got {value!r} (put it in quotes)")
+        row.fail(name, "not_text", value=repr(value))
         return None
     return value.strip()
 
@@ -265,7 +336,7 @@ def _time(row: _Row, name: str, value: object) -> dt.datetime | None:
             raise ValueError(text)
         return dt.datetime.fromisoformat(text)
     except ValueError:
-        row.fail(name, f"not a date-time: {text!r} (expected YYYY-MM-DD HH:MM)")
+        row.fail(name, "not_a_time", value=text)
         return None
 
 
@@ -274,7 +345,7 @@ def _flag(row: _Row, name: str, value: object) -> bool:
         return bool(value)
     if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
         return value.strip().lower() in _TRUE
-    row.fail(name, f"expected true or false, got {value!r}")
+    row.fail(name, "not_a_flag", value=repr(value))
     return False
 
 
@@ -312,15 +383,18 @@ def _country(code: str | None) -> str:
     return code.upper() if code and len(code) == 2 else code or ""
 
 
-def _unknown(names: Iterable[str], allowed: Iterable[str], what: str = "field") -> list[str]:
+def _unknown(names: Iterable[str], allowed: Iterable[str], what: str = "field") -> list[Reason]:
+    """unknown_field / unknown_column, with the closest known name when there is one."""
     known = list(allowed)
     reasons = []
     for name in names:
         if name in known:
             continue
         guess = difflib.get_close_matches(name, known, n=1)
-        hint = f" (did you mean {guess[0]!r}?)" if guess else ""
-        reasons.append(f"unknown {what} {name!r}{hint}")
+        if guess:
+            reasons.append(reason(f"unknown_{what}_guess", name=name, guess=guess[0]))
+        else:
+            reasons.append(reason(f"unknown_{what}", name=name))
     return reasons
 
 
@@ -359,9 +433,9 @@ def _yaml_rows(content: bytes, languages: Sequence[str]) -> list[_Row]:
     try:
         data = _load_yaml(content)
     except yaml.YAMLError as error:
-        raise _FileError(f"not valid YAML: {error}") from error
+        raise _FileError(reason("not_yaml", detail=error)) from error
     if not isinstance(data, dict) or not isinstance(data.get("events"), list):
-        raise _FileError("expected a top-level 'events:' list")
+        raise _FileError(reason("no_events_list"))
     extra = _unknown(map(str, data), ["events"])
     if extra:
         raise _FileError(*extra)
@@ -370,11 +444,11 @@ def _yaml_rows(content: bytes, languages: Sequence[str]) -> list[_Row]:
 
 def _yaml_row(number: int, item: object) -> _Row:
     if not isinstance(item, dict):
-        row = _Row(f"event {number}")
-        row.fail("event", f"expected a mapping of fields, got {item!r:.60}")
+        row = _Row(Place("event", number))
+        row.fail("event", "not_a_mapping", value=f"{item!r:.60}")
         return row
     key = item.get("key")
-    row = _Row(f"event {number} (key {key!r})" if isinstance(key, str) else f"event {number}")
+    row = _Row(Place("event", number, key if isinstance(key, str) else None))
     row.reasons.extend(_unknown(map(str, item), _YAML_FIELDS))
     _fill(row, item)
     row.texts = _yaml_texts(row, item.get("title"), item.get("description"))
@@ -395,12 +469,12 @@ def _by_language(row: _Row, name: str, value: object) -> dict[str, str]:
         row.fail(name, "missing")
         return {}
     if not isinstance(value, dict):
-        row.fail(name, "expected one text per language, e.g. {en: ..., bg: ...}")
+        row.fail(name, "not_per_language")
         return {}
     texts: dict[str, str] = {}
     for language, text in value.items():
         if not isinstance(text, str | None):
-            row.fail(f"{name}.{language}", f"expected text, got {text!r}")
+            row.fail(f"{name}.{language}", "not_text", value=repr(text))
             continue
         texts[str(language)] = (text or "").strip()
     return texts
@@ -424,12 +498,12 @@ def _csv_rows(content: bytes, languages: Sequence[str]) -> list[_Row]:
         text = content.decode("utf-8-sig")
         lines = list(csv.reader(io.StringIO(text, newline=""), strict=True))
     except UnicodeDecodeError as error:
-        raise _FileError(f"not UTF-8 text: {error}") from error
+        raise _FileError(reason("not_utf8", detail=error)) from error
     except csv.Error as error:
-        raise _FileError(f"not valid CSV: {error}") from error
+        raise _FileError(reason("not_csv", detail=error)) from error
     lines = [cells for cells in lines if any(cell.strip() for cell in cells)]
     if not lines:
-        raise _FileError("the file is empty: expected a header row")
+        raise _FileError(reason("no_header"))
     header = [name.strip().lower() for name in lines[0]]
     _check_header(header, languages)
     return [_csv_row(number, header, cells) for number, cells in enumerate(lines[1:], start=1)]
@@ -438,14 +512,14 @@ def _csv_rows(content: bytes, languages: Sequence[str]) -> list[_Row]:
 def _check_header(header: list[str], languages: Sequence[str]) -> None:
     texts = [f"{part}_{language}" for language in languages for part in ("title", "description")]
     required = [*_CSV_REQUIRED[:1], *texts, *_CSV_REQUIRED[1:]]
-    reasons = [f"missing column {name!r}" for name in required if name not in header]
+    reasons = [reason("missing_column", name=name) for name in required if name not in header]
     known = [*required, *_CSV_OPTIONAL]
     reasons += _unknown(
         (n for n in header if not (_CSV_TEXT.fullmatch(n) or _CSV_LOCAL.fullmatch(n))),
         known,
         "column",
     )
-    reasons += [f"column {name!r} appears twice" for name in sorted(_twice(header))]
+    reasons += [reason("column_twice", name=name) for name in sorted(_twice(header))]
     if reasons:
         raise _FileError(*reasons)
 
@@ -455,9 +529,9 @@ def _twice(names: list[str]) -> set[str]:
 
 
 def _csv_row(number: int, header: list[str], cells: list[str]) -> _Row:
-    row = _Row(f"row {number}")
+    row = _Row(Place("row", number))
     if len(cells) > len(header):
-        row.reasons.append(f"{len(cells)} values for {len(header)} columns")
+        row.reasons.append(reason("too_many_values", values=len(cells), columns=len(header)))
     raw = dict(zip(header, cells, strict=False))
     _fill(row, raw)
     languages = sorted({m[2] for name in raw if (m := _CSV_TEXT.fullmatch(name))})
@@ -508,21 +582,22 @@ def _ics_rows(content: bytes, languages: Sequence[str]) -> list[_Row]:
     try:
         calendars = Calendar.from_ical(content, multiple=True)
     except (ValueError, KeyError, IndexError, TypeError) as error:
-        raise _FileError(f"not valid iCalendar: {error}") from error
+        raise _FileError(reason("not_ics", detail=error)) from error
     if not calendars or any(c.name != "VCALENDAR" for c in calendars):
-        raise _FileError("not valid iCalendar: expected BEGIN:VCALENDAR")
+        raise _FileError(reason("no_vcalendar"))
     events = [event for calendar in calendars for event in calendar.walk("VEVENT")]
     return [_ics_row(number, event, languages) for number, event in enumerate(events, start=1)]
 
 
 def _ics_row(number: int, event: Component, languages: Sequence[str]) -> _Row:
     uid = _ics_text(event, "UID")
-    row = _Row(f"VEVENT {number} (UID {uid!r})" if uid else f"VEVENT {number}")
+    row = _Row(Place("vevent", number, uid or None))
     broken: set[str] = set()
     for name, message in event.errors:
         label = (name or "property").upper()
         broken.add(label)
-        row.fail(_ICS_FIELDS.get(label, label.lower()), message, label=label)
+        # icalendar's own words for what it could not parse (English only).
+        row.fail(_ICS_FIELDS.get(label, label.lower()), "ics_value", label=label, detail=message)
     if uid is None:
         row.fail("key", "missing", label="UID")
     row.key = uid_key(uid or "")
@@ -557,9 +632,9 @@ def _ics_details(row: _Row, event: Component) -> None:
 
 def _ics_unsupported(row: _Row, event: Component) -> None:
     if "RRULE" in event or "RDATE" in event:
-        row.reasons.append("recurring events are not supported (RRULE/RDATE)")
+        row.reasons.append(reason("recurring"))
     if (_ics_text(event, "STATUS") or "").upper() == "CANCELLED":
-        row.reasons.append("STATUS: the event is cancelled")
+        row.reasons.append(reason("cancelled", "STATUS"))
 
 
 def _ics_organiser(event: Component) -> tuple[str, dict[str, str]]:
@@ -683,7 +758,7 @@ def _ics_time(
     value = prop.dt
     if not isinstance(value, dt.datetime):
         row.fail(field_name)
-        row.reasons.append("all-day events are not supported")
+        row.reasons.append(reason("all_day"))
         return None, None
     return value, _ics_zone(row, name, value, prop.params.get("TZID"))
 
@@ -697,7 +772,7 @@ def _ics_zone(row: _Row, name: str, value: dt.datetime, tzid: object) -> str | N
         return zone
     if value.tzinfo is not None and value.utcoffset() == dt.timedelta(0):
         return "UTC"
-    row.fail(_ICS_FIELDS[name], "a time without TZID or UTC is not supported", label=name)
+    row.fail(_ICS_FIELDS[name], "no_zone", label=name)
     return None
 
 

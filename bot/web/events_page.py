@@ -21,6 +21,7 @@ from starlette.routing import BaseRoute, Route
 from bot.core.events import EVENT_AUDIENCES, EventDraft, EventText, Problem, check_draft
 from bot.core.ports import EventFilter, EventRecord
 from bot.core.roles import Staff, allowed
+from bot.events.import_words import error_lines
 from bot.events.importer import KINDS, parse_events
 from bot.web.app import DashboardServices, origin, page_language, render
 from bot.web.auth import require
@@ -276,8 +277,8 @@ async def import_events(request: Request) -> Response:
         return await _list_page(request, 400, [texts.text(lang, "events.import.too_big")])
     catalog, now = services.catalog, services.clock.now()
     result = parse_events(content, kind, list(catalog.languages), now, catalog.regions)
-    # The importer's own words for each bad row (the command line prints them the same way).
-    errors = [str(error) for error in result.errors]
+    # Each bad row with its reasons in the page's language (the command line words them alike).
+    errors = error_lines(catalog, lang, result.errors)
     if result.ok:
         for draft in result.drafts:
             # A row that would move another region's event (the same key, past or cancelled

@@ -7,11 +7,11 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
-from markupsafe import Markup
 
 from bot.content.catalog import Catalog
 from bot.core.events import Problem
 from bot.core.roles import Staff, allowed
+from bot.events.import_words import problem_words
 
 
 def local_time(value: str, zone: ZoneInfo) -> dt.datetime | None:
@@ -44,15 +44,6 @@ def when_text(catalog: Catalog, lang: str, value: dt.datetime, zone: ZoneInfo) -
 
 
 def problem_text(catalog: Catalog, lang: str, problem: Problem) -> str:
-    """An event's problem as the chat words it (event.problem.* in data/ui), in plain text."""
-    values = dict(problem.values)
-    if "language" in values and values["language"] in catalog.languages:
-        values["language"] = catalog.languages[values["language"]].native_name
-    key = f"event.problem.{problem.code}"
-    if "max" in values:  # a limit: the words agree with it ("at most 1 character")
-        html = catalog.plural(lang, key, int(values.pop("max")), **values)
-    else:
-        html = catalog.text(lang, key, **values)
-    # The chat's texts are Telegram HTML: as plain text (tags dropped, entities read), which
-    # the page's template escapes again.
-    return str(Markup(html).striptags())  # noqa: S704
+    """An event's problem as the chat words it (event.problem.* in data/ui), in plain text,
+    which the page's template escapes again; the importer's rows are worded the same way."""
+    return problem_words(catalog, lang, problem)

@@ -3,7 +3,6 @@ memory fakes (the browser tests, tests/test_dashboard_browser.py, do the same in
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import re
 
@@ -24,6 +23,7 @@ from tests.auxil.dashboard import (
     signed_init_data,
     signed_widget_fields,
 )
+from tests.auxil.run import run_sync
 
 HOUR = dt.timedelta(hours=1)
 ORGANISER, REGIONAL, VIEWER, STRANGER = 2001, 2002, 2003, 2999
@@ -135,7 +135,7 @@ def csrf(page: str) -> str:
 
 def signed_in(fake: FakeDashboard, user: int) -> TestClient:
     browser = client(fake)
-    token = asyncio.run(fake.services.sign_in.issue_link(user, fake.clock.now()))
+    token = run_sync(fake.services.sign_in.issue_link(user, fake.clock.now()))
     page = browser.get("/login/link", params={"token": token})
     answer = browser.post("/login/link", data={"token": token, "csrf_token": csrf(page.text)})
     assert answer.status_code == 303
@@ -145,7 +145,7 @@ def signed_in(fake: FakeDashboard, user: int) -> TestClient:
 def test_a_one_time_link_signs_in_once() -> None:
     fake = staffed(fake_dashboard())
     browser = client(fake)
-    token = asyncio.run(fake.services.sign_in.issue_link(ORGANISER, NOW))
+    token = run_sync(fake.services.sign_in.issue_link(ORGANISER, NOW))
     page = browser.get("/login/link", params={"token": token})
     form = {"token": token, "csrf_token": csrf(page.text)}
     assert browser.post("/login/link", data=form).status_code == 303
@@ -161,14 +161,14 @@ def test_a_one_time_link_signs_in_once() -> None:
 
 def test_an_expired_link_and_a_link_for_no_organiser_do_not_sign_in() -> None:
     fake = staffed(fake_dashboard())
-    token = asyncio.run(fake.services.sign_in.issue_link(ORGANISER, NOW))
+    token = run_sync(fake.services.sign_in.issue_link(ORGANISER, NOW))
     fake.clock.advance(minutes=fake.settings.dashboard_link_minutes + 1)
     browser = client(fake)
     page = browser.get("/login/link", params={"token": token})
     answer = browser.post("/login/link", data={"token": token, "csrf_token": csrf(page.text)})
     assert answer.status_code == 403
     with pytest.raises(NotAllowed):
-        asyncio.run(fake.services.sign_in.issue_link(STRANGER, NOW))
+        run_sync(fake.services.sign_in.issue_link(STRANGER, NOW))
 
 
 def test_a_removed_organiser_is_signed_out_at_once() -> None:
@@ -225,7 +225,7 @@ def test_a_form_without_its_csrf_token_changes_nothing() -> None:
     assert (
         browser.post("/organisers", data={**form, "csrf_token": csrf(page.text)}).status_code == 303
     )
-    assert asyncio.run(fake.roles.staff_member(4242)) is not None
+    assert run_sync(fake.roles.staff_member(4242)) is not None
 
 
 def test_admin_adds_changes_and_removes_an_organiser_and_each_is_audited() -> None:
@@ -276,7 +276,7 @@ def test_the_services_refuse_what_the_role_does_not_cover() -> None:
     fake = staffed(fake_dashboard())
     viewer = Staff(VIEWER, "viewer")
     with pytest.raises(NotAllowed):
-        asyncio.run(
+        run_sync(
             fake.services.organisers.set(
                 7007, "admin", frozenset(), Origin(VIEWER, staff=viewer), NOW
             )
@@ -288,7 +288,7 @@ def test_audit_page_filters_and_pages() -> None:
     fake = staffed(fake_dashboard())
     for day in reversed(range(60)):  # written as they happened, oldest first
         at = NOW - dt.timedelta(days=day)
-        asyncio.run(
+        run_sync(
             fake.audit.record(ORGANISER if day % 2 else None, "event_created", {"n": day}, at)
         )
     browser = signed_in(fake, ADMIN)

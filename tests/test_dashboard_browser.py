@@ -4,7 +4,6 @@ form without its CSRF token), and the screenshots of these pages in docs/dashboa
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from collections.abc import Iterator
 from urllib.parse import quote
@@ -31,6 +30,7 @@ from tests.auxil.dashboard import (
     serving,
     signed_init_data,
 )
+from tests.auxil.run import run_sync
 
 ORGANISER, REGIONAL, VIEWER = 2001, 2002, 2003
 LANGUAGES = ("en", "bg")
@@ -48,7 +48,7 @@ def site() -> Iterator[tuple[FakeDashboard, str]]:
 
 
 def link_for(fake: FakeDashboard, user: int) -> str:
-    return asyncio.run(fake.services.sign_in.issue_link(user, fake.clock.now()))
+    return run_sync(fake.services.sign_in.issue_link(user, fake.clock.now()))
 
 
 def choose_language(browser: webdriver.Chrome, lang: str) -> None:

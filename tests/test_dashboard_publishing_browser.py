@@ -6,7 +6,6 @@ in both languages (docs/dashboard/), the overview and the unanswered questions i
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -45,6 +44,7 @@ from tests.auxil.browser import (
     wait_for_path,
 )
 from tests.auxil.dashboard import ADMIN, catalog, dashboard_settings, serving
+from tests.auxil.run import run_sync
 from tests.fakes.bot_api import FAKE_TOKEN, FakeBotAPI
 
 REGIONAL = 3002
@@ -72,7 +72,7 @@ def on_database(site: Site, work: Callable[[async_sessionmaker[AsyncSession]], A
         finally:
             await engine.dispose()
 
-    return asyncio.run(run())
+    return run_sync(run())
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +91,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         built = Site(url, database, settings, cat)
         on_database(built, seed)
         yield built
-    asyncio.run(engine.dispose())
+    run_sync(engine.dispose())
 
 
 async def seed(sessions: async_sessionmaker[AsyncSession]) -> None:

@@ -24,6 +24,7 @@ from bot.storage.sign_in import SqlSignInLinks
 from bot.web.app import create_dashboard
 from tests.auxil.cli import bot_env, run_bot
 from tests.auxil.environment import ROOT
+from tests.auxil.run import run_sync
 from tests.fakes.core import FixedClock
 
 NOW = dt.datetime(2026, 10, 12, 9, 0, tzinfo=dt.UTC)
@@ -103,7 +104,7 @@ def test_command_line_link_signs_in_to_the_dashboard(tmp_path: Path) -> None:
             follow_redirects=False,
         )
 
-    browser = asyncio.run(build())
+    browser = run_sync(build())
     page = browser.get("/login/link", params={"token": token})
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
     assert csrf

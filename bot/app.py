@@ -130,7 +130,8 @@ async def dashboard_server(
     server = _Server(config)
     serving = asyncio.create_task(server.serve())
     # On stderr: the console chat owns stdout.
-    print(f"Organisers' dashboard: {dashboard_address(settings)}", file=sys.stderr, flush=True)
+    line = services.catalog.strings[settings.default_language]["cli.dashboard_address"]
+    print(line.format(address=dashboard_address(settings)), file=sys.stderr, flush=True)
     try:
         yield
     finally:

@@ -96,6 +96,13 @@ def test_link_verdicts_raise_signals_and_genuine_marks() -> None:
     assert [m.id for m in own.genuine] == ["official"] and own.score == 1
 
 
+def test_a_link_the_link_checker_calls_dangerous_makes_a_likely_scam() -> None:
+    # Whatever the score: the link checker tells the user not to open it.
+    engine = ScamEngine(rules(likely_scam=99))
+    bad = engine.assess("see this", [report("danger", "dsk-bank.top/login")])
+    assert bad.score < 99 and bad.verdict == "likely_scam"
+
+
 def test_a_long_match_is_shortened_on_one_line() -> None:
     long_one = {
         "id": "long",

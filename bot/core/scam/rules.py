@@ -7,7 +7,8 @@ Score = the weights of the signals raised (each once) + the points of the learne
 (bot/core/scam/learned.py, when the rules have training examples) - the weights of the genuine
 marks found, never below 0; `suspicious` and `likely_scam` of the rules are the thresholds. A
 message without a red flag of the rules is "no red flags found" whatever the learned scorer
-says: every warning names and quotes what raised it."""
+says: every warning names and quotes what raised it. A link the link checker calls dangerous
+makes the message "likely scam" whatever the score, so the two never disagree."""
 
 from __future__ import annotations
 
@@ -117,12 +118,21 @@ class ScamEngine:
                 quote = next((r.shown for r in links if r.verdict in mark.links), None)
             if quote is not None:
                 marks.append(Mark(mark.id, mark.name, quote_of(quote), mark.weight))
+        danger = bool(flags) and any(r.verdict == "danger" for r in links)
+        if danger:
+            # A link's shown text ("www.speedy.bg") over a dangerous target is no sign of a
+            # genuine notice: it is how the trick works.
+            marks = []
         learned = self._scorer.probability(text) if self._scorer is not None else None
         points = 0
         if learned is not None and self.rules.learned is not None:
             points = round(self.rules.learned.weight * (learned - self.rules.learned.offset))
         score = max(0, sum(f.weight for f in flags) + points - sum(m.weight for m in marks))
         verdict = self._verdict(score) if flags else "no_red_flags"
+        if danger:
+            # The link checker already tells the user not to open such a link (a hidden target,
+            # a brand's lookalike): the message holding it cannot be judged any milder.
+            verdict = "likely_scam"
         rules_score = max(0, sum(f.weight for f in flags) - sum(m.weight for m in marks))
         return Assessment(
             verdict,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from babel.numbers import format_decimal
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -59,7 +60,8 @@ def progress_text(request: Request, version: ModelVersion, line: str | None) -> 
 
 async def models(request: Request) -> Response:
     require(request, "nlu.view")
-    _, service = _service(request)
+    services, service = _service(request)
+    locale = services.catalog.languages[page_language(request)].babel_locale
     versions = await service.all()
     training = next((v for v in versions if v.status == "training"), None)
     done = request.query_params.get("done")
@@ -74,7 +76,7 @@ async def models(request: Request) -> Response:
         ),
         active=next((v for v in versions if v.active), None),
         pairs=PAIRS,
-        tolerance=service.tolerance,
+        tolerance=format_decimal(service.tolerance, locale=locale),
         done=done if done in ("retraining", "promoted", "restored") else None,
         problem=(
             problem if problem in ("busy", "worse", "not_trained", "nothing_to_restore") else None

@@ -19,7 +19,9 @@ from bot.storage.users import SqlUsers
 
 T0 = dt.datetime(2026, 10, 7, 9, 0, tzinfo=dt.UTC)
 ME, OTHER = 5_000_000_001, 5_000_000_002
-USER_COLUMNS = ("user_id", "chat_id", "created_by", "actor_id", "added_by")
+USER_COLUMNS = (
+    "user_id", "chat_id", "created_by", "actor_id", "added_by", "decided_by", "promoted_by"
+)
 
 
 async def test_checklist_runs_resume_finish_compare_and_aggregate(database_url: str) -> None:

@@ -19,9 +19,12 @@ from bot.storage.schema import (
     EventReminder,
     EventRow,
     FloodWindow,
+    NluModelVersion,
+    NluReviewItem,
     OrganiserRow,
     OutboxItem,
     ScamAlertRow,
+    SignInLinkRow,
     Subscription,
     User,
 )
@@ -36,6 +39,7 @@ PERSONAL_TABLES: tuple[tuple[type[DeclarativeBase], str], ...] = (
     (ConversationState, "user_id"),
     (FloodWindow, "user_id"),
     (AlertOptIn, "user_id"),
+    (SignInLinkRow, "user_id"),
     (Subscription, "user_id"),
     (User, "id"),
 )
@@ -47,6 +51,9 @@ AUTHOR_COLUMNS: tuple[tuple[type[DeclarativeBase], str], ...] = (
     (AuditEntry, "actor_id"),
     (OrganiserRow, "added_by"),
     (ScamAlertRow, "created_by"),
+    (NluModelVersion, "created_by"),
+    (NluModelVersion, "promoted_by"),
+    (NluReviewItem, "decided_by"),
 )
 # Columns that are internal bookkeeping rather than data about the person.
 _SKIP = frozenset({"lease_until"})

@@ -79,6 +79,7 @@ from bot.nlu.server import rasa_server
 from bot.ocr.tesseract import image_reader
 from bot.services.alerts import AlertService
 from bot.services.announcements import AnnouncementService
+from bot.services.audience_sizes import AudienceSizeService
 from bot.services.events import EventService
 from bot.services.figures import FiguresService
 from bot.services.handlers import handlers
@@ -696,6 +697,7 @@ def dashboard_services(
     organisers = OrganiserService(units, bus, frozenset(settings.organiser_ids))
     audit = SqlAudit(database)
     events = SqlEvents(database)
+    rollups, broadcasts = SqlRollups(database.sessions), SqlBroadcasts(database)
     return DashboardServices(
         catalog=catalog,
         texts=load_web_texts(settings.data_dir, catalog.languages, catalog.default_language),
@@ -708,7 +710,7 @@ def dashboard_services(
             dt.timedelta(minutes=settings.dashboard_link_minutes),
         ),
         audit_log=audit,
-        figures=FiguresService(SqlRollups(database.sessions)),
+        figures=FiguresService(rollups),
         unanswered=UnansweredGroups(SqlRecentUnanswered(database.sessions)),
         unanswered_days=settings.unanswered_retention_days,
         # The pages' use cases are the chat's and the command line's (one bus: a changed
@@ -716,10 +718,11 @@ def dashboard_services(
         events=EventTools(EventService(units, bus), events),
         announcements=AnnouncementTools(
             AnnouncementService(units, bus),
-            SqlBroadcasts(database),
+            broadcasts,
             SqlDeliveries(database),
             events,
             ZoneInfo(settings.default_timezone),
+            estimates=AudienceSizeService(broadcasts, rollups, clock),
         ),
         alerts=stored_alerts(settings, catalog, database, clock),
         review=review_service(settings, catalog, units),

@@ -494,6 +494,10 @@ class Rollups(Protocol):
         value."""
         ...
 
+    async def snapshot_at(self) -> dt.datetime | None:
+        """When the last snapshot of users and subscribers was taken (None: never)."""
+        ...
+
 
 class ChartRenderer(Protocol):
     async def stats_png(self, stats: Stats, labels: dict[str, str]) -> bytes:

@@ -43,6 +43,7 @@ LAG = dt.timedelta(minutes=2)
 SNAPSHOT_EVERY = dt.timedelta(minutes=5)
 # New users are recounted for this many days back: their region comes later, in /settings.
 RECOUNT_DAYS = 2
+SNAPSHOT_MARK = "snapshots"
 _CHUNK = 500
 # Outcome events worth a daily count (the rest are in the logs and metrics).
 COUNTED_EVENTS = frozenset(
@@ -299,6 +300,12 @@ class SqlRollups:
                 )
             )
             await _add(session, snapshot)
+            # When it was taken, with its rows: the composer trusts a snapshot only minutes old.
+            mark = await session.get(RollupMark, SNAPSHOT_MARK)
+            if mark is None:
+                session.add(RollupMark(name=SNAPSHOT_MARK, through=now))
+            else:
+                mark.through = now
 
     # --- reading (the Rollups port) --------------------------------------------------------
 
@@ -368,3 +375,12 @@ class SqlRollups:
         for metric, day in taken.items():
             found[metric] = (day, values[metric])
         return found
+
+    async def snapshot_at(self) -> dt.datetime | None:
+        async with reading(self._sessions) as session:
+            mark = await session.get(RollupMark, SNAPSHOT_MARK)
+            taken = mark.through if mark is not None else None
+        if taken is None:
+            return None
+        # SQLite gives back a naive timestamp; it was written in UTC.
+        return taken if taken.tzinfo is not None else taken.replace(tzinfo=dt.UTC)

@@ -198,14 +198,15 @@ async def preview(request: Request) -> Response:
     composed = _compose(request, staff, await checked_form(request))
     size = None
     if allowed(staff, "announcements.send", composed.audience.region):
-        size = await tools.sizes.size(tools.broadcasts, composed.audience)
+        size = await tools.sizes.size(composed.audience, tools.audience_size)
     return render(
         request,
         "announcement_preview.html",
         text=telegram_html(composed.message.text),
         buttons=composed.message.buttons,
         problems=composed.problems,
-        size=size,
+        size=size.count if size else None,
+        estimated=bool(size and size.estimated),
         audience=_audience_label(request, composed.audience),
     )
 
@@ -217,7 +218,7 @@ async def confirm(request: Request) -> Response:
     if composed.problems:
         return await _composer(request, staff, composed.fields, 400, composed.problems)
     # As the preview counted it a moment ago: the fan-out reaches whoever is in it when it runs.
-    size = await tools.sizes.size(tools.broadcasts, composed.audience)
+    size = await tools.sizes.size(composed.audience, tools.audience_size)
     lang = page_language(request)
     return render(
         request,
@@ -225,7 +226,8 @@ async def confirm(request: Request) -> Response:
         fields=composed.fields,
         text=telegram_html(composed.message.text),
         buttons=composed.message.buttons,
-        size=size,
+        size=size.count,
+        estimated=size.estimated,
         audience=_audience_label(request, composed.audience),
         when=(
             when_text(services.catalog, lang, composed.send_at, tools.zone)

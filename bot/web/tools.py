@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from bot.core.ports import Audience, Broadcasts, Deliveries, Events
 from bot.services.announcements import AnnouncementService
+from bot.services.audience_sizes import AudienceSize, AudienceSizeService
 from bot.services.events import EventService
 
 
@@ -34,14 +35,16 @@ class AudienceSizes:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.keep, self.most, self.clock = keep, most, clock
-        self._sizes: OrderedDict[Audience, tuple[float, int]] = OrderedDict()
+        self._sizes: OrderedDict[Audience, tuple[float, AudienceSize]] = OrderedDict()
 
-    async def size(self, broadcasts: Broadcasts, audience: Audience) -> int:
+    async def size(
+        self, audience: Audience, count: Callable[[Audience], Awaitable[AudienceSize]]
+    ) -> AudienceSize:
         now = self.clock()
         kept = self._sizes.get(audience)
         if kept is not None and now - kept[0] < self.keep:
             return kept[1]
-        size = await broadcasts.audience_size(audience)
+        size = await count(audience)
         self._sizes[audience] = (now, size)
         self._sizes.move_to_end(audience)
         while len(self._sizes) > self.most:
@@ -57,3 +60,10 @@ class AnnouncementTools:
     events: Events  # the events whose reminder-takers may be the audience
     zone: ZoneInfo  # a time typed is in DEFAULT_TIMEZONE, as in the chat and the command line
     sizes: AudienceSizes = field(default_factory=AudienceSizes)  # the composer's, kept briefly
+    # Sizes from the rollups' snapshot where it counts the same people; None: always counted.
+    estimates: AudienceSizeService | None = None
+
+    async def audience_size(self, audience: Audience) -> AudienceSize:
+        if self.estimates is not None:
+            return await self.estimates.size(audience)
+        return AudienceSize(await self.broadcasts.audience_size(audience), estimated=False)

@@ -5,6 +5,7 @@ every request the bot sends."""
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import time
@@ -15,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.auxil.telegram_bot import Bot, running_bot
-from tests.fakes.bot_api import BOT_ID, FakeBotAPI
+from tests.fakes.bot_api import BOT_ID, FakeBotAPI, StoredFile
 from tests.fakes.core import FakeNLU, parse_of
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "10000"))
@@ -125,6 +126,17 @@ def updates(draw: st.DrawFn) -> dict[str, Any]:
     return {"update_id": update_id, "message": message}
 
 
+def _pixel() -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (1, 1), "white").save(out, format="PNG")
+    return out.getvalue()
+
+
+PIXEL = _pixel()
+
+
 class ErrorRecords(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.ERROR)
@@ -137,7 +149,10 @@ class ErrorRecords(logging.Handler):
 @pytest.fixture(scope="module")
 async def fuzz_bot(tmp_path_factory: pytest.TempPathFactory) -> Any:
     nlu = FakeNLU(default=lambda text: parse_of((TOPICS[len(text) % len(TOPICS)], 0.9)))
-    async with running_bot(tmp_path_factory.mktemp("fuzz"), nlu, FakeBotAPI()) as bot:
+    api = FakeBotAPI()
+    # The photos drawn below name file "a": Telegram serves every file of an update it sends.
+    api.files["a"] = StoredFile("a", "b", "photos/file_a.png", PIXEL, len(PIXEL))
+    async with running_bot(tmp_path_factory.mktemp("fuzz"), nlu, api) as bot:
         yield bot
 
 

@@ -123,6 +123,18 @@ async def test_what_is_not_an_image_is_refused(reader: TesseractReader) -> None:
     assert refused.value.reason == "not_an_image"
 
 
+@pytest.mark.parametrize("size", [(1, 1), (15, 400), (400, 3)])
+async def test_a_picture_too_small_for_text_says_so(
+    reader: TesseractReader, size: tuple[int, int]
+) -> None:
+    # Found by the update fuzzer: a 1x1 photo broke the preparation instead of being answered.
+    buffer = io.BytesIO()
+    Image.new("RGB", size, "white").save(buffer, format="PNG")
+    with pytest.raises(ImageUnreadable) as refused:
+        await reader.read(buffer.getvalue(), ["en"])
+    assert refused.value.reason == "no_text"
+
+
 async def test_a_picture_without_text_says_so(reader: TesseractReader) -> None:
     buffer = io.BytesIO()
     Image.new("RGB", (900, 1600), "#3a6ea5").save(buffer, format="PNG")

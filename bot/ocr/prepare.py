@@ -42,6 +42,14 @@ class TooLarge(Exception):
     pass
 
 
+class TooSmall(Exception):
+    """Too few pixels for a line of text (a sticker-sized thumbnail, a 1x1 tracking pixel)."""
+
+
+# The smallest side a picture can have and still hold a readable line of text.
+MIN_SIDE = 16
+
+
 @dataclass(frozen=True, slots=True)
 class Prepared:
     image: Image.Image
@@ -206,6 +214,8 @@ def scale_for(bands: list[tuple[int, int]]) -> float:
 
 def prepare(data: bytes, max_pixels: int) -> Prepared:
     page = grey(open_checked(data, max_pixels))
+    if min(page.size) < MIN_SIDE:
+        raise TooSmall(f"{page.width}x{page.height}")
     text, dark = dark_on_white(page)
     bands = ink_bands(text)
     top = status_bar_end(text, bands)

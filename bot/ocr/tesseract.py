@@ -27,7 +27,7 @@ import pytesseract
 
 from bot.content.catalog import Catalog
 from bot.core.ports import ImageUnreadable
-from bot.ocr.prepare import NotAnImage, TooLarge, prepare
+from bot.ocr.prepare import NotAnImage, TooLarge, TooSmall, prepare
 from bot.ocr.scripts import fix_mixed_scripts
 from bot.settings import Settings
 
@@ -101,6 +101,8 @@ def read_screenshot(
         raise ImageUnreadable("too_large") from None
     except NotAnImage:
         raise ImageUnreadable("not_an_image") from None
+    except TooSmall:
+        raise ImageUnreadable("no_text") from None
     left = deadline - time.monotonic()
     if left <= 0:
         raise ImageUnreadable("timeout")

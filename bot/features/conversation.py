@@ -4,10 +4,6 @@ said when a message reaches no feature (did you mean, the fallback, a service no
 
 from __future__ import annotations
 
-import html
-
-from babel.dates import format_date
-
 from bot.content.catalog import FALLBACK_TOPIC, Catalog
 from bot.content.models import Answer
 from bot.core import callbacks
@@ -16,10 +12,10 @@ from bot.core.messages import Button, Outcome, Reply, Turn
 from bot.core.ports import Clock, Conversations, Users
 from bot.core.registry import Registration
 from bot.core.understanding import Reading
+from bot.features.sources import sources_reply
 from bot.features.subscribe import TipsFeature
 from bot.services.nlu_review import NluReviewService
 from bot.services.unanswered import UnansweredService
-from bot.text.markup import escape
 
 # Service topics answered with a fixed string of the catalog.
 SMALL_TALK = {
@@ -339,16 +335,4 @@ class ConversationFeature:
     def _sources(self, lang: str, topic: str) -> Reply:
         answer = self.catalog.answer(lang, topic)
         assert answer is not None
-        locale = self.catalog.languages[lang].babel_locale
-        lines = [
-            self.catalog.html(
-                lang,
-                "answer.source_line",
-                url=html.escape(str(source.url), quote=True),
-                title=escape(source.title),
-                checked=format_date(source.checked, format="long", locale=locale),
-            )
-            for source in answer.sources
-        ]
-        text = self.catalog.text(lang, "answer.sources_title") + "\n" + "\n".join(lines)
-        return Reply(text, buttons=((Button(self.catalog.text(lang, "button.menu"), data="m"),),))
+        return sources_reply(self.catalog, lang, answer.sources)

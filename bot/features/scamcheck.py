@@ -9,7 +9,6 @@ checked at once; a suspicious one gets its usual answer plus a one-tap offer to 
 
 from __future__ import annotations
 
-import html
 import re
 
 from babel.dates import format_date
@@ -28,6 +27,7 @@ from bot.core.ports import (
 from bot.core.registry import Registration, Screening
 from bot.core.scam.received import received_or_question
 from bot.core.scam.rules import MAX_TEXT, Flag
+from bot.features.sources import sources_reply
 from bot.services.scamcheck import ScamCheckService, Verdict
 from bot.text.markup import escape
 
@@ -264,18 +264,4 @@ class ScamCheckFeature:
         )
 
     def _sources(self, lang: str) -> Reply:
-        rules = self.service.engine(lang).rules
-        locale = self.catalog.languages[lang].babel_locale
-        lines = [
-            self.catalog.html(
-                lang,
-                "answer.source_line",
-                url=html.escape(str(source.url), quote=True),
-                title=escape(source.title),
-                checked=format_date(source.checked, format="long", locale=locale),
-            )
-            for source in rules.sources
-        ]
-        text = self.catalog.text(lang, "answer.sources_title") + "\n" + "\n".join(lines)
-        menu = Button(self.catalog.text(lang, "button.menu"), data="m")
-        return Reply(text, buttons=((menu,),))
+        return sources_reply(self.catalog, lang, self.service.engine(lang).rules.sources)

@@ -131,3 +131,18 @@ async def test_without_a_reader_the_bot_asks_for_the_text(
     dialogue = dialogue_on(catalog, dialogue_ports, nlu, clock)
     outcome = await dialogue.handle(Incoming(USER, image=b"png", platform_language="en"))
     assert texts(outcome) == catalog.text("en", "check.no_ocr")
+
+
+async def test_the_sources_of_the_advice_are_listed_with_their_dates(
+    checking: Dialogue, catalog: Catalog
+) -> None:
+    await checking.handle(Incoming(USER, text=NEW_NUMBER, platform_language="bg"))
+    outcome = await checking.handle(Incoming(USER, callback="sc:src"))
+    sources = catalog.scam["bg"].sources
+    assert sources
+    shown = texts(outcome)
+    assert shown.startswith(catalog.text("bg", "answer.sources_title"))
+    assert all(str(source.url) in shown for source in sources)
+    # The date each was checked, in Bulgarian ("6 декември 2026 г.").
+    assert shown.count("декември 2026") == len(sources)
+    assert data_of(outcome) == ["m"]

@@ -58,7 +58,7 @@ async def test_the_page_lists_the_groups_with_counts(dashboard: FakeDashboard) -
     client = signed_in(client_for(dashboard), await sign_in_link(dashboard, ADMIN))
     page = client.get("/unanswered")
     assert page.status_code == 200
-    assert "3 messages in 2 groups" in page.text
+    assert "Messages: 3; groups of similar ones: 2" in page.text
     assert "is this sms a scam" in page.text and "qwerty zzz" in page.text
     assert client.get("/unanswered", params={"language": "bg"}).text.count("<tr>") == 2
 

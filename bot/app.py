@@ -128,7 +128,20 @@ async def dashboard_server(
         forwarded_allow_ips=settings.dashboard_trusted_proxies,
     )
     server = _Server(config)
-    serving = asyncio.create_task(server.serve())
+    serving = asyncio.create_task(_serve(server))
+    while not server.started and not serving.done():  # noqa: ASYNC110 - uvicorn sets a flag
+        await asyncio.sleep(0.02)
+    if not server.started:
+        # A taken port must not stop the bot: its chats and deliveries matter more than the
+        # console, which an operator can move with DASHBOARD_PORT.
+        log.error(
+            "the dashboard could not start on %s:%s (uvicorn said why above); "
+            "the bot runs without it",
+            settings.dashboard_listen,
+            settings.dashboard_port,
+        )
+        yield
+        return
     # On stderr: the console chat owns stdout.
     line = services.catalog.strings[settings.default_language]["cli.dashboard_address"]
     print(line.format(address=dashboard_address(settings)), file=sys.stderr, flush=True)
@@ -137,6 +150,13 @@ async def dashboard_server(
     finally:
         server.should_exit = True
         await serving
+
+
+async def _serve(server: uvicorn.Server) -> None:
+    """uvicorn ends a failed start (a port already taken) with sys.exit(3), which would leave
+    the event loop and end the bot; here it only ends the dashboard."""
+    with contextlib.suppress(SystemExit):
+        await server.serve()
 
 
 async def run(settings: Settings, formatter: RedactingFormatter) -> int:

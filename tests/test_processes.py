@@ -44,6 +44,9 @@ class BotProcess:
             "WEBHOOK_URL": f"http://127.0.0.1:{self.port}",
         }
         self.env["DATABASE_URL"] = env["DATABASE_URL"] + f"?application_name=bot-{name}"
+        # Replicas on one host each serve the dashboard on a port of their own, unless a test
+        # gives them one to share.
+        self.env.setdefault("DASHBOARD_PORT", str(free_port()))
         self.log = workdir / f"bot-{name}.log"
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -112,7 +115,12 @@ def database(new_postgres_database: str) -> str:
 
 @contextlib.asynccontextmanager
 async def two_bots(
-    tmp_path: Path, rasa: RasaInfo, database: str, api: FakeBotAPI, flood_messages: int = 1000
+    tmp_path: Path,
+    rasa: RasaInfo,
+    database: str,
+    api: FakeBotAPI,
+    flood_messages: int = 1000,
+    shared: dict[str, str] | None = None,
 ) -> AsyncIterator[tuple[BotProcess, BotProcess]]:
     api_port = free_port()
     server = uvicorn.Server(
@@ -138,6 +146,7 @@ async def two_bots(
         "FLOOD_MESSAGES": str(flood_messages),
         "FLOOD_WINDOW_SECONDS": "120",
         "LOG_FORMAT": "json",
+        **(shared or {}),
     }
     bots = (BotProcess("a", env, tmp_path), BotProcess("b", env, tmp_path))
     try:
@@ -313,3 +322,22 @@ async def test_the_other_process_finishes_when_one_is_killed_mid_broadcast(
     # At most the two waves the engine has out, half a second of sending each at 30/s.
     assert counts["uncertain"] <= 30
     assert len(per_chat) >= counts["sent"]
+
+
+async def test_a_dashboard_port_already_taken_leaves_the_bot_running(
+    tmp_path: Path, rasa: RasaInfo, database: str
+) -> None:
+    """Two processes told to share one dashboard port: one serves it, the other says once why it
+    cannot and goes on answering chats."""
+    port = free_port()
+    async with two_bots(
+        tmp_path, rasa, database, FakeBotAPI(), shared={"DASHBOARD_PORT": str(port)}
+    ) as bots:
+        for bot in bots:
+            assert bot.process is not None and bot.process.poll() is None
+        logs = [bot.log.read_text() for bot in bots]
+        refused = [log for log in logs if "the dashboard could not start" in log]
+        assert len(refused) == 1
+        assert refused[0].count("the dashboard could not start") == 1
+        async with httpx.AsyncClient() as client:
+            assert (await client.get(f"http://127.0.0.1:{port}/login")).status_code == 200

@@ -8,14 +8,18 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.auxil.environment import ROOT
+from tests.auxil.environment import ROOT, free_port
 
 BOT = str(Path(sys.executable).parent / "ecsm-bot")
 
 
 def bot_env(database_url: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "RASA_"))}
-    env.update(DATABASE_URL=database_url, DATA_DIR=str(ROOT / "data"), **extra)
+    # A port of its own for the dashboard that `run` serves: 8090 may be taken on the machine.
+    env.update(
+        DATABASE_URL=database_url, DATA_DIR=str(ROOT / "data"), DASHBOARD_PORT=str(free_port())
+    )
+    env.update(extra)
     return env
 
 

@@ -103,7 +103,9 @@ class ScamCheckFeature:
         if not _LETTER.search(_LINK.sub("", text)):
             return Screening()  # only an address: the link check answers it
         language = self.service.language_of(text, turn.language)
-        assessment = self.service.assess(text, language, turn.incoming.links)
+        # Every free-text message passes here: the rules alone decide (rules_verdict), so the
+        # learned scorer is left for the verdict of a message that is checked.
+        assessment = self.service.assess(text, language, turn.incoming.links, learned=False)
         match received_or_question(assessment, turn.incoming.forwarded):
             case "received":
                 return Screening(outcome=await self.check(turn, text))

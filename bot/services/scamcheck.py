@@ -97,21 +97,26 @@ class ScamCheckService:
         return self.engines.get(language) or self.engines[self.catalog.default_language]
 
     def assess(
-        self, text: str, language: str, hidden: Sequence[tuple[str, str | None]] = ()
+        self,
+        text: str,
+        language: str,
+        hidden: Sequence[tuple[str, str | None]] = (),
+        *,
+        learned: bool = True,
     ) -> Assessment:
         """The rules alone (no alert lookup): fast and pure, for deciding whether a message is
         one received at all."""
         engine = self.engine(language)
         found = links_in(text, hidden, self.split)[:MAX_LINKS]
         reports = [self.checker.check(link) for link in found]
-        assessment = engine.assess(text, reports)
+        assessment = engine.assess(text, reports, learned=learned)
         reader = self.readers.get(engine.language)
         if reader is not None and not _CYRILLIC.intersection(text.lower()):
             # Bulgarian typed in Latin letters ("pratkata vi e zadarzhana"): the rules are
             # written in Cyrillic, so the message is read into it too, and the stronger kept.
             read = reader.read(text)
             if read != text:
-                in_script = engine.assess(read, reports)
+                in_script = engine.assess(read, reports, learned=learned)
                 if in_script.score > assessment.score:
                     assessment = in_script
         return assessment

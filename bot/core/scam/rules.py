@@ -98,7 +98,11 @@ class ScamEngine:
             else None
         )
 
-    def assess(self, text: str, links: Sequence[LinkReport] = ()) -> Assessment:
+    def assess(
+        self, text: str, links: Sequence[LinkReport] = (), *, learned: bool = True
+    ) -> Assessment:
+        """With `learned=False` the learned scorer is not asked (its points are 0): enough for
+        `rules_verdict`, which is all the screening of every message reads."""
         text = text[:MAX_TEXT]
         flags: list[Flag] = []
         for signal, patterns in self._signals:
@@ -123,10 +127,14 @@ class ScamEngine:
             # A link's shown text ("www.speedy.bg") over a dangerous target is no sign of a
             # genuine notice: it is how the trick works.
             marks = []
-        learned = self._scorer.probability(text) if self._scorer is not None else None
+        probability = (
+            self._scorer.probability(text)
+            if self._scorer is not None and learned
+            else None
+        )
         points = 0
-        if learned is not None and self.rules.learned is not None:
-            points = round(self.rules.learned.weight * (learned - self.rules.learned.offset))
+        if probability is not None and self.rules.learned is not None:
+            points = round(self.rules.learned.weight * (probability - self.rules.learned.offset))
         score = max(0, sum(f.weight for f in flags) + points - sum(m.weight for m in marks))
         verdict = self._verdict(score) if flags else "no_red_flags"
         if danger:
@@ -140,7 +148,7 @@ class ScamEngine:
             tuple(flags),
             tuple(marks),
             self.language,
-            learned,
+            probability,
             self._verdict(rules_score),
         )
 

@@ -29,7 +29,7 @@ from bot.content.web import load_web_texts
 from bot.core.alerts import AlertOptIns, AlertStore
 from bot.core.campaign import CampaignThemes
 from bot.core.flood import FloodControl, FloodGate, FloodLimit
-from bot.core.latin_typing import ReadingNLU
+from bot.core.latin_typing import ReadingNLU, read_message
 from bot.core.links import LinkChecker
 from bot.core.ports import (
     NLU,
@@ -352,7 +352,7 @@ def build_features(
     event_service = EventService(ports.units, bus)
     # One alert service for the message check and the organisers' commands, so a message is
     # matched against an alert the moment it is published here.
-    known = known_alerts(catalog, ports, clock, bus)
+    known = known_alerts(catalog, ports, clock, bus, readers)
     return Features(
         conversation=ConversationFeature(
             catalog,
@@ -414,12 +414,18 @@ def build_features(
 
 
 def known_alerts(
-    catalog: Catalog, ports: DialoguePorts, clock: Clock, bus: MessageBus
+    catalog: Catalog,
+    ports: DialoguePorts,
+    clock: Clock,
+    bus: MessageBus,
+    readers: Mapping[str, LatinReader] | None = None,
 ) -> AlertService | None:
     """The published alerts a checked message is matched against, when there are stores."""
     if ports.alerts is None or ports.alert_opt_ins is None:
         return None
-    return alert_service(catalog, ports.units, bus, ports.alerts, ports.alert_opt_ins, clock)
+    return alert_service(
+        catalog, ports.units, bus, ports.alerts, ports.alert_opt_ins, clock, readers
+    )
 
 
 def alert_service(
@@ -429,20 +435,35 @@ def alert_service(
     store: AlertStore,
     opt_ins: AlertOptIns,
     clock: Clock,
+    readers: Mapping[str, LatinReader] | None = None,
 ) -> AlertService:
-    """Scam alerts, one service for the chat, the command line and the message check."""
+    """Scam alerts, one service for the chat, the command line and the message check. With
+    `readers`, a Latin-typed message is matched as the bot reads it (read_message)."""
     notices = AlertNotices(catalog)
-    return AlertService(units, bus, store, opt_ins, notices, tuple(catalog.languages), clock)
+    read = (
+        functools.partial(read_message, languages=catalog.languages, readers=readers)
+        if readers
+        else None
+    )
+    return AlertService(
+        units, bus, store, opt_ins, notices, tuple(catalog.languages), clock, read=read
+    )
 
 
 def stored_alerts(
-    settings: Settings, catalog: Catalog, database: Store, clock: Clock
+    settings: Settings,
+    catalog: Catalog,
+    database: Store,
+    clock: Clock,
+    readers: Mapping[str, LatinReader] | None = None,
 ) -> AlertService:
     """Scam alerts off the chat (the command line), on the database."""
     database = database_for(database)
     bus = message_bus(settings, catalog, database, clock)
     units = functools.partial(SqlUnitOfWork, database)
-    return alert_service(catalog, units, bus, SqlAlerts(database), SqlAlertOptIns(database), clock)
+    return alert_service(
+        catalog, units, bus, SqlAlerts(database), SqlAlertOptIns(database), clock, readers
+    )
 
 
 def alerts_feature(

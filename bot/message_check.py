@@ -32,7 +32,7 @@ async def check_messages(
     async with open_storage(settings) as storage:
         catalog = storage.catalog
         readers = await asyncio.to_thread(load_readers, settings.data_dir, catalog.languages)
-        alerts = stored_alerts(settings, catalog, storage.database, SystemClock())
+        alerts = stored_alerts(settings, catalog, storage.database, SystemClock(), readers)
         service = ScamCheckService(catalog, split_domain, alerts=alerts, readers=readers)
         texts: Iterable[str] = (line.strip() for line in lines)
         if image is not None:

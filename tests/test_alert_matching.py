@@ -1,18 +1,27 @@
 """Scam-alert matching (bot/core/alerts.py) on the dev examples it was tuned on
 (tests/auxil/alert_dev.yml): copies with other amounts, names, numbers, links and lookalike
-letters match their own wave; genuine notices, chat and the bot's own answers match none."""
+letters match their own wave, and so do copies typed in Latin letters once read as the bot reads
+them (the real typing table and word lists, data/typing); genuine notices, chat and the bot's
+own answers match none."""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
+from pathlib import Path
 
 import pytest
 
 from bench.alert_matching import answer_texts
+from bot.content.catalog import Catalog
+from bot.content.typing import load_readers
 from bot.core import alerts
 from bot.core.alerts import AlertContent, AlertIndex, AlertStatus, ScamAlert
+from bot.core.latin_typing import read_message
 from tests.auxil.alert_dev import PUBLISHED, load_dev_set
+
+DATA = Path(__file__).resolve().parent.parent / "data"
 
 DEV = load_dev_set()
 INDEX = AlertIndex(DEV.alerts())
@@ -21,6 +30,19 @@ COPIES = [
     for number, wave in enumerate(DEV.waves, start=1)
     for position, variant in enumerate(wave.variants)
 ]
+LATIN_COPIES = [
+    pytest.param(number, copy, id=f"{wave.name}-latin-{position}")
+    for number, wave in enumerate(DEV.waves, start=1)
+    for position, copy in enumerate(wave.latin)
+]
+
+
+@pytest.fixture(scope="module")
+def reading_index(catalog: Catalog) -> AlertIndex:
+    """The dev alerts matched the way the bot does: with its reading of Latin-typed text."""
+    readers = load_readers(DATA, catalog.languages)
+    read = functools.partial(read_message, languages=catalog.languages, readers=readers)
+    return AlertIndex(DEV.alerts(), read)
 
 
 @pytest.mark.parametrize(("alert_id", "variant"), COPIES)
@@ -41,6 +63,33 @@ def test_the_bots_own_answers_about_the_same_scams_match_nothing() -> None:
     texts = answer_texts()
     assert len(texts) > 100
     assert [text[:60] for text in texts if INDEX.match(text, "en")] == []
+
+
+@pytest.mark.parametrize(("alert_id", "copy"), LATIN_COPIES)
+def test_a_copy_typed_in_latin_letters_matches_the_wave_published_in_cyrillic(
+    reading_index: AlertIndex, alert_id: int, copy: str
+) -> None:
+    found = reading_index.match(copy, "en")
+    assert found is not None, copy
+    assert found.alert_id == alert_id
+    # Compared letter by letter with the Cyrillic examples, it would not be recognised.
+    assert INDEX.match(copy, "en") is None
+
+
+def test_reading_latin_letters_matches_nothing_new_and_misses_no_copy(
+    reading_index: AlertIndex,
+) -> None:
+    assert len(LATIN_COPIES) >= 10 and len(DEV.unrelated_latin) >= 10
+    genuine = DEV.unrelated + DEV.unrelated_latin + tuple(answer_texts())
+    assert [text[:60] for text in genuine if reading_index.match(text, "bg")] == []
+    # English copies are not read as Bulgarian, and the Cyrillic ones still match.
+    wrong = [
+        variant
+        for number, wave in enumerate(DEV.waves, start=1)
+        for variant in wave.variants
+        if getattr(reading_index.match(variant, "bg"), "alert_id", None) != number
+    ]
+    assert wrong == []
 
 
 def test_what_changes_from_copy_to_copy_becomes_placeholders() -> None:

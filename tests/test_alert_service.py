@@ -1,14 +1,20 @@
 """AlertService on memory fakes: publishing, editing and retiring alerts, audited with who did
 it; what is refused; matching a received message (in the asker's language, counted, refreshed
-after a change); opting in and out."""
+after a change, an edit at once; typed in Latin letters, read as the bot reads it); opting in
+and out."""
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from pathlib import Path
 
 import pytest
 
+from bot.content.catalog import Catalog
+from bot.content.typing import load_readers
 from bot.core.alerts import AlertContent, AlertDraft, AlertStatus
+from bot.core.latin_typing import read_message
 from bot.core.roles import NotAllowed, Staff
 from bot.services.alerts import AlertRefused, AlertService
 from bot.services.events import Origin
@@ -18,7 +24,10 @@ from tests.fakes.core import FixedClock, MemoryAudit
 from tests.fakes.unit_of_work import FakeUnitOfWork, fake_bus
 
 T0 = dt.datetime(2026, 12, 6, 9, 0, tzinfo=dt.UTC)
-WAVE = load_dev_set().waves[0]  # the "new number" message, in Bulgarian
+DEV = load_dev_set()
+WAVE = DEV.waves[0]  # the "new number" message, in Bulgarian
+COURIER = DEV.waves[1]  # the courier-fee texts
+DATA = Path(__file__).resolve().parent.parent / "data"
 BG = AlertContent(
     "Нов номер", "Съобщение от „дете“ с нов номер", "Обадете се на стария номер", WAVE.examples
 )
@@ -150,6 +159,46 @@ async def test_published_alerts_are_read_once_a_minute_or_after_a_change_here(
     clock.advance(seconds=61)
     assert await service.match(WAVE.variants[0], "bg") is None
     assert store.reads == 2
+
+
+async def test_an_edit_here_takes_effect_for_matching_at_once(
+    parts: tuple[AlertService, MemoryAlerts, MemoryAudit, FixedClock],
+) -> None:
+    service, store, audit, _clock = parts
+    alert = await service.create(DRAFT, ORGANISER, T0)
+    assert await service.match(WAVE.variants[0], "bg") is not None
+    # The organiser replaces the examples: the old wave's copies no longer match, the new
+    # one's do, without waiting for the minute's re-read.
+    courier = AlertContent("Такса за пратка", "SMS за такса", "Не плащайте", COURIER.examples)
+    edited = await service.edit(alert.id, AlertDraft({"bg": courier}, "bg"), ORGANISER, T0)
+    assert edited is not None and edited.status is AlertStatus.PUBLISHED
+    assert await service.match(WAVE.variants[0], "bg") is None
+    found = await service.match(COURIER.variants[0], "bg")
+    assert found is not None and (found.alert_id, found.title) == (alert.id, "Такса за пратка")
+    assert store.reads == 2
+    assert [action for _, action, _ in audit.rows][-1] == "alert_edited"
+    # A published alert's edit is not sent again: the message queued at publishing stays.
+    assert "Нов номер" in store.payloads[alert.id]["bg"]["text"]
+
+
+async def test_a_copy_typed_in_latin_letters_is_matched_as_the_bot_reads_it(
+    parts: tuple[AlertService, MemoryAlerts, MemoryAudit, FixedClock], catalog: Catalog
+) -> None:
+    _service, store, _audit, clock = parts
+    readers = load_readers(DATA, catalog.languages)
+    read = functools.partial(read_message, languages=catalog.languages, readers=readers)
+    units = FakeUnitOfWork(alerts=store)
+    service = AlertService(
+        units, fake_bus(), store, MemoryAlertOptIns(), PlainNotices(), ("en", "bg"), clock,
+        read=read,
+    )  # fmt: skip
+    alert = await service.create(DRAFT, ORGANISER, T0)
+    latin = "zdravei mamo, tova e noviqt mi nomer, stariqt telefon padna vav vodata. zapishi si go"
+    found = await service.match(latin + " i mi pishi vav viber, spe6no e", "en")
+    assert found is not None and found.alert_id == alert.id
+    assert await service.match("mamo, shte zakasneq za vecherq, telefonat mi e na 5%", "en") is None
+    counted = await service.get(alert.id)
+    assert counted is not None and counted.matches == 1
 
 
 async def test_opting_in_and_out(

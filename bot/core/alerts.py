@@ -6,6 +6,10 @@ the amount, the name, the number and the link in every copy, and a lookalike Lat
 Cyrillic word, so those are normalised away first (placeholders, one script per word) and the
 rest compared with rapidfuzz. The measure and its threshold were chosen on the dev examples of
 tests/test_alert_matching.py (docs/benchmarks.md, "Scam alerts").
+
+Bulgarian typed in Latin letters ("zdravei mamo, tova e noviqt mi nomer") is read into Cyrillic
+the way the bot reads it before the NLU (bot/core/latin_typing.py), and the examples are read the
+same way, so a Latin-typed copy matches a wave published in Cyrillic.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import datetime as dt
 import enum
 import re
 import unicodedata
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -209,14 +213,32 @@ def similarity(message: str, example: str, cutoff: float = 0.0) -> float:
     return float(fuzz.ratio(message, example, score_cutoff=cutoff))
 
 
-class AlertIndex:
-    """The published alerts with their examples normalised once, to match many messages."""
+# How the bot reads a message typed in Latin letters in its language's script (the text
+# unchanged when it is no such message): bot.core.latin_typing.read_message.
+Reading = Callable[[str], str]
 
-    def __init__(self, alerts: Iterable[ScamAlert]) -> None:
+
+def _forms(text: str, read: Reading | None) -> tuple[str, ...]:
+    """The normalised text, and the normalised text as the bot reads it when that differs."""
+    forms = [normalise(text)]
+    if read is not None:
+        forms.append(normalise(read(text)))
+    return tuple(dict.fromkeys(form for form in forms if form))
+
+
+class AlertIndex:
+    """The published alerts with their examples normalised once, to match many messages.
+    With `read`, a message and the examples are also compared as the bot reads them (Latin-
+    typed Bulgarian in Cyrillic): both sides the same way."""
+
+    def __init__(self, alerts: Iterable[ScamAlert], read: Reading | None = None) -> None:
+        self.read = read
         self.entries: tuple[tuple[ScamAlert, tuple[str, ...]], ...] = tuple(
             (
                 alert,
-                tuple(normalised for text in alert.examples() if (normalised := normalise(text))),
+                tuple(
+                    dict.fromkeys(form for text in alert.examples() for form in _forms(text, read))
+                ),
             )
             for alert in alerts
             if alert.status == AlertStatus.PUBLISHED and alert.published is not None
@@ -227,16 +249,18 @@ class AlertIndex:
 
     def best(self, text: str, threshold: float = THRESHOLD) -> tuple[ScamAlert, float] | None:
         """The alert whose example the message is most like, if it is like it enough."""
-        words = tokens(text[:MESSAGE_MAX])
-        if sum(1 for word in words if word not in _PLACEHOLDERS) < MIN_TOKENS:
-            return None
-        message = " ".join(words)
+        messages = [
+            message
+            for message in _forms(text[:MESSAGE_MAX], self.read)
+            if sum(1 for word in message.split() if word not in _PLACEHOLDERS) >= MIN_TOKENS
+        ]
         best: tuple[ScamAlert, float] | None = None
         for alert, examples in self.entries:
             for example in examples:
-                score = similarity(message, example, cutoff=threshold)
-                if score >= threshold and (best is None or score > best[1]):
-                    best = (alert, score)
+                for message in messages:
+                    score = similarity(message, example, cutoff=threshold)
+                    if score >= threshold and (best is None or score > best[1]):
+                        best = (alert, score)
         return best
 
     def match(self, text: str, language: str, threshold: float = THRESHOLD) -> AlertMatch | None:
@@ -259,10 +283,14 @@ class AlertIndex:
 
 
 def match(
-    text: str, alerts: Iterable[ScamAlert], language: str, threshold: float = THRESHOLD
+    text: str,
+    alerts: Iterable[ScamAlert],
+    language: str,
+    threshold: float = THRESHOLD,
+    read: Reading | None = None,
 ) -> AlertMatch | None:
     """The known wave a message belongs to, among `alerts` (only published ones count)."""
-    return AlertIndex(alerts).match(text, language, threshold)
+    return AlertIndex(alerts, read).match(text, language, threshold)
 
 
 # --- checking what organisers write -----------------------------------------------------------

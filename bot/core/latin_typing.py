@@ -30,14 +30,23 @@ class ReadingNLU:
         self.languages = languages
 
     def text_for(self, text: str) -> str:
-        # Only a message that is itself in the language is read: an English message from a
-        # Bulgarian user must not become "из" and "ват".
-        language = message_language(text, self.languages, self.readers)
-        reader = self.readers.get(language) if language is not None else None
-        return reader.read(text) if reader is not None else text
+        return read_message(text, self.languages, self.readers)
 
     async def parse(self, text: str) -> Parse:
         return await self.nlu.parse(self.text_for(text))
+
+
+def read_message(
+    text: str, languages: Mapping[str, LanguageMeta], readers: Mapping[str, LatinReader]
+) -> str:
+    """The message with its Latin-typed words read into its language's script, as the NLU is
+    asked it (and a message is matched against scam alerts, bot/core/alerts.py); unchanged
+    when the message does not say it is in a language with a reader."""
+    # Only a message that is itself in the language is read: an English message from a
+    # Bulgarian user must not become "из" and "ват".
+    language = message_language(text, languages, readers)
+    reader = readers.get(language) if language is not None else None
+    return reader.read(text) if reader is not None else text
 
 
 def message_language(

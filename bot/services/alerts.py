@@ -21,6 +21,7 @@ from bot.core.alerts import (
     AlertProblem,
     AlertStatus,
     AlertStore,
+    Reading,
     ScamAlert,
     check,
 )
@@ -70,7 +71,11 @@ class AlertService:
         languages: Sequence[str],
         clock: Clock,
         refresh: dt.timedelta = REFRESH,
+        read: Reading | None = None,
     ) -> None:
+        """`read` is how the bot reads Latin-typed text in its language's script
+        (bot.core.latin_typing.read_message): a message typed so matches an alert whose
+        examples are in that script."""
         self.units = units
         self.bus = bus
         self.store = store
@@ -79,6 +84,7 @@ class AlertService:
         self.languages = tuple(languages)
         self.clock = clock
         self.refresh = refresh
+        self.read = read
         self._index: AlertIndex | None = None
         self._read_at: dt.datetime | None = None
 
@@ -202,6 +208,6 @@ class AlertService:
         now = self.clock.now()
         stale = self._read_at is None or now - self._read_at >= self.refresh
         if self._index is None or stale:
-            self._index = AlertIndex(await self.store.find([AlertStatus.PUBLISHED]))
+            self._index = AlertIndex(await self.store.find([AlertStatus.PUBLISHED]), self.read)
             self._read_at = now
         return self._index

@@ -20,12 +20,15 @@ class Wave:
     name: str
     examples: tuple[str, ...]
     variants: tuple[str, ...]
+    # Copies typed in Latin letters (Bulgarian waves), matched as the bot reads them.
+    latin: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class DevSet:
     waves: tuple[Wave, ...]
     unrelated: tuple[str, ...]
+    unrelated_latin: tuple[str, ...] = ()
 
     def alerts(self) -> list[ScamAlert]:
         """Each wave as a published alert, ids from 1 in file order; the language is the
@@ -48,8 +51,9 @@ class DevSet:
 
 def load_dev_set() -> DevSet:
     raw = yaml.safe_load(DEV_FILE.read_text(encoding="utf-8"))
+    latin = raw.get("latin") or {}
     waves = tuple(
-        Wave(name, tuple(wave["examples"]), tuple(wave["variants"]))
+        Wave(name, tuple(wave["examples"]), tuple(wave["variants"]), tuple(latin.get(name, ())))
         for name, wave in raw["waves"].items()
     )
-    return DevSet(waves, tuple(raw["unrelated"]))
+    return DevSet(waves, tuple(raw["unrelated"]), tuple(raw.get("unrelated_latin") or ()))

@@ -136,6 +136,21 @@ def main(argv: list[str] | None = None) -> int:
     alerts_sub.add_parser("list", help="list the alerts with their status and matches")
     alerts_retire = alerts_sub.add_parser("retire", help="retire an alert: the wave is over")
     alerts_retire.add_argument("id", type=int)
+    alerts_show = alerts_sub.add_parser("show", help="print an alert as a file, for edit --file")
+    alerts_show.add_argument("id", type=int)
+    alerts_edit = alerts_sub.add_parser(
+        "edit", help="change a draft or published alert's texts, examples or source"
+    )
+    alerts_edit.add_argument("id", type=int)
+    alerts_edit.add_argument("--file", type=Path, help="the whole alert, as `show` prints it")
+    alerts_edit.add_argument("--language", help="the language of the fields below (default: main)")
+    alerts_edit.add_argument("--title")
+    alerts_edit.add_argument("--looks-like", dest="looks_like")
+    alerts_edit.add_argument("--advice")
+    alerts_edit.add_argument(
+        "--example", action="append", dest="examples", help="replaces the examples (repeatable)"
+    )
+    alerts_edit.add_argument("--source", help="the official warning's address ('' removes it)")
     args = parser.parse_args(argv)
 
     try:
@@ -219,6 +234,19 @@ def main(argv: list[str] | None = None) -> int:
                 return asyncio.run(alert_admin.publish(settings, args.file, args.draft))
             case "alerts" if args.alerts_command == "retire":
                 return asyncio.run(alert_admin.retire(settings, args.id))
+            case "alerts" if args.alerts_command == "show":
+                return asyncio.run(alert_admin.show(settings, args.id))
+            case "alerts" if args.alerts_command == "edit":
+                changes = alert_admin.Changes(
+                    args.file,
+                    args.language,
+                    args.title,
+                    args.looks_like,
+                    args.advice,
+                    args.examples,
+                    args.source,
+                )
+                return asyncio.run(alert_admin.edit(settings, args.id, changes))
             case "alerts":
                 return asyncio.run(alert_admin.list_alerts(settings))
             case "broadcast":

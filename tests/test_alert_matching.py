@@ -193,3 +193,23 @@ def test_what_organisers_write_is_checked() -> None:
     assert alerts.check({"de": good["bg"], **good}, "bg", "", languages) == alerts.AlertProblem(
         "language", language="de"
     )
+
+
+def test_an_alert_as_a_file_reads_back_and_edits_change_only_what_is_given() -> None:
+    alert = _alert(AlertStatus.PUBLISHED)
+    assert alerts.draft_from(alerts.raw_of(alert.draft)) == alert.draft
+    edited = alerts.changed(
+        alert.draft, "en", advice=" Call their old number ", examples=["a", " "]
+    )
+    assert edited.content["en"] == AlertContent(
+        "New number", "A message from a 'child'", "Call their old number", ("a",)
+    )
+    assert edited.content["bg"] == alert.content["bg"]
+    assert edited.source_url == alert.source_url and edited.default_language == "bg"
+    # A language the alert lacks is added with what was given; `check` names what is missing.
+    added = alerts.changed(alert.draft, "de", title="Neue Nummer", source_url="")
+    assert added.content["de"] == AlertContent("Neue Nummer", "", "")
+    assert added.source_url == ""
+    assert alerts.check(added.content, "bg", "", ("en", "bg", "de")) == alerts.AlertProblem(
+        "missing", field="looks_like", language="de"
+    )

@@ -1,12 +1,14 @@
-"""`ecsm-bot alerts publish|list|retire` run as an organiser would, on SQLite and PostgreSQL:
-what it prints comes from data/ui in the default language, and every action is audited with
-the operating-system user who ran it."""
+"""`ecsm-bot alerts publish|list|show|edit|retire` run as an organiser would, on SQLite and
+PostgreSQL: what it prints comes from data/ui in the default language, and every action is
+audited with the operating-system user who ran it; an edit changes what `check-message` matches."""
 
 from __future__ import annotations
 
 import getpass
+import json
 from pathlib import Path
 
+import yaml
 from sqlalchemy import select
 
 from bot.storage.db import make_engine
@@ -92,3 +94,75 @@ async def test_a_bad_file_is_refused_in_the_default_language_and_nothing_is_stor
     refused = run_bot(["alerts", "publish", "--file", str(shapeless)], env)
     assert refused.returncode == 2 and "Това не е файл с предупреждение" in refused.stdout
     assert run_bot(["alerts", "list"], env).stdout == "Няма предупреждения за измами.\n"
+
+
+async def test_edit_from_the_command_line_takes_effect_for_the_message_check(
+    database_url: str, tmp_path: Path
+) -> None:
+    env = bot_env(database_url, DEFAULT_LANGUAGE="en")
+    alert = tmp_path / "alert.yml"
+    alert.write_text(ALERT, encoding="utf-8")
+    assert run_bot(["alerts", "publish", "--file", str(alert)], env).returncode == 0
+
+    # `show` prints the alert as a file that `edit --file` takes back.
+    shown = run_bot(["alerts", "show", "1"], env)
+    assert shown.returncode == 0, shown.stderr
+    raw = yaml.safe_load(shown.stdout)
+    assert raw["default_language"] == "bg" and raw["source"] == "https://www.cybercrime.bg/bg/news"
+    assert raw["texts"]["en"]["examples"] == []
+    raw["texts"]["en"]["advice"] = "Do not open the link; check the parcel in Econt's app."
+    changed = tmp_path / "changed.yml"
+    changed.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    by_file = run_bot(["alerts", "edit", "1", "--file", str(changed)], env)
+    assert by_file.returncode == 0, by_file.stderr
+    assert by_file.stdout == "Edited scam alert #1: Fake Econt texts about a delivery fee\n"
+
+    # Fields of one language (the main one unless said): the examples are replaced.
+    new_number = (
+        "Здравей, мамо! Това е новият ми номер, старият телефон падна във водата. "
+        "Запиши си го и ми пиши във Вайбър, спешно е."
+    )
+    by_fields = run_bot(
+        ["alerts", "edit", "1", "--example", new_number, "--language", "en", "--title", "New"],
+        env,
+    )
+    assert by_fields.stdout == "Edited scam alert #1: New\n", by_fields.stderr
+    after = yaml.safe_load(run_bot(["alerts", "show", "1"], env).stdout)
+    assert after["texts"]["en"]["title"] == "New"
+    assert after["texts"]["en"]["examples"] == [new_number]
+    assert after["texts"]["en"]["advice"] == raw["texts"]["en"]["advice"]
+    assert after["texts"]["bg"] == raw["texts"]["bg"]
+
+    # The message check matches the new example at once, typed in Latin letters too.
+    latin = (
+        "zdravei tate, tova e noviqt mi nomer, stariqt telefon padna vav vodata. "
+        "zapishi si go i mi pishi vav viber, spe6no e"
+    )
+    checked = run_bot(["check-message"], env, stdin=latin + "\n")
+    assert checked.returncode == 0, checked.stderr
+    (row,) = [json.loads(line) for line in checked.stdout.splitlines()]
+    assert row["alert"] is not None and row["alert"]["id"] == 1, row
+    assert row["verdict"] == "likely_scam"
+
+    # What cannot be an alert is refused, and nothing changes.
+    refused = run_bot(["alerts", "edit", "1", "--source", "cybercrime.bg"], env)
+    assert refused.returncode == 2
+    assert refused.stdout.startswith("Scam alert #1 was not changed: The source must be")
+    assert run_bot(["alerts", "edit", "1"], env).returncode == 2  # nothing to change
+    assert run_bot(["alerts", "edit", "9", "--title", "x"], env).stdout == "No scam alert #9.\n"
+    assert run_bot(["alerts", "retire", "1"], env).returncode == 0
+    gone = run_bot(["alerts", "edit", "1", "--title", "x"], env)
+    assert (gone.returncode, gone.stdout) == (
+        1,
+        "Scam alert #1 is retired and can no longer be changed.\n",
+    )
+
+    audit = await _audit(database_url)
+    assert [action for action, _ in audit] == [
+        "alert_created",
+        "alert_published",
+        "alert_edited",
+        "alert_edited",
+        "alert_retired",
+    ]
+    assert all(d["via"] == "cli" and d["os_user"] == getpass.getuser() for _, d in audit)

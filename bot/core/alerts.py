@@ -352,6 +352,50 @@ def draft_from(raw: object) -> AlertDraft | AlertProblem:
     return AlertDraft(content, default, str(raw.get("source") or "").strip())
 
 
+def raw_of(draft: AlertDraft) -> dict[str, Any]:
+    """An alert in the file's shape (the inverse of `draft_from`): `ecsm-bot alerts show ID`
+    prints it, to be changed and given back to `ecsm-bot alerts edit ID --file`."""
+    raw: dict[str, Any] = {"default_language": draft.default_language}
+    if draft.source_url:
+        raw["source"] = draft.source_url
+    raw["texts"] = {
+        language: {
+            "title": text.title,
+            "looks_like": text.looks_like,
+            "advice": text.advice,
+            "examples": list(text.examples),
+        }
+        for language, text in draft.content.items()
+    }
+    return raw
+
+
+def changed(
+    draft: AlertDraft,
+    language: str,
+    *,
+    title: str | None = None,
+    looks_like: str | None = None,
+    advice: str | None = None,
+    examples: Sequence[str] | None = None,
+    source_url: str | None = None,
+) -> AlertDraft:
+    """`draft` with the fields given changed in `language` (a language it lacks is added, its
+    other fields empty for `check` to name) and the source, when given, replaced; `examples`
+    replace the language's examples. What is None stays as it was."""
+    before = draft.content.get(language, AlertContent("", "", ""))
+    after = AlertContent(
+        before.title if title is None else title.strip(),
+        before.looks_like if looks_like is None else looks_like.strip(),
+        before.advice if advice is None else advice.strip(),
+        before.examples
+        if examples is None
+        else tuple(example.strip() for example in examples if example.strip()),
+    )
+    source = draft.source_url if source_url is None else source_url.strip()
+    return AlertDraft({**draft.content, language: after}, draft.default_language, source)
+
+
 # --- ports ------------------------------------------------------------------------------------
 
 

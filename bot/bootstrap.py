@@ -307,8 +307,9 @@ class DialoguePorts:
     # The use cases' transactions (bot/core/unit_of_work.py): SqlUnitOfWork on the database,
     # tests/fakes/unit_of_work.FakeUnitOfWork on a test's fakes.
     units: UnitsOfWork
-    # The message check (issue 16): where checked messages are kept with the user's consent,
-    # and the screenshot reader (None where Tesseract is missing).
+    # The message check (issue 16): where checked messages are kept with the user's consent
+    # (None: they are not kept; each is kept through `units`, whose checked_messages must be
+    # this store), and the screenshot reader (None where Tesseract is missing).
     checked_messages: CheckedMessages | None = None
     image_reader: ImageReader | None = None
     # Scam alerts (issue 16) and who opted in to them; without them there is no /alerts.
@@ -402,7 +403,7 @@ def build_features(
                 catalog,
                 split_domain,
                 alerts=known,
-                kept=ports.checked_messages,
+                units=ports.units if ports.checked_messages is not None else None,
                 readers=readers,
             ),
             ports.conversations,

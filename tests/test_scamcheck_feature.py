@@ -16,6 +16,7 @@ from bot.dialogue.router import Dialogue
 from tests.auxil.dialogue import dialogue_on
 from tests.fakes.core import FakeNLU, FixedClock, parse_of
 from tests.fakes.scam import FakeImageReader, MemoryCheckedMessages
+from tests.fakes.unit_of_work import FakeUnitOfWork
 
 USER = 501
 NEW_NUMBER = "Мамо, смених си номера, пиши ми във Вайбър, спешно е"
@@ -44,6 +45,10 @@ def checking(
     reader: FakeImageReader,
 ) -> Dialogue:
     ports = dataclasses.replace(dialogue_ports, checked_messages=kept, image_reader=reader)
+    # Keeping one is a unit of work: on the same store.
+    units = ports.units
+    assert isinstance(units, FakeUnitOfWork)
+    units.checked_messages = kept
     return dialogue_on(catalog, ports, nlu, clock)
 
 

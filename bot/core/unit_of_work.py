@@ -24,6 +24,7 @@ from bot.core.nlu_review import ReviewQueue
 from bot.core.ports import (
     Audit,
     Broadcasts,
+    CheckedMessages,
     Deliveries,
     Events,
     PersonalData,
@@ -66,6 +67,9 @@ class UnitOfWork(Protocol):
 
     @property
     def alert_opt_ins(self) -> AlertOptIns: ...
+
+    @property
+    def checked_messages(self) -> CheckedMessages: ...
 
     async def __aenter__(self) -> UnitOfWork:
         """Begin the transaction."""

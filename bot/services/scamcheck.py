@@ -14,9 +14,10 @@ from bot.content.catalog import Catalog
 from bot.core.alerts import AlertMatch
 from bot.core.latin_typing import message_language
 from bot.core.links import MAX_LINKS, DomainSplitter, LinkChecker, links_in
-from bot.core.ports import CheckedMessage, CheckedMessages
+from bot.core.ports import CheckedMessage
 from bot.core.scam.rules import Assessment, Flag, Kind, Mark, ScamEngine
 from bot.core.unanswered import scrub
+from bot.core.unit_of_work import UnitsOfWork
 from bot.text.latin import LatinReader
 
 _CYRILLIC = frozenset("абвгдежзийклмнопрстуфхцчшщъьюяѝ")
@@ -72,7 +73,7 @@ class ScamCheckService:
         split_domain: DomainSplitter,
         *,
         alerts: AlertLookup | None = None,
-        kept: CheckedMessages | None = None,
+        units: UnitsOfWork | None = None,
         readers: Mapping[str, LatinReader] | None = None,
     ) -> None:
         self.catalog = catalog
@@ -82,13 +83,14 @@ class ScamCheckService:
             lang: ScamEngine(rules, catalog.links.brands) for lang, rules in catalog.scam.items()
         }
         self.alerts = alerts
-        self.kept = kept
+        # Where checked messages are kept (a unit of work per message), when they may be.
+        self.units = units
         self.readers: Mapping[str, LatinReader] = readers or {}
 
     @property
     def keeps(self) -> bool:
-        """Whether checked messages can be kept (a store was given)."""
-        return self.kept is not None
+        """Whether checked messages can be kept (units of work were given)."""
+        return self.units is not None
 
     def language_of(self, text: str, fallback: str) -> str:
         return message_language(text, self.catalog.languages, self.readers) or fallback
@@ -155,11 +157,13 @@ class ScamCheckService:
         )
 
     async def keep(self, user_id: int, message: CheckedMessage, now: dt.datetime) -> None:
-        """Keep a checked message, once the user agreed. Scrubbed again here, so that nothing
-        unscrubbed is stored whoever calls."""
-        if self.kept is None:
+        """Keep a checked message, once the user agreed: one transaction. Scrubbed again here,
+        so that nothing unscrubbed is stored whoever calls."""
+        if self.units is None:
             raise RuntimeError("no store for checked messages was configured")
         clean = CheckedMessage(
             scrub(message.text), message.language, message.verdict, message.score, message.flags
         )
-        await self.kept.keep(user_id, clean, now)
+        async with self.units() as uow:
+            await uow.checked_messages.keep(user_id, clean, now)
+            await uow.commit()

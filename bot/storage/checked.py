@@ -2,24 +2,24 @@
 (bot/services/scamcheck.py), one row each, under the user who sent them (for /mydata and
 /forget, bot/storage/personal.py); the sender of the original message is never known here.
 Kept for CHECKED_RETENTION_DAYS: the tick's purge drops older ones, as it does for unanswered
-messages."""
+messages. Keeping one is a use case's unit of work (bot/storage/unit_of_work.py), the purge
+the tick's."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from sqlalchemy import delete
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.ports import CheckedMessage
-from bot.storage.db import writing
+from bot.storage.db import Store, writing
 from bot.storage.schema import CheckedMessageRow
 
 
 class SqlCheckedMessages:
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        sessions: Store,
         retention: dt.timedelta = dt.timedelta(days=90),
     ) -> None:
         self._sessions = sessions

@@ -12,6 +12,7 @@ from bot.core.unit_of_work import EventLog
 from bot.storage.access import Database, InTransaction, Store, database_for
 from bot.storage.alerts import SqlAlertOptIns, SqlAlerts
 from bot.storage.broadcasts import SqlBroadcasts
+from bot.storage.checked import SqlCheckedMessages
 from bot.storage.events import SqlEvents, SqlReminders
 from bot.storage.nlu_review import SqlReviewQueue
 from bot.storage.organisers import SqlAudit, SqlRoles
@@ -45,6 +46,7 @@ class SqlUnitOfWork(EventLog):
         self.nlu_review = SqlReviewQueue(tx)
         self.alerts = SqlAlerts(tx)
         self.alert_opt_ins = SqlAlertOptIns(tx)
+        self.checked_messages = SqlCheckedMessages(tx)
         return self
 
     async def __aexit__(

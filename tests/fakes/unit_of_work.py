@@ -14,6 +14,7 @@ from bot.core.outbox_refs import event_user_ref
 from bot.core.ports import (
     Audit,
     Broadcasts,
+    CheckedMessages,
     Deliveries,
     EventPorts,
     EventRecord,
@@ -44,6 +45,7 @@ from tests.fakes.core import (
     MemoryUsers,
 )
 from tests.fakes.nlu_review import MemoryReviewQueue
+from tests.fakes.scam import MemoryCheckedMessages
 
 
 class FakeUnitOfWork(EventLog):
@@ -63,6 +65,7 @@ class FakeUnitOfWork(EventLog):
         nlu_review: ReviewQueue | None = None,
         alerts: AlertStore | None = None,
         alert_opt_ins: AlertOptIns | None = None,
+        checked_messages: CheckedMessages | None = None,
     ) -> None:
         super().__init__()
         users = MemoryUsers()
@@ -79,6 +82,7 @@ class FakeUnitOfWork(EventLog):
         self.nlu_review: ReviewQueue = nlu_review or MemoryReviewQueue()
         self.alerts: AlertStore = alerts or MemoryAlerts()
         self.alert_opt_ins: AlertOptIns = alert_opt_ins or MemoryAlertOptIns()
+        self.checked_messages: CheckedMessages = checked_messages or MemoryCheckedMessages()
         self.opened = self.commits = self.rollbacks = 0
         self._committed = False
 

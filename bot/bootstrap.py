@@ -31,6 +31,7 @@ from bot.core.campaign import CampaignThemes
 from bot.core.flood import FloodControl, FloodGate, FloodLimit
 from bot.core.latin_typing import ReadingNLU, read_message
 from bot.core.links import LinkChecker
+from bot.core.nlu_models import ModelLab
 from bot.core.ports import (
     NLU,
     CheckedMessages,
@@ -73,7 +74,7 @@ from bot.features.subscribe import TipsFeature
 from bot.logs import RedactingFormatter
 from bot.metrics import MeasuredNLU, Metrics
 from bot.nlu.client import RasaNLU
-from bot.nlu.lab import RasaLab, RasaModelServer, active_model
+from bot.nlu.lab import RasaLab, RasaModelServer, RasaServerLab, active_model
 from bot.nlu.model import ModelPaths
 from bot.nlu.server import rasa_server
 from bot.ocr.tesseract import image_reader
@@ -682,15 +683,30 @@ def model_service(
     database = database_for(database)
     paths = ModelPaths(settings.nlu_dir, settings.data_dir)
     review = review_service(settings, catalog, functools.partial(SqlUnitOfWork, database))
-    lab = RasaLab(
-        paths,
-        settings.nlu_work_dir,
-        settings.rasa_venv,
-        list(catalog.languages),
-        reading_nlu(settings, catalog, rasa),
-        lambda nlu: reading_nlu(settings, catalog, nlu),
-        settings.rasa_startup_timeout,
-    )
+    running = reading_nlu(settings, catalog, rasa)
+
+    def reading(nlu: NLU) -> NLU:
+        return reading_nlu(settings, catalog, nlu)
+
+    lab: ModelLab
+    if settings.rasa_trainer_url is not None and settings.rasa_token is not None:
+        # Docker compose: the Rasa trainer's HTTP API trains and scores the candidates.
+        token = settings.rasa_token.get_secret_value()
+        trainer = str(settings.rasa_trainer_url)
+        languages = list(catalog.languages)
+        lab = RasaServerLab(
+            paths, settings.nlu_work_dir, languages, running, reading, trainer, token
+        )
+    else:
+        lab = RasaLab(
+            paths,
+            settings.nlu_work_dir,
+            settings.rasa_venv,
+            list(catalog.languages),
+            running,
+            reading,
+            settings.rasa_startup_timeout,
+        )
     return NluModelService(
         lab,
         RasaModelServer([rasa], paths.model, settings.nlu_work_dir),

@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     rasa_timeout: float = Field(default=3.0, gt=0, le=30, alias="RASA_TIMEOUT")
     rasa_venv: Path = Field(default=Path(".venv-rasa"), alias="RASA_VENV")
     rasa_startup_timeout: float = Field(default=180.0, gt=0, alias="RASA_STARTUP_TIMEOUT")
+    # Where candidate models are trained and scored (issue 18): a Rasa server of its own started
+    # with --enable-api (docker compose's rasa-trainer), over its HTTP API with RASA_TOKEN; unset,
+    # they are trained by `rasa train nlu` from RASA_VENV and scored by a server started for it.
+    rasa_trainer_url: AnyHttpUrl | None = Field(default=None, alias="RASA_TRAINER_URL")
     nlu_dir: Path = Field(default=Path("nlu"), alias="NLU_DIR")
     data_dir: Path = Field(default=Path("data"), alias="DATA_DIR")
     default_language: str = Field(default="en", alias="DEFAULT_LANGUAGE")
@@ -143,6 +147,8 @@ class Settings(BaseSettings):
             self.webhook_url is None or self.webhook_secret is None
         ):
             raise ValueError("TELEGRAM_MODE=webhook needs WEBHOOK_URL and WEBHOOK_SECRET")
+        if self.rasa_trainer_url is not None and self.rasa_token is None:
+            raise ValueError("RASA_TRAINER_URL needs RASA_TOKEN (the trainer's API is guarded)")
         if self.webhook_secret is not None and not re.fullmatch(
             r"[A-Za-z0-9_-]{16,256}", self.webhook_secret.get_secret_value()
         ):
@@ -160,6 +166,7 @@ class Settings(BaseSettings):
     @field_validator(
         "telegram_bot_token",
         "rasa_token",
+        "rasa_trainer_url",
         "webhook_secret",
         "webhook_url",
         "dashboard_url",

@@ -188,6 +188,20 @@ async def rasa(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[RasaIn
         yield RasaInfo(url, served)
 
 
+@pytest.fixture(scope="session")
+async def rasa_trainer(
+    rasa: RasaInfo, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[RasaInfo]:
+    """A second real Rasa server, with the session's token, as docker compose's rasa-trainer:
+    it trains candidates over its HTTP API and scores them (issue 18); started once, on demand."""
+    from bot.nlu.server import rasa_server
+
+    url = f"http://127.0.0.1:{free_port()}"
+    log = tmp_path_factory.mktemp("rasa-trainer") / "rasa.log"
+    async with rasa_server(url, rasa.token, ROOT / ".venv-rasa", MODEL, 240, log) as served:
+        yield RasaInfo(url, served)
+
+
 @pytest.fixture
 async def rasa_nlu(rasa: RasaInfo) -> AsyncIterator[RasaNLU]:
     async with httpx.AsyncClient(base_url=rasa.url) as client:

@@ -7,9 +7,12 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
+from pydantic import ValidationError
 
 from bot.nlu.lab import ACTIVE
+from bot.nlu.model import ModelPaths
 from bot.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,11 +44,15 @@ def test_services_and_healthchecks() -> None:
 
 
 def test_rasa_is_never_published_and_always_has_a_token() -> None:
-    rasa = compose()["services"]["rasa"]
-    assert "ports" not in rasa
-    command = " ".join(rasa["command"])
-    assert "--enable-api" in command and '--auth-token="$$RASA_TOKEN"' in command
-    assert "./nlu:/app" in rasa["volumes"]
+    services = compose()["services"]
+    for name in ("rasa", "rasa-trainer"):
+        rasa = services[name]
+        assert rasa["image"] == "rasa/rasa:3.6.21-full", name
+        assert "ports" not in rasa and rasa["networks"] == ["backend"], name
+        command = " ".join(rasa["command"])
+        assert "--enable-api" in command and '--auth-token="$$RASA_TOKEN"' in command, name
+        assert rasa["env_file"] == ".env", name
+    assert "./nlu:/app/nlu" in services["rasa"]["volumes"]
 
 
 def test_rasa_trains_on_the_data_the_bot_prepares() -> None:
@@ -60,7 +67,8 @@ def test_rasa_trains_on_the_data_the_bot_prepares() -> None:
     # The bot writes ModelPaths(nlu).training_data under WORKDIR /app; Rasa reads it from the
     # same volume under its working directory.
     assert written == "nlu-build:/app/nlu/build"
-    assert read.startswith("nlu-build:/app/build")
+    assert read.startswith("nlu-build:/app/nlu/build")
+    assert rasa["working_dir"] == "/app/nlu"
     assert "--nlu build/data" in " ".join(rasa["command"])
     assert "nlu-build" in compose()["volumes"]
     dockerfile = (ROOT / "Dockerfile").read_text()
@@ -172,3 +180,34 @@ def test_rasa_sees_the_models_the_bot_promotes() -> None:
     assert "|| exit 1" in command  # a failed training still stops the container
     assert "/srv/nlu-work" in (ROOT / "Dockerfile").read_text()
     assert "cat /srv/nlu-work/" + ACTIVE in command
+
+
+def test_the_rasa_trainer_trains_and_scores_what_the_bot_retrains() -> None:
+    # Issue 18 in compose: the bot's image has no Rasa, so RASA_TRAINER_URL names a Rasa server
+    # of its own that trains (POST /model/train) and scores candidates (PUT /model with the
+    # path the bot wrote under NLU_WORK_DIR): it must see that volume at the same path. The
+    # bot reads the repository's data and held-out sets from nlu/, and the shipped model (which
+    # the trainer starts with, and which "restore" may load into rasa) has one path everywhere.
+    services = compose()["services"]
+    trainer, rasa = services["rasa-trainer"], services["rasa"]
+    assert "nlu-work:/srv/nlu-work:ro" in trainer["volumes"]
+    assert "./nlu:/app/nlu:ro" in trainer["volumes"]
+    assert trainer["depends_on"]["rasa"]["condition"] == "service_healthy"
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    (workdir,) = re.findall(r"^WORKDIR (\S+)$", dockerfile, re.M)
+    shipped = ModelPaths(Path(workdir) / Settings.model_fields["nlu_dir"].default).model
+    assert shipped == Path(rasa["working_dir"]) / "models" / "nlu.tar.gz"
+    assert f"--model {shipped}" in " ".join(trainer["command"])
+    assert "model=models/nlu.tar.gz" in " ".join(rasa["command"])  # relative to working_dir
+    for name in ("bot", "bot-webhook"):
+        bot = services[name]
+        assert bot["environment"]["RASA_TRAINER_URL"] == "http://rasa-trainer:5005", name
+        assert "./nlu:/app/nlu:ro" in bot["volumes"], name
+        # Without the trainer only retraining fails: the bot does not wait for its health.
+        assert bot["depends_on"]["rasa-trainer"]["condition"] == "service_started", name
+    settings = Settings(
+        _env_file=None, RASA_TRAINER_URL="http://rasa-trainer:5005", RASA_TOKEN="t" * 24
+    )
+    assert str(settings.rasa_trainer_url) == "http://rasa-trainer:5005/"
+    with pytest.raises(ValidationError, match="RASA_TRAINER_URL needs RASA_TOKEN"):
+        Settings(_env_file=None, RASA_TRAINER_URL="http://rasa-trainer:5005")

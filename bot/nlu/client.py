@@ -11,6 +11,9 @@ from bot.core.ports import Entity, IntentScore, NLUUnavailable, Parse
 
 # Loading a model takes seconds to a minute on a small machine.
 LOAD_TIMEOUT = 300.0
+# Training the full model takes minutes on 2 cores (docs/benchmarks.md); Rasa answers a
+# request within an hour (its own response timeout).
+TRAIN_TIMEOUT = 3600.0
 
 
 class RasaNLU:
@@ -47,6 +50,24 @@ class RasaNLU:
         if response.status_code != 204:
             raise NLUUnavailable(f"loading the model: HTTP {response.status_code}")
 
+    async def train_model(self, payload: str) -> bytes:
+        """A model trained by the server (`POST /model/train`, issue 18) from `payload`, Rasa
+        YAML holding the config and the NLU data; the model file's bytes. The server keeps
+        answering with its own model: the new one is only returned, not loaded nor saved."""
+        try:
+            response = await self._client.post(
+                "/model/train",
+                params={"token": self._token, "save_to_default_model_directory": "false"},
+                content=payload.encode("utf-8"),
+                headers={"Content-Type": "application/x-yaml"},
+                timeout=TRAIN_TIMEOUT,
+            )
+        except httpx.HTTPError as exc:
+            raise NLUUnavailable(type(exc).__name__) from None
+        if response.status_code != 200:
+            raise NLUUnavailable(f"training: HTTP {response.status_code} {_reason(response)}")
+        return response.content
+
     async def parse(self, text: str) -> Parse:
         started = time.perf_counter()
         try:
@@ -67,6 +88,14 @@ class RasaNLU:
             return parse_response(response.json())
         except (ValueError, KeyError, TypeError) as exc:
             raise NLUUnavailable(f"malformed answer: {type(exc).__name__}") from None
+
+
+def _reason(response: httpx.Response) -> str:
+    """Rasa's error name ("BadRequest", "TrainingError"): never the URL, which holds the token."""
+    try:
+        return str(response.json().get("reason", ""))[:80]
+    except (ValueError, AttributeError):
+        return ""
 
 
 def parse_response(data: dict[str, Any]) -> Parse:

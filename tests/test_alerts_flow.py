@@ -1,6 +1,6 @@
 """Scam alerts through the dialogue (the features the bot runs, on fakes): an organiser writes
 one step by step in two languages and publishes it; everyone else is refused; people turn
-alerts on and off; organisers list, publish drafts and retire."""
+alerts on and off; organisers list, publish drafts, edit field by field and retire."""
 
 from __future__ import annotations
 
@@ -235,3 +235,96 @@ async def test_viewers_and_regional_organisers_are_refused_by_the_service(
     assert bot.alerts.rows[alert.id].status is AlertStatus.DRAFT and bot.audit.rows == []
     published = await bot.tap(ORGANISER_ID, Button("x", data=f"all:pub:{alert.id}"))
     assert "№1" in text(published) and bot.alerts.rows[alert.id].status is AlertStatus.PUBLISHED
+
+
+async def test_an_organiser_edits_a_published_alert_field_by_field(
+    bot: Bot, clock: FixedClock
+) -> None:
+    ui = bot.catalog.text
+    draft = AlertDraft(
+        {"bg": AlertContent("Заглавие", "Как изглежда", "Какво да правите", WAVE.examples)},
+        "bg",
+        "https://www.cybercrime.bg/",
+    )
+    await bot.alerts.create(draft, ORGANISER_ID, clock.now())
+    await bot.tap(ORGANISER_ID, Button("x", data="all:pub:1"))
+    listed = await bot.command(ORGANISER_ID, "alertlist")
+    start = await bot.tap(ORGANISER_ID, button(listed, ui("bg", "alerts.button.edit_id", id=1)))
+    assert text(start) == ui("bg", "alerts.edit.language", id=1)
+    menu = await bot.tap(ORGANISER_ID, button(start, "Български"))
+    assert "<b>Заглавие:</b> Заглавие" in text(menu) and "<b>Примери:</b> 1" in text(menu)
+
+    # The title: too long is refused and asked again; the new one is saved at once, audited.
+    asked = await bot.tap(ORGANISER_ID, button(menu, ui("bg", "alerts.edit.button.title")))
+    assert "Заглавие (Български" in text(asked)
+    too_long = await bot.say(ORGANISER_ID, "х" * 121)
+    assert text(too_long) == ui("bg", "alerts.too_long", length=121, max=120)
+    saved = await bot.say(ORGANISER_ID, "Фалшив „нов номер“ на дете")
+    assert saved.events == ("alert_edited",)
+    assert ui("bg", "alerts.edit.saved", id=1) in text(saved)
+    assert "<b>Заглавие:</b> Фалшив „нов номер“ на дете" in text(saved)
+    assert bot.alerts.rows[1].content["bg"].title == "Фалшив „нов номер“ на дете"
+
+    # The examples are replaced: the old wave's copies no longer match, the new one's do.
+    new_number = load_dev_set().waves[0]
+    asked = await bot.tap(ORGANISER_ID, button(saved, ui("bg", "alerts.edit.button.examples")))
+    assert "ale:back" in [b.data for b in buttons(asked)]
+    early = await bot.tap(ORGANISER_ID, Button("x", data="ale:done"))  # before any example
+    assert text(early) == ui("bg", "alerts.need_example")
+    step = await bot.say(ORGANISER_ID, new_number.examples[0])
+    assert text(step) == ui("bg", "alerts.example_saved", number=1)
+    saved = await bot.tap(ORGANISER_ID, by_data(step, "ale:done"))
+    assert bot.alerts.rows[1].content["bg"].examples == new_number.examples
+    assert bot.alerts.rows[1].status is AlertStatus.PUBLISHED
+    old = await bot.dialogue.handle(
+        Incoming(USER, text=WAVE.variants[0], forwarded=True, platform_language="bg")
+    )
+    assert "scam_alert" not in old.events
+    new = await bot.dialogue.handle(
+        Incoming(USER, text=new_number.variants[1], forwarded=True, platform_language="bg")
+    )
+    assert "scam_alert" in new.events and "Фалшив „нов номер“ на дете" in text(new)
+
+    # The source: a wrong address is refused; "No source" removes it.
+    again = await bot.command(ORGANISER_ID, "editalert", "1")
+    menu = await bot.tap(ORGANISER_ID, button(again, "Български"))
+    asked = await bot.tap(ORGANISER_ID, button(menu, ui("bg", "alerts.edit.button.source")))
+    wrong = await bot.say(ORGANISER_ID, "cybercrime.bg")
+    assert text(wrong) == ui("bg", "alerts.edit.bad_url")
+    removed = await bot.tap(ORGANISER_ID, button(asked, ui("bg", "alerts.edit.button.no_source")))
+    assert "<b>Източник:</b> —" in text(removed) and bot.alerts.rows[1].source_url == ""
+
+    # A language the alert has no text in: what is missing is named and nothing is saved.
+    done = await bot.tap(ORGANISER_ID, button(removed, ui("bg", "alerts.edit.button.finish")))
+    assert text(done) == ui("bg", "alerts.edit.finished", id=1)
+    again = await bot.command(ORGANISER_ID, "editalert", "№1")
+    menu = await bot.tap(ORGANISER_ID, button(again, "English"))
+    assert "<b>Заглавие:</b> —" in text(menu)
+    await bot.tap(ORGANISER_ID, button(menu, ui("bg", "alerts.edit.button.title")))
+    refused = await bot.say(ORGANISER_ID, "Fake 'new number' texts")
+    field = ui("bg", "alerts.field.looks_like")
+    assert ui("bg", "alerts.problem.missing", field=field, language="en") in text(refused)
+    assert set(bot.alerts.rows[1].content) == {"bg"}
+    cancelled = await bot.tap(ORGANISER_ID, Button("x", data="ale:x"))
+    assert text(cancelled) == ui("bg", "alerts.edit.cancelled")
+    # The edit is over: its buttons are stale now.
+    stale = await bot.tap(ORGANISER_ID, button(menu, ui("bg", "alerts.edit.button.title")))
+    assert text(stale) == ui("bg", "error.stale_button")
+
+    assert [action for _, action, _ in bot.audit.rows] == [
+        "alert_published",
+        "alert_edited",
+        "alert_edited",
+        "alert_edited",
+    ]
+    assert text(await bot.command(ORGANISER_ID, "editalert")) == ui("bg", "alerts.edit.usage")
+    assert text(await bot.command(ORGANISER_ID, "editalert", "9")) == ui(
+        "bg", "alerts.not_found", id=9
+    )
+    await bot.command(ORGANISER_ID, "retirealert", "1")
+    assert text(await bot.command(ORGANISER_ID, "editalert", "1")) == ui(
+        "bg", "alerts.not_found", id=1
+    )
+    refused_user = bot.catalog.text("bg", "error.organisers_only")
+    assert text(await bot.command(USER, "editalert", "1")) == refused_user
+    assert text(await bot.tap(USER, Button("x", data="ale:f:title"))) == refused_user

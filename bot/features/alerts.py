@@ -1,10 +1,12 @@
 """Scam alerts in the chat: everyone turns them on or off (/alerts); organisers publish one step
 by step (/newalert: language, title, what it looks like, what to do, example messages, source,
 another language if they like, a preview, then publish or keep as a draft), list them with
-their match counts (/alertlist, with publish and retire buttons) and retire one (/retirealert N).
-The use cases are bot.services.alerts.AlertService's, as on the command line.
+their match counts (/alertlist, with publish, retire and edit buttons), edit one (/editalert N:
+a language, then the title, what it looks like, what to do, the examples or the source, each
+saved as it is sent) and retire one (/retirealert N). The use cases are
+bot.services.alerts.AlertService's, as on the command line.
 
-The wizard's state is a PendingInput (the conversation store), so a restart or another process
+The wizards' state is a PendingInput (the conversation store), so a restart or another process
 continues it; the organiser's role is checked again at every step."""
 
 from __future__ import annotations
@@ -27,11 +29,14 @@ from bot.services.alerts import AlertRefused, AlertService
 from bot.services.events import Origin
 
 WIZARD_FLOW = "alert_new"
-TOGGLE, WIZARD, LISTED = "alt", "aln", "all"
+EDIT_FLOW = "alert_edit"
+TOGGLE, WIZARD, LISTED, EDITING = "alt", "aln", "all", "ale"
 LIST_LIMIT = 20
 # The typed steps of the wizard, in order, with the field each fills and its length limit.
 TEXT_STEPS = {"title": rules.TITLE_MAX, "looks_like": rules.TEXT_MAX, "advice": rules.TEXT_MAX}
 STEP_ORDER = ("title", "looks_like", "advice", "examples")
+# What /editalert changes, one at a time, in the order its buttons are shown.
+EDIT_FIELDS = ("title", "looks_like", "advice", "examples", "source")
 
 
 class AlertNotices:
@@ -92,10 +97,11 @@ class AlertsFeature:
                 "newalert": self.new_alert,
                 "alertlist": self.list_alerts,
                 "retirealert": self.retire_command,
+                "editalert": self.edit_command,
             },
-            actions=frozenset({TOGGLE, WIZARD, LISTED}),
+            actions=frozenset({TOGGLE, WIZARD, LISTED, EDITING}),
             callback=self.callback,
-            flows={WIZARD_FLOW: self.wizard_input},
+            flows={WIZARD_FLOW: self.wizard_input, EDIT_FLOW: self.edit_input},
         )
 
     # --- everyone: turning alerts on and off ----------------------------------------------------
@@ -157,23 +163,29 @@ class AlertsFeature:
                     matches=alert.matches,
                 )
             )
+            if alert.status is AlertStatus.RETIRED:
+                continue
+            edit = Button(
+                text(lang, "alerts.button.edit_id", id=alert.id),
+                data=callbacks.encode(LISTED, "edit", alert.id),
+            )
             if alert.status is AlertStatus.DRAFT:
                 label = text(lang, "alerts.button.publish_id", id=alert.id)
-                buttons.append((Button(label, data=callbacks.encode(LISTED, "pub", alert.id)),))
-            elif alert.status is AlertStatus.PUBLISHED:
+                pub = Button(label, data=callbacks.encode(LISTED, "pub", alert.id))
+                buttons.append((pub, edit))
+            else:
                 label = text(lang, "alerts.button.retire", id=alert.id)
-                buttons.append((Button(label, data=callbacks.encode(LISTED, "ret", alert.id)),))
+                ret = Button(label, data=callbacks.encode(LISTED, "ret", alert.id))
+                buttons.append((ret, edit))
         return Outcome((Reply("\n".join(lines), tuple(buttons)),), lang)
 
     async def retire_command(self, turn: Turn) -> Outcome:
         if not await self.is_organiser(turn.incoming.user_id):
             return self._refused(turn)
-        args = turn.incoming.args
-        if len(args) != 1 or not args[0].lstrip("#№").isdigit():
-            return Outcome(
-                (Reply(self.catalog.text(turn.language, "alerts.retire_usage")),), turn.language
-            )
-        return await self._retire(turn, int(args[0].lstrip("#№")))
+        number = _number(turn.incoming.args)
+        if number is None:
+            return self._say(turn.language, "alerts.retire_usage")
+        return await self._retire(turn, number)
 
     async def _retire(self, turn: Turn, alert_id: int) -> Outcome:
         lang = turn.language
@@ -216,12 +228,22 @@ class AlertsFeature:
                 return Outcome(
                     (self._status_reply(turn.language, on),), turn.language, events=(event,)
                 )
-            case "all", (("pub" | "ret") as what, number) if number.isdigit():
+            case "all", (("pub" | "ret" | "edit") as what, number) if number.isdigit():
                 if not await self.is_organiser(user):
                     return self._refused(turn)
                 if what == "pub":
                     return await self._publish(turn, int(number))
+                if what == "edit":
+                    return await self._edit_start(turn, int(number))
                 return await self._retire(turn, int(number))
+            case "ale", (step, *rest):
+                if not await self.is_organiser(user):
+                    await self.conversations.clear(user)
+                    return self._refused(turn)
+                pending = await self.conversations.get(user)
+                if pending is None or pending.flow != EDIT_FLOW:
+                    return None  # a button of an edit that is over
+                return await self._edit_button(turn, dict(pending.data), step, tuple(rest))
             case "aln", (step, *rest):
                 if not await self.is_organiser(user):
                     await self.conversations.clear(user)
@@ -375,6 +397,183 @@ class AlertsFeature:
 
     def _say(self, lang: str, key: str, **values: object) -> Outcome:
         return Outcome((Reply(self.catalog.text(lang, key, **values)),), lang)
+
+    # --- editing --------------------------------------------------------------------------------
+
+    async def edit_command(self, turn: Turn) -> Outcome:
+        if not await self.is_organiser(turn.incoming.user_id):
+            return self._refused(turn)
+        number = _number(turn.incoming.args)
+        if number is None:
+            return self._say(turn.language, "alerts.edit.usage")
+        return await self._edit_start(turn, number)
+
+    async def _editable(self, alert_id: int) -> ScamAlert | None:
+        alert = await self.service.get(alert_id)
+        return None if alert is None or alert.status is AlertStatus.RETIRED else alert
+
+    async def _edit_start(self, turn: Turn, alert_id: int) -> Outcome:
+        """Which language's texts to change (one the alert lacks is added)."""
+        lang, text = turn.language, self.catalog.text
+        if await self._editable(alert_id) is None:
+            return self._say(lang, "alerts.not_found", id=alert_id)
+        await self._save_edit(turn.incoming.user_id, {"id": str(alert_id), "step": "language"})
+        buttons = tuple(
+            (Button(meta.native_name, data=_editing("lang", code)),)
+            for code, meta in self.catalog.languages.items()
+        )
+        cancel = Button(text(lang, "alerts.button.cancel"), data=_editing("x"))
+        reply = Reply(text(lang, "alerts.edit.language", id=alert_id), (*buttons, (cancel,)))
+        return Outcome((reply,), lang)
+
+    async def _edit_menu(
+        self, turn: Turn, state: dict[str, str], alert: ScamAlert, said: tuple[Reply, ...] = ()
+    ) -> Outcome:
+        """What the alert says now in the chosen language, and a button per thing to change."""
+        lang, text = turn.language, self.catalog.text
+        state["step"] = "menu"
+        await self._save_edit(turn.incoming.user_id, state)
+        language = state["language"]
+        content = alert.content.get(language, AlertContent("", "", ""))
+        current = text(
+            lang,
+            "alerts.edit.current",
+            id=alert.id,
+            language=self.catalog.languages[language].native_name,
+            title=content.title or "—",
+            looks_like=content.looks_like or "—",
+            advice=content.advice or "—",
+            examples=len(content.examples),
+            source=alert.source_url or "—",
+        )
+        rows = [
+            (Button(text(lang, f"alerts.edit.button.{name}"), data=_editing("f", name)),)
+            for name in EDIT_FIELDS
+        ]
+        rows.append((Button(text(lang, "alerts.edit.button.finish"), data=_editing("end")),))
+        return Outcome((*said, Reply(current, tuple(rows))), lang)
+
+    async def _edit_button(
+        self, turn: Turn, state: dict[str, str], step: str, args: tuple[str, ...]
+    ) -> Outcome | None:
+        lang, user, text = turn.language, turn.incoming.user_id, self.catalog.text
+        alert = await self._editable(int(state["id"]))
+        if alert is None:
+            await self.conversations.clear(user)
+            return self._say(lang, "alerts.not_found", id=state["id"])
+        match step, args, state["step"]:
+            case "lang", (code,), "language" if code in self.catalog.languages:
+                state["language"] = code
+                return await self._edit_menu(turn, state, alert)
+            case "f", (name,), "menu" if name in EDIT_FIELDS:
+                state["step"] = name
+                language = self.catalog.languages[state["language"]].native_name
+                back = Button(text(lang, "alerts.edit.button.back"), data=_editing("back"))
+                rows: tuple[tuple[Button, ...], ...] = ((back,),)
+                if name == "examples":
+                    state["examples"] = "[]"
+                    key, limit = "alerts.edit.ask_examples", rules.EXAMPLES_MAX
+                elif name == "source":
+                    remove = Button(text(lang, "alerts.edit.button.no_source"), data=_editing("rm"))
+                    rows = ((remove,), (back,))
+                    key, limit = "alerts.edit.ask_source", 0
+                else:
+                    key, limit = f"alerts.ask.{name}", TEXT_STEPS[name]
+                await self._save_edit(user, state)
+                question = text(lang, key, language=language, max=limit)
+                return Outcome((Reply(question, rows),), lang)
+            case "done", (), "examples":
+                examples = json.loads(state.get("examples") or "[]")
+                if not examples:
+                    return self._say(lang, "alerts.need_example")
+                return await self._edit_save(turn, state, alert, examples=examples)
+            case "rm", (), "source":
+                return await self._edit_save(turn, state, alert, source_url="")
+            case "back", (), _ if state["step"] in EDIT_FIELDS:
+                return await self._edit_menu(turn, state, alert)
+            case "end", (), "menu":
+                await self.conversations.clear(user)
+                return self._say(lang, "alerts.edit.finished", id=alert.id)
+            case "x", (), _:
+                await self.conversations.clear(user)
+                return self._say(lang, "alerts.edit.cancelled")
+        return None
+
+    async def edit_input(self, turn: Turn, pending: PendingInput, typed: str) -> Outcome | None:
+        """The new text of the field being changed (or one more example)."""
+        user, lang = turn.incoming.user_id, turn.language
+        if not await self.is_organiser(user):
+            await self.conversations.clear(user)
+            return self._refused(turn)
+        state = dict(pending.data)
+        step, value = state["step"], typed.strip()
+        if step not in EDIT_FIELDS:
+            return None  # the bot waits for a button: the text is read as a new message
+        if not value:
+            return self._say(lang, "alerts.empty")
+        alert = await self._editable(int(state["id"]))
+        if alert is None:
+            await self.conversations.clear(user)
+            return self._say(lang, "alerts.not_found", id=state["id"])
+        if step == "source":
+            if not rules.SOURCE_URL.match(value):
+                return self._say(lang, "alerts.edit.bad_url")
+            return await self._edit_save(turn, state, alert, source_url=value)
+        limit = TEXT_STEPS.get(step, rules.EXAMPLE_MAX)
+        if len(value) > limit:
+            return self._say(lang, "alerts.too_long", length=len(value), max=limit)
+        if step == "examples":
+            examples = json.loads(state.get("examples") or "[]")
+            if len(examples) >= rules.EXAMPLES_MAX:
+                return self._say(lang, "alerts.too_many_examples")
+            examples.append(value)
+            state["examples"] = json.dumps(examples)
+            await self._save_edit(user, state)
+            done = Button(self.catalog.text(lang, "alerts.button.done"), data=_editing("done"))
+            saved = self.catalog.text(lang, "alerts.example_saved", number=len(examples))
+            return Outcome((Reply(saved, ((done,),)),), lang)
+        return await self._edit_save(turn, state, alert, **{step: value})
+
+    async def _edit_save(
+        self,
+        turn: Turn,
+        state: dict[str, str],
+        alert: ScamAlert,
+        **change: Any,
+    ) -> Outcome:
+        """Save one change through the service (audited); back to the menu, or say why not."""
+        lang, user = turn.language, turn.incoming.user_id
+        draft = rules.changed(alert.draft, state["language"], **change)
+        try:
+            edited = await self.service.edit(
+                alert.id, draft, await self._origin(turn), self.clock.now()
+            )
+        except NotAllowed:
+            await self.conversations.clear(user)
+            return self._refused(turn)
+        except AlertRefused as refused:
+            problem = Reply(problem_text(self.catalog, lang, refused.problem))
+            return await self._edit_menu(turn, state, alert, (problem,))
+        if edited is None:
+            await self.conversations.clear(user)
+            return self._say(lang, "alerts.not_found", id=alert.id)
+        saved = Reply(self.catalog.text(lang, "alerts.edit.saved", id=alert.id))
+        outcome = await self._edit_menu(turn, state, edited, (saved,))
+        return Outcome(outcome.replies, lang, events=("alert_edited",))
+
+    async def _save_edit(self, user_id: int, state: dict[str, str]) -> None:
+        await self.conversations.set(user_id, PendingInput(EDIT_FLOW, state), self.clock.now())
+
+
+def _number(args: tuple[str, ...]) -> int | None:
+    """The alert's number in a command's arguments (3, #3 or №3), or None."""
+    if len(args) != 1 or not args[0].lstrip("#№").isdigit():
+        return None
+    return int(args[0].lstrip("#№"))
+
+
+def _editing(step: str, *args: str) -> str:
+    return callbacks.encode(EDITING, step, *args)
 
 
 def problem_text(catalog: Catalog, lang: str, problem: AlertProblem) -> str:

@@ -1,5 +1,5 @@
-"""Scam alerts: one code path for the chat (/newalert, /alertlist, /retirealert), the command line
-(`ecsm-bot alerts ...`) and, later, the dashboard. Organisers publish, edit and retire alerts,
+"""Scam alerts: one code path for the chat (/newalert, /alertlist, /editalert, /retirealert), the
+command line (`ecsm-bot alerts ...`) and the dashboard. Organisers publish, edit and retire alerts,
 each a unit of work whose AlertChanged event the bus writes to the audit log, with who did it,
 in the same transaction; a published alert is left for the planner
 (bot.storage.alerts.AlertPlanner), which queues it through the outbox, with its rate limits and

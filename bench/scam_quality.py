@@ -8,10 +8,13 @@ Goals: scam recall >= 0.95, <= 5% of genuine messages called "likely scam", p95 
 Recall is given two ways: scams called "likely scam", and scams flagged at all ("likely scam" or
 "suspicious": the reply warns in both).
 
-Run alone: `python -m bench.scam_quality` (or as part of `make bench`)."""
+Run alone: `python -m bench.scam_quality` (or as part of `make bench`). `--set scam_eval2` scores
+the second evaluation set (bench/data/scam_eval2, written by another helper, also without seeing
+the rules), `--set all` both, one table each."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import statistics
 import time
@@ -29,6 +32,8 @@ from bot.services.scamcheck import ScamCheckService
 
 ROOT = Path(__file__).resolve().parent.parent
 EVAL = ROOT / "bench" / "data" / "scam_eval"
+# The evaluation sets by name: each a folder of <lang>.yml under bench/data, none ever tuned on.
+SETS = {"scam_eval": EVAL, "scam_eval2": ROOT / "bench" / "data" / "scam_eval2"}
 ROUNDS = 5  # each message is checked this many times for the latency
 
 
@@ -66,23 +71,25 @@ class Latency:
     worst_ms: float
 
 
-def _messages(language: str) -> list[dict[str, object]]:
-    loaded = yaml.safe_load((EVAL / f"{language}.yml").read_text("utf-8"))
+def _messages(language: str, where: Path = EVAL) -> list[dict[str, object]]:
+    loaded = yaml.safe_load((where / f"{language}.yml").read_text("utf-8"))
     messages: list[dict[str, object]] = loaded["messages"]
     return messages
 
 
 async def bench_scam_quality(
     catalog: Catalog | None = None,
+    evaluation_set: str = "scam_eval",
 ) -> tuple[list[LanguageQuality], Latency]:
+    where = SETS[evaluation_set]
     catalog = catalog or load_catalog(ROOT / "data", "en")
     readers = load_readers(ROOT / "data", catalog.languages)
     service = ScamCheckService(catalog, split_domain, readers=readers)
     qualities: list[LanguageQuality] = []
     timings: list[float] = []
-    for language in sorted(p.stem for p in EVAL.glob("*.yml")):
+    for language in sorted(p.stem for p in where.glob("*.yml")):
         quality = LanguageQuality(language)
-        for message in _messages(language):
+        for message in _messages(language, where):
             text, label, ident = str(message["text"]), message["label"], str(message["id"])
             # The language as every entrypoint tells it: from the message, else the user's.
             found = service.language_of(text, language)
@@ -111,8 +118,10 @@ async def bench_scam_quality(
     return qualities, latency
 
 
-def tables(qualities: list[LanguageQuality], latency: Latency) -> list[Table]:
-    quality = Table(title="The message check on bench/data/scam_eval (never tuned on)")
+def tables(
+    qualities: list[LanguageQuality], latency: Latency, evaluation_set: str = "scam_eval"
+) -> list[Table]:
+    quality = Table(title=f"The message check on bench/data/{evaluation_set} (never tuned on)")
     for column in (
         "language",
         "scams",
@@ -149,9 +158,19 @@ def tables(qualities: list[LanguageQuality], latency: Latency) -> list[Table]:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.scam_quality")
+    parser.add_argument(
+        "--set",
+        dest="evaluation_set",
+        choices=(*SETS, "all"),
+        default="scam_eval",
+        help="which evaluation set under bench/data to score (default scam_eval)",
+    )
+    chosen = parser.parse_args().evaluation_set
     console = Console(width=220)
-    for table in tables(*asyncio.run(bench_scam_quality())):
-        console.print(table)
+    for name in SETS if chosen == "all" else (chosen,):
+        for table in tables(*asyncio.run(bench_scam_quality(evaluation_set=name)), name):
+            console.print(table)
 
 
 if __name__ == "__main__":

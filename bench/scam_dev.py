@@ -3,7 +3,10 @@ of bench/data/scam_eval: what the rules (and the learned scorer) are tuned on.
 
 Each example falls, by a hash of its text, into the tuning part (70%) or the check part (30%).
 Changes are made looking at the tuning part's misses only (`--misses`); the check part's figures
-say whether a change generalises to wordings it was not written from. With `--held-out`, the
+say whether a change generalises to wordings it was not written from. The fresh examples
+(`fresh_<lang>.yml`, written by another session without seeing the rules) are a part of their
+own, "fresh": never tuned on and never listed by `--misses`, so that they say honestly how the
+rules do on messages nobody tuned them for. With `--held-out`, the
 learned scorer is trained on the tuning part only, so that its check-part figures are honest too
 (the bot itself trains on every example of data/scam/training).
 
@@ -37,9 +40,12 @@ class Example:
     language: str
     label: str  # "scam" | "genuine"
     text: str
+    fresh: bool = False  # from fresh_<lang>.yml: a part of its own, never tuned on
 
     @property
     def part(self) -> str:
+        if self.fresh:
+            return "fresh"
         digest = hashlib.sha256(self.text.encode("utf-8")).digest()
         return "check" if digest[0] % 10 < CHECK_SHARE else "tune"
 
@@ -49,13 +55,14 @@ def examples(where: Path = DEV) -> Iterator[Example]:
     texts or `messages:` of {text, label}."""
     for path in sorted(where.glob("*.yml")):
         language = path.stem.rsplit("_", 1)[-1]
+        fresh = path.stem.startswith("fresh_")
         loaded = yaml.safe_load(path.read_text("utf-8")) or {}
         for label in ("scam", "genuine"):
             for item in loaded.get(label) or ():
                 text = item["text"] if isinstance(item, dict) else item
-                yield Example(language, label, str(text))
+                yield Example(language, label, str(text), fresh)
         for item in loaded.get("messages") or ():
-            yield Example(language, str(item["label"]), str(item["text"]))
+            yield Example(language, str(item["label"]), str(item["text"]), fresh)
 
 
 async def run(show_misses: bool, held_out: bool, rules_only: bool = False) -> None:

@@ -264,3 +264,120 @@ def test_a_question_about_a_scam_is_told_by_the_rules_alone(catalog: Catalog) ->
     found = service.assess("My card has been blocked, what should I do?", "en")
     assert found.rules_verdict in ("no_red_flags", "suspicious")
     assert received_or_question(found, forwarded=False) != "received"
+
+
+def _learned_rules(flag: float | None) -> ScamRules:
+    """Rules whose learned scorer, trained on the examples below, raises its own flag from
+    `flag` on."""
+    training = {
+        "language": "en",
+        "source": "Examples written for this test, nothing else.",
+        "scam": [f"your parcel {n} is held, pay the customs fee now" for n in range(8)],
+        "genuine": [f"see you at dinner {n}, love" for n in range(8)],
+    }
+    learned_flag = {"id": "wording", "name": "Scam words", "weight": 2, "detector": "learned",
+                    "advice": "Check it yourself first."}  # fmt: skip
+    base = rules()
+    signals = [s.model_dump() for s in base.signals] + [learned_flag]
+    return rules(
+        signals=signals,
+        learned={"weight": 4, "offset": 0.5, "flag": flag},
+        training=training,
+    )
+
+
+def test_the_learned_scorer_flags_a_message_the_rules_miss_when_it_is_sure() -> None:
+    """A message in which no pattern found anything, but which reads like the scams the
+    scorer learned from, gets the learned flag quoting the words that weighed most, in the
+    order of the message; the rules' own verdict stays "no red flags"."""
+    engine = ScamEngine(_learned_rules(flag=0.8))
+    found = engine.assess("Hello, the parcel is held: customs fee to pay now")
+    assert found.learned is not None and found.learned >= 0.8
+    assert [f.id for f in found.flags] == ["wording"]
+    quoted = found.flags[0].quote.split(" … ")
+    assert 1 <= len(quoted) <= 3 and ("parcel" in quoted or "customs" in quoted)
+    positions = [found.flags[0].quote.find(w) for w in quoted]
+    assert positions == sorted(positions)  # in the order of the message
+    assert found.score == 2 + round(4 * (found.learned - 0.5))
+    assert found.verdict != "no_red_flags" and found.rules_verdict == "no_red_flags"
+    # A friendly message is nowhere near sure: nothing to flag.
+    assert engine.assess("see you at dinner, love").flags == ()
+
+
+def test_the_learned_flag_only_where_the_rules_found_nothing() -> None:
+    engine = ScamEngine(_learned_rules(flag=0.5))
+    found = engine.assess("urgent: your parcel is held, pay the customs fee now")
+    assert [f.id for f in found.flags] == ["urgency"]  # the rules' flag, not both
+    # Without a threshold the learned scorer never flags on its own.
+    quiet = ScamEngine(_learned_rules(flag=None)).assess("the parcel is held, pay the fee")
+    assert quiet.flags == () and quiet.verdict == "no_red_flags"
+
+
+def test_telling_words_are_the_message_s_own_words() -> None:
+    from bot.core.scam.learned import LearnedScorer
+
+    scorer = LearnedScorer(
+        [f"your parcel {n} is held, pay the customs fee now" for n in range(8)],
+        [f"see you at dinner {n}, love" for n in range(8)],
+    )
+    words = scorer.telling_words("Hi! „Parcel“ HELD, customs fee: 1.99", count=2)
+    assert len(words) == 2
+    assert set(words) <= {"Parcel", "HELD", "customs", "fee"}  # as written, quotes trimmed
+    assert scorer.telling_words("see you at dinner, love") == ()  # nothing weighs to a scam
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "signal"),
+    [
+        ("en", "Sorry, I paid 600 instead of 160 for the chairs, send me back the difference",
+         "buyer_payment"),
+        ("bg", "Извинявайте, преведох Ви 600 вместо 160 за столовете, върнете ми разликата",
+         "buyer_payment"),
+        ("en", "We found your name on a list of victims. Our recovery agent can get your money "
+         "back", "recovery_offer"),
+        ("bg", "Открихме името Ви в списък с жертви на измамна платформа. Ще си върнете парите",
+         "recovery_offer"),
+        ("en", "Please note we changed our bank, all future payments go to the new IBAN",
+         "changed_bank"),
+        ("bg", "Моля, имайте предвид, че сменихме банката, всички бъдещи плащания по новия IBAN",
+         "changed_bank"),
+        ("en", "To proceed we need a copy of your ID card and a selfie", "identity_request"),
+        ("bg", "За договора ни трябва копие от личната карта и селфи", "identity_request"),
+        ("en", "Your heating will be disconnected for an unpaid bill", "blocked_account"),
+        ("bg", "Водоподаването на Вашия адрес ще бъде спряно утре", "blocked_account"),
+        ("bg", "Ще ти дойде SMS с код, само ми го прати", "code_request"),
+        ("en", "Grandma, a colleague of mine will come to collect the money in an hour",
+         "safe_account"),
+        ("bg", "Колегата ми ще мине да ги вземе след половин час", "safe_account"),
+    ],
+)  # fmt: skip
+def test_new_signals_of_the_shipped_rules(
+    catalog: Catalog, language: str, text: str, signal: str
+) -> None:
+    found = ScamEngine(catalog.scam[language], catalog.links.brands).assess(text, learned=False)
+    assert signal in {f.id for f in found.flags}
+
+
+def test_a_reply_about_someone_s_new_number_is_no_new_number_scam(catalog: Catalog) -> None:
+    engine = ScamEngine(catalog.scam["en"], catalog.links.brands)
+    found = engine.assess("Saved your new number 👍 Are we still doing Friday at ours?")
+    assert found.flags == ()
+    assert [f.id for f in engine.assess("This is my new number, save it").flags] == ["new_number"]
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "Heads up: fraudsters pretend to be our bank and ask you to move money to a "
+         "\"safe account\". Ignore them and report it to the police."),
+        ("bg", "Внимание: измамници се представят за служители на банката и искат да прехвърлите "
+         "парите си в „сигурна сметка“. Игнорирайте ги и подайте сигнал в полицията."),
+    ],
+)  # fmt: skip
+def test_a_warning_about_a_scam_is_no_scam(catalog: Catalog, language: str, text: str) -> None:
+    """An awareness post names the scam's words ("safe account"), but it describes what
+    scammers do and asks for nothing: the mark of a warning outweighs the quoted words."""
+    found = ScamEngine(catalog.scam[language], catalog.links.brands).assess(text, learned=False)
+    assert "safe_account" in {f.id for f in found.flags}
+    assert "warns_of_scam" in {m.id for m in found.genuine}
+    assert found.verdict != "likely_scam" and found.rules_verdict != "likely_scam"

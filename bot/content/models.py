@@ -438,7 +438,7 @@ class ScamSignal(Strict):
     weight: int = Field(ge=1, le=10)
     patterns: tuple[Pattern, ...] = ()
     links: frozenset[LinkVerdictName] = frozenset()
-    detector: Literal["sender_brand"] | None = None
+    detector: Literal["sender_brand", "learned"] | None = None
     advice: Annotated[str, Field(min_length=10, max_length=400)]
 
     _valid_patterns = field_validator("patterns")(_compiles)
@@ -483,10 +483,12 @@ class FollowUp(Strict):
 
 class LearnedWeight(Strict):
     """How the learned scorer's probability p (bot/core/scam/learned.py) counts beside the red
-    flags: round(weight * (p - offset)) points, fewer than none below the offset."""
+    flags: round(weight * (p - offset)) points, fewer than none below the offset. From `flag` on,
+    a message in which the rules found nothing gets the signal whose detector is "learned"."""
 
     weight: float = Field(gt=0, le=20)
     offset: float = Field(ge=0, le=1)
+    flag: float | None = Field(default=None, gt=0, le=1)
 
 
 class ScamTraining(Strict):
@@ -538,5 +540,5 @@ class ScamRules(Strict):
             tuple((s.id, s.weight, tuple(sorted(s.links)), s.detector) for s in self.signals),
             tuple((g.id, g.weight, tuple(sorted(g.links))) for g in self.genuine),
             tuple(f.id for f in self.followups),
-            (self.learned.weight, self.learned.offset) if self.learned else None,
+            (self.learned.weight, self.learned.offset, self.learned.flag) if self.learned else None,
         )

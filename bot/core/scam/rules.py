@@ -6,9 +6,12 @@ without red flags is only that.
 Score = the weights of the signals raised (each once) + the points of the learned scorer
 (bot/core/scam/learned.py, when the rules have training examples) - the weights of the genuine
 marks found, never below 0; `suspicious` and `likely_scam` of the rules are the thresholds. A
-message without a red flag of the rules is "no red flags found" whatever the learned scorer
-says: every warning names and quotes what raised it. A link the link checker calls dangerous
-makes the message "likely scam" whatever the score, so the two never disagree."""
+message in which no pattern, link or sender raised a red flag gets one from the learned scorer
+only when it is sure (from `learned.flag`), and that flag quotes the words that weighed most:
+every warning names and quotes what raised it. Otherwise such a message is "no red flags found".
+A link the link checker calls dangerous makes the message "likely scam" whatever the score, so
+the two never disagree. The rules' own verdict (`rules_verdict`) never counts the learned
+scorer."""
 
 from __future__ import annotations
 
@@ -106,6 +109,8 @@ class ScamEngine:
         text = text[:MAX_TEXT]
         flags: list[Flag] = []
         for signal, patterns in self._signals:
+            if signal.detector == "learned":
+                continue
             quote = _first_match(text, patterns)
             if quote is None and signal.links:
                 quote = next((r.shown for r in links if r.verdict in signal.links), None)
@@ -128,20 +133,20 @@ class ScamEngine:
             # genuine notice: it is how the trick works.
             marks = []
         probability = (
-            self._scorer.probability(text)
-            if self._scorer is not None and learned
-            else None
+            self._scorer.probability(text) if self._scorer is not None and learned else None
         )
+        rules_score = max(0, sum(f.weight for f in flags) - sum(m.weight for m in marks))
         points = 0
         if probability is not None and self.rules.learned is not None:
             points = round(self.rules.learned.weight * (probability - self.rules.learned.offset))
+            if not flags:
+                flags.extend(self._learned_flag(text, probability))
         score = max(0, sum(f.weight for f in flags) + points - sum(m.weight for m in marks))
         verdict = self._verdict(score) if flags else "no_red_flags"
         if danger:
             # The link checker already tells the user not to open such a link (a hidden target,
             # a brand's lookalike): the message holding it cannot be judged any milder.
             verdict = "likely_scam"
-        rules_score = max(0, sum(f.weight for f in flags) - sum(m.weight for m in marks))
         return Assessment(
             verdict,
             score,
@@ -158,6 +163,21 @@ class ScamEngine:
         if score >= self.rules.suspicious:
             return "suspicious"
         return "no_red_flags"
+
+    def _learned_flag(self, text: str, probability: float) -> list[Flag]:
+        """The learned scorer's own red flag, when it is sure of a message in which the rules
+        found nothing: it quotes the words that weighed most towards a scam."""
+        threshold = self.rules.learned.flag if self.rules.learned is not None else None
+        if self._scorer is None or threshold is None or probability < threshold:
+            return []
+        words = self._scorer.telling_words(text)
+        if not words:
+            return []
+        return [
+            Flag(s.id, s.name, quote_of(" … ".join(words)), s.weight, s.advice)
+            for s, _ in self._signals
+            if s.detector == "learned"
+        ]
 
     def followup(self, text: str) -> str | None:
         """Which follow-up a typed message is ("I already paid"), if any."""

@@ -9,7 +9,8 @@ on the data as the bot trains it (Latin-typed examples also read into Cyrillic, 
 read the same way before parsing); with --before REV each is also measured as it was at commit
 REV (trained on nlu/data of that commit, messages parsed as typed), in the same run and on the
 same held-out examples. With --cv, Rasa's own 3-fold
-cross-validation on the training data is added.
+cross-validation on the training data is added. NLU_EVAL_OUT (default var/nlu-eval) and
+NLU_EVAL_PORT (default 5605, one port per candidate from there) let two runs share a machine.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -46,7 +48,8 @@ from bot.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 NLU = ROOT / "nlu"
-OUT = ROOT / "var" / "nlu-eval"
+OUT = Path(os.environ.get("NLU_EVAL_OUT", ROOT / "var" / "nlu-eval")).resolve()
+PORT = int(os.environ.get("NLU_EVAL_PORT", "5605"))
 RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
 DATA = ROOT / "data"
 PREPARED = OUT / "data"
@@ -361,7 +364,7 @@ async def main() -> None:
         def read(nlu: NLUPort) -> NLUPort:
             return ReadingNLU(nlu, readers, catalog.languages)
 
-        await measure(result, model, examples, 5605 + index, read if reading else None)
+        await measure(result, model, examples, PORT + index, read if reading else None)
         half_a = [p for i, p in enumerate(result.parses) if i % 2 == 0]
         result.thresholds = tune(half_a)
         if args.cv:

@@ -8,9 +8,11 @@ tuned on one half of the held-out data and reported on the other half. A candida
 on the data as the bot trains it (Latin-typed examples also read into Cyrillic, and messages
 read the same way before parsing); with --before REV each is also measured as it was at commit
 REV (trained on nlu/data of that commit, messages parsed as typed), in the same run and on the
-same held-out examples. With --cv, Rasa's own 3-fold
-cross-validation on the training data is added. NLU_EVAL_OUT (default var/nlu-eval) and
-NLU_EVAL_PORT (default 5605, one port per candidate from there) let two runs share a machine.
+same held-out examples. With --baseline REV each is also measured as the bot was at REV: the
+candidate's config and nlu/data of that commit, Latin-typed examples read as now. With --cv,
+Rasa's own 3-fold cross-validation on the training data is added. NLU_EVAL_OUT (default
+var/nlu-eval) and NLU_EVAL_PORT (default 5605, one port per candidate from there) let two runs
+share a machine.
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
 DATA = ROOT / "data"
 PREPARED = OUT / "data"
 BEFORE = OUT / "data-before"
+BASELINE = OUT / "baseline"
 TARGETS = {"en": 0.93, "bg": 0.90}
 
 
@@ -69,6 +72,8 @@ class Result:
     name: str
     # Trained on the prepared data and asked with Latin-typed words read (the bot's way).
     reading: bool = True
+    # Set when the candidate is measured as it was at a baseline commit (--baseline).
+    baseline: str | None = None
     train_seconds: float = 0.0
     model_mb: float = 0.0
     rss_mb: float = 0.0
@@ -307,15 +312,17 @@ def report(results: list[Result]) -> None:
 
 
 def label(result: Result) -> str:
+    if result.baseline:
+        return f"{result.name} ({result.baseline})"
     return result.name if result.reading else f"{result.name} (before)"
 
 
-def data_at(revision: str, target: Path) -> None:
-    """nlu/data as it was at `revision`, written to `target`."""
+def data_at(revision: str, target: Path, path: str = "nlu/data") -> None:
+    """`path` (nlu/data) as it was at `revision`, written to `target`."""
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
     archive = subprocess.run(
-        ["git", "archive", revision, "nlu/data"], cwd=ROOT, check=True, capture_output=True
+        ["git", "archive", revision, path], cwd=ROOT, check=True, capture_output=True
     ).stdout
     subprocess.run(
         ["tar", "-x", "--strip-components=2", "-C", str(target)], input=archive, check=True
@@ -336,24 +343,43 @@ async def main() -> None:
         metavar="REV",
         help="also measure each candidate trained on nlu/data of commit REV, messages as typed",
     )
+    parser.add_argument(
+        "--baseline",
+        metavar="REV",
+        help="also measure each candidate as at commit REV: its config and nlu/data of REV,"
+        " Latin-typed examples read as now",
+    )
     args = parser.parse_args()
     examples = load_examples()
     prepare_training_data(NLU / "data", PREPARED, DATA)
     catalog = load_catalog(DATA, "en")
     readers = load_readers(DATA, catalog.languages)
     results = []
-    candidates = [
-        (config, reading)
+    chosen = [
+        config
         for config in sorted((NLU / "configs").glob("*.yml"))
         if not args.only or config.stem in args.only
-        for reading in ((True, False) if args.before else (True,))
     ]
+    # (config, name, training data, messages read, baseline commit)
+    candidates: list[tuple[Path, str, Path, bool, str | None]] = []
+    if args.baseline:
+        data_at(args.baseline, BASELINE / "source")
+        prepare_training_data(BASELINE / "source", BASELINE / "data", DATA)
+        data_at(args.baseline, BASELINE / "configs", "nlu/configs")
+        for config in chosen:
+            old = BASELINE / "configs" / config.name
+            if old.exists():
+                candidates.append(
+                    (old, f"{config.stem}-baseline", BASELINE / "data", True, args.baseline)
+                )
     if args.before:
         data_at(args.before, BEFORE)
-    for index, (config, reading) in enumerate(candidates):
-        name = config.stem if reading else f"{config.stem}-before"
-        data = PREPARED if reading else BEFORE
-        result = Result(config.stem, reading=reading)
+    for config in chosen:
+        candidates.append((config, config.stem, PREPARED, True, None))
+        if args.before:
+            candidates.append((config, f"{config.stem}-before", BEFORE, False, None))
+    for index, (config, name, data, reading, baseline) in enumerate(candidates):
+        result = Result(config.stem, reading=reading, baseline=baseline)
         model = OUT / f"{name}.tar.gz"
         if args.reuse and model.exists():
             result.train_seconds = float("nan")  # not measured in this run

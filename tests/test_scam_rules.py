@@ -381,3 +381,31 @@ def test_a_warning_about_a_scam_is_no_scam(catalog: Catalog, language: str, text
     assert "safe_account" in {f.id for f in found.flags}
     assert "warns_of_scam" in {m.id for m in found.genuine}
     assert found.verdict != "likely_scam" and found.rules_verdict != "likely_scam"
+
+
+def test_latin_typed_bulgarian_is_judged_by_the_rules_reading_it(catalog: Catalog) -> None:
+    """A Bulgarian message typed in Latin letters is read into Cyrillic for the rules; when
+    the rules find something in the reading, that reading is kept, even though the learned
+    scorer, sure of the Latin letters, would flag the message as typed."""
+    import dataclasses
+
+    training = {
+        "language": "bg",
+        "source": "Examples written for this test, nothing else.",
+        "scam": [f"tova mi e noviq nomer {n}, zapishi go" for n in range(8)],
+        "genuine": [f"ще се видим на вечеря {n}, целувки" for n in range(8)],
+    }
+    bg = catalog.scam["bg"].model_copy(update={"training": ScamRules.model_validate(
+        {**catalog.scam["bg"].model_dump(), "training": training}).training})  # fmt: skip
+    service = ScamCheckService(
+        dataclasses.replace(catalog, scam={**catalog.scam, "bg": bg}),
+        split_domain,
+        readers=load_readers(DATA, catalog.languages),
+    )
+    text = "Zdravei, tova mi e noviq nomer. Nishto ne mi trqbva, samo si go zapishi"
+    as_typed = service.engine("bg").assess(text)
+    assert [f.id for f in as_typed.flags] == ["learned_wording"]  # the rules read no Latin
+    found = service.assess(text, "bg")
+    assert "new_number" in {f.id for f in found.flags}
+    assert not any(f.learned for f in found.flags)
+    assert "asks_nothing" in {m.id for m in found.genuine}

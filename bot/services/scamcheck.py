@@ -23,6 +23,10 @@ from bot.text.latin import LatinReader
 _CYRILLIC = frozenset("абвгдежзийклмнопрстуфхцчшщъьюяѝ")
 
 
+def _strength(assessment: Assessment) -> tuple[bool, int]:
+    return (any(not f.learned for f in assessment.flags), assessment.score)
+
+
 class AlertLookup(Protocol):
     """Published scam alerts (bot/services/alerts.py): the one a message is a copy of, if any."""
 
@@ -115,11 +119,13 @@ class ScamCheckService:
         reader = self.readers.get(engine.language)
         if reader is not None and not _CYRILLIC.intersection(text.lower()):
             # Bulgarian typed in Latin letters ("pratkata vi e zadarzhana"): the rules are
-            # written in Cyrillic, so the message is read into it too, and the stronger kept.
+            # written in Cyrillic, so the message is read into it too, and the stronger kept:
+            # the one where the rules found something (the learned scorer's own flag is only
+            # for what they cannot read), then the higher score.
             read = reader.read(text)
             if read != text:
                 in_script = engine.assess(read, reports, learned=learned)
-                if in_script.score > assessment.score:
+                if _strength(in_script) > _strength(assessment):
                     assessment = in_script
         return assessment
 

@@ -43,6 +43,7 @@ class Flag:
     quote: str
     weight: int
     advice: str
+    learned: bool = False  # the learned scorer's own flag, not one of the rules
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,7 +175,7 @@ class ScamEngine:
         if not words:
             return []
         return [
-            Flag(s.id, s.name, quote_of(" … ".join(words)), s.weight, s.advice)
+            Flag(s.id, s.name, quote_of(" … ".join(words)), s.weight, s.advice, learned=True)
             for s, _ in self._signals
             if s.detector == "learned"
         ]

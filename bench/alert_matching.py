@@ -1,5 +1,8 @@
 """How well each way of comparing messages separates copies of a known scam wave from everything
 else, on the dev examples (tests/auxil/alert_dev.yml): `python -m bench.alert_matching`.
+Then the shipped match() as the bot runs it (reading Latin-typed Bulgarian as before the NLU) on
+the dev examples and on a held-out set never tuned on (bench/data/alert_eval.yml): copies
+recognised as their own wave, genuine messages matched, with and without the reading.
 
 For every measure: the lowest score of a variant against its own wave's examples (it should be
 high), the highest score of an unrelated message or of a variant against another wave's examples
@@ -11,6 +14,7 @@ bot/core/alerts.py uses the measure this chose, with its threshold inside the ga
 from __future__ import annotations
 
 import dataclasses
+import functools
 import statistics
 import time
 from collections.abc import Callable, Hashable, Iterator
@@ -23,11 +27,15 @@ from rapidfuzz import fuzz
 from rich.console import Console
 from rich.table import Table
 
+from bot.content.catalog import load_catalog
+from bot.content.typing import load_readers
 from bot.core import alerts
-from tests.auxil.alert_dev import DevSet, load_dev_set
+from bot.core.latin_typing import read_message
+from tests.auxil.alert_dev import DevSet, Wave, load_dev_set
 
 Measure = Callable[[str, str], float]
 ROOT = Path(__file__).resolve().parents[1]
+EVAL_FILE = ROOT / "bench" / "data" / "alert_eval.yml"
 
 
 def _long_strings(value: Any) -> Iterator[str]:
@@ -129,23 +137,72 @@ def highest_answer(dev: DevSet, normalised: bool, measure: Measure, texts: list[
     )
 
 
-def outcome(dev: DevSet) -> tuple[int, int, int, int]:
-    """With the shipped match(): copies recognised as their own wave, copies in all, unrelated
-    messages matched, unrelated in all."""
-    published = dev.alerts()
-    right = sum(
-        1
-        for number, wave in enumerate(dev.waves, start=1)
-        for variant in wave.variants
-        if (found := alerts.match(variant, published, "en")) is not None
-        and found.alert_id == number
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    """With the shipped match(): copies recognised as their own wave (typed in their script,
+    and in Latin letters), genuine messages matched (in their script, and in Latin letters),
+    each out of how many; the lowest score of a recognised copy, the highest of a genuine one."""
+
+    right: int
+    copies: int
+    latin_right: int
+    latin_copies: int
+    wrong: int
+    unrelated: int
+    latin_wrong: int
+    latin_unrelated: int
+    lowest_copy: float
+    highest_other: float
+
+    def line(self) -> str:
+        return (
+            f"copies {self.right}/{self.copies}, Latin-typed copies "
+            f"{self.latin_right}/{self.latin_copies}; genuine matched {self.wrong}/"
+            f"{self.unrelated}, Latin-typed genuine matched {self.latin_wrong}/"
+            f"{self.latin_unrelated}; lowest copy {self.lowest_copy:.1f}, highest genuine "
+            f"{self.highest_other:.1f}"
+        )
+
+
+def outcome(dev: DevSet, read: alerts.Reading | None = None) -> Outcome:
+    index = alerts.AlertIndex(dev.alerts(), read)
+
+    def own(copies: Callable[[Wave], tuple[str, ...]]) -> tuple[int, list[float]]:
+        right, scores = 0, []
+        for number, wave in enumerate(dev.waves, start=1):
+            for copy in copies(wave):
+                found = index.best(copy, 0.0)
+                score = found[1] if found is not None and found[0].id == number else 0.0
+                right += score >= alerts.THRESHOLD
+                scores.append(score)
+        return right, scores
+
+    def others(messages: tuple[str, ...]) -> tuple[int, list[float]]:
+        found = [index.best(message, 0.0) for message in messages]
+        scores = [best[1] if best is not None else 0.0 for best in found]
+        return sum(score >= alerts.THRESHOLD for score in scores), scores
+
+    right, scores = own(lambda wave: wave.variants)
+    latin_right, latin_scores = own(lambda wave: wave.latin)
+    wrong, other_scores = others(dev.unrelated)
+    latin_wrong, latin_other_scores = others(dev.unrelated_latin)
+    return Outcome(
+        right,
+        sum(len(wave.variants) for wave in dev.waves),
+        latin_right,
+        sum(len(wave.latin) for wave in dev.waves),
+        wrong,
+        len(dev.unrelated),
+        latin_wrong,
+        len(dev.unrelated_latin),
+        min(scores + latin_scores),
+        max(other_scores + latin_other_scores),
     )
-    copies = sum(len(wave.variants) for wave in dev.waves)
-    wrong = sum(1 for message in dev.unrelated if alerts.match(message, published, "en"))
-    return right, copies, wrong, len(dev.unrelated)
 
 
-def timing(dev: DevSet, texts: list[str], copies: int = 4) -> tuple[int, float, float]:
+def timing(
+    dev: DevSet, texts: list[str], copies: int = 4, read: alerts.Reading | None = None
+) -> tuple[int, float, float]:
     """Milliseconds per match (median, p95) against `copies` times the dev alerts, over the dev
     messages and the answer texts (up to 3,000 characters each are compared)."""
     index = alerts.AlertIndex(
@@ -153,9 +210,14 @@ def timing(dev: DevSet, texts: list[str], copies: int = 4) -> tuple[int, float, 
             dataclasses.replace(alert, id=alert.id + 100 * n)
             for n in range(copies)
             for alert in dev.alerts()
-        ]
+        ],
+        read,
     )
-    messages = [v for wave in dev.waves for v in wave.variants] + list(dev.unrelated) + texts
+    messages = (
+        [v for wave in dev.waves for v in wave.variants + wave.latin]
+        + list(dev.unrelated + dev.unrelated_latin)
+        + texts
+    )
     spent = []
     for message in messages:
         start = time.perf_counter()
@@ -178,18 +240,26 @@ def main() -> None:
         table.add_row(name, f"{lowest:.1f}", f"{highest:.1f}", f"{answer:.1f}", f"{gap:+.1f}")
     console = Console(width=120)
     console.print(table)
-    right, copies, wrong, unrelated = outcome(dev)
-    wrong_answers = sum(1 for text in texts if alerts.match(text, dev.alerts(), "en"))
-    console.print(
-        f"{wrong_answers}/{len(texts)} of the bot's own answer texts matched an alert; "
-        f"match() at threshold {alerts.THRESHOLD}: {right}/{copies} copies recognised as their "
-        f"wave, {wrong}/{unrelated} unrelated messages matched"
-    )
-    size, median, p95 = timing(dev, texts)
-    console.print(
-        f"match() against {size} published alerts: median {median:.2f} ms, p95 {p95:.2f} ms "
-        f"per message ({len(texts)} answer texts and the dev messages)"
-    )
+    catalog = load_catalog(ROOT / "data", "en")
+    readers = load_readers(ROOT / "data", catalog.languages)
+    read = functools.partial(read_message, languages=catalog.languages, readers=readers)
+    held_out = load_dev_set(EVAL_FILE)
+    for name, examples in (("dev", dev), ("held-out", held_out)):
+        for how, reading in (("as typed", None), ("read as the bot reads", read)):
+            result = outcome(examples, reading)
+            console.print(f"match() at {alerts.THRESHOLD}, {name} set, {how}: {result.line()}")
+    for name, examples in (("dev", dev), ("held-out", held_out)):
+        index = alerts.AlertIndex(examples.alerts(), read)
+        wrong_answers = sum(1 for text in texts if index.match(text, "en"))
+        console.print(
+            f"{wrong_answers}/{len(texts)} of the bot's own answer texts matched a {name} alert"
+        )
+    for how, reading in (("as typed", None), ("read as the bot reads", read)):
+        size, median, p95 = timing(dev, texts, read=reading)
+        console.print(
+            f"match() against {size} published alerts, {how}: median {median:.2f} ms, "
+            f"p95 {p95:.2f} ms per message ({len(texts)} answer texts and the dev messages)"
+        )
 
 
 if __name__ == "__main__":

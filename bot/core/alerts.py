@@ -194,6 +194,16 @@ def normalise(text: str) -> str:
 # --- matching ---------------------------------------------------------------------------------
 
 
+def _normalised(texts: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(form for text in texts if (form := normalise(text))))
+
+
+def _enough(message: str) -> str | None:
+    """The normalised message, if it says enough to be called a known wave (MIN_TOKENS)."""
+    words = sum(1 for word in message.split() if word not in _PLACEHOLDERS)
+    return message if words >= MIN_TOKENS else None
+
+
 def similarity(message: str, example: str, cutoff: float = 0.0) -> float:
     """How alike (0-100) a message is to an example, both already normalised: the edit-distance
     ratio of the two, or, when the message is the longer one, of the example and the part of
@@ -218,30 +228,27 @@ def similarity(message: str, example: str, cutoff: float = 0.0) -> float:
 Reading = Callable[[str], str]
 
 
-def _forms(text: str, read: Reading | None) -> tuple[str, ...]:
-    """The normalised text, and the normalised text as the bot reads it when that differs."""
-    forms = [normalise(text)]
-    if read is not None:
-        forms.append(normalise(read(text)))
-    return tuple(dict.fromkeys(form for form in forms if form))
-
-
 class AlertIndex:
     """The published alerts with their examples normalised once, to match many messages.
-    With `read`, a message and the examples are also compared as the bot reads them (Latin-
-    typed Bulgarian in Cyrillic): both sides the same way."""
+    With `read`, a message that reads differently as the bot reads it (Latin-typed Bulgarian in
+    Cyrillic) is also compared in that form with the examples read the same way: both sides
+    alike, and no second comparison for a message that reading does not change."""
 
     def __init__(self, alerts: Iterable[ScamAlert], read: Reading | None = None) -> None:
         self.read = read
-        self.entries: tuple[tuple[ScamAlert, tuple[str, ...]], ...] = tuple(
-            (
-                alert,
-                tuple(
-                    dict.fromkeys(form for text in alert.examples() for form in _forms(text, read))
-                ),
-            )
+        published = [
+            alert
             for alert in alerts
             if alert.status == AlertStatus.PUBLISHED and alert.published is not None
+        ]
+        # Per alert: its examples normalised, and normalised as read (empty without `read`).
+        self.entries: tuple[tuple[ScamAlert, tuple[str, ...], tuple[str, ...]], ...] = tuple(
+            (
+                alert,
+                _normalised(alert.examples()),
+                _normalised(read(text) for text in alert.examples()) if read else (),
+            )
+            for alert in published
         )
 
     def __len__(self) -> int:
@@ -249,16 +256,19 @@ class AlertIndex:
 
     def best(self, text: str, threshold: float = THRESHOLD) -> tuple[ScamAlert, float] | None:
         """The alert whose example the message is most like, if it is like it enough."""
-        messages = [
-            message
-            for message in _forms(text[:MESSAGE_MAX], self.read)
-            if sum(1 for word in message.split() if word not in _PLACEHOLDERS) >= MIN_TOKENS
-        ]
+        text = text[:MESSAGE_MAX]
+        message = _enough(normalise(text))
+        as_read = self.read(text) if self.read is not None else text
+        read = _enough(normalise(as_read)) if as_read != text else None
+        if read == message:
+            read = None
         best: tuple[ScamAlert, float] | None = None
-        for alert, examples in self.entries:
-            for example in examples:
-                for message in messages:
-                    score = similarity(message, example, cutoff=threshold)
+        for alert, examples, read_examples in self.entries:
+            for form, against in ((message, examples), (read, read_examples)):
+                if form is None:
+                    continue
+                for example in against:
+                    score = similarity(form, example, cutoff=threshold)
                     if score >= threshold and (best is None or score > best[1]):
                         best = (alert, score)
         return best

@@ -49,8 +49,9 @@ class DevSet:
         return alerts
 
 
-def load_dev_set() -> DevSet:
-    raw = yaml.safe_load(DEV_FILE.read_text(encoding="utf-8"))
+def load_dev_set(path: Path = DEV_FILE) -> DevSet:
+    """The dev examples, or another set in their shape (bench/data/alert_eval.yml)."""
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     latin = raw.get("latin") or {}
     waves = tuple(
         Wave(name, tuple(wave["examples"]), tuple(wave["variants"]), tuple(latin.get(name, ())))

@@ -9,7 +9,7 @@ import string
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 import yaml
 from babel import Locale, UnknownLocaleError
@@ -360,10 +360,15 @@ def _load_tips(
 SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+def safe_yaml(stream: str | IO[str]) -> Any:
+    """What yaml.safe_load(stream) gives, read by SAFE_LOADER."""
+    return yaml.load(stream, Loader=SAFE_LOADER)  # noqa: S506 - a safe loader
+
+
 def _read_yaml(path: Path) -> Any:
     try:
         with path.open(encoding="utf-8") as handle:
-            return yaml.load(handle, Loader=SAFE_LOADER)  # noqa: S506 - a safe loader
+            return safe_yaml(handle)
     except FileNotFoundError as exc:
         raise ContentError(f"{path}: file is missing") from exc
     except yaml.YAMLError as exc:

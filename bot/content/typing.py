@@ -14,6 +14,7 @@ from typing import Annotated
 import yaml
 from pydantic import Field, StringConstraints, ValidationError
 
+from bot.content.catalog import safe_yaml
 from bot.content.models import Strict
 from bot.text.latin import LatinReader, Lexicon, TypingTable
 
@@ -59,7 +60,7 @@ def load_readers(data_dir: Path, languages: Collection[str]) -> dict[str, LatinR
 
 def _read(path: Path) -> TypingFile:
     try:
-        return TypingFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        return TypingFile.model_validate(safe_yaml(path.read_text(encoding="utf-8")))
     except (yaml.YAMLError, ValidationError) as exc:
         raise TypingError(f"{path}: {exc}") from None
 
@@ -86,7 +87,7 @@ def _words_of(data_dir: Path, language: str) -> Iterator[str]:
         files += sorted((data_dir / kind / language).glob("*.yml"))
     for path in files:
         if path.exists():
-            for text in _strings(yaml.safe_load(path.read_text(encoding="utf-8"))):
+            for text in _strings(safe_yaml(path.read_text(encoding="utf-8"))):
                 yield from (word.lower() for word in _WORD.findall(text))
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.content.catalog import ContentError
+from bot.content.catalog import ContentError, safe_yaml
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ def load_web_texts(data_dir: Path, languages: Iterable[str], default_language: s
     for language in languages:
         path = where / f"{language}.yml"
         try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+            raw = safe_yaml(path.read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError) as exc:
             raise ContentError(f"{path}: {exc}") from exc
         strings = raw.get("strings") if isinstance(raw, dict) else None

@@ -38,10 +38,15 @@ LATIN_COPIES = [
 
 
 @pytest.fixture(scope="module")
-def reading_index(catalog: Catalog) -> AlertIndex:
-    """The dev alerts matched the way the bot does: with its reading of Latin-typed text."""
+def read(catalog: Catalog) -> alerts.Reading:
+    """The bot's reading of Latin-typed text, on the real typing table and word lists."""
     readers = load_readers(DATA, catalog.languages)
-    read = functools.partial(read_message, languages=catalog.languages, readers=readers)
+    return functools.partial(read_message, languages=catalog.languages, readers=readers)
+
+
+@pytest.fixture(scope="module")
+def reading_index(read: alerts.Reading) -> AlertIndex:
+    """The dev alerts matched the way the bot does: with its reading of Latin-typed text."""
     return AlertIndex(DEV.alerts(), read)
 
 
@@ -74,6 +79,27 @@ def test_a_copy_typed_in_latin_letters_matches_the_wave_published_in_cyrillic(
     assert found.alert_id == alert_id
     # Compared letter by letter with the Cyrillic examples, it would not be recognised.
     assert INDEX.match(copy, "en") is None
+
+
+def test_an_example_pasted_in_latin_letters_matches_copies_in_either_script(
+    read: alerts.Reading,
+) -> None:
+    latin_example = (
+        "Zdravei mamo, tova e noviqt mi nomer, stariqt telefon padna vav vodata. "
+        "Zapishi si go i mi pishi vav Viber, speshno e."
+    )
+    wave = ScamAlert(
+        5,
+        {"bg": AlertContent("Нов номер", "Дете с нов номер", "Обадете се", (latin_example,))},
+        "bg",
+        status=AlertStatus.PUBLISHED,
+        published=PUBLISHED,
+    )
+    index = AlertIndex([wave], read)
+    for copy in (DEV.waves[0].variants[0], DEV.waves[0].latin[1]):
+        found = index.match(copy, "bg")
+        assert found is not None and found.alert_id == 5, copy
+    assert index.match(DEV.unrelated[3], "bg") is None  # "Мамо, ще закъснея за вечеря..."
 
 
 def test_reading_latin_letters_matches_nothing_new_and_misses_no_copy(

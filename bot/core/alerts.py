@@ -228,28 +228,33 @@ def similarity(message: str, example: str, cutoff: float = 0.0) -> float:
 Reading = Callable[[str], str]
 
 
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    alert: ScamAlert
+    examples: tuple[str, ...]  # normalised as written
+    read: tuple[str, ...]  # normalised as the bot reads them (Latin-typed ones in Cyrillic)
+    both: tuple[str, ...]  # either way, each once
+
+
 class AlertIndex:
     """The published alerts with their examples normalised once, to match many messages.
-    With `read`, a message that reads differently as the bot reads it (Latin-typed Bulgarian in
-    Cyrillic) is also compared in that form with the examples read the same way: both sides
-    alike, and no second comparison for a message that reading does not change."""
+
+    With `read`, both sides are compared the way the bot reads them: a message that reading
+    changes (Latin-typed Bulgarian) as written against the examples as written, and as read
+    against the examples as read; a message that reading leaves as it is against the examples
+    both ways (an organiser may have pasted a Latin-typed example). Where reading changes
+    nothing, that is one comparison per example, as without it."""
 
     def __init__(self, alerts: Iterable[ScamAlert], read: Reading | None = None) -> None:
         self.read = read
-        published = [
-            alert
-            for alert in alerts
-            if alert.status == AlertStatus.PUBLISHED and alert.published is not None
-        ]
-        # Per alert: its examples normalised, and normalised as read (empty without `read`).
-        self.entries: tuple[tuple[ScamAlert, tuple[str, ...], tuple[str, ...]], ...] = tuple(
-            (
-                alert,
-                _normalised(alert.examples()),
-                _normalised(read(text) for text in alert.examples()) if read else (),
-            )
-            for alert in published
-        )
+        entries = []
+        for alert in alerts:
+            if alert.status != AlertStatus.PUBLISHED or alert.published is None:
+                continue
+            examples = _normalised(alert.examples())
+            as_read = _normalised(read(text) for text in alert.examples()) if read else examples
+            entries.append(_Entry(alert, examples, as_read, _normalised(examples + as_read)))
+        self.entries: tuple[_Entry, ...] = tuple(entries)
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -260,17 +265,20 @@ class AlertIndex:
         message = _enough(normalise(text))
         as_read = self.read(text) if self.read is not None else text
         read = _enough(normalise(as_read)) if as_read != text else None
-        if read == message:
-            read = None
         best: tuple[ScamAlert, float] | None = None
-        for alert, examples, read_examples in self.entries:
-            for form, against in ((message, examples), (read, read_examples)):
+        for entry in self.entries:
+            pairs = (
+                ((message, entry.both),)
+                if read is None or read == message
+                else ((message, entry.examples), (read, entry.read))
+            )
+            for form, against in pairs:
                 if form is None:
                     continue
                 for example in against:
                     score = similarity(form, example, cutoff=threshold)
                     if score >= threshold and (best is None or score > best[1]):
-                        best = (alert, score)
+                        best = (entry.alert, score)
         return best
 
     def match(self, text: str, language: str, threshold: float = THRESHOLD) -> AlertMatch | None:

@@ -5,22 +5,27 @@ alerts on and off; organisers list, publish drafts, edit field by field and reti
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import pytest
 
-from bot.bootstrap import DialoguePorts
+from bot.bootstrap import DialoguePorts, build_dialogue
 from bot.content.catalog import Catalog
+from bot.content.typing import load_readers
 from bot.core.alerts import AlertContent, AlertDraft, AlertStatus
+from bot.core.flood import FloodGate, FloodLimit
 from bot.core.messages import Button, Incoming, Outcome
 from bot.dialogue.router import Dialogue
+from bot.dialogue.understanding import Understanding
 from tests.auxil.alert_dev import load_dev_set
-from tests.auxil.dialogue import dialogue_on
+from tests.auxil.dialogue import THRESHOLDS, dialogue_on, dialogue_settings
 from tests.auxil.environment import ORGANISER_ID
 from tests.fakes.alerts import MemoryAlertOptIns, MemoryAlerts
 from tests.fakes.core import FakeNLU, FixedClock, MemoryAudit
 from tests.fakes.unit_of_work import FakeUnitOfWork
 
 USER = 4242
+DATA = Path(__file__).resolve().parent.parent / "data"
 WAVE = load_dev_set().waves[1]  # the courier-fee texts
 
 
@@ -328,3 +333,44 @@ async def test_an_organiser_edits_a_published_alert_field_by_field(
     refused_user = bot.catalog.text("bg", "error.organisers_only")
     assert text(await bot.command(USER, "editalert", "1")) == refused_user
     assert text(await bot.tap(USER, Button("x", data="ale:f:title"))) == refused_user
+
+
+async def test_a_latin_typed_copy_forwarded_to_the_bot_matches_the_wave_published_in_cyrillic(
+    catalog: Catalog, nlu: FakeNLU, clock: FixedClock, dialogue_ports: DialoguePorts
+) -> None:
+    """The dialogue as the bot builds it, with the readers of data/typing: the alert lookup
+    reads the message as the NLU would be asked it."""
+    alerts = MemoryAlerts()
+    ports = dataclasses.replace(dialogue_ports, alerts=alerts, alert_opt_ins=MemoryAlertOptIns())
+    units = ports.units
+    assert isinstance(units, FakeUnitOfWork)
+    units.alerts = alerts
+    readers = load_readers(DATA, catalog.languages)
+    dialogue = build_dialogue(
+        dialogue_settings(),
+        catalog,
+        ports,
+        Understanding(nlu, THRESHOLDS, readers),
+        clock,
+        flood=FloodGate(FloodLimit(messages=100_000)),
+    )
+    new_number = load_dev_set().waves[0]
+    draft = AlertDraft(
+        {
+            "bg": AlertContent(
+                "Фалшив „нов номер“", "Дете с нов номер", "Обадете се", new_number.examples
+            )
+        },
+        "bg",
+    )
+    alert = await alerts.create(draft, ORGANISER_ID, clock.now())
+    tap = Incoming(ORGANISER_ID, callback=f"all:pub:{alert.id}", platform_language="bg")
+    await dialogue.handle(tap)
+    for copy in new_number.latin:
+        checked = await dialogue.handle(
+            Incoming(USER, text=copy, forwarded=True, platform_language="bg")
+        )
+        assert "scam_alert" in checked.events, copy
+        assert "Фалшив „нов номер“" in text(checked)
+    counted = await alerts.get(alert.id)
+    assert counted is not None and counted.matches == len(new_number.latin)

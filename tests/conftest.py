@@ -4,6 +4,7 @@ import contextlib
 import datetime as dt
 import random
 import secrets
+import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -40,6 +41,14 @@ from tests.fakes.core import (
     event_ports,
 )
 from tests.fakes.unit_of_work import FakeUnitOfWork
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The browsers the session's tests shared are quit (only if a browser test ran: importing
+    Selenium for nothing costs seconds)."""
+    browser = sys.modules.get("tests.auxil.browser")
+    if browser is not None:
+        browser.close_all()
 
 
 @pytest.fixture(scope="session")

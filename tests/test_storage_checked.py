@@ -86,15 +86,16 @@ async def test_the_use_case_keeps_a_checked_message_in_its_unit_of_work(
         service = ScamCheckService(catalog, split_domain, units=units)
         assert service.keeps
         received = (
-            "Пратката ви е задържана. Платете 1,99 лв. на https://econt-bg.top или се обадете "
-            "на +359 88 123 4567, IBAN BG80BNBG96611020345678, код 482913"
+            "Пратката ви е задържана. Платете 1,99 лв. на https://econt-bg.top с карта "
+            "4111 1111 1111 1111, пишете на pomosht@econt-bg.top или се обадете на "
+            "+359 88 123 4567, IBAN BG80BNBG96611020345678, код 482913"
         )
         verdict = await service.check(received, "bg")
         await service.keep(ME, service.to_keep(verdict), T0)
         privacy = PrivacyService(units)
         (row,) = (await privacy.export(ME, T0))["checked_messages"]
         assert row["user_id"] == ME and row["verdict"] == verdict.verdict
-        for private in ("4567", "BG80BNBG96611020345678", "482913"):
+        for private in ("1111", "pomosht@", "4567", "BG80BNBG96611020345678", "482913"):
             assert private not in row["text"]
         assert row["text"].startswith("Пратката ви е задържана")
         assert row["flags"] == [flag.id for flag in verdict.flags] and row["flags"]

@@ -131,9 +131,10 @@ async def run(show_misses: bool, held_out: bool, rules_only: bool = False) -> No
 
 TRAINING = ROOT / "data" / "scam" / "training"
 SOURCE = (
-    "The development examples of tests/scam_dev/ (<lang>.yml, written with the first rules, and "
-    "wide_<lang>.yml, written by another session for tuning), every one of them; never the "
-    "evaluation set of bench/data/scam_eval. Made by `python -m bench.scam_dev --export`."
+    "The development examples of tests/scam_dev/ (<lang>.yml, written with the first rules, "
+    "wide_<lang>.yml, written by another session for tuning, and fresh_<lang>.yml, written by "
+    "another session without seeing the rules), every one of them; never the evaluation sets "
+    "of bench/data/. Made by `python -m bench.scam_dev --export`."
 )
 
 

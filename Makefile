@@ -57,8 +57,9 @@ lint: $(VENV)/.built
 validate: $(RASA_VENV)/.built
 	cd nlu && ../$(RASA) data validate --data data --domain domain.yml --config config.yml --fail-on-warnings
 
+# --durations: the slowest tests in every run's log (the suite must stay under 20 min on a busy CI).
 test: model lint validate
-	$(VENV)/bin/pytest -ra
+	$(VENV)/bin/pytest -ra --durations=25
 
 bench: model
 	$(VENV)/bin/python -m bench

@@ -349,6 +349,9 @@ def test_telling_words_are_the_message_s_own_words() -> None:
         ("en", "Grandma, a colleague of mine will come to collect the money in an hour",
          "safe_account"),
         ("bg", "Колегата ми ще мине да ги вземе след половин час", "safe_account"),
+        ("en", "Our HR manager will explain the job, write to her on WhatsApp +44 7700 900123",
+         "chat_app"),
+        ("bg", "За подробности пишете ни само във Viber", "chat_app"),
     ],
 )  # fmt: skip
 def test_new_signals_of_the_shipped_rules(

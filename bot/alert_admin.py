@@ -79,6 +79,20 @@ async def publish(
         return 0
 
 
+async def publish_draft(settings: Settings, alert_id: int, out: TextIO = sys.stdout) -> int:
+    """Publish a stored draft (`publish --draft`, or one saved in the chat or the dashboard)."""
+    async with _service(settings) as (service, catalog):
+        published = await service.publish(alert_id, _origin(), service.clock.now())
+        if published is None:
+            missing = await service.get(alert_id) is None
+            key = "alerts.cli.not_found" if missing else "alerts.cli.not_draft"
+            _say(catalog, out, key, id=alert_id)
+            return 1
+        title = published.in_language(catalog.default_language).title
+        _say(catalog, out, "alerts.cli.published", id=alert_id, title=title)
+        return 0
+
+
 async def list_alerts(settings: Settings, out: TextIO = sys.stdout) -> int:
     async with _service(settings) as (service, catalog):
         lang = catalog.default_language

@@ -129,9 +129,12 @@ def main(argv: list[str] | None = None) -> int:
     alerts = sub.add_parser("alerts", help="organisers: scam alerts (known scam waves)")
     alerts_sub = alerts.add_subparsers(dest="alerts_command", required=True)
     alerts_publish = alerts_sub.add_parser(
-        "publish", help="publish the alert written in a YAML file (README: Scam alerts)"
+        "publish",
+        help="publish the alert written in a YAML file (README: Scam alerts), or a stored draft",
     )
-    alerts_publish.add_argument("--file", type=Path, required=True)
+    alerts_what = alerts_publish.add_mutually_exclusive_group(required=True)
+    alerts_what.add_argument("--file", type=Path)
+    alerts_what.add_argument("--id", type=int, help="the draft to publish (see alerts list)")
     alerts_publish.add_argument("--draft", action="store_true", help="store it unpublished")
     alerts_sub.add_parser("list", help="list the alerts with their status and matches")
     alerts_retire = alerts_sub.add_parser("retire", help="retire an alert: the wave is over")
@@ -230,6 +233,8 @@ def main(argv: list[str] | None = None) -> int:
                         getattr(args, "region", []),
                     )
                 )
+            case "alerts" if args.alerts_command == "publish" and args.id is not None:
+                return asyncio.run(alert_admin.publish_draft(settings, args.id))
             case "alerts" if args.alerts_command == "publish":
                 return asyncio.run(alert_admin.publish(settings, args.file, args.draft))
             case "alerts" if args.alerts_command == "retire":

@@ -1,4 +1,4 @@
-"""`ecsm-bot alerts publish|list|show|edit|retire` run as an organiser would, on SQLite and
+"""`ecsm-bot alerts publish [--id]|list|show|edit|retire` run as an organiser would, on SQLite and
 PostgreSQL: what it prints comes from data/ui in the default language, and every action is
 audited with the operating-system user who ran it; an edit changes what `check-message` matches."""
 
@@ -62,6 +62,16 @@ async def test_publish_list_and_retire_from_the_command_line(
     assert lines[0].startswith("#2 · draft · — · Fake Econt texts")
     assert lines[1].startswith("#1 · published · ")
     assert lines[1].endswith("· Fake Econt texts about a delivery fee · matched 0×")
+    # The draft is published by its number; only a draft can be.
+    draft_published = run_bot(["alerts", "publish", "--id", "2"], env)
+    assert (
+        draft_published.stdout == "Published scam alert #2: Fake Econt texts about a delivery fee\n"
+    )
+    not_draft = run_bot(["alerts", "publish", "--id", "2"], env)
+    assert (not_draft.returncode, not_draft.stdout) == (
+        1,
+        "Scam alert #2 is not a draft: only a draft can be published.\n",
+    )
 
     retired = run_bot(["alerts", "retire", "1"], env)
     assert retired.returncode == 0, retired.stderr
@@ -75,6 +85,7 @@ async def test_publish_list_and_retire_from_the_command_line(
         "alert_created",
         "alert_published",
         "alert_created",
+        "alert_published",
         "alert_retired",
     ]
     assert all(d["via"] == "cli" and d["os_user"] == getpass.getuser() for _, d in audit)

@@ -190,6 +190,7 @@ def test_the_new_number_message_of_the_issue(catalog: Catalog) -> None:
     assert {f.id: f.quote for f in found.flags} == {
         "urgency": "спешно",
         "new_number": "смених си номера",
+        "chat_app": "пиши ми във Вайбър",
     }
 
 

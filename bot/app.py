@@ -112,7 +112,12 @@ async def dashboard_server(
         return
     app = create_dashboard(
         dashboard_services(
-            settings, services.catalog, services.sessions, services.clock, services.rasa
+            settings,
+            services.catalog,
+            services.sessions,
+            services.clock,
+            services.rasa,
+            alerts=services.alert_service,
         ),
         settings,
         bot_username,

@@ -153,6 +153,14 @@ class Services:
     # Drops the checked messages kept longer than CHECKED_RETENTION_DAYS (issue 16).
     checked_purge: Callable[[dt.datetime], Awaitable[int]] | None = None
 
+    @property
+    def alert_service(self) -> AlertService | None:
+        """The scam alerts of this process: the chat's, whose published alerts the message
+        check matches against. The dashboard in the same process shares it, so what it
+        publishes, edits or retires is matched at once (another process within REFRESH)."""
+        feature = self.dialogue.features.alerts
+        return feature.service if feature is not None else None
+
     async def database_ok(self) -> bool:
         async with self.engine.connect() as conn:
             await conn.execute(text("select 1"))
@@ -725,10 +733,13 @@ def dashboard_services(
     database: Store,
     clock: Clock,
     rasa: RasaNLU | None = None,
+    alerts: AlertService | None = None,
 ) -> DashboardServices:
     """What the organisers' dashboard (bot/web) runs on; the command line's
     `ecsm-bot dashboard link` issues its links through the same sign-in service. `rasa`: the
-    running Rasa server, for the models page (retrain, promote, restore); None leaves it out."""
+    running Rasa server, for the models page (retrain, promote, restore); None leaves it out.
+    `alerts`: the process's AlertService (Services.alert_service), shared with the chat; None
+    builds one of its own."""
     database = database_for(database)
     units = functools.partial(SqlUnitOfWork, database)
     bus = message_bus(settings, catalog, database, clock)
@@ -762,7 +773,7 @@ def dashboard_services(
             ZoneInfo(settings.default_timezone),
             estimates=AudienceSizeService(broadcasts, rollups, clock),
         ),
-        alerts=stored_alerts(settings, catalog, database, clock),
+        alerts=alerts or stored_alerts(settings, catalog, database, clock),
         review=review_service(settings, catalog, units),
         models=model_service(settings, catalog, database, clock, rasa) if rasa else None,
     )

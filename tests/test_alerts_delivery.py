@@ -1,7 +1,8 @@
 """A published scam alert end to end below the organiser: people turn alerts on in the chat,
 the tick fans the alert out through the outbox and the delivery engine to the real
 python-telegram-bot Bot against the fake Bot API, each person in their language, only those
-who opted in, once; retiring withdraws what still waits. SQLite and PostgreSQL."""
+who opted in, once; retiring withdraws what still waits. The dashboard in the bot's process
+shares the chat's alerts, so its edit is matched at once. SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
-from bot.bootstrap import bootstrap, stored_alerts
+from bot.bootstrap import bootstrap, dashboard_services, stored_alerts
 from bot.channels.telegram_sender import TelegramSender
 from bot.core.alerts import AlertContent, AlertDraft
 from bot.core.messages import Incoming
@@ -87,3 +88,50 @@ async def test_an_alert_reaches_those_who_opted_in_once_in_their_language(
         await service.retire(second.id, Origin(999, {"via": "test"}), clock.now())
         await services.tick(delivery)
         assert len(api.messages_to(11)) == 1 and len(api.messages_to(12)) == 1
+
+
+async def test_an_edit_on_the_dashboard_is_matched_by_the_chat_at_once(
+    database_url: str, tmp_path: Path
+) -> None:
+    """The dashboard that runs in the bot's process shares the chat's AlertService (as
+    bot/app.py builds it): no minute passes between an edit there and the chat matching it."""
+    settings = settings_for(tmp_path).model_copy(update={"database_url": database_url})
+    clock = FixedClock(T0)
+    async with bootstrap(settings, nlu=FakeNLU(), clock=clock) as services:
+        dashboard = dashboard_services(
+            settings,
+            services.catalog,
+            services.sessions,
+            clock,
+            alerts=services.alert_service,
+        )
+        service = dashboard.alerts
+        assert service is not None
+        alert = await service.create(DRAFT, Origin(999, {"via": "dashboard"}), clock.now())
+        chat = services.dialogue
+        await chat.handle(Incoming(21, command="start", platform_language="bg"))
+        courier = "Еконт: Вашата пратка не може да бъде доставена. Платете 2,40 лв. на http://y.top"
+        new_number = (
+            "Здравей, мамо! Това е новият ми номер, старият телефон падна във водата. "
+            "Запиши си го и ми пиши във Вайбър, спешно е."
+        )
+
+        async def matched(text: str) -> bool:
+            outcome = await chat.handle(
+                Incoming(21, text=text, forwarded=True, platform_language="bg")
+            )
+            return "scam_alert" in outcome.events
+
+        assert await matched(courier)
+        bg = DRAFT.content["bg"]
+        edited = AlertDraft(
+            {
+                **DRAFT.content,
+                "bg": AlertContent(bg.title, bg.looks_like, bg.advice, (new_number,)),
+            },
+            "bg",
+            DRAFT.source_url,
+        )
+        assert await service.edit(alert.id, edited, Origin(999, {"via": "dashboard"}), T0)
+        assert await matched(new_number.replace("мамо", "тате"))
+        assert not await matched(courier)

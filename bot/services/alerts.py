@@ -35,7 +35,9 @@ from bot.services.events import Origin
 from bot.services.messagebus import MessageBus
 
 # How long one process matches against the alerts it read before reading them again: another
-# process (the command line, the dashboard) may have published or retired one meanwhile.
+# process (the command line, another replica and its dashboard) may have published, edited or
+# retired one meanwhile. The dashboard in the same process shares this service
+# (bootstrap.Services.alert_service), so its changes are matched at once, like the chat's.
 REFRESH = dt.timedelta(seconds=60)
 
 

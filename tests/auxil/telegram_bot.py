@@ -19,6 +19,7 @@ from bot.content.catalog import Catalog
 from bot.core.ports import NLU, Clock
 from bot.settings import Settings
 from tests.auxil.environment import ROOT
+from tests.auxil.schema import migrated_sqlite
 from tests.fakes.bot_api import FAKE_TOKEN, FakeBotAPI
 
 BASE_URL = "http://bot-api.test/bot"
@@ -72,7 +73,12 @@ def settings_for(tmp_path: Path, rasa_url: str = "http://127.0.0.1:1", **extra: 
 async def running_bot(
     tmp_path: Path, nlu: NLU, api: FakeBotAPI, clock: Clock | None = None, **settings: Any
 ) -> AsyncIterator[Bot]:
-    """The bot on `api`; `settings` are more of them by name (OCR_MAX_BYTES=...)."""
+    """The bot on `api`; `settings` are more of them by name (OCR_MAX_BYTES=...). A new SQLite
+    database starts with the schema in place (tests/auxil/schema.py); one already there (a
+    restart) is used as it is."""
+    database = tmp_path / "bot.sqlite3"
+    if not database.exists():
+        migrated_sqlite(database)
     config = settings_for(tmp_path, **settings)
     async with bootstrap(config, nlu=nlu, clock=clock) as services:
         # As bot/app.py starts: the shipped events loaded.

@@ -32,6 +32,7 @@ from bot.core.flood import FloodControl, FloodGate, FloodLimit
 from bot.core.latin_typing import ReadingNLU, read_message
 from bot.core.links import LinkChecker
 from bot.core.nlu_models import ModelLab
+from bot.core.nlu_review import ReviewQueue
 from bot.core.ports import (
     NLU,
     CheckedMessages,
@@ -105,6 +106,7 @@ from bot.storage.db import Store, make_engine, make_sessions, migrate, tick_lead
 from bot.storage.events import SqlEvents, SqlReminders
 from bot.storage.flood import SqlFloodGate
 from bot.storage.nlu_models import SqlModelVersions
+from bot.storage.nlu_review import SqlReviewQueue
 from bot.storage.organisers import SqlAudit, SqlRoles
 from bot.storage.outbox import SqlDeliveries, SqlOutbox
 from bot.storage.personal import SqlPersonalData
@@ -324,6 +326,9 @@ class DialoguePorts:
     # Scam alerts (issue 16) and who opted in to them; without them there is no /alerts.
     alerts: AlertStore | None = None
     alert_opt_ins: AlertOptIns | None = None
+    # The NLU's review queue outside a unit of work, for the row each answer writes (one
+    # statement on the path of every message); None: that row goes through `units`.
+    review_queue: ReviewQueue | None = None
 
 
 def build_features(
@@ -372,7 +377,7 @@ def build_features(
             tips,
             UnansweredService(ports.units),
             ports.campaign_themes,
-            review=review_service(settings, catalog, ports.units),
+            review=review_service(settings, catalog, ports.units, ports.review_queue),
         ),
         links=LinkFeature(
             catalog, LinkChecker(catalog.links, split_domain), ports.conversations, clock
@@ -625,6 +630,7 @@ async def _services(
             units=functools.partial(SqlUnitOfWork, database),
             checked_messages=checked,
             image_reader=reader,
+            review_queue=SqlReviewQueue(database),
         )
         dialogue = build_dialogue(
             settings,
@@ -662,7 +668,9 @@ async def _services(
             await asyncio.to_thread(reader.shutdown)
 
 
-def review_service(settings: Settings, catalog: Catalog, units: UnitsOfWork) -> NluReviewService:
+def review_service(
+    settings: Settings, catalog: Catalog, units: UnitsOfWork, answers: ReviewQueue | None = None
+) -> NluReviewService:
     """The NLU's review queue (issue 18), for the chat, the dashboard and the command line."""
     return NluReviewService(
         units,
@@ -670,6 +678,7 @@ def review_service(settings: Settings, catalog: Catalog, units: UnitsOfWork) -> 
         settings.nlu_review_confidence,
         dt.timedelta(days=settings.unanswered_retention_days),
         review_tap_secret(settings),
+        answers,
     )
 
 

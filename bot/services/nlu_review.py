@@ -21,6 +21,7 @@ from bot.core.nlu_review import (
     Decision,
     LabelledExample,
     ReviewItem,
+    ReviewQueue,
     Source,
     labelled,
     normal_text,
@@ -104,8 +105,12 @@ class NluReviewService:
         low_confidence: float,
         retention: dt.timedelta,
         tap_secret: bytes | None = None,
+        answers: ReviewQueue | None = None,
     ) -> None:
         self.units = units
+        # Where each answer's row goes when it is written alone (the chat's per-message path:
+        # one statement, no unit of work around it); None: through a unit of work.
+        self.answers = answers
         self.topics = frozenset(topics)
         self.low_confidence = low_confidence
         self.retention = retention
@@ -127,16 +132,12 @@ class NluReviewService:
         goes on the button; the row keeps a keyed hash of the user for that day, not the id."""
         unsure = reading.confidence < self.low_confidence
         source: Source | None = "low_confidence" if unsure else None
+        row = (scrub(text), language, reading.topic, reading.confidence, source, now)
+        if self.answers is not None:
+            # One row, one statement: atomic by itself.
+            return await self.answers.add(*row, self._tap_key(user_id))
         async with self.units() as uow:
-            item = await uow.nlu_review.add(
-                scrub(text),
-                language,
-                reading.topic,
-                reading.confidence,
-                source,
-                now,
-                self._tap_key(user_id),
-            )
+            item = await uow.nlu_review.add(*row, self._tap_key(user_id))
             await uow.commit()
         return item
 

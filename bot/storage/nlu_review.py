@@ -5,11 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import cast
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, delete, insert, or_, select, update
 
 from bot.core.nlu_review import TAP_WINDOW, Decision, ReviewItem, Source
+from bot.storage.access import database_for
 from bot.storage.db import Store, reading, writing
 from bot.storage.schema import NluReviewItem
+
+# Run for every answered message (kept a day for the "that didn't help" tap): built once, one
+# statement, its values given at run time (see bot.storage.access).
+_ADD = insert(NluReviewItem).returning(NluReviewItem.id)
 
 
 def _item(row: NluReviewItem) -> ReviewItem:
@@ -31,6 +36,7 @@ def _item(row: NluReviewItem) -> ReviewItem:
 class SqlReviewQueue:
     def __init__(self, sessions: Store) -> None:
         self._sessions = sessions
+        self._db = database_for(sessions)
 
     async def add(
         self,
@@ -42,19 +48,20 @@ class SqlReviewQueue:
         now: dt.datetime,
         tap_key: str | None = None,
     ) -> int:
-        row = NluReviewItem(
-            text=text,
-            language=language,
-            guess=guess,
-            confidence=confidence,
-            source=source,
-            created_at=now,
-            tap_key=tap_key,
+        # In a unit of work, in its transaction; outside one, a transaction by itself.
+        item_id = await self._db.write_returning(
+            _ADD,
+            {
+                "text": text,
+                "language": language,
+                "guess": guess,
+                "confidence": confidence,
+                "source": source,
+                "created_at": now,
+                "tap_key": tap_key,
+            },
         )
-        async with writing(self._sessions) as session:
-            session.add(row)
-            await session.flush()
-            return row.id
+        return int(item_id)
 
     async def flag(self, item_id: int, source: Source, tap_key: str) -> bool:
         row = NluReviewItem

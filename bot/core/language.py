@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections import Counter
@@ -12,7 +13,11 @@ from bot.content.models import LanguageMeta
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 
 
+@functools.lru_cache(maxsize=4096)
 def _script(char: str) -> str | None:
+    # Asked for every character of every free-text message (up to three times each: the
+    # dialogue, the message check's screening, the NLU's reading); a message uses few distinct
+    # characters, so they are looked up once.
     name = unicodedata.name(char, "")
     for script in ("LATIN", "CYRILLIC", "GREEK"):
         if name.startswith(script):

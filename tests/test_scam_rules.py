@@ -207,8 +207,8 @@ def test_scrub_removes_what_identifies_or_opens_an_account() -> None:
 
 
 def test_the_learned_scorer_adds_points_but_never_raises_a_verdict_alone() -> None:
-    """The learned scorer (trained on the rules' examples) moves the score; a message with no
-    red flag of the rules stays "no red flags found", since every warning quotes its reason."""
+    """The learned scorer (trained on the rules' examples) moves the score; without a `flag`
+    threshold, a message with no red flag of the rules stays "no red flags found"."""
     training = {
         "language": "en",
         "source": "Examples written for this test, nothing else.",

@@ -6,9 +6,10 @@ Changes are made looking at the tuning part's misses only (`--misses`); the chec
 say whether a change generalises to wordings it was not written from. The fresh examples
 (`fresh_<lang>.yml`, written by another session without seeing the rules) are a part of their
 own, "fresh": never tuned on and never listed by `--misses`, so that they say honestly how the
-rules do on messages nobody tuned them for. With `--held-out`, the
-learned scorer is trained on the tuning part only, so that its check-part figures are honest too
-(the bot itself trains on every example of data/scam/training).
+rules do on messages nobody tuned them for. The shipped learned scorer is trained on them too
+(`--export` takes every example). With `--held-out`, the learned scorer is trained on the tuning
+part only, so that the check part's and the fresh part's figures are honest for it too (the bot
+itself trains on every example of data/scam/training).
 
 Run: `python -m bench.scam_dev [--misses] [--held-out] [--rules-only]`."""
 

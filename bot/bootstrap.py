@@ -16,21 +16,16 @@ import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.content.catalog import Catalog, load_catalog
-from bot.content.domains import split_domain
-from bot.content.typing import load_readers
-from bot.content.web import load_web_texts
 from bot.core.alerts import AlertOptIns, AlertStore
 from bot.core.campaign import CampaignThemes
 from bot.core.flood import FloodControl, FloodGate, FloodLimit
-from bot.core.latin_typing import ReadingNLU, read_message
-from bot.core.links import LinkChecker
 from bot.core.nlu_models import ModelLab
 from bot.core.nlu_review import ReviewQueue
 from bot.core.ports import (
@@ -52,49 +47,14 @@ from bot.core.schedule import Window
 from bot.core.tips import TipsPolicy
 from bot.core.understanding import Thresholds
 from bot.core.unit_of_work import UnitsOfWork
-from bot.delivery.engine import DeliveryEngine
 from bot.delivery.ports import Sender
-from bot.delivery.ratelimit import RateLimiter
 from bot.delivery.tips import TipPlanner
-from bot.dialogue.router import Dialogue
-from bot.dialogue.understanding import Understanding
-from bot.documents.calendar import IcsCalendar
-from bot.documents.workers import PooledCharts, PooledReports, RenderPool
-from bot.events.shipped import ShippedEventFiles
 from bot.features.alerts import AlertNotices, AlertsFeature
-from bot.features.checklists import ChecklistFeature
-from bot.features.conversation import ConversationFeature
-from bot.features.event_list import EventsFeature
-from bot.features.linkcheck import LinkFeature
-from bot.features.organising import OrganiserFeature
-from bot.features.privacy import PrivacyFeature
-from bot.features.quiz import QuizFeature
-from bot.features.roster import Features
-from bot.features.scamcheck import ScamCheckFeature
-from bot.features.subscribe import TipsFeature
-from bot.logs import RedactingFormatter
-from bot.metrics import MeasuredNLU, Metrics
-from bot.nlu.client import RasaNLU
-from bot.nlu.lab import RasaLab, RasaModelServer, RasaServerLab, active_model
-from bot.nlu.model import ModelPaths
-from bot.nlu.server import rasa_server
-from bot.ocr.tesseract import image_reader
+from bot.metrics import Metrics
 from bot.services.alerts import AlertService
-from bot.services.announcements import AnnouncementService
-from bot.services.audience_sizes import AudienceSizeService
 from bot.services.events import EventService
-from bot.services.figures import FiguresService
-from bot.services.handlers import handlers
 from bot.services.messagebus import MessageBus
-from bot.services.nlu_models import NluModelService
 from bot.services.nlu_review import NluReviewService
-from bot.services.organisers import OrganiserService
-from bot.services.privacy import PrivacyService
-from bot.services.scamcheck import ScamCheckService
-from bot.services.shipped_events import ShippedEvents
-from bot.services.sign_in import SignInService
-from bot.services.unanswered import UnansweredService
-from bot.services.unanswered_groups import UnansweredGroups
 from bot.settings import Settings
 from bot.storage.access import Database, database_for
 from bot.storage.alerts import AlertPlanner, SqlAlertOptIns, SqlAlerts
@@ -105,23 +65,31 @@ from bot.storage.checklists import SqlChecklistRuns
 from bot.storage.db import Store, make_engine, make_sessions, migrate, tick_leadership
 from bot.storage.events import SqlEvents, SqlReminders
 from bot.storage.flood import SqlFloodGate
-from bot.storage.nlu_models import SqlModelVersions
 from bot.storage.nlu_review import SqlReviewQueue
 from bot.storage.organisers import SqlAudit, SqlRoles
 from bot.storage.outbox import SqlDeliveries, SqlOutbox
 from bot.storage.personal import SqlPersonalData
 from bot.storage.rollups import SqlActivity, SqlRollups
-from bot.storage.send_rate import SharedSlots
-from bot.storage.sign_in import SqlSignInLinks
 from bot.storage.stats import SqlStats
 from bot.storage.subscriptions import SqlConversations, SqlSubscriptions
 from bot.storage.unanswered import SqlUnanswered
-from bot.storage.unanswered_queue import SqlRecentUnanswered
 from bot.storage.unit_of_work import SqlUnitOfWork
 from bot.storage.users import SqlUsers
-from bot.text.latin import LatinReader
-from bot.web.app import DashboardServices
-from bot.web.tools import AnnouncementTools, EventTools
+
+if TYPE_CHECKING:  # built only by the commands that use them (bot/cli.py starts fast)
+    from bot.core.latin_typing import ReadingNLU
+    from bot.delivery.engine import DeliveryEngine
+    from bot.dialogue.router import Dialogue
+    from bot.dialogue.understanding import Understanding
+    from bot.features.roster import Features
+    from bot.logs import RedactingFormatter
+    from bot.nlu.client import RasaNLU
+    from bot.services.figures import FiguresService
+    from bot.services.nlu_models import NluModelService
+    from bot.services.organisers import OrganiserService
+    from bot.services.shipped_events import ShippedEvents
+    from bot.text.latin import LatinReader
+    from bot.web.app import DashboardServices
 
 
 @dataclass
@@ -169,6 +137,10 @@ class Services:
         return True
 
     def delivery(self, sender: Sender) -> DeliveryEngine:
+        from bot.delivery.engine import DeliveryEngine
+        from bot.delivery.ratelimit import RateLimiter
+        from bot.storage.send_rate import SharedSlots
+
         rate = self.settings.delivery_rate
         # On PostgreSQL every process sends, on one grid of slots kept in the database, so
         # that together they stay under the cap; SQLite serves one process.
@@ -220,11 +192,16 @@ class Services:
 
     @property
     def figures(self) -> FiguresService:
+        from bot.services.figures import FiguresService
+
         return FiguresService(self.rollups)
 
     @property
     def shipped_events(self) -> ShippedEvents:
         """Loading data/events/, which the entrypoint runs as it starts (bot/app.py)."""
+        from bot.events.shipped import ShippedEventFiles
+        from bot.services.shipped_events import ShippedEvents
+
         files = ShippedEventFiles(self.settings.data_dir / "events", self.catalog)
         return ShippedEvents(files, self.dialogue.features.event_service)
 
@@ -253,6 +230,13 @@ async def nlu_connection(
     settings: Settings, formatter: RedactingFormatter | None = None
 ) -> AsyncIterator[RasaNLU]:
     """An NLU client for RASA_URL, with an embedded Rasa server started when none answers."""
+    import httpx
+
+    from bot.nlu.client import RasaNLU
+    from bot.nlu.lab import active_model
+    from bot.nlu.model import ModelPaths
+    from bot.nlu.server import rasa_server
+
     token = settings.rasa_token.get_secret_value() if settings.rasa_token else None
     async with rasa_server(
         str(settings.rasa_url),
@@ -272,12 +256,19 @@ async def nlu_connection(
 def reading_nlu(settings: Settings, catalog: Catalog, nlu: NLU) -> ReadingNLU:
     """The NLU asked with Latin-typed words read into their language's script, as the model
     was trained (bot/nlu/prepare.py)."""
+    from bot.content.typing import load_readers
+    from bot.core.latin_typing import ReadingNLU
+
     return ReadingNLU(nlu, load_readers(settings.data_dir, catalog.languages), catalog.languages)
 
 
 def message_bus(settings: Settings, catalog: Catalog, database: Store, clock: Clock) -> MessageBus:
     """The handler table on the database, off the chat (the command line); the chat's own is
     built by build_features."""
+    from bot.documents.calendar import IcsCalendar
+    from bot.features.event_list import EventsFeature
+    from bot.services.handlers import handlers
+
     database = database_for(database)
     notices = EventsFeature(
         catalog,
@@ -340,6 +331,25 @@ def build_features(
     readers: Mapping[str, LatinReader] | None = None,
 ) -> Features:
     """Every feature of the chat, on `ports` (the database's, or a test's fakes)."""
+    from bot.content.domains import split_domain
+    from bot.core.links import LinkChecker
+    from bot.features.checklists import ChecklistFeature
+    from bot.features.conversation import ConversationFeature
+    from bot.features.event_list import EventsFeature
+    from bot.features.linkcheck import LinkFeature
+    from bot.features.organising import OrganiserFeature
+    from bot.features.privacy import PrivacyFeature
+    from bot.features.quiz import QuizFeature
+    from bot.features.roster import Features
+    from bot.features.scamcheck import ScamCheckFeature
+    from bot.features.subscribe import TipsFeature
+    from bot.services.announcements import AnnouncementService
+    from bot.services.handlers import handlers
+    from bot.services.organisers import OrganiserService
+    from bot.services.privacy import PrivacyService
+    from bot.services.scamcheck import ScamCheckService
+    from bot.services.unanswered import UnansweredService
+
     # DEFAULT_TIMEZONE: the clock of users who chose no zone of their own.
     default_zone = ZoneInfo(settings.default_timezone)
     event_ports = ports.events
@@ -454,6 +464,8 @@ def alert_service(
 ) -> AlertService:
     """Scam alerts, one service for the chat, the command line and the message check. With
     `readers`, a Latin-typed message is matched as the bot reads it (read_message)."""
+    from bot.core.latin_typing import read_message
+
     notices = AlertNotices(catalog)
     read = (
         functools.partial(read_message, languages=catalog.languages, readers=readers)
@@ -512,6 +524,8 @@ def build_dialogue(
     rng: random.Random | None = None,
 ) -> Dialogue:
     """The dialogue and its features; a collision between the features fails here."""
+    from bot.dialogue.router import Dialogue
+
     return Dialogue(
         catalog,
         build_features(settings, catalog, ports, clock, rng, understanding.readers),
@@ -581,6 +595,13 @@ async def bootstrap(
 async def _services(
     settings: Settings, storage: Storage, nlu: NLU, clock: Clock
 ) -> AsyncIterator[Services]:
+    # What the chat needs only: the command line's tools start without it.
+    from bot.dialogue.understanding import Understanding
+    from bot.documents.calendar import IcsCalendar
+    from bot.documents.workers import PooledCharts, PooledReports, RenderPool
+    from bot.metrics import MeasuredNLU
+    from bot.ocr.tesseract import image_reader
+
     catalog, engine, database = storage.catalog, storage.engine, storage.database
     # Worker processes that draw PDFs and charts, started by the first one asked for.
     rendering = RenderPool()
@@ -697,6 +718,11 @@ def model_service(
 ) -> NluModelService:
     """Retrain, evaluate, promote and restore the NLU model (issue 18) on the running Rasa
     server `rasa`, for the dashboard and the command line."""
+    from bot.nlu.lab import RasaLab, RasaModelServer, RasaServerLab
+    from bot.nlu.model import ModelPaths
+    from bot.services.nlu_models import NluModelService
+    from bot.storage.nlu_models import SqlModelVersions
+
     database = database_for(database)
     paths = ModelPaths(settings.nlu_dir, settings.data_dir)
     review = review_service(settings, catalog, functools.partial(SqlUnitOfWork, database))
@@ -736,6 +762,20 @@ def model_service(
     )
 
 
+def organiser_service(
+    settings: Settings, catalog: Catalog, database: Store, clock: Clock
+) -> OrganiserService:
+    """Who organises, with which role and regions, off the chat (`ecsm-bot organisers`): the
+    dashboard's own service, without the rest of the dashboard."""
+    from bot.services.organisers import OrganiserService
+
+    database = database_for(database)
+    units = functools.partial(SqlUnitOfWork, database)
+    return OrganiserService(
+        units, message_bus(settings, catalog, database, clock), frozenset(settings.organiser_ids)
+    )
+
+
 def dashboard_services(
     settings: Settings,
     catalog: Catalog,
@@ -749,6 +789,18 @@ def dashboard_services(
     running Rasa server, for the models page (retrain, promote, restore); None leaves it out.
     `alerts`: the process's AlertService (Services.alert_service), shared with the chat; None
     builds one of its own."""
+    from bot.content.web import load_web_texts
+    from bot.services.announcements import AnnouncementService
+    from bot.services.audience_sizes import AudienceSizeService
+    from bot.services.figures import FiguresService
+    from bot.services.organisers import OrganiserService
+    from bot.services.sign_in import SignInService
+    from bot.services.unanswered_groups import UnansweredGroups
+    from bot.storage.sign_in import SqlSignInLinks
+    from bot.storage.unanswered_queue import SqlRecentUnanswered
+    from bot.web.app import DashboardServices
+    from bot.web.tools import AnnouncementTools, EventTools
+
     database = database_for(database)
     units = functools.partial(SqlUnitOfWork, database)
     bus = message_bus(settings, catalog, database, clock)

@@ -12,23 +12,12 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from bot import (
-    alert_admin,
-    app,
-    campaign_admin,
-    dashboard_admin,
-    message_check,
-    nlu_admin,
-    operations,
-)
-from bot.content.catalog import ContentError, load_catalog
+from bot.content.catalog import ContentError
 from bot.logs import setup_logging
-from bot.nlu.model import ModelPaths, ensure_model
-from bot.nlu.prepare import prepare_training_data
-from bot.nlu.server import RasaError
-from bot.ocr.tesseract import ocr_status
 from bot.settings import Settings, describe_errors
-from bot.storage.db import migrate
+
+# A command imports what it runs on when it runs (in its branch of `main`): `alerts list` starts
+# without the chat, Telegram, the OCR, the NLU or the dashboard (tests/test_cli_startup.py).
 
 # What the organisers' tools print is in data/ui (cli.*), in this language.
 LANG_HELP = "the language of what is printed (a language of data/; default: DEFAULT_LANGUAGE)"
@@ -169,29 +158,50 @@ def main(argv: list[str] | None = None) -> int:
     try:
         match args.command:
             case "classify":
+                from bot import app
+
                 return asyncio.run(app.classify(settings, formatter))
             case "nlu" if args.nlu_command == "unanswered":
+                from bot import app
+
                 return asyncio.run(app.export_unanswered(settings))
             case "nlu" if args.nlu_command == "review":
+                from bot import nlu_admin
+
                 ids = [int(i) for i in args.ids.split(",") if i.strip().isdigit()]
                 return asyncio.run(
                     nlu_admin.review(settings, args.lang, args.decide, ids, args.topic)
                 )
             case "nlu" if args.nlu_command == "export-reviewed":
+                from bot import nlu_admin
+
                 return asyncio.run(nlu_admin.export_reviewed(settings))
             case "nlu" if args.nlu_command == "retrain":
+                from bot import nlu_admin
+
                 return asyncio.run(nlu_admin.retrain(settings))
             case "nlu" if args.nlu_command == "promote":
+                from bot import nlu_admin
+
                 return asyncio.run(nlu_admin.promote(settings, args.version, args.reason))
             case "nlu" if args.nlu_command == "restore":
+                from bot import nlu_admin
+
                 return asyncio.run(nlu_admin.restore(settings))
             case "nlu" if args.nlu_command == "models":
+                from bot import nlu_admin
+
                 return asyncio.run(nlu_admin.models(settings))
             case "nlu" if args.nlu_command == "prepare":
+                from bot.nlu.model import ModelPaths
+                from bot.nlu.prepare import prepare_training_data
+
                 paths = ModelPaths(settings.nlu_dir, settings.data_dir)
                 prepare_training_data(paths.nlu_dir / "data", paths.training_data, paths.data_dir)
                 return 0
             case "nlu":
+                from bot.nlu.model import ModelPaths, ensure_model
+
                 ensure_model(
                     ModelPaths(settings.nlu_dir, settings.data_dir),
                     settings.rasa_venv,
@@ -199,31 +209,51 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 return 0
             case "check-message":
+                from bot import message_check
+
                 return asyncio.run(message_check.check_messages(settings, args.image))
             case "migrate":
+                from bot.storage.db import migrate
+
                 migrate(settings.database_url)
                 return 0
             case "check":
+                from bot import operations
+                from bot.content.catalog import load_catalog
+                from bot.ocr.tesseract import ocr_status
+
                 catalog = load_catalog(settings.data_dir, settings.default_language)
                 print(ocr_status(settings, catalog))
                 if args.stale is not None:
                     return operations.report_stale(settings, args.stale, args.lang)
                 return 0
             case "campaign" if args.theme_command == "set":
+                from bot import campaign_admin
+
                 return asyncio.run(
                     campaign_admin.set_theme(settings, args.year, args.lang, args.text)
                 )
             case "campaign":
+                from bot import campaign_admin
+
                 return asyncio.run(campaign_admin.show_themes(settings, args.year))
             case "events" if args.events_command == "import":
+                from bot import operations
+
                 return asyncio.run(
                     operations.import_events(settings, args.file, args.dry_run, language=args.lang)
                 )
             case "events":
+                from bot import operations
+
                 return asyncio.run(operations.list_events(settings, language=args.lang))
             case "dashboard":
+                from bot import dashboard_admin
+
                 return asyncio.run(dashboard_admin.sign_in_link(settings, args.user))
             case "organisers":
+                from bot import dashboard_admin
+
                 return asyncio.run(
                     dashboard_admin.organisers(
                         settings,
@@ -234,14 +264,24 @@ def main(argv: list[str] | None = None) -> int:
                     )
                 )
             case "alerts" if args.alerts_command == "publish" and args.id is not None:
+                from bot import alert_admin
+
                 return asyncio.run(alert_admin.publish_draft(settings, args.id))
             case "alerts" if args.alerts_command == "publish":
+                from bot import alert_admin
+
                 return asyncio.run(alert_admin.publish(settings, args.file, args.draft))
             case "alerts" if args.alerts_command == "retire":
+                from bot import alert_admin
+
                 return asyncio.run(alert_admin.retire(settings, args.id))
             case "alerts" if args.alerts_command == "show":
+                from bot import alert_admin
+
                 return asyncio.run(alert_admin.show(settings, args.id))
             case "alerts" if args.alerts_command == "edit":
+                from bot import alert_admin
+
                 changes = alert_admin.Changes(
                     args.file,
                     args.language,
@@ -253,8 +293,12 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 return asyncio.run(alert_admin.edit(settings, args.id, changes))
             case "alerts":
+                from bot import alert_admin
+
                 return asyncio.run(alert_admin.list_alerts(settings))
             case "broadcast":
+                from bot import operations
+
                 return asyncio.run(
                     operations.broadcast(
                         settings,
@@ -269,15 +313,26 @@ def main(argv: list[str] | None = None) -> int:
                     )
                 )
             case _:
+                from bot import app
+
                 return asyncio.run(app.run(settings, formatter))
     except ContentError as exc:
         print(f"Content error: {exc}", file=sys.stderr)
         return 2
-    except RasaError as exc:
-        print(f"NLU server: {exc}", file=sys.stderr)
-        return 3
-    except operations.UnknownLanguage as exc:  # --lang: its text says which there are
-        print(exc, file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        if _raised_as(exc, "bot.nlu.server", "RasaError"):
+            print(f"NLU server: {exc}", file=sys.stderr)
+            return 3
+        if _raised_as(exc, "bot.operations", "UnknownLanguage"):  # --lang: says which there are
+            print(exc, file=sys.stderr)
+            return 2
+        raise
+
+
+def _raised_as(exc: Exception, module: str, name: str) -> bool:
+    """Whether `exc` is `module`'s exception `name`, without importing `module` for it: only a
+    command that imported it can have raised it."""
+    loaded = sys.modules.get(module)
+    return loaded is not None and isinstance(exc, getattr(loaded, name))

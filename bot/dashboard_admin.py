@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from bot.bootstrap import dashboard_services, open_storage
+from bot.bootstrap import dashboard_services, open_storage, organiser_service
 from bot.core.ports import SystemClock
 from bot.core.roles import NotAllowed, clean_regions, parse_role
 from bot.services.events import Origin
@@ -51,7 +51,7 @@ async def organisers(
 ) -> int:
     clock = SystemClock()
     async with open_storage(settings) as storage:
-        service = dashboard_services(settings, storage.catalog, storage.database, clock).organisers
+        service = organiser_service(settings, storage.catalog, storage.database, clock)
         if action == "list" or user_id is None:
             for admin in sorted(service.admins):
                 out.write(f"{admin}\tadmin\t(ORGANISER_IDS)\n")
@@ -70,7 +70,5 @@ async def organisers(
             return 2
         changed = await service.set(user_id, chosen, scope, _origin(), clock.now())
         where = ", ".join(sorted(scope)) or "every region"
-        out.write(
-            f"{user_id}: {chosen}, {where}\n" if changed else f"{user_id} already was that\n"
-        )
+        out.write(f"{user_id}: {chosen}, {where}\n" if changed else f"{user_id} already was that\n")
     return 0

@@ -26,7 +26,6 @@ from bot.content.catalog import Catalog, load_catalog
 from bot.core.alerts import AlertOptIns, AlertStore
 from bot.core.campaign import CampaignThemes
 from bot.core.flood import FloodControl, FloodGate, FloodLimit
-from bot.core.nlu_models import ModelLab
 from bot.core.nlu_review import ReviewQueue
 from bot.core.ports import (
     NLU,
@@ -48,9 +47,7 @@ from bot.core.tips import TipsPolicy
 from bot.core.understanding import Thresholds
 from bot.core.unit_of_work import UnitsOfWork
 from bot.delivery.ports import Sender
-from bot.delivery.tips import TipPlanner
 from bot.features.alerts import AlertNotices, AlertsFeature
-from bot.metrics import Metrics
 from bot.services.alerts import AlertService
 from bot.services.events import EventService
 from bot.services.messagebus import MessageBus
@@ -78,11 +75,14 @@ from bot.storage.users import SqlUsers
 
 if TYPE_CHECKING:  # built only by the commands that use them (bot/cli.py starts fast)
     from bot.core.latin_typing import ReadingNLU
+    from bot.core.nlu_models import ModelLab
     from bot.delivery.engine import DeliveryEngine
+    from bot.delivery.tips import TipPlanner
     from bot.dialogue.router import Dialogue
     from bot.dialogue.understanding import Understanding
     from bot.features.roster import Features
     from bot.logs import RedactingFormatter
+    from bot.metrics import Metrics
     from bot.nlu.client import RasaNLU
     from bot.services.figures import FiguresService
     from bot.services.nlu_models import NluModelService
@@ -596,10 +596,11 @@ async def _services(
     settings: Settings, storage: Storage, nlu: NLU, clock: Clock
 ) -> AsyncIterator[Services]:
     # What the chat needs only: the command line's tools start without it.
+    from bot.delivery.tips import TipPlanner
     from bot.dialogue.understanding import Understanding
     from bot.documents.calendar import IcsCalendar
     from bot.documents.workers import PooledCharts, PooledReports, RenderPool
-    from bot.metrics import MeasuredNLU
+    from bot.metrics import MeasuredNLU, Metrics
     from bot.ocr.tesseract import image_reader
 
     catalog, engine, database = storage.catalog, storage.engine, storage.database

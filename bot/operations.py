@@ -10,11 +10,8 @@ import functools
 import getpass
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 from zoneinfo import ZoneInfo
-
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bot.bootstrap import event_service, message_bus, open_storage
 from bot.content.catalog import Catalog, load_catalog
@@ -35,6 +32,10 @@ from bot.storage.events import SqlEvents
 from bot.storage.outbox import SqlDeliveries
 from bot.storage.unit_of_work import SqlUnitOfWork
 from bot.text.markup import to_plain
+
+if TYPE_CHECKING:  # rich draws `broadcast --wait`'s progress: imported when it is asked for
+    from rich.console import Console
+    from rich.progress import Progress
 
 
 class UnknownLanguage(ValueError):
@@ -180,7 +181,10 @@ async def broadcast(
     console: Console | None = None,
     language: str | None = None,
 ) -> int:
-    console = console or Console(stderr=True)
+    if console is None:
+        from rich.console import Console
+
+        console = Console(stderr=True)
     catalog = load_catalog(settings.data_dir, settings.default_language)
     lines = Lines(catalog, language)
     if str(text_file) == "-":
@@ -279,6 +283,14 @@ async def _wait_for_delivery(
 
 
 def _progress(console: Console) -> Progress:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),

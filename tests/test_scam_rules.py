@@ -413,3 +413,70 @@ def test_latin_typed_bulgarian_is_judged_by_the_rules_reading_it(catalog: Catalo
     assert "new_number" in {f.id for f in found.flags}
     assert not any(f.learned for f in found.flags)
     assert "asks_nothing" in {m.id for m in found.genuine}
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "signal"),
+    [
+        ("en", "This is Georgiev, the director. I need a transfer of 9,800 EUR before noon",
+         "boss_request"),
+        ("bg", "Аз съм, управителят. До обяд трябва да се преведат 9800 евро на нов доставчик",
+         "boss_request"),
+        ("en", "Your firm's entry in the European Business Directory expires: pay the fee of "
+         "870 EUR", "registry_fee"),
+        ("bg", "Търговски регистър: платете таксата от 870 евро, за да не бъде заличена фирмата",
+         "registry_fee"),
+        ("en", "Hi, is this Nina? We met at the party on Saturday, you gave me this number",
+         "stranger_contact"),
+        ("bg", "Здравей, запознахме се на купона в събота, ти ми даде номера си",
+         "stranger_contact"),
+        ("en", "Please help, every euro counts: revolut.me/helpmaria", "private_transfer"),
+        ("bg", "Моля, помогнете, всеки лев е важен: revolut.me/pomoshzamaria", "private_transfer"),
+        ("en", "I'm changing banks, pay the rent to my wife's account this month", "changed_bank"),
+        ("bg", "Сменям си банката, този месец преведете наема по сметката на жена ми",
+         "changed_bank"),
+    ],
+)  # fmt: skip
+def test_signals_of_the_second_round(
+    catalog: Catalog, language: str, text: str, signal: str
+) -> None:
+    """Round 2 of issue 16: CEO fraud, register fees, strangers' openers, payments to a private
+    Revolut, a landlord's "new bank"."""
+    found = ScamEngine(catalog.scam[language], catalog.links.brands).assess(text, learned=False)
+    assert signal in {f.id for f in found.flags}
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "I paid for the tickets, it's 34 each. send me on revolut whenever, no rush"),
+        ("bg", "платих билетите, по 34 на човек. прати ми по Revolut когато можеш, няма бързане"),
+        ("en", "Hello, sorry, wrong number! I was trying to reach my dentist. Have a nice day."),
+        ("bg", "Извинете, сбърках номера! Търсех зъболекаря си. Приятен ден."),
+        ("en", "Boss wants the KPI numbers in 30 min, can you send me last month's sales excel?"),
+    ],
+)  # fmt: skip
+def test_friends_and_colleagues_are_not_called_scammers_by_the_rules(
+    catalog: Catalog, language: str, text: str
+) -> None:
+    """Words the second round's signals look for, in ordinary messages: the rules alone give
+    no verdict (a friend paid back on Revolut, an apology for a wrong number, a boss in a hurry)."""
+    found = ScamEngine(catalog.scam[language], catalog.links.brands).assess(text, learned=False)
+    assert found.verdict == "no_red_flags"
+
+
+def test_a_genuine_mark_keeps_the_learned_scorer_from_raising_the_score() -> None:
+    """The scorer is sure of a message that holds a red flag and a genuine notice's mark: its
+    points may lower the score, never outweigh the mark (the rules read "do not share"; the
+    scorer only learned the scams' words)."""
+    engine = ScamEngine(_learned_rules(flag=None))
+    held = "urgent: your parcel is held, send your code and pay the customs fee now"
+    unmarked = engine.assess(held)
+    assert unmarked.learned is not None
+    points = round(4 * (unmarked.learned - 0.5))
+    assert points >= 2  # enough to make the marked message suspicious if they counted
+    assert unmarked.score == 1 + 4 + points
+    found = engine.assess(held + ", do not share")
+    assert [f.id for f in found.flags] == ["urgency", "code"]
+    assert [m.id for m in found.genuine] == ["no_share"]
+    assert found.score == 1 + 4 - 4 and found.verdict == "no_red_flags"

@@ -134,6 +134,11 @@ class ScamEngine:
         points = 0
         if probability is not None and self.rules.learned is not None:
             points = round(self.rules.learned.weight * (probability - self.rules.learned.offset))
+            if marks:
+                # A mark of a genuine message ("nothing urgent, just save it") is read by the
+                # rules; the scorer, which learned the scams' words ("my new number"), may lower
+                # the score still but not outweigh the mark.
+                points = min(points, 0)
             if not flags:
                 flags.extend(self._learned_flag(text, probability))
         score = max(0, sum(f.weight for f in flags) + points - sum(m.weight for m in marks))

@@ -88,6 +88,7 @@ if TYPE_CHECKING:  # built only by the commands that use them (bot/cli.py starts
     from bot.services.nlu_models import NluModelService
     from bot.services.organisers import OrganiserService
     from bot.services.shipped_events import ShippedEvents
+    from bot.services.sign_in import SignInService
     from bot.text.latin import LatinReader
     from bot.web.app import DashboardServices
 
@@ -777,6 +778,23 @@ def organiser_service(
     )
 
 
+def sign_in_service(
+    settings: Settings, organisers: OrganiserService, database: Store
+) -> SignInService:
+    """The dashboard's one-time sign-in links, for the dashboard and `ecsm-bot dashboard link`
+    (which needs nothing else of the dashboard)."""
+    from bot.services.sign_in import SignInService
+    from bot.storage.sign_in import SqlSignInLinks
+
+    database = database_for(database)
+    return SignInService(
+        organisers,
+        SqlSignInLinks(database),
+        SqlAudit(database),
+        dt.timedelta(minutes=settings.dashboard_link_minutes),
+    )
+
+
 def dashboard_services(
     settings: Settings,
     catalog: Catalog,
@@ -795,9 +813,7 @@ def dashboard_services(
     from bot.services.audience_sizes import AudienceSizeService
     from bot.services.figures import FiguresService
     from bot.services.organisers import OrganiserService
-    from bot.services.sign_in import SignInService
     from bot.services.unanswered_groups import UnansweredGroups
-    from bot.storage.sign_in import SqlSignInLinks
     from bot.storage.unanswered_queue import SqlRecentUnanswered
     from bot.web.app import DashboardServices
     from bot.web.tools import AnnouncementTools, EventTools
@@ -814,12 +830,7 @@ def dashboard_services(
         texts=load_web_texts(settings.data_dir, catalog.languages, catalog.default_language),
         clock=clock,
         organisers=organisers,
-        sign_in=SignInService(
-            organisers,
-            SqlSignInLinks(database),
-            audit,
-            dt.timedelta(minutes=settings.dashboard_link_minutes),
-        ),
+        sign_in=sign_in_service(settings, organisers, database),
         audit_log=audit,
         figures=FiguresService(rollups),
         unanswered=UnansweredGroups(SqlRecentUnanswered(database.sessions)),

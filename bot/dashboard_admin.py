@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from bot.bootstrap import dashboard_services, open_storage, organiser_service
+from bot.bootstrap import open_storage, organiser_service, sign_in_service
 from bot.core.ports import SystemClock
 from bot.core.roles import NotAllowed, clean_regions, parse_role
 from bot.services.events import Origin
@@ -26,9 +26,10 @@ async def sign_in_link(
 ) -> int:
     clock = SystemClock()
     async with open_storage(settings) as storage:
-        services = dashboard_services(settings, storage.catalog, storage.database, clock)
+        organisers = organiser_service(settings, storage.catalog, storage.database, clock)
+        sign_in = sign_in_service(settings, organisers, storage.database)
         try:
-            token = await services.sign_in.issue_link(user_id, clock.now())
+            token = await sign_in.issue_link(user_id, clock.now())
         except NotAllowed:
             err.write(
                 f"{user_id} is not an organiser: add them first "

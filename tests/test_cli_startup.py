@@ -41,11 +41,11 @@ print(json.dumps({"code": code, "heavy": [m for m in HEAVY if m in sys.modules]}
 """
 
 
-def _run(args: list[str], database_url: str) -> tuple[int, list[str], str]:
+def _run(args: list[str], database_url: str, **env: str) -> tuple[int, list[str], str]:
     child = f"HEAVY = {HEAVY!r}\n{CHILD}"
     done = subprocess.run(
         [sys.executable, "-c", child, *args],
-        env=bot_env(database_url, DEFAULT_LANGUAGE="en"),
+        env=bot_env(database_url, DEFAULT_LANGUAGE="en", **env),
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -72,6 +72,17 @@ def test_an_everyday_command_loads_none_of_the_heavy_modules(
     code, heavy, printed = _run(args, f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
     assert code == 0
     assert says in printed
+    assert heavy == []
+
+
+def test_a_sign_in_link_is_issued_without_the_dashboard(tmp_path: Path) -> None:
+    code, heavy, printed = _run(
+        ["dashboard", "link", "--user", "42"],
+        f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+        ORGANISER_IDS="42",
+    )
+    assert code == 0
+    assert "/login/link?token=" in printed
     assert heavy == []
 
 

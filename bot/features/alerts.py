@@ -236,21 +236,16 @@ class AlertsFeature:
                 if what == "edit":
                     return await self._edit_start(turn, int(number))
                 return await self._retire(turn, int(number))
-            case "ale", (step, *rest):
+            case ("ale" | "aln") as prefix, (step, *rest):
                 if not await self.is_organiser(user):
                     await self.conversations.clear(user)
                     return self._refused(turn)
+                flow = EDIT_FLOW if prefix == "ale" else WIZARD_FLOW
                 pending = await self.conversations.get(user)
-                if pending is None or pending.flow != EDIT_FLOW:
-                    return None  # a button of an edit that is over
-                return await self._edit_button(turn, dict(pending.data), step, tuple(rest))
-            case "aln", (step, *rest):
-                if not await self.is_organiser(user):
-                    await self.conversations.clear(user)
-                    return self._refused(turn)
-                pending = await self.conversations.get(user)
-                if pending is None or pending.flow != WIZARD_FLOW:
-                    return None  # a button of a wizard that is over
+                if pending is None or pending.flow != flow:
+                    return None  # a button of an edit or a wizard that is over
+                if flow == EDIT_FLOW:
+                    return await self._edit_button(turn, dict(pending.data), step, tuple(rest))
                 return await self._wizard_button(turn, pending, step, tuple(rest))
         return None
 

@@ -14,6 +14,11 @@ to every training fold: new training data is then judged on the same examples as
 
     .venv/bin/python -m bench.nlu_cv --char-min-df 2
     .venv/bin/python -m bench.nlu_cv --test-only-from /tmp/old-nlu-data
+    .venv/bin/python -m bench.nlu_cv --thresholds 0.30/0.05 --refusal-margins 0 0.1 \
+        --tune-refusal 0 0.025 0.05 0.075 0.1 0.125 0.15 0.2
+
+Every decision is the bot's own (`bot.core.understanding.interpret`), at the thresholds given
+(the bot's refusal margin by default, `NLU_REFUSAL_MARGIN`).
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import argparse
 import re
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +42,7 @@ from bot.core.nlu_scores import Pair, accuracy, macro_f1, oos_recall
 from bot.core.ports import IntentScore, Parse
 from bot.core.understanding import OUT_OF_SCOPE, Thresholds, interpret
 from bot.nlu.prepare import read_example
+from bot.settings import Settings as BotSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 ANNOTATION = re.compile(r"\[([^\]]+)\]\([^)]+\)")
@@ -152,13 +158,38 @@ GROUPS: dict[str, Callable[[Row], bool]] = {
 
 def report(scored: Iterable[Scored], limits: Thresholds) -> None:
     decided = [(s.row, interpret(s.parse, limits).topic) for s in scored]
-    print(f"-- thresholds {limits.confidence:.2f} / {limits.margin:.2f}")
+    print(
+        f"-- thresholds {limits.confidence:.2f} / {limits.margin:.2f},"
+        f" refusal margin {limits.refusal_margin:.3f}"
+    )
     for name, member in GROUPS.items():
         pairs: list[Pair] = [(row.intent, topic) for row, topic in decided if member(row)]
         print(
             f"{name:18s} n={len(pairs):5d}  accuracy {accuracy(pairs):.3f}"
             f"  macro F1 {macro_f1(pairs):.3f}  OOS recall {oos_recall(pairs):.3f}"
         )
+
+
+def tuned_refusal_margin(scored: list[Scored], limits: Thresholds, grid: list[float]) -> float:
+    """The refusal margin of `grid` with the best accuracy on `scored` (ties: the smaller)."""
+
+    def accuracy_at(margin: float) -> float:
+        at = replace(limits, refusal_margin=margin)
+        return accuracy([(s.row.intent, interpret(s.parse, at).topic) for s in scored])
+
+    return max(sorted(grid), key=accuracy_at)
+
+
+def nested(scored: list[Scored], limits: Thresholds, grid: list[float]) -> None:
+    """The refusal margin tuned on one half of the cross-validated examples and scored on the
+    other, both ways round: an estimate of what tuning it is worth that does not grade the
+    tuning on its own examples."""
+    halves = (scored[0::2], scored[1::2])
+    for tuned_on, scored_on in (halves, halves[::-1]):
+        chosen = tuned_refusal_margin(tuned_on, limits, grid)
+        print(f"== refusal margin tuned on one half: {chosen:.3f}; the other half, off then on")
+        report(scored_on, replace(limits, refusal_margin=0.0))
+        report(scored_on, replace(limits, refusal_margin=chosen))
 
 
 def main() -> None:
@@ -176,6 +207,20 @@ def main() -> None:
         nargs="*",
         default=["0.30/0.05", "0.35/0.05", "0.40/0.05"],
         help="confidence/margin pairs to score at",
+    )
+    parser.add_argument(
+        "--refusal-margins",
+        nargs="*",
+        type=float,
+        default=[BotSettings.model_fields["nlu_refusal_margin"].default],
+        help="out_of_scope refusal margins to score at, with each pair of --thresholds",
+    )
+    parser.add_argument(
+        "--tune-refusal",
+        nargs="*",
+        type=float,
+        default=None,
+        help="tune the refusal margin over these values on one half, score on the other",
     )
     args = parser.parse_args()
     rows, extra = load(args.data), []
@@ -198,7 +243,11 @@ def main() -> None:
     )
     for pair in args.thresholds:
         confidence, margin = (float(x) for x in pair.split("/"))
-        report(scored, Thresholds(confidence, margin))
+        for refusal in args.refusal_margins:
+            report(scored, Thresholds(confidence, margin, refusal))
+    if args.tune_refusal:
+        confidence, margin = (float(x) for x in args.thresholds[0].split("/"))
+        nested(scored, Thresholds(confidence, margin), args.tune_refusal)
 
 
 if __name__ == "__main__":

@@ -245,10 +245,12 @@ def report(results: list[Result]) -> None:
     served = Thresholds(
         float(defaults["nlu_confidence_threshold"].default),
         float(defaults["nlu_ambiguity_margin"].default),
+        float(defaults["nlu_refusal_margin"].default),
     )
     console.print(
         group_table(
-            f"Per group, at the bot's thresholds ({served.confidence:.2f} / {served.margin:.2f}),"
+            f"Per group, at the bot's thresholds ({served.confidence:.2f} / {served.margin:.2f},"
+            f" refusal margin {served.refusal_margin:.3f}),"
             " all held-out examples: accuracy / macro F1 / OOS recall",
             results,
             groups,

@@ -216,7 +216,11 @@ PLAN_EVERY = dt.timedelta(seconds=30)
 
 
 def thresholds(settings: Settings) -> Thresholds:
-    return Thresholds(settings.nlu_confidence_threshold, settings.nlu_ambiguity_margin)
+    return Thresholds(
+        settings.nlu_confidence_threshold,
+        settings.nlu_ambiguity_margin,
+        settings.nlu_refusal_margin,
+    )
 
 
 def tips_policy(settings: Settings) -> TipsPolicy:

@@ -57,6 +57,9 @@ class Settings(BaseSettings):
         default=0.30, ge=0, le=1, alias="NLU_CONFIDENCE_THRESHOLD"
     )
     nlu_ambiguity_margin: float = Field(default=0.05, ge=0, le=1, alias="NLU_AMBIGUITY_MARGIN")
+    # A topic that leads out_of_scope by less than this is refused as well (0: off); tuned by
+    # cross-validation on the training data (bench/nlu_cv.py, docs/nlu.md third pass).
+    nlu_refusal_margin: float = Field(default=0.0, ge=0, le=1, alias="NLU_REFUSAL_MARGIN")
     # The NLU learning from its users (issue 18): answers below this confidence join the review
     # queue; candidate models and their training data live under NLU_WORK_DIR (the deployment's
     # data, never the package); a candidate is promoted only if no language loses more than

@@ -20,6 +20,7 @@ from bot.bootstrap import Services
 from bot.channels.telegram_sender import TelegramSender
 from bot.channels.webhook import WebhookServer
 from bot.core.ports import Audience
+from bot.delivery.ratelimit import RateLimiter
 from bot.nlu.client import RasaNLU
 from bot.nlu.server import rasa_server
 from bot.settings import Settings
@@ -33,6 +34,7 @@ from tests.auxil.telegram_bot import running_bot
 from tests.auxil.webhook import LEASE, Healthy, post, webhook
 from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.core import FakeNLU
+from tests.fakes.virtual_time import VirtualTime
 
 SECRET = "faults-secret_0123456789abc"
 
@@ -227,11 +229,16 @@ async def test_postgresql_restarted_nothing_lost_nothing_twice(tmp_path: Path) -
 
 @pytest.mark.timeout(240)
 async def test_bot_api_failing_for_a_minute_everything_arrives_once(tmp_path: Path) -> None:
-    api = FakeBotAPI()
-    async with running_bot(tmp_path, FakeNLU(), api) as bot:
+    # The minute, the engine's growing pauses (up to OUTAGE_MAX_PAUSE), the 429's retry_after
+    # and the backoff of the failures before the outage is recognised are all on one virtual
+    # clock: the bot, its delivery engine, its rate limiter and the fake Bot API see a whole
+    # minute of outage pass, in the seconds the sending itself takes.
+    virtual = VirtualTime()
+    api = FakeBotAPI(clock=virtual.monotonic)
+    async with running_bot(tmp_path, FakeNLU(), api, clock=virtual) as bot:
         for user in range(700, 740):
             await bot.say("/start", user=user)
-        now = dt.datetime.now(dt.UTC)
+        now = virtual.now()
         await SqlBroadcasts(bot.services.sessions).create(
             1, {"text": "Tomorrow: phishing clinic", "buttons": []}, Audience(), now, now
         )
@@ -240,18 +247,23 @@ async def test_bot_api_failing_for_a_minute_everything_arrives_once(tmp_path: Pa
             (429, "Too Many Requests: retry after 5", 5),
             (500, "Internal Server Error", None),
         ]
-        api.down_until = time.monotonic() + 60
+        api.down_until = virtual.monotonic() + 60
         delivery = bot.services.delivery(TelegramSender(bot.app.bot))
-        started = time.monotonic()
-        while time.monotonic() - started < 200:
+        # The engine's limiter as bot.services.delivery makes it (SQLite: a grid of its own),
+        # on the virtual clock.
+        delivery.limiter = RateLimiter(
+            bot.services.settings.delivery_rate, clock=virtual.monotonic, sleep=virtual.sleep
+        )
+        started = virtual.monotonic()
+        while virtual.monotonic() - started < 200:
             await bot.services.tick(delivery)
             got = Counter(s.chat_id for s in api.sent if s.text == "Tomorrow: phishing clinic")
             if len(got) == 40:
                 break
-            await asyncio.sleep(1)
+            await virtual.sleep(1)
     got = Counter(s.chat_id for s in api.sent if s.text == "Tomorrow: phishing clinic")
     assert set(range(700, 740)) <= set(got)
     assert set(got.values()) == {1}
-    assert time.monotonic() - started >= 60  # it really waited the outage out
+    assert virtual.monotonic() - started >= 60  # it really waited the outage out
     failures = [r for r in api.refusals if r[0] == "sendMessage"]
     assert {code for _, code, _ in failures} == {429, 500, 502}

@@ -22,6 +22,7 @@ import json
 import re
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -88,7 +89,7 @@ class FakeBotAPI:
     per_chat_per_second: int = 1
     updates: deque[dict[str, Any]] = field(default_factory=deque)
     webhook: dict[str, str] = field(default_factory=dict)
-    # An outage: until this time.monotonic(), every sendMessage gets the next of these errors.
+    # An outage: until this time of `clock`, every sendMessage gets the next of these errors.
     down_until: float = 0.0
     down_with: list[tuple[int, str, int | None]] = field(default_factory=list)
     _down_calls: int = 0
@@ -98,6 +99,8 @@ class FakeBotAPI:
     _recent_by_chat: dict[int, deque[float]] = field(default_factory=lambda: defaultdict(deque))
     _new_update: asyncio.Event | None = None
     files: dict[str, StoredFile] = field(default_factory=dict)
+    # What the outage and the rate limits are timed by (a test's VirtualTime.monotonic).
+    clock: Callable[[], float] = time.monotonic
     # The URL paths of the files downloaded, in order.
     downloads: list[str] = field(default_factory=list)
     _file_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -298,7 +301,7 @@ class FakeBotAPI:
         params = _params(request)
         self.calls.append((method, params))
         try:
-            if method == "sendMessage" and self.down_with and time.monotonic() < self.down_until:
+            if method == "sendMessage" and self.down_with and self.clock() < self.down_until:
                 status, description, retry_after = self.down_with[
                     self._down_calls % len(self.down_with)
                 ]
@@ -508,7 +511,7 @@ class FakeBotAPI:
     def _rate(self, chat_id: int) -> None:
         if not self.enforce_rate_limits:
             return
-        now = time.monotonic()
+        now = self.clock()
         for window, limit in (
             (self._recent, self.global_per_second),
             (self._recent_by_chat[chat_id], self.per_chat_per_second),

@@ -10,9 +10,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 
+from bot.storage.db import MIGRATIONS, migrate, script_heads
 from tests.auxil.cli import bot_env
 from tests.auxil.environment import ROOT
+from tests.auxil.schema import migrated_sqlite
 
 # What the chat, the dashboard, the message check and the OCR load, and no listed command uses.
 HEAVY = (
@@ -91,3 +94,42 @@ def test_check_still_loads_what_it_validates(tmp_path: Path) -> None:
     code, heavy, _ = _run(["check"], f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
     assert code == 0
     assert "bot.ocr.tesseract" in heavy
+
+
+def test_a_command_on_a_migrated_database_does_not_load_alembic(tmp_path: Path) -> None:
+    """Every command checks the migrations first; on a database at the scripts' heads that is
+    one read of alembic_version, without importing alembic (a fifth of a command's start)."""
+    url = migrated_sqlite(tmp_path / "bot.db")
+    child = f"HEAVY = {('alembic',)!r}\n{CHILD}"
+    done = subprocess.run(
+        [sys.executable, "-c", child, "alerts", "list"],
+        env=bot_env(url, DEFAULT_LANGUAGE="en"),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == {"code": 0, "heavy": []}
+
+
+def test_the_heads_read_from_the_scripts_are_alembics() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert script_heads() == frozenset(ScriptDirectory.from_config(config).get_heads())
+
+
+def test_a_database_behind_the_heads_is_still_migrated(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    migrate(url, "0010")
+    migrate(url)
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            stored = connection.execute(text("select version_num from alembic_version"))
+            assert frozenset(stored.scalars()) == script_heads()
+    finally:
+        engine.dispose()

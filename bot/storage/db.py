@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import contextlib
 import functools
+import re
 import time
 import weakref
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 
@@ -219,6 +219,14 @@ def migrate(database_url: str, revision: str = "heads") -> None:
     engine = create_engine(url)
     if url.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+    if revision == "heads" and _at_heads(engine):
+        # Every command and process start asks; alembic (a fifth of a command's start-up) is
+        # imported only when there is something to do.
+        engine.dispose()
+        return
+    from alembic import command
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     try:
@@ -230,6 +238,48 @@ def migrate(database_url: str, revision: str = "heads") -> None:
             command.upgrade(config, revision)
     finally:
         engine.dispose()
+
+
+_ASSIGNED = re.compile(r"^(revision|down_revision)(?:\s*:[^=]+)?\s*=\s*(.+?)\s*$", re.MULTILINE)
+
+
+@functools.cache
+def script_heads() -> frozenset[str] | None:
+    """The heads of the migration scripts, read from their `revision` and `down_revision` lines
+    (literals, as alembic's template writes them) without importing alembic; None when a
+    script is not of that shape, and alembic has to be asked."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("[!_]*.py"):
+        found = dict(_ASSIGNED.findall(path.read_text(encoding="utf-8")))
+        try:
+            revision = ast.literal_eval(found["revision"])
+            down = ast.literal_eval(found["down_revision"])
+        except (KeyError, ValueError, SyntaxError):
+            return None
+        if not isinstance(revision, str):
+            return None
+        revisions.add(revision)
+        if isinstance(down, str):
+            parents.add(down)
+        elif isinstance(down, tuple | list):
+            parents.update(str(parent) for parent in down)
+        elif down is not None:
+            return None
+    return frozenset(revisions - parents) or None
+
+
+def _at_heads(engine: Any) -> bool:
+    """Whether the database stands at every head already (alembic's own record of it)."""
+    heads = script_heads()
+    if heads is None:
+        return False
+    try:
+        with engine.connect() as connection:
+            stored = connection.execute(text("select version_num from alembic_version")).scalars()
+            return frozenset(stored) == heads
+    except DBAPIError:
+        return False  # a new database: no alembic_version yet
 
 
 TICK_LOCK = 0x45435342  # "ECSB": one scheduler tick at a time across all processes

@@ -136,6 +136,10 @@ def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("select 1")
         cursor.close()
+        # The ping opened a transaction (psycopg begins one implicitly): left open, it would
+        # make the switch to autocommit of a one-statement use fail ("can't change
+        # 'autocommit' now: connection in transaction status INTRANS").
+        dbapi_connection.rollback()
     except Exception as error:
         # The pool drops this connection and checks out another (or opens a new one).
         raise DisconnectionError from error

@@ -563,10 +563,12 @@ async def open_storage(
     catalog = catalog or load_catalog(settings.data_dir, settings.default_language)
     await asyncio.to_thread(migrate, settings.database_url)
     engine = make_engine(settings.database_url)
+    database = database_for(make_sessions(engine))
     try:
-        sessions = make_sessions(engine)
-        yield Storage(catalog, engine, sessions, database_for(sessions))
+        yield Storage(catalog, engine, database.sessions, database)
     finally:
+        # PostgreSQL's per-message connections (bot/storage/pg_direct.py), then the engine's.
+        await database.close()
         await engine.dispose()
 
 

@@ -26,16 +26,19 @@ checkpoint the WAL (a checkpoint syncs the disk, which must not happen on the lo
 connections of `writing()`, which every message also reaches (handled updates are deleted
 there, in batches), do it as they commit.
 
-**PostgreSQL** (`PostgresDatabase`): one statement runs on a pooled connection in autocommit,
-without an ORM session: one round trip, no BEGIN and COMMIT around it.
+**PostgreSQL** (`PostgresDatabase`): one statement runs on a connection of its own in
+autocommit, without an ORM session and without SQLAlchemy's asyncio layer: still built and
+compiled by SQLAlchemy, run by psycopg directly (bot/storage/pg_direct.py), one round trip, no
+BEGIN and COMMIT around it. A statement that path cannot run as SQLAlchemy would goes through a
+pooled SQLAlchemy connection in autocommit instead.
 """
 
 from __future__ import annotations
 
 import contextlib
 import weakref
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Row
@@ -52,6 +55,22 @@ from bot.storage.db import (
     run_pragmas,
     upsert_insert,
 )
+
+if TYPE_CHECKING:
+    from bot.storage.pg_direct import DirectStatements
+
+
+class ResultRow(Protocol):
+    """One row of a read, its columns by name and by position: SQLAlchemy's `Row`, or on
+    PostgreSQL's direct path a named tuple (bot/storage/pg_direct.py)."""
+
+    def __getattr__(self, name: str) -> Any: ...
+
+    def __getitem__(self, index: int) -> Any: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+    def __len__(self) -> int: ...
 
 
 class Database:
@@ -86,7 +105,7 @@ class Database:
 
     async def read_row(
         self, statement: Executable, parameters: dict[str, Any] | None = None
-    ) -> Row[Any] | None:
+    ) -> ResultRow | None:
         """The first row of a read."""
         async with self.reading(one_statement=True) as session:
             return (await session.execute(statement, parameters)).first()
@@ -98,6 +117,9 @@ class Database:
         row."""
         async with self.writing(one_statement=True) as session:
             return (await session.execute(statement, parameters)).scalar()
+
+    async def close(self) -> None:
+        """Close what this object holds beside the engine (before the engine's `dispose()`)."""
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[InTransaction]:
@@ -151,19 +173,45 @@ class InTransaction(Database):
 
 
 class PostgresDatabase(Database):
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        super().__init__(sessions)
+        # Imported here: psycopg itself is loaded only by a process that uses PostgreSQL.
+        from bot.storage.pg_direct import direct_for
+
+        # The engine's, shared by every access object on it; nothing connects yet.
+        self._direct: DirectStatements = direct_for(self.engine)
+
     async def read_row(
         self, statement: Executable, parameters: dict[str, Any] | None = None
+    ) -> ResultRow | None:
+        parameters = parameters or {}
+        entry = await self._direct.compiled(statement, parameters)
+        if entry is None:
+            return await self._sqlalchemy_first(statement, parameters)
+        row: ResultRow | None = await self._direct.first_row(entry, parameters)
+        return row
+
+    async def write_returning(
+        self, statement: Executable, parameters: dict[str, Any] | None = None
+    ) -> Any:
+        parameters = parameters or {}
+        entry = await self._direct.compiled(statement, parameters)
+        row = (
+            await self._sqlalchemy_first(statement, parameters)
+            if entry is None
+            else await self._direct.first_row(entry, parameters)
+        )
+        return row[0] if row is not None else None
+
+    async def _sqlalchemy_first(
+        self, statement: Executable, parameters: dict[str, Any]
     ) -> Row[Any] | None:
         async with self.engine.connect() as connection:
             autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
             return (await autocommit.execute(statement, parameters)).first()
 
-    async def write_returning(
-        self, statement: Executable, parameters: dict[str, Any] | None = None
-    ) -> Any:
-        async with self.engine.connect() as connection:
-            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-            return (await autocommit.execute(statement, parameters)).scalar()
+    async def close(self) -> None:
+        await self._direct.close()
 
 
 # The loop-thread engine of each SQLite database (async engine), made on first use and
@@ -210,7 +258,7 @@ class SqliteDatabase(Database):
 
     async def read_row(
         self, statement: Executable, parameters: dict[str, Any] | None = None
-    ) -> Row[Any] | None:
+    ) -> ResultRow | None:
         try:
             with self._loop.connect() as connection:
                 return connection.execute(statement, parameters).first()
@@ -246,4 +294,4 @@ def database_for(where: AsyncEngine | Store) -> Database:
     return Database(sessions)
 
 
-__all__ = ["Database", "InTransaction", "Store", "database_for"]
+__all__ = ["Database", "InTransaction", "ResultRow", "Store", "database_for"]

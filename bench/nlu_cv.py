@@ -94,10 +94,15 @@ class Settings:
     char_max_ngram: int
     char_min_df: int
     max_iter: int
+    word_min_df: int = 1
 
 
 def vectorizer(settings: Settings) -> FeatureUnion:
-    word = CountVectorizer(token_pattern=r"(?u)\b\w+\b", ngram_range=(1, settings.word_max_ngram))
+    word = CountVectorizer(
+        token_pattern=r"(?u)\b\w+\b",
+        ngram_range=(1, settings.word_max_ngram),
+        min_df=settings.word_min_df,
+    )
     char = CountVectorizer(
         analyzer="char_wb",
         ngram_range=(settings.char_min_ngram, settings.char_max_ngram),
@@ -202,6 +207,7 @@ def main() -> None:
     parser.add_argument("--char-max-ngram", type=int, default=5)
     parser.add_argument("--char-min-df", type=int, default=1)
     parser.add_argument("--max-iter", type=int, default=300)
+    parser.add_argument("--word-min-df", type=int, default=1)
     parser.add_argument(
         "--thresholds",
         nargs="*",
@@ -234,6 +240,7 @@ def main() -> None:
         args.char_max_ngram,
         args.char_min_df,
         args.max_iter,
+        args.word_min_df,
     )
     started = time.perf_counter()
     scored, size = cross_validate(rows, extra, settings, args.folds)

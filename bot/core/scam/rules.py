@@ -23,6 +23,7 @@ from typing import Literal
 from bot.content.models import Brand, ScamRules
 from bot.core.links import LinkReport
 from bot.core.scam.learned import LearnedScorer
+from bot.core.scam.literals import Literals
 
 Kind = Literal["likely_scam", "suspicious", "no_red_flags"]
 VERDICTS: tuple[Kind, ...] = ("likely_scam", "suspicious", "no_red_flags")
@@ -80,7 +81,11 @@ def quote_of(text: str) -> str:
 class ScamEngine:
     """The compiled rules of one language."""
 
-    def __init__(self, rules: ScamRules, brands: Sequence[Brand] = ()) -> None:
+    def __init__(
+        self, rules: ScamRules, brands: Sequence[Brand] = (), *, skip_unmatchable: bool = True
+    ) -> None:
+        """`skip_unmatchable=False` runs every pattern on every message: the same verdicts,
+        slower (tests/test_scam_literals.py compares the two)."""
         self.rules = rules
         self.language = rules.language
         self._signals = [(signal, _Patterns(signal.patterns)) for signal in rules.signals]
@@ -89,6 +94,16 @@ class ScamEngine:
             (followup.id, _Patterns(followup.patterns)) for followup in rules.followups
         ]
         self._brands = [(brand, _brand_words(brand)) for brand in brands]
+        # Which signals and marks (in this order) a message may raise at all: the others are
+        # not run (bot/core/scam/literals.py). Built at the first message: it costs a fraction
+        # of a second, which a command that never assesses need not pay.
+        self._owners = [
+            (index, pattern)
+            for index, (_, patterns) in enumerate([*self._signals, *self._genuine])
+            for pattern in patterns.each
+        ]
+        self._literals: Literals | None = None
+        self._skip = skip_unmatchable
         training = rules.training
         self._scorer = (
             LearnedScorer(training.scam, training.genuine)
@@ -102,11 +117,12 @@ class ScamEngine:
         """With `learned=False` the learned scorer is not asked (its points are 0): enough for
         `rules_verdict`, which is all the screening of every message reads."""
         text = text[:MAX_TEXT]
+        live = self._live(text)
         flags: list[Flag] = []
-        for signal, patterns in self._signals:
+        for index, (signal, patterns) in enumerate(self._signals):
             if signal.detector == "learned":
                 continue
-            quote = _first_match(text, patterns)
+            quote = _first_match(text, patterns, live, index)
             if quote is None and signal.links:
                 quote = next((r.shown for r in links if r.verdict in signal.links), None)
             if quote is None and signal.detector == "sender_brand":
@@ -116,8 +132,8 @@ class ScamEngine:
                     Flag(signal.id, signal.name, quote_of(quote), signal.weight, signal.advice)
                 )
         marks: list[Mark] = []
-        for mark, patterns in self._genuine:
-            quote = _first_match(text, patterns)
+        for index, (mark, patterns) in enumerate(self._genuine, start=len(self._signals)):
+            quote = _first_match(text, patterns, live, index)
             if quote is None and mark.links:
                 quote = next((r.shown for r in links if r.verdict in mark.links), None)
             if quote is not None:
@@ -156,6 +172,19 @@ class ScamEngine:
             probability,
             self._verdict(rules_score),
         )
+
+    def _live(self, text: str) -> dict[int, list[re.Pattern[str]]] | None:
+        """For each signal and mark (indexes, marks after the signals) whose patterns may match
+        `text`, those patterns in the rules' order; None: every pattern is to be run."""
+        if not self._skip:
+            return None
+        if self._literals is None:
+            self._literals = Literals([pattern.pattern for _, pattern in self._owners])
+        live: dict[int, list[re.Pattern[str]]] = {}
+        for flat in sorted(self._literals.possible(text)):
+            owner, pattern = self._owners[flat]
+            live.setdefault(owner, []).append(pattern)
+        return live
 
     def _verdict(self, score: int) -> Kind:
         if score >= self.rules.likely_scam:
@@ -216,11 +245,22 @@ class _Patterns:
         )
 
 
-def _first_match(text: str, patterns: _Patterns) -> str | None:
-    """The match of the first pattern that matches (in the order of the rules)."""
-    if patterns.any is None or patterns.any.search(text) is None:
+def _first_match(
+    text: str,
+    patterns: _Patterns,
+    live: dict[int, list[re.Pattern[str]]] | None = None,
+    owner: int = 0,
+) -> str | None:
+    """The match of the first pattern that matches (in the order of the rules). With `live`
+    (ScamEngine._live), only the patterns that may match are run, in the same order: those
+    left out match nothing, so the first match is the same."""
+    if live is not None:
+        candidates = live.get(owner, ())
+    elif patterns.any is None or patterns.any.search(text) is None:
         return None
-    for pattern in patterns.each:
+    else:
+        candidates = patterns.each
+    for pattern in candidates:
         match = pattern.search(text)
         if match is not None and match.group(0).strip():
             return match.group(0)

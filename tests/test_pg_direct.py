@@ -104,8 +104,9 @@ async def test_each_per_message_statement_gives_what_sqlalchemy_gives(
     assert await SqlInbound(reference).store(11, payload, at, lease) is False
     stored = [
         await reference.read_row(
-            select(InboundUpdate.payload, InboundUpdate.received_at, InboundUpdate.claimed_until)
-            .where(InboundUpdate.update_id == update_id)
+            select(
+                InboundUpdate.payload, InboundUpdate.received_at, InboundUpdate.claimed_until
+            ).where(InboundUpdate.update_id == update_id)
         )
         for update_id in (10, 11)
     ]

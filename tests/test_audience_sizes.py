@@ -15,11 +15,12 @@ from bot.core.ports import Audience, DayCount
 from bot.core.rollups import Metric
 from bot.services.audience_sizes import AudienceSize, AudienceSizeService
 from bot.storage.broadcasts import SqlBroadcasts
-from bot.storage.db import make_engine, make_sessions, migrate, writing
+from bot.storage.db import make_engine, make_sessions, writing
 from bot.storage.rollups import SqlRollups
 from bot.storage.schema import Subscription, User
 from tests.auxil.dashboard import fake_dashboard
 from tests.auxil.publishing import with_publishing
+from tests.auxil.schema import migrated
 from tests.auxil.web_pages import add_staff, client_for, csrf_of, sign_in_link, signed_in
 from tests.fakes.core import FixedClock, MemoryBroadcasts
 
@@ -91,7 +92,7 @@ Sessions = async_sessionmaker[AsyncSession]
 
 @pytest.fixture
 async def sessions(database_url: str) -> AsyncIterator[Sessions]:
-    migrate(database_url)
+    migrated(database_url)
     engine = make_engine(database_url)
     try:
         yield make_sessions(engine)

@@ -7,15 +7,16 @@ import datetime as dt
 
 from bot.core.outbox_refs import announcement_ref
 from bot.core.ports import Scheduled
-from bot.storage.db import make_engine, make_sessions, migrate
+from bot.storage.db import make_engine, make_sessions
 from bot.storage.outbox import SqlDeliveries
 from bot.storage.users import SqlUsers
+from tests.auxil.schema import migrated
 
 T0 = dt.datetime(2026, 10, 1, 9, 0, tzinfo=dt.UTC)
 
 
 async def test_the_counts_of_many_announcements_in_one_statement(database_url: str) -> None:
-    migrate(database_url)
+    migrated(database_url)
     engine = make_engine(database_url)
     try:
         sessions = make_sessions(engine)

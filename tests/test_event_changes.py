@@ -23,12 +23,13 @@ from bot.core.ports import EventPorts, SystemClock
 from bot.dialogue.router import Dialogue
 from bot.services.events import Origin
 from bot.settings import Settings
-from bot.storage.db import make_engine, make_sessions, migrate
+from bot.storage.db import make_engine, make_sessions
 from bot.storage.events import SqlReminders
 from bot.storage.schema import EventRow, OutboxItem
 from bot.storage.users import SqlUsers
 from tests.auxil.cli import bot_env, run_bot
 from tests.auxil.environment import ORGANISER_ID, ROOT
+from tests.auxil.schema import migrated
 from tests.fakes.core import FakeNLU, FixedClock, MemoryAudit, MemoryDeliveries
 
 USER = 4242
@@ -266,7 +267,7 @@ async def test_the_wizard_saving_an_unchanged_event_keeps_the_reminders_and_tell
 async def test_reminders_are_withdrawn_with_one_statement_however_many_asked(
     database_url: str, catalog: Catalog
 ) -> None:
-    migrate(database_url)
+    migrated(database_url)
     engine = make_engine(database_url)
     try:
         sessions = make_sessions(engine)

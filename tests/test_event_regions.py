@@ -13,10 +13,11 @@ import pytest
 from bot.core.roles import NotAllowed, Staff
 from bot.services.events import EventService, Origin
 from bot.storage.access import database_for
-from bot.storage.db import make_engine, migrate
+from bot.storage.db import make_engine
 from bot.storage.events import SqlEvents
 from bot.storage.unit_of_work import SqlUnitOfWork
 from tests.auxil.events import draft
+from tests.auxil.schema import migrated
 from tests.fakes.core import MemoryAudit, MemoryEvents
 from tests.fakes.unit_of_work import FakeUnitOfWork, fake_bus
 
@@ -65,7 +66,7 @@ async def test_the_service_refuses_another_region_s_key_on_the_fakes() -> None:
 
 
 async def test_the_service_refuses_another_region_s_key_on_the_database(database_url: str) -> None:
-    migrate(database_url)
+    migrated(database_url)
     engine = make_engine(database_url)
     try:
         database = database_for(engine)

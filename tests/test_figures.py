@@ -15,9 +15,10 @@ from bot.core.messages import Incoming, Outcome
 from bot.core.rollups import latency_key
 from bot.metrics import Metrics
 from bot.services.figures import FiguresService, Period, PeriodError, csv_rows, latency
-from bot.storage.db import make_engine, make_sessions, migrate, reading, writing
+from bot.storage.db import make_engine, make_sessions, reading, writing
 from bot.storage.rollups import SqlActivity, SqlRollups
 from bot.storage.schema import ChecklistRunRow, DailyRollup, OutboxItem, Subscription, User
+from tests.auxil.schema import migrated
 from tests.fakes.core import FixedClock
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -36,7 +37,7 @@ class Stores:
 
 @pytest.fixture
 async def stores(database_url: str) -> AsyncIterator[tuple[Stores, Sessions]]:
-    migrate(database_url)
+    migrated(database_url)
     engine = make_engine(database_url)
     try:
         sessions = make_sessions(engine)

@@ -11,9 +11,10 @@ from bot.core.understanding import Reading
 from bot.core.unit_of_work import UnitOfWork
 from bot.services.nlu_review import NluReviewService
 from bot.storage.access import Database, database_for
-from bot.storage.db import make_engine, migrate
+from bot.storage.db import make_engine
 from bot.storage.nlu_review import SqlReviewQueue
 from bot.storage.unit_of_work import SqlUnitOfWork
+from tests.auxil.schema import migrated
 
 NOW = dt.datetime(2026, 10, 12, 9, 0, tzinfo=dt.UTC)
 
@@ -31,7 +32,7 @@ class CountedUnits:
 
 
 async def test_an_answer_is_kept_in_one_statement(database_url: str) -> None:
-    migrate(database_url)
+    migrated(database_url)
     engine = make_engine(database_url)
     try:
         database = database_for(engine)
@@ -63,7 +64,7 @@ async def test_an_answer_is_kept_in_one_statement(database_url: str) -> None:
 
 
 async def test_in_a_unit_of_work_the_row_is_in_its_transaction(database_url: str) -> None:
-    migrate(database_url)
+    migrated(database_url)
     engine = make_engine(database_url)
     try:
         database = database_for(engine)

@@ -12,11 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.core.alerts import AlertContent, AlertDraft, AlertStatus
 from bot.core.outbox_refs import alert_ref
 from bot.storage.alerts import AlertPlanner, SqlAlertOptIns, SqlAlerts
-from bot.storage.db import make_engine, make_sessions, migrate
+from bot.storage.db import make_engine, make_sessions
 from bot.storage.outbox import SqlDeliveries
 from bot.storage.personal import SqlPersonalData
 from bot.storage.schema import OutboxItem
 from bot.storage.users import SqlUsers
+from tests.auxil.schema import migrated
 
 T0 = dt.datetime(2026, 12, 6, 9, 0, tzinfo=dt.UTC)
 BG = AlertContent(
@@ -36,7 +37,7 @@ async def _outbox(sessions: async_sessionmaker[AsyncSession]) -> list[OutboxItem
 
 
 async def test_an_alert_is_drafted_edited_published_counted_and_retired(database_url: str) -> None:
-    migrate(database_url)
+    migrated(database_url)
     engine = make_engine(database_url)
     try:
         alerts = SqlAlerts(make_sessions(engine))
@@ -86,7 +87,7 @@ async def test_an_alert_is_drafted_edited_published_counted_and_retired(database
 async def test_a_published_alert_goes_to_those_who_opted_in_once_in_their_language(
     database_url: str,
 ) -> None:
-    migrate(database_url)
+    migrated(database_url)
     engine = make_engine(database_url)
     try:
         sessions = make_sessions(engine)
@@ -131,7 +132,7 @@ async def test_a_published_alert_goes_to_those_who_opted_in_once_in_their_langua
 
 
 async def test_retiring_during_the_fan_out_stops_it(database_url: str) -> None:
-    migrate(database_url)
+    migrated(database_url)
     engine = make_engine(database_url)
     try:
         sessions = make_sessions(engine)
@@ -153,7 +154,7 @@ async def test_retiring_during_the_fan_out_stops_it(database_url: str) -> None:
 
 
 async def test_mydata_shows_the_opt_in_and_forget_erases_it(database_url: str) -> None:
-    migrate(database_url)
+    migrated(database_url)
     engine = make_engine(database_url)
     try:
         sessions = make_sessions(engine)

@@ -14,17 +14,18 @@ from bot.services.privacy import PrivacyService
 from bot.services.scamcheck import ScamCheckService
 from bot.storage.access import database_for
 from bot.storage.checked import SqlCheckedMessages
-from bot.storage.db import make_engine, make_sessions, migrate
+from bot.storage.db import make_engine, make_sessions
 from bot.storage.personal import SqlPersonalData
 from bot.storage.unit_of_work import SqlUnitOfWork
 from bot.storage.users import SqlUsers
+from tests.auxil.schema import migrated
 
 T0 = dt.datetime(2026, 12, 6, 9, 0, tzinfo=dt.UTC)
 ME, SOMEONE = 77, 78
 
 
 async def test_kept_exported_and_erased(database_url: str) -> None:
-    migrate(database_url)
+    migrated(database_url)
     engine = make_engine(database_url)
     try:
         sessions = make_sessions(engine)
@@ -51,7 +52,7 @@ async def test_kept_exported_and_erased(database_url: str) -> None:
 
 async def test_kept_messages_go_after_the_retention(database_url: str) -> None:
     """The tick's purge drops what was kept longer than CHECKED_RETENTION_DAYS, nothing newer."""
-    migrate(database_url)
+    migrated(database_url)
     engine = make_engine(database_url)
     try:
         sessions = make_sessions(engine)
@@ -77,7 +78,7 @@ async def test_the_use_case_keeps_a_checked_message_in_its_unit_of_work(
 ) -> None:
     """What /check keeps after the tap: scrubbed, in one transaction; /mydata (PrivacyService's
     export) shows it and /forget erases it, through the same units of work."""
-    migrate(database_url)
+    migrated(database_url)
     engine = make_engine(database_url)
     try:
         sessions = make_sessions(engine)

@@ -10,12 +10,13 @@ from sqlalchemy import inspect, text
 
 from bot.core.ports import PendingInput
 from bot.storage.checklists import SqlChecklistRuns
-from bot.storage.db import make_engine, make_sessions, migrate
+from bot.storage.db import make_engine, make_sessions
 from bot.storage.outbox import SqlOutbox
 from bot.storage.personal import AUTHOR_COLUMNS, PERSONAL_TABLES, SqlPersonalData
 from bot.storage.schema import Base
 from bot.storage.subscriptions import SqlConversations, SqlSubscriptions
 from bot.storage.users import SqlUsers
+from tests.auxil.schema import migrated
 
 T0 = dt.datetime(2026, 10, 7, 9, 0, tzinfo=dt.UTC)
 ME, OTHER = 5_000_000_001, 5_000_000_002
@@ -25,7 +26,7 @@ USER_COLUMNS = (
 
 
 async def test_checklist_runs_resume_finish_compare_and_aggregate(database_url: str) -> None:
-    migrate(database_url)
+    migrated(database_url)
     engine = make_engine(database_url)
     try:
         sessions = make_sessions(engine)
@@ -62,7 +63,7 @@ async def test_checklist_runs_resume_finish_compare_and_aggregate(database_url: 
 
 
 async def test_forget_leaves_no_row_that_refers_to_the_user(database_url: str) -> None:
-    migrate(database_url)
+    migrated(database_url)
     engine = make_engine(database_url)
     try:
         sessions = make_sessions(engine)
@@ -131,7 +132,7 @@ async def test_forget_leaves_no_row_that_refers_to_the_user(database_url: str) -
 
 async def test_every_table_with_a_user_column_is_covered_by_erasure(database_url: str) -> None:
     """A new table that refers to users must be added to PERSONAL_TABLES."""
-    migrate(database_url)
+    migrated(database_url)
     engine = make_engine(database_url)
     try:
         async with engine.connect() as conn:

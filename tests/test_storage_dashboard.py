@@ -18,20 +18,21 @@ from bot.core.ports import AuditQuery
 from bot.services.sign_in import token_hash
 from bot.settings import Settings
 from bot.storage.access import database_for
-from bot.storage.db import make_engine, migrate
+from bot.storage.db import make_engine
 from bot.storage.organisers import SqlAudit, SqlRoles
 from bot.storage.sign_in import SqlSignInLinks
 from bot.web.app import create_dashboard
 from tests.auxil.cli import bot_env, run_bot
 from tests.auxil.environment import ROOT
 from tests.auxil.run import run_sync
+from tests.auxil.schema import migrated
 from tests.fakes.core import FixedClock
 
 NOW = dt.datetime(2026, 10, 12, 9, 0, tzinfo=dt.UTC)
 
 
 async def test_roles_links_and_audit_search(database_url: str) -> None:
-    migrate(database_url)
+    migrated(database_url)
     engine = make_engine(database_url)
     try:
         database = database_for(engine)

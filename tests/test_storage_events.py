@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from bot.core.events import EventDraft, EventText
 from bot.core.ports import Audience, EventFilter, Scheduled
 from bot.storage.broadcasts import BroadcastPlanner, SqlBroadcasts
-from bot.storage.db import make_engine, make_sessions, migrate
+from bot.storage.db import make_engine, make_sessions
 from bot.storage.events import SqlEvents, SqlReminders
 from bot.storage.organisers import SqlAudit, SqlRoles
 from bot.storage.outbox import SqlDeliveries
@@ -19,6 +19,7 @@ from bot.storage.schema import OutboxItem
 from bot.storage.stats import SqlStats
 from bot.storage.subscriptions import SqlSubscriptions
 from bot.storage.users import SqlUsers
+from tests.auxil.schema import migrated
 
 T0 = dt.datetime(2026, 10, 5, 7, 0, tzinfo=dt.UTC)
 SOFIA = ZoneInfo("Europe/Sofia")
@@ -43,7 +44,7 @@ def draft(key: str, days: int, **kw: object) -> EventDraft:
 
 
 async def test_events_save_is_idempotent_versions_changes_and_filters(database_url: str) -> None:
-    migrate(database_url)
+    migrated(database_url)
     engine = make_engine(database_url)
     try:
         events = SqlEvents(make_sessions(engine))
@@ -74,7 +75,7 @@ async def test_events_save_is_idempotent_versions_changes_and_filters(database_u
 
 
 async def test_reminders_deliveries_and_cancel_pending(database_url: str) -> None:
-    migrate(database_url)
+    migrated(database_url)
     engine = make_engine(database_url)
     try:
         sessions = make_sessions(engine)
@@ -118,7 +119,7 @@ async def test_reminders_deliveries_and_cancel_pending(database_url: str) -> Non
 
 
 async def test_broadcast_fan_out_is_resumable_shared_and_cancellable(database_url: str) -> None:
-    migrate(database_url)
+    migrated(database_url)
     engine = make_engine(database_url)
     try:
         sessions = make_sessions(engine)
@@ -159,7 +160,7 @@ async def test_broadcast_fan_out_is_resumable_shared_and_cancellable(database_ur
 
 
 async def test_roles_audit_and_stats(database_url: str) -> None:
-    migrate(database_url)
+    migrated(database_url)
     engine = make_engine(database_url)
     try:
         sessions = make_sessions(engine)
@@ -195,7 +196,7 @@ async def test_place_and_organiser_per_language_come_back(database_url: str) -> 
         "en": EventText("Title", "About", place="Sofia, Central library", organiser="Library"),
         "bg": EventText("Заглавие", "За", place="София, Централна библиотека"),
     }
-    migrate(database_url)
+    migrated(database_url)
     engine = make_engine(database_url)
     try:
         events = SqlEvents(make_sessions(engine))

@@ -12,9 +12,10 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.core.flood import FloodLimit, Verdict
-from bot.storage.db import make_engine, make_sessions, migrate, reading
+from bot.storage.db import make_engine, make_sessions, reading
 from bot.storage.flood import SqlFloodGate
 from bot.storage.schema import FloodWindow
+from tests.auxil.schema import migrated
 
 T0 = dt.datetime(2026, 10, 1, 8, 0, tzinfo=dt.UTC)
 LIMIT = FloodLimit(messages=12, window=dt.timedelta(seconds=10))
@@ -23,7 +24,7 @@ LIMIT = FloodLimit(messages=12, window=dt.timedelta(seconds=10))
 @pytest.fixture
 async def gates(database_url: str) -> AsyncIterator[tuple[SqlFloodGate, SqlFloodGate]]:
     """Two processes' gates on one database."""
-    migrate(database_url)
+    migrated(database_url)
     engines = [make_engine(database_url), make_engine(database_url)]
     try:
         first, second = (SqlFloodGate(make_sessions(engine), LIMIT) for engine in engines)

@@ -11,16 +11,17 @@ from bot.core.ports import AuditQuery
 from bot.core.understanding import Reading
 from bot.services.nlu_review import NluReviewService
 from bot.storage.access import database_for
-from bot.storage.db import make_engine, migrate
+from bot.storage.db import make_engine
 from bot.storage.nlu_review import SqlReviewQueue
 from bot.storage.organisers import SqlAudit
 from bot.storage.unit_of_work import SqlUnitOfWork
+from tests.auxil.schema import migrated
 
 NOW = dt.datetime(2026, 10, 12, 9, 0, tzinfo=dt.UTC)
 
 
 async def test_queue_on_both_databases(database_url: str) -> None:
-    migrate(database_url)
+    migrated(database_url)
     engine = make_engine(database_url)
     try:
         database = database_for(engine)
@@ -60,7 +61,7 @@ async def test_queue_on_both_databases(database_url: str) -> None:
 
 
 async def test_the_service_on_the_unit_of_work(database_url: str) -> None:
-    migrate(database_url)
+    migrated(database_url)
     engine = make_engine(database_url)
     try:
         database = database_for(engine)

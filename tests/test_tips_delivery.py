@@ -26,11 +26,12 @@ from bot.delivery.engine import OUTAGE_STREAK, DeliveryEngine, DeliveryReport
 from bot.delivery.ports import Status
 from bot.delivery.ratelimit import RateLimiter
 from bot.delivery.tips import PlanReport, TipPlanner
-from bot.storage.db import make_engine, make_sessions, migrate
+from bot.storage.db import make_engine, make_sessions
 from bot.storage.outbox import BULK, SqlOutbox, new_row
 from bot.storage.schema import OutboxItem, Subscription
 from bot.storage.subscriptions import SqlSubscriptions
 from bot.storage.users import SqlUsers
+from tests.auxil.schema import migrated
 from tests.auxil.telegram_bot import settings_for
 from tests.fakes.bot_api import FAKE_TOKEN, FakeBotAPI
 from tests.fakes.core import FakeNLU, FixedClock
@@ -113,7 +114,7 @@ class World:
 
 @pytest.fixture
 async def world(database_url: str, catalog: Catalog) -> AsyncIterator[World]:
-    migrate(database_url)
+    migrated(database_url)
     w = World(database_url, catalog)
     w.process()
     yield w
@@ -320,7 +321,7 @@ async def test_window_first_and_last_day(
 
 
 async def test_off_season_schedule_sends_all_year(database_url: str, catalog: Catalog) -> None:
-    migrate(database_url)
+    migrated(database_url)
     world = World(database_url, catalog, TipsPolicy(off_season=True))
     proc = world.process()
     try:

@@ -8,8 +8,9 @@ import yaml
 
 from bot.core.messages import Incoming
 from bot.dialogue.router import Dialogue
-from bot.storage.db import make_engine, make_sessions, migrate
+from bot.storage.db import make_engine, make_sessions
 from bot.storage.unanswered import SqlUnanswered, scrub
+from tests.auxil.schema import migrated
 from tests.fakes.core import FakeNLU, MemoryUnanswered, parse_of
 
 T0 = dt.datetime(2026, 10, 5, 9, 0, tzinfo=dt.UTC)
@@ -34,7 +35,7 @@ async def test_fallback_is_recorded_without_the_user(
 
 
 async def test_store_purge_and_export(database_url: str) -> None:
-    migrate(database_url)
+    migrated(database_url)
     engine = make_engine(database_url)
     try:
         store = SqlUnanswered(make_sessions(engine), dt.timedelta(days=30))

@@ -11,6 +11,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 from bot.storage.db import migrate
 
 _TEMPLATE: list[Path] = []
@@ -30,3 +32,14 @@ def migrated_sqlite(path: Path) -> str:
         raise FileExistsError(path)
     shutil.copyfile(_TEMPLATE[0], path)
     return f"sqlite:///{path}"
+
+
+def migrated(database_url: str) -> str:
+    """`database_url` (the database_url fixture's) with the schema in place: a new SQLite file is
+    a copy of the template; PostgreSQL, or a database already there, is migrated."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
+        migrated_sqlite(Path(url.database))
+    else:
+        migrate(database_url)
+    return database_url

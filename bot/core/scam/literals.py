@@ -177,6 +177,13 @@ class Literals:
         }
 
 
+@functools.lru_cache(maxsize=16)
+def literals_of(patterns: tuple[str, ...]) -> Literals:
+    """The same rules give the same words: built once per process (every engine of a test run,
+    every bootstrap of the command line's process)."""
+    return Literals(patterns)
+
+
 def _trie(words: Iterable[str]) -> str:
     """One alternation of `words` that, at each place, takes the longest one that starts there
     (a trie: at each step at most one character follows)."""

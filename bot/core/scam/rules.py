@@ -23,7 +23,7 @@ from typing import Literal
 from bot.content.models import Brand, ScamRules
 from bot.core.links import LinkReport
 from bot.core.scam.learned import LearnedScorer
-from bot.core.scam.literals import Literals
+from bot.core.scam.literals import literals_of
 
 Kind = Literal["likely_scam", "suspicious", "no_red_flags"]
 VERDICTS: tuple[Kind, ...] = ("likely_scam", "suspicious", "no_red_flags")
@@ -95,15 +95,19 @@ class ScamEngine:
         ]
         self._brands = [(brand, _brand_words(brand)) for brand in brands]
         # Which signals and marks (in this order) a message may raise at all: the others are
-        # not run (bot/core/scam/literals.py). Built at the first message: it costs a fraction
-        # of a second, which a command that never assesses need not pay.
+        # not run (bot/core/scam/literals.py). Built here, not at the first message (a quarter
+        # of a second of CPU per language, which the first user would wait for), and once per
+        # process for the same rules.
         self._owners = [
             (index, pattern)
             for index, (_, patterns) in enumerate([*self._signals, *self._genuine])
             for pattern in patterns.each
         ]
-        self._literals: Literals | None = None
-        self._skip = skip_unmatchable
+        self._literals = (
+            literals_of(tuple(pattern.pattern for _, pattern in self._owners))
+            if skip_unmatchable
+            else None
+        )
         training = rules.training
         self._scorer = (
             LearnedScorer(training.scam, training.genuine)
@@ -176,10 +180,8 @@ class ScamEngine:
     def _live(self, text: str) -> dict[int, list[re.Pattern[str]]] | None:
         """For each signal and mark (indexes, marks after the signals) whose patterns may match
         `text`, those patterns in the rules' order; None: every pattern is to be run."""
-        if not self._skip:
-            return None
         if self._literals is None:
-            self._literals = Literals([pattern.pattern for _, pattern in self._owners])
+            return None
         live: dict[int, list[re.Pattern[str]]] = {}
         for flat in sorted(self._literals.possible(text)):
             owner, pattern = self._owners[flat]

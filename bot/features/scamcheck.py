@@ -102,13 +102,15 @@ class ScamCheckFeature:
             return Screening()
         if not _LETTER.search(_LINK.sub("", text)):
             return Screening()  # only an address: the link check answers it
-        language = self.service.language_of(text, turn.language)
+        # The dialogue read the message's language already (its own, when the message makes
+        # it clear, else the user's: what language_of would say again) and screens it in it.
+        language = turn.language
         # Every free-text message passes here: the rules alone decide (rules_verdict), so the
         # learned scorer is left for the verdict of a message that is checked.
         assessment = self.service.assess(text, language, turn.incoming.links, learned=False)
         match received_or_question(assessment, turn.incoming.forwarded):
             case "received":
-                return Screening(outcome=await self.check(turn, text))
+                return Screening(outcome=await self.check(turn, text, language))
             case "unsure" if not self._links_only(assessment.flags, language):
                 # Kept as sent until the tap (or the next question): the check needs the
                 # numbers and addresses that keeping it would scrub.
@@ -150,8 +152,9 @@ class ScamCheckFeature:
 
     # --- the check ------------------------------------------------------------------------
 
-    async def check(self, turn: Turn, text: str) -> Outcome:
-        language = self.service.language_of(text, turn.language)
+    async def check(self, turn: Turn, text: str, language: str | None = None) -> Outcome:
+        """`language`: the message's, when the caller read it already."""
+        language = language or self.service.language_of(text, turn.language)
         verdict = await self.service.check(text, language, turn.incoming.links)
         return await self._verdict(turn, verdict, ())
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Sequence
 
@@ -31,7 +32,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot.content.catalog import Catalog
-from bot.core.messages import Incoming, Reply
+from bot.core.messages import Button, Incoming, Reply
 from bot.dialogue.router import Dialogue
 from bot.metrics import Metrics
 from bot.text.markup import split_message
@@ -330,6 +331,9 @@ def hidden_links(message: Message) -> tuple[tuple[str, str | None], ...]:
     return tuple(links)
 
 
+_NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
 async def send_replies(bot: Bot, chat_id: int, replies: Sequence[Reply]) -> None:
     for reply in replies:
         chunks = split_message(reply.text) if reply.text else []
@@ -340,7 +344,7 @@ async def send_replies(bot: Bot, chat_id: int, replies: Sequence[Reply]) -> None
                 chunk,
                 parse_mode=ParseMode.HTML,
                 reply_markup=keyboard(reply) if last else None,
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
+                link_preview_options=_NO_PREVIEW,
             )
         if reply.document is not None:
             doc = reply.document
@@ -355,8 +359,13 @@ async def send_replies(bot: Bot, chat_id: int, replies: Sequence[Reply]) -> None
 
 
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
-    if not reply.buttons:
-        return None
+    return _keyboard(reply.buttons) if reply.buttons else None
+
+
+# Most replies carry one of a few keyboards (the menu, an answer's buttons): PTB's objects are
+# frozen once built, so one built object serves every reply with the same buttons.
+@functools.lru_cache(maxsize=512)
+def _keyboard(buttons: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
@@ -367,7 +376,7 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
                 else InlineKeyboardButton(button.label, callback_data=button.data)
                 for button in row
             ]
-            for row in reply.buttons
+            for row in buttons
         ]
     )
 

@@ -560,6 +560,12 @@ async def open_storage(
 ) -> AsyncIterator[Storage]:
     """The content (validated, unless `catalog` was loaded already) and the database, migrated
     first; the engine closes on exit."""
+    from bot.core.scam.learned import use_store
+    from bot.storage.scorer_cache import FileScorerStore
+
+    # Before any message check is built: its learned scorers are loaded from here, or trained
+    # and kept here for the next process.
+    use_store(FileScorerStore(settings.scorer_cache_dir))
     catalog = catalog or load_catalog(settings.data_dir, settings.default_language)
     await asyncio.to_thread(migrate, settings.database_url)
     engine = make_engine(settings.database_url)

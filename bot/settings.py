@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     # NLU_PROMOTION_TOLERANCE of accuracy or macro-F1 (0.01 = one point) unless an admin overrides.
     nlu_review_confidence: float = Field(default=0.5, ge=0, le=1, alias="NLU_REVIEW_CONFIDENCE")
     nlu_work_dir: Path = Field(default=Path("var/nlu"), alias="NLU_WORK_DIR")
+    # The message check's learned scorer, fitted once and loaded by every process that starts
+    # (bot/storage/scorer_cache.py); safe to delete.
+    scorer_cache_dir: Path = Field(default=Path("var/cache/scorers"), alias="SCORER_CACHE_DIR")
     nlu_promotion_tolerance: float = Field(
         default=0.01, ge=0, le=1, alias="NLU_PROMOTION_TOLERANCE"
     )

@@ -9,11 +9,18 @@ the words of the message that weigh most towards a scam (`telling_words`), so th
 warning names what raised it.
 
 Digits are read as one digit ("0"): amounts, codes and numbers change from one copy of a wave to
-the next, their shape does not."""
+the next, their shape does not.
+
+Training costs seconds of CPU per language, in every process that starts (each `ecsm-bot
+check-message` or `alerts` command, each bot start). A fitted scorer is therefore kept as plain
+numbers (`FittedNumbers`) in a `ScorerStore` that the edge provides (bot/storage/scorer_cache.py),
+under a key that changes with the examples, the settings below and scikit-learn's version."""
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -27,6 +34,11 @@ _TRIM = "\"'„“”«»‘’.,;:!?()[]{}<>*-–—…"
 # tried) catches more scams at the same share of genuine messages flagged.
 _C = 200.0
 _NGRAMS = (2, 5)
+_VECTORIZER: dict[str, Any] = {"analyzer": "char_wb", "sublinear_tf": True, "min_df": 1}
+_CLASSIFIER: dict[str, Any] = {"class_weight": "balanced", "max_iter": 2000}
+# Part of the store's key: raise it when what is stored or how a text is read (`normalised`)
+# changes in a way the settings above do not show.
+_FORMAT = 1
 
 
 class _Vectorizer(Protocol):
@@ -50,6 +62,49 @@ class _Fitted:
     analyse: Callable[[str], list[str]]
 
 
+@dataclass(frozen=True, slots=True)
+class FittedNumbers:
+    """A fitted scorer as plain numbers (numpy arrays), enough to rebuild it without training:
+    what a store keeps, so that loading one is reading data, never running code."""
+
+    terms: Any  # the vectorizer's n-grams, the i-th the i-th column (str array)
+    idf: Any  # float64, one per term
+    coef: Any  # float64, shape (1, terms)
+    intercept: Any  # float64, shape (1,)
+    classes: Any  # int64, (0, 1)
+
+    def fits_together(self) -> bool:
+        width = len(self.terms)
+        return (
+            len(set(self.terms.tolist())) == width
+            and self.idf.shape == (width,)
+            and self.coef.shape == (1, width)
+            and self.intercept.shape == (1,)
+            and self.classes.tolist() == [0, 1]
+        )
+
+
+class ScorerStore(Protocol):
+    """Where fitted scorers are kept between processes. `get` gives None for a key it does not
+    hold or cannot read; `put` may fail silently (the scorer is then trained again next time)."""
+
+    def get(self, key: str) -> FittedNumbers | None: ...
+
+    def put(self, key: str, fitted: FittedNumbers) -> None: ...
+
+    def __hash__(self) -> int: ...  # a part of the key of the scorers of a process
+
+
+# The store of this process, set by the edge as it starts (bot/bootstrap.py): the engines that
+# build scorers (bot/core/scam/rules.py) are built far from the settings.
+_store: ScorerStore | None = None
+
+
+def use_store(store: ScorerStore | None) -> None:
+    global _store
+    _store = store
+
+
 def normalised(text: str) -> str:
     return _DIGITS.sub("0", text.lower())
 
@@ -57,8 +112,10 @@ def normalised(text: str) -> str:
 class LearnedScorer:
     """The probability that a message is a scam, as the examples teach it."""
 
-    def __init__(self, scams: Sequence[str], genuine: Sequence[str]) -> None:
-        self._fitted = _trained(tuple(scams), tuple(genuine))
+    def __init__(
+        self, scams: Sequence[str], genuine: Sequence[str], store: ScorerStore | None = None
+    ) -> None:
+        self._fitted = _fitted(tuple(scams), tuple(genuine), store or _store)
 
     def probability(self, text: str) -> float:
         fitted = self._fitted
@@ -89,18 +146,92 @@ class LearnedScorer:
         return tuple(words[p].strip(_TRIM) for p in best)
 
 
+def scorer_key(scams: Sequence[str], genuine: Sequence[str]) -> str:
+    """What a fitted scorer is stored under: a hash of everything its numbers depend on."""
+    import sklearn
+
+    settings = {
+        "format": _FORMAT,
+        "C": _C,
+        "ngrams": list(_NGRAMS),
+        "vectorizer": _VECTORIZER,
+        "classifier": _CLASSIFIER,
+        "sklearn": sklearn.__version__,
+    }
+    data = json.dumps([settings, list(scams), list(genuine)], ensure_ascii=False)
+    return hashlib.sha256(data.encode()).hexdigest()
+
+
 @functools.lru_cache(maxsize=8)
-def _trained(scams: tuple[str, ...], genuine: tuple[str, ...]) -> _Fitted:
-    """Trained once per set of examples in a process (every bootstrap of the tests shares it).
-    scikit-learn is imported here, not with the module: it takes a second to load."""
+def _fitted(scams: tuple[str, ...], genuine: tuple[str, ...], store: ScorerStore | None) -> _Fitted:
+    """Once per set of examples in a process (every bootstrap of the tests shares it); from the
+    store when it holds them, trained (and stored) otherwise."""
+    if store is None:
+        return _trained(scams, genuine)
+    key = scorer_key(scams, genuine)
+    numbers = store.get(key)
+    if numbers is not None:
+        try:
+            return rebuilt(numbers)
+        except (ValueError, TypeError, IndexError):
+            pass  # numbers that do not fit together: trained again, and stored over them
+    fitted = _trained(scams, genuine)
+    store.put(key, numbers_of(fitted))
+    return fitted
+
+
+def _vectorizer() -> Any:
     from sklearn.feature_extraction.text import TfidfVectorizer
+
+    return TfidfVectorizer(ngram_range=_NGRAMS, **_VECTORIZER)
+
+
+def _classifier() -> Any:
     from sklearn.linear_model import LogisticRegression
 
-    vectorizer = TfidfVectorizer(
-        analyzer="char_wb", ngram_range=_NGRAMS, sublinear_tf=True, min_df=1
-    )
-    classifier = LogisticRegression(C=_C, class_weight="balanced", max_iter=2000)
+    return LogisticRegression(C=_C, **_CLASSIFIER)
+
+
+def _trained(scams: tuple[str, ...], genuine: tuple[str, ...]) -> _Fitted:
+    """scikit-learn is imported here, not with the module: it takes a second to load."""
+    vectorizer, classifier = _vectorizer(), _classifier()
     texts = [normalised(t) for t in (*scams, *genuine)]
     labels = [1] * len(scams) + [0] * len(genuine)
     classifier.fit(vectorizer.fit_transform(texts), labels)
+    return _Fitted(vectorizer, classifier, vectorizer.build_analyzer())
+
+
+def numbers_of(fitted: _Fitted) -> FittedNumbers:
+    import numpy as np
+
+    vocabulary = fitted.vectorizer.vocabulary_
+    terms = [""] * len(vocabulary)
+    for term, column in vocabulary.items():
+        terms[column] = term
+    classifier: Any = fitted.classifier
+    return FittedNumbers(
+        terms=np.array(terms, dtype=str),
+        idf=np.asarray(fitted.vectorizer.idf_, dtype=np.float64),  # type: ignore[attr-defined]
+        coef=np.asarray(classifier.coef_, dtype=np.float64),
+        intercept=np.asarray(classifier.intercept_, dtype=np.float64),
+        classes=np.asarray(classifier.classes_, dtype=np.int64),
+    )
+
+
+def rebuilt(numbers: FittedNumbers) -> _Fitted:
+    """The scikit-learn objects, their fitted attributes set from the numbers (what `fit` would
+    have set), so that they transform and predict exactly as the ones trained."""
+    if not numbers.fits_together():
+        raise ValueError("the stored numbers do not fit together")
+    terms = [str(t) for t in numbers.terms.tolist()]
+    width = len(terms)
+    vectorizer = _vectorizer()
+    vectorizer.vocabulary_ = {term: column for column, term in enumerate(terms)}
+    vectorizer.fixed_vocabulary_ = False
+    vectorizer.idf_ = numbers.idf
+    classifier = _classifier()
+    classifier.coef_ = numbers.coef
+    classifier.intercept_ = numbers.intercept
+    classifier.classes_ = numbers.classes
+    classifier.n_features_in_ = width
     return _Fitted(vectorizer, classifier, vectorizer.build_analyzer())

@@ -12,8 +12,6 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-import numpy as np
-
 from bot.core.scam.learned import FittedNumbers
 
 log = logging.getLogger(__name__)
@@ -30,6 +28,10 @@ class FileScorerStore:
         return self.directory / f"{key}.npz"
 
     def get(self, key: str) -> FittedNumbers | None:
+        # numpy is imported here, not with the module: every command opens the store, few check
+        # a message (tests/test_cli_startup.py).
+        import numpy as np
+
         path = self._path(key)
         try:
             with np.load(path, allow_pickle=False) as data:
@@ -49,6 +51,8 @@ class FileScorerStore:
         return fitted
 
     def put(self, key: str, fitted: FittedNumbers) -> None:
+        import numpy as np
+
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import httpx
@@ -145,21 +145,60 @@ async def test_operator_error_logged_once_without_token_or_text(
     assert rasa.token not in output
 
 
+class TypingTimers:
+    """The channel's "typing..." timers, fired by the test: what is checked is the order of
+    things (the answer before or after the delay), not how fast this machine gives it."""
+
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+        self.pending: list[tuple[TypingTimer, Callable[[], None]]] = []
+
+    def __call__(self, delay: float, callback: Callable[[], None]) -> TypingTimer:
+        timer = TypingTimer()
+        self.delays.append(delay)
+        self.pending.append((timer, callback))
+        return timer
+
+    def elapse(self) -> None:
+        """The delay passes now for every timer not cancelled."""
+        for timer, callback in self.pending:
+            if not timer.cancelled:
+                callback()
+        self.pending.clear()
+
+
+class TypingTimer:
+    def __init__(self) -> None:
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
 class SlowNLU:
-    def __init__(self, inner: NLU, delay: float) -> None:
-        self.inner, self.delay = inner, delay
+    """The NLU still busy when the typing delay passes."""
+
+    def __init__(self, inner: NLU, timers: TypingTimers) -> None:
+        self.inner, self.timers, self.slow = inner, timers, False
 
     async def parse(self, text: str) -> Parse:
-        await asyncio.sleep(self.delay)
+        if self.slow:
+            self.timers.elapse()
+            await asyncio.sleep(0)  # the "typing..." request is on its way
         return await self.inner.parse(text)
 
 
 async def test_typing_shows_only_when_the_answer_is_slow(tmp_path: Path) -> None:
-    nlu = SlowNLU(FakeNLU(), 0.0)
-    async with running_bot(tmp_path, nlu, FakeBotAPI()) as bot:
+    timers = TypingTimers()
+    nlu = SlowNLU(FakeNLU(), timers)
+    async with running_bot(tmp_path, nlu, FakeBotAPI(), typing_schedule=timers) as bot:
         await bot.say("what is phishing?")
+        # Answered before the delay: its timer was cancelled and nothing was sent.
+        assert timers.delays == [TYPING_AFTER]
+        assert [timer.cancelled for timer, _ in timers.pending] == [True]
+        timers.elapse()
         assert not any(method == "sendChatAction" for method, _ in bot.api.calls)
-        nlu.delay = TYPING_AFTER + 0.3
+        nlu.slow = True
         await bot.say("what is phishing?")
         methods = [method for method, _ in bot.api.calls]
         assert methods.count("sendChatAction") == 1

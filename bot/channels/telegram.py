@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Protocol
 
 from telegram import (
     Bot,
@@ -64,15 +65,28 @@ TYPING_AFTER = 0.3  # seconds: quicker answers need no "typing...", and it costs
 GET_FILE_LIMIT = 20 * 1024 * 1024
 
 
+class Cancellable(Protocol):
+    def cancel(self) -> None: ...
+
+
+# When "typing..." is due: (delay, callback) -> a handle to cancel it. The event loop's timer;
+# tests give one they fire themselves, so what they check does not depend on the machine's speed.
+TypingSchedule = Callable[[float, Callable[[], None]], Cancellable]
+
+
+def _loop_timer(delay: float, callback: Callable[[], None]) -> Cancellable:
+    return asyncio.get_running_loop().call_later(delay, callback)
+
+
 class _Typing:
     """Shows "typing..." if the answer is slow in coming (the NLU is busy, say). Most answers
     take a few milliseconds, and then it is never sent: a timer, not a task, waits for it."""
 
-    def __init__(self, bot: Bot, chat_id: int) -> None:
+    def __init__(self, bot: Bot, chat_id: int, schedule: TypingSchedule = _loop_timer) -> None:
         self._bot = bot
         self._chat_id = chat_id
         self._task: asyncio.Task[object] | None = None
-        self._timer = asyncio.get_running_loop().call_later(TYPING_AFTER, self._send)
+        self._timer = schedule(TYPING_AFTER, self._send)
 
     def _send(self) -> None:
         self._task = asyncio.create_task(
@@ -98,8 +112,10 @@ class TelegramChannel:
         catalog: Catalog,
         metrics: Metrics | None = None,
         max_image_bytes: int = GET_FILE_LIMIT,
+        typing_schedule: TypingSchedule = _loop_timer,
     ) -> None:
         self.dialogue = dialogue
+        self.typing_schedule = typing_schedule
         self.catalog = catalog
         self.metrics = metrics
         self.max_image_bytes = min(max_image_bytes, GET_FILE_LIMIT)
@@ -166,7 +182,9 @@ class TelegramChannel:
             html=formatted_html(message),
             forwarded=message.forward_origin is not None,
         )
-        await self._respond(update, context, incoming, _Typing(context.bot, message.chat_id))
+        await self._respond(
+            update, context, incoming, _Typing(context.bot, message.chat_id, self.typing_schedule)
+        )
 
     async def on_image(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message, user = update.effective_message, update.effective_user
@@ -176,7 +194,7 @@ class TelegramChannel:
         if found is None:  # refused before downloading: Telegram told the size
             await self._refuse(context, message.chat_id, user.language_code, "ocr.too_large")
             return
-        typing = _Typing(context.bot, message.chat_id)
+        typing = _Typing(context.bot, message.chat_id, self.typing_schedule)
         try:
             file = await context.bot.get_file(found)
             image = bytes(await file.download_as_bytearray())

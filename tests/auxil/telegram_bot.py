@@ -14,7 +14,7 @@ from telegram.ext import Application
 from telegram.request import HTTPXRequest
 
 from bot.bootstrap import Services, bootstrap
-from bot.channels.telegram import TelegramChannel, build_application
+from bot.channels.telegram import TelegramChannel, TypingSchedule, build_application
 from bot.content.catalog import Catalog
 from bot.core.ports import NLU, Clock
 from bot.settings import Settings
@@ -71,7 +71,12 @@ def settings_for(tmp_path: Path, rasa_url: str = "http://127.0.0.1:1", **extra: 
 
 @contextlib.asynccontextmanager
 async def running_bot(
-    tmp_path: Path, nlu: NLU, api: FakeBotAPI, clock: Clock | None = None, **settings: Any
+    tmp_path: Path,
+    nlu: NLU,
+    api: FakeBotAPI,
+    clock: Clock | None = None,
+    typing_schedule: TypingSchedule | None = None,
+    **settings: Any,
 ) -> AsyncIterator[Bot]:
     """The bot on `api`; `settings` are more of them by name (OCR_MAX_BYTES=...). A new SQLite
     database starts with the schema in place (tests/auxil/schema.py); one already there (a
@@ -86,6 +91,8 @@ async def running_bot(
         channel = TelegramChannel(
             services.dialogue, services.catalog, max_image_bytes=config.ocr_max_bytes
         )
+        if typing_schedule is not None:
+            channel.typing_schedule = typing_schedule
         app = build_application(
             FAKE_TOKEN,
             BASE_URL,

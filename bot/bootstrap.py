@@ -42,6 +42,7 @@ from bot.core.ports import (
     Unanswered,
     Users,
 )
+from bot.core.scam.learned import ScorerStore
 from bot.core.schedule import Window
 from bot.core.tips import TipsPolicy
 from bot.core.understanding import Thresholds
@@ -325,6 +326,8 @@ class DialoguePorts:
     # The NLU's review queue outside a unit of work, for the row each answer writes (one
     # statement on the path of every message); None: that row goes through `units`.
     review_queue: ReviewQueue | None = None
+    # The message check's learned scorers, kept between processes (None: trained each start).
+    scorers: ScorerStore | None = None
 
 
 def build_features(
@@ -434,6 +437,7 @@ def build_features(
                 alerts=known,
                 units=ports.units if ports.checked_messages is not None else None,
                 readers=readers,
+                scorer_store=ports.scorers,
             ),
             ports.conversations,
             clock,
@@ -552,6 +556,8 @@ class Storage:
     sessions: async_sessionmaker[AsyncSession]
     # How every repository reaches the database (bot/storage/access.py), one per engine.
     database: Database
+    # Where the message check's learned scorers are kept between processes.
+    scorers: ScorerStore | None = None
 
 
 @contextlib.asynccontextmanager
@@ -560,18 +566,17 @@ async def open_storage(
 ) -> AsyncIterator[Storage]:
     """The content (validated, unless `catalog` was loaded already) and the database, migrated
     first; the engine closes on exit."""
-    from bot.core.scam.learned import use_store
     from bot.storage.scorer_cache import FileScorerStore
 
-    # Before any message check is built: its learned scorers are loaded from here, or trained
-    # and kept here for the next process.
-    use_store(FileScorerStore(settings.scorer_cache_dir))
     catalog = catalog or load_catalog(settings.data_dir, settings.default_language)
     await asyncio.to_thread(migrate, settings.database_url)
     engine = make_engine(settings.database_url)
     database = database_for(make_sessions(engine))
     try:
-        yield Storage(catalog, engine, database.sessions, database)
+        # The message check's learned scorers are loaded from here, or trained and kept here
+        # for the next process.
+        scorers = FileScorerStore(settings.scorer_cache_dir)
+        yield Storage(catalog, engine, database.sessions, database, scorers)
     finally:
         # PostgreSQL's per-message connections (bot/storage/pg_direct.py), then the engine's.
         await database.close()
@@ -666,6 +671,7 @@ async def _services(
             checked_messages=checked,
             image_reader=reader,
             review_queue=SqlReviewQueue(database),
+            scorers=storage.scorers,
         )
         dialogue = build_dialogue(
             settings,

@@ -33,7 +33,9 @@ async def check_messages(
         catalog = storage.catalog
         readers = await asyncio.to_thread(load_readers, settings.data_dir, catalog.languages)
         alerts = stored_alerts(settings, catalog, storage.database, SystemClock(), readers)
-        service = ScamCheckService(catalog, split_domain, alerts=alerts, readers=readers)
+        service = ScamCheckService(
+            catalog, split_domain, alerts=alerts, readers=readers, scorer_store=storage.scorers
+        )
         texts: Iterable[str] = (line.strip() for line in lines)
         if image is not None:
             read = await _read_image(settings, image, tuple(catalog.languages), err)

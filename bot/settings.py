@@ -139,9 +139,7 @@ class Settings(BaseSettings):
         default=20, ge=1, le=1000, alias="DASHBOARD_SIGN_IN_ATTEMPTS"
     )
     # Proxies whose X-Forwarded-For is believed (uvicorn's forwarded_allow_ips).
-    dashboard_trusted_proxies: str = Field(
-        default="127.0.0.1", alias="DASHBOARD_TRUSTED_PROXIES"
-    )
+    dashboard_trusted_proxies: str = Field(default="127.0.0.1", alias="DASHBOARD_TRUSTED_PROXIES")
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:

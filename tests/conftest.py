@@ -182,6 +182,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 # --- the real Rasa server, started once per test session --------------------------------
 
+
 @pytest.fixture(scope="session")
 async def rasa(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[RasaInfo]:
     from bot.nlu.server import rasa_server

@@ -288,9 +288,7 @@ def test_audit_page_filters_and_pages() -> None:
     fake = staffed(fake_dashboard())
     for day in reversed(range(60)):  # written as they happened, oldest first
         at = NOW - dt.timedelta(days=day)
-        run_sync(
-            fake.audit.record(ORGANISER if day % 2 else None, "event_created", {"n": day}, at)
-        )
+        run_sync(fake.audit.record(ORGANISER if day % 2 else None, "event_created", {"n": day}, at))
     browser = signed_in(fake, ADMIN)
     page = browser.get("/audit", params={"actor": str(ORGANISER), "action": "event_created"})
     assert "Entries: 30" in page.text and page.text.count("<tr>") == 31

@@ -31,7 +31,10 @@ def forbidden(contract_id: str) -> tuple[str, ...]:
     contracts = config["tool"]["importlinter"]["contracts"]
     (contract,) = (c for c in contracts if c["id"] == contract_id)
     assert sorted(contract["source_modules"]) == [
-        "bot.core", "bot.dialogue", "bot.features", "bot.services"
+        "bot.core",
+        "bot.dialogue",
+        "bot.features",
+        "bot.services",
     ]
     return tuple(contract["forbidden_modules"])
 

@@ -21,7 +21,13 @@ from tests.auxil.schema import migrated
 T0 = dt.datetime(2026, 10, 7, 9, 0, tzinfo=dt.UTC)
 ME, OTHER = 5_000_000_001, 5_000_000_002
 USER_COLUMNS = (
-    "user_id", "chat_id", "created_by", "actor_id", "added_by", "decided_by", "promoted_by"
+    "user_id",
+    "chat_id",
+    "created_by",
+    "actor_id",
+    "added_by",
+    "decided_by",
+    "promoted_by",
 )
 
 

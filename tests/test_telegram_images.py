@@ -55,9 +55,7 @@ async def start(
     catalog: Catalog, max_image_bytes: int, base_url: str = "http://bot-api.test/bot"
 ) -> tuple[Application, RecordingDialogue, FakeBotAPI]:  # type: ignore[type-arg]
     api, dialogue = FakeBotAPI(), RecordingDialogue()
-    channel = TelegramChannel(
-        cast(Dialogue, dialogue), catalog, max_image_bytes=max_image_bytes
-    )
+    channel = TelegramChannel(cast(Dialogue, dialogue), catalog, max_image_bytes=max_image_bytes)
     app = build_application(
         FAKE_TOKEN,
         base_url,

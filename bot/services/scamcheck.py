@@ -15,6 +15,7 @@ from bot.core.alerts import AlertMatch
 from bot.core.latin_typing import message_language
 from bot.core.links import MAX_LINKS, DomainSplitter, LinkChecker, links_in
 from bot.core.ports import CheckedMessage
+from bot.core.scam.learned import ScorerStore
 from bot.core.scam.rules import Assessment, Flag, Kind, Mark, ScamEngine
 from bot.core.unanswered import scrub
 from bot.core.unit_of_work import UnitsOfWork
@@ -79,12 +80,14 @@ class ScamCheckService:
         alerts: AlertLookup | None = None,
         units: UnitsOfWork | None = None,
         readers: Mapping[str, LatinReader] | None = None,
+        scorer_store: ScorerStore | None = None,
     ) -> None:
         self.catalog = catalog
         self.split = split_domain
         self.checker = LinkChecker(catalog.links, split_domain)
         self.engines = {
-            lang: ScamEngine(rules, catalog.links.brands) for lang, rules in catalog.scam.items()
+            lang: ScamEngine(rules, catalog.links.brands, scorer_store=scorer_store)
+            for lang, rules in catalog.scam.items()
         }
         self.alerts = alerts
         # Where checked messages are kept (a unit of work per message), when they may be.

@@ -95,16 +95,6 @@ class ScorerStore(Protocol):
     def __hash__(self) -> int: ...  # a part of the key of the scorers of a process
 
 
-# The store of this process, set by the edge as it starts (bot/bootstrap.py): the engines that
-# build scorers (bot/core/scam/rules.py) are built far from the settings.
-_store: ScorerStore | None = None
-
-
-def use_store(store: ScorerStore | None) -> None:
-    global _store
-    _store = store
-
-
 def normalised(text: str) -> str:
     return _DIGITS.sub("0", text.lower())
 
@@ -115,7 +105,7 @@ class LearnedScorer:
     def __init__(
         self, scams: Sequence[str], genuine: Sequence[str], store: ScorerStore | None = None
     ) -> None:
-        self._fitted = _fitted(tuple(scams), tuple(genuine), store or _store)
+        self._fitted = _fitted(tuple(scams), tuple(genuine), store)
 
     def probability(self, text: str) -> float:
         fitted = self._fitted

@@ -22,7 +22,7 @@ from typing import Literal
 
 from bot.content.models import Brand, ScamRules
 from bot.core.links import LinkReport
-from bot.core.scam.learned import LearnedScorer
+from bot.core.scam.learned import LearnedScorer, ScorerStore
 from bot.core.scam.literals import literals_of
 
 Kind = Literal["likely_scam", "suspicious", "no_red_flags"]
@@ -82,10 +82,16 @@ class ScamEngine:
     """The compiled rules of one language."""
 
     def __init__(
-        self, rules: ScamRules, brands: Sequence[Brand] = (), *, skip_unmatchable: bool = True
+        self,
+        rules: ScamRules,
+        brands: Sequence[Brand] = (),
+        *,
+        skip_unmatchable: bool = True,
+        scorer_store: ScorerStore | None = None,
     ) -> None:
         """`skip_unmatchable=False` runs every pattern on every message: the same verdicts,
-        slower (tests/test_scam_literals.py compares the two)."""
+        slower (tests/test_scam_literals.py compares the two). `scorer_store` keeps the learned
+        scorer's fitted numbers between processes (None: trained in each process)."""
         self.rules = rules
         self.language = rules.language
         self._signals = [(signal, _Patterns(signal.patterns)) for signal in rules.signals]
@@ -110,7 +116,7 @@ class ScamEngine:
         )
         training = rules.training
         self._scorer = (
-            LearnedScorer(training.scam, training.genuine)
+            LearnedScorer(training.scam, training.genuine, scorer_store)
             if training is not None and rules.learned is not None
             else None
         )

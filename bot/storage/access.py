@@ -194,13 +194,7 @@ class PostgresDatabase(Database):
     async def write_returning(
         self, statement: Executable, parameters: dict[str, Any] | None = None
     ) -> Any:
-        parameters = parameters or {}
-        entry = await self._direct.compiled(statement, parameters)
-        row = (
-            await self._sqlalchemy_first(statement, parameters)
-            if entry is None
-            else await self._direct.first_row(entry, parameters)
-        )
+        row = await self.read_row(statement, parameters)
         return row[0] if row is not None else None
 
     async def _sqlalchemy_first(

@@ -23,14 +23,13 @@ from bot.core.ports import Audience
 from bot.delivery.ratelimit import RateLimiter
 from bot.nlu.client import RasaNLU
 from bot.nlu.server import rasa_server
-from bot.settings import Settings
 from bot.storage import db
 from bot.storage.broadcasts import SqlBroadcasts
 from bot.storage.db import make_engine, make_sessions, migrate
 from bot.storage.users import SqlUsers
 from tests.auxil.environment import MODEL, POSTGRES_URL, ROOT, free_port
 from tests.auxil.private_postgres import private_postgres
-from tests.auxil.telegram_bot import running_bot
+from tests.auxil.telegram_bot import running_bot, settings_for
 from tests.auxil.webhook import LEASE, Healthy, post, webhook
 from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.core import FakeNLU
@@ -146,12 +145,7 @@ async def test_postgresql_connections_dropped_nothing_lost_nothing_twice(
     tmp_path: Path, new_postgres_database: str
 ) -> None:
     api = FakeBotAPI()
-    settings = Settings(
-        _env_file=None,
-        DATABASE_URL=new_postgres_database,
-        DATA_DIR=str(ROOT / "data"),
-        FLOOD_MESSAGES=1000,
-    )
+    settings = settings_for(tmp_path, database_url=new_postgres_database)
     async with webhook(tmp_path, api, Healthy(), settings=settings) as (server, client, services):
         for user in range(500, 520):
             assert await post(client, api.message_update(user, "/start")) == 200
@@ -180,12 +174,7 @@ async def test_postgresql_connections_dropped_nothing_lost_nothing_twice(
 async def test_postgresql_restarted_nothing_lost_nothing_twice(tmp_path: Path) -> None:
     with private_postgres() as postgres:
         api = FakeBotAPI()
-        settings = Settings(
-            _env_file=None,
-            DATABASE_URL=postgres.url,
-            DATA_DIR=str(ROOT / "data"),
-            FLOOD_MESSAGES=1000,
-        )
+        settings = settings_for(tmp_path, database_url=postgres.url)
         async with webhook(tmp_path, api, Healthy(), start_workers=False, settings=settings) as (
             server,
             client,

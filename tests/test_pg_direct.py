@@ -33,6 +33,7 @@ from bot.storage.schema import FloodWindow, InboundUpdate, Subscription, User
 from bot.storage.subscriptions import SqlConversations, SqlSubscriptions
 from bot.storage.users import SqlUsers
 from tests.auxil.environment import POSTGRES_URL, ROOT
+from tests.auxil.telegram_bot import settings_for
 from tests.auxil.webhook import Healthy, post, webhook
 from tests.fakes.bot_api import FakeBotAPI
 
@@ -273,12 +274,7 @@ async def test_the_per_message_connection_cut_the_next_message_still_works(
     tmp_path: Path, new_postgres_database: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     api = FakeBotAPI()
-    settings = Settings(
-        _env_file=None,
-        DATABASE_URL=new_postgres_database,
-        DATA_DIR=str(ROOT / "data"),
-        FLOOD_MESSAGES=1000,
-    )
+    settings = settings_for(tmp_path, database_url=new_postgres_database)
     users = range(600, 610)
     async with webhook(tmp_path, api, Healthy(), settings=settings) as (server, client, _):
         for user in users:

@@ -56,10 +56,16 @@ class Bot:
 ORGANISER = 4242
 
 
-def settings_for(tmp_path: Path, rasa_url: str = "http://127.0.0.1:1", **extra: Any) -> Settings:
+def settings_for(
+    tmp_path: Path,
+    rasa_url: str = "http://127.0.0.1:1",
+    database_url: str | None = None,
+    **extra: Any,
+) -> Settings:
+    """The tests' settings: SQLite in `tmp_path` unless `database_url` names another database."""
     return Settings(
         _env_file=None,
-        DATABASE_URL=f"sqlite:///{tmp_path / 'bot.sqlite3'}",
+        DATABASE_URL=database_url or f"sqlite:///{tmp_path / 'bot.sqlite3'}",
         DATA_DIR=str(ROOT / "data"),
         RASA_URL=rasa_url,
         ORGANISER_IDS=str(ORGANISER),

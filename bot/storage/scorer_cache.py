@@ -24,6 +24,14 @@ class FileScorerStore:
         self.directory = directory
         self._warned = False
 
+    # Two stores of one directory are one store: the process's scorers are cached by store
+    # (bot/core/scam/learned.py), and each bootstrap opens a store of its own.
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, FileScorerStore) and other.directory == self.directory
+
+    def __hash__(self) -> int:
+        return hash(self.directory)
+
     def _path(self, key: str) -> Path:
         return self.directory / f"{key}.npz"
 

@@ -17,10 +17,9 @@ import dataclasses
 import functools
 import statistics
 import time
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable
 from collections.abc import Set as AbstractSet
 from pathlib import Path
-from typing import Any
 
 import yaml
 from rapidfuzz import fuzz
@@ -28,7 +27,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bot.content.catalog import load_catalog
-from bot.content.typing import load_readers
+from bot.content.typing import load_readers, strings_in
 from bot.core import alerts
 from bot.core.latin_typing import read_message
 from tests.auxil.alert_dev import DevSet, Wave, load_dev_set
@@ -41,24 +40,14 @@ EVAL_FILE = ROOT / "bench" / "data" / "alert_eval.yml"
 CHECK_SETS = (ROOT / "bench" / "data" / "scam_eval", ROOT / "bench" / "data" / "scam_eval2")
 
 
-def _long_strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str) and len(value) > 100:
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _long_strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _long_strings(item)
-
-
 def answer_texts() -> list[str]:
     """The bot's own answers (data/answers): long texts that describe the same scams in the
     same words, the hardest unrelated messages there are."""
     return [
         text
         for path in sorted((ROOT / "data" / "answers").rglob("*.yml"))
-        for text in _long_strings(yaml.safe_load(path.read_text(encoding="utf-8")))
+        for text in strings_in(yaml.safe_load(path.read_text(encoding="utf-8")))
+        if len(text) > 100
     ]
 
 

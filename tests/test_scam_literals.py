@@ -7,7 +7,6 @@ with and without it, and no pattern that matches a message is ever left out."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,7 @@ import yaml
 
 from bot.content.catalog import Catalog, load_catalog
 from bot.content.models import ScamRules
-from bot.content.typing import load_readers
+from bot.content.typing import load_readers, strings_in
 from bot.core.scam.literals import Literals, requirement
 from bot.core.scam.received import received_or_question
 from bot.core.scam.rules import ScamEngine
@@ -29,17 +28,6 @@ SETS = [
 ]
 
 
-def _strings(node: object) -> Iterator[str]:
-    if isinstance(node, str):
-        yield node
-    elif isinstance(node, dict):
-        for value in node.values():
-            yield from _strings(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _strings(value)
-
-
 def _messages(path: Path) -> list[str]:
     loaded = yaml.safe_load(path.read_text("utf-8"))
     if path.parent.name == "tests" and path.name.startswith("test_nlu_"):
@@ -49,7 +37,7 @@ def _messages(path: Path) -> list[str]:
             for line in block.get("examples", "").splitlines()
             if line.strip().startswith("- ")
         ]
-    return [s for s in _strings(loaded) if len(s) > 3]
+    return [s for s in strings_in(loaded) if len(s) > 3]
 
 
 def _patterns(rules: ScamRules) -> list[str]:

@@ -87,16 +87,17 @@ def _words_of(data_dir: Path, language: str) -> Iterator[str]:
         files += sorted((data_dir / kind / language).glob("*.yml"))
     for path in files:
         if path.exists():
-            for text in _strings(safe_yaml(path.read_text(encoding="utf-8"))):
+            for text in strings_in(safe_yaml(path.read_text(encoding="utf-8"))):
                 yield from (word.lower() for word in _WORD.findall(text))
 
 
-def _strings(value: object) -> Iterator[str]:
+def strings_in(value: object) -> Iterator[str]:
+    """Every string of a loaded YAML document, at any depth, in document order."""
     if isinstance(value, str):
         yield value
     elif isinstance(value, dict):
         for item in value.values():
-            yield from _strings(item)
+            yield from strings_in(item)
     elif isinstance(value, list):
         for item in value:
-            yield from _strings(item)
+            yield from strings_in(item)

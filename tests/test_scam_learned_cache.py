@@ -130,3 +130,43 @@ def test_numbers_that_do_not_fit_together_are_not_loaded(
     with caplog.at_level(logging.WARNING, logger="bot.storage.scorer_cache"):
         assert FileScorerStore(tmp_path).get(key) is None
     assert len([r for r in caplog.records if r.levelno == logging.WARNING]) == 1
+
+
+def test_only_the_most_recently_used_scorers_are_kept(
+    tmp_path: Path, small: tuple[list[str], list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every edit of the examples is a new key: the directory keeps the KEEP scorers used last
+    (a load counts as a use) and drops temporary files that a dead writer left."""
+    import os
+
+    from bot.storage import scorer_cache
+
+    scams, genuine = small
+    store = FileScorerStore(tmp_path)
+    LearnedScorer(scams, genuine, store)
+    fitted = store.get(scorer_key(scams, genuine))
+    assert fitted is not None
+    old = 1_000_000_000.0
+    keep = scorer_cache.KEEP
+    keys = [f"k{number:02d}" for number in range(keep + 3)]
+    monkeypatch.setattr(scorer_cache, "KEEP", 1000)  # nothing pruned while the files are laid out
+    for age, key in enumerate(keys):
+        store.put(key, fitted)
+        os.utime(tmp_path / f"{key}.npz", (old + age, old + age))
+    # The oldest one is loaded again: it is in use and must survive the next write.
+    assert store.get(keys[0]) is not None
+    stale = tmp_path / ".dead.writer.tmp"
+    stale.write_bytes(b"half")
+    os.utime(stale, (old, old))
+    fresh = tmp_path / ".live.writer.tmp"
+    fresh.write_bytes(b"half")
+    (tmp_path / f"{scorer_key(scams, genuine)}.npz").unlink()
+    monkeypatch.setattr(scorer_cache, "KEEP", keep)
+
+    store.put("newest", fitted)
+
+    kept = {path.stem for path in tmp_path.glob("*.npz")}
+    assert len(kept) == keep
+    assert {"newest", keys[0], *keys[-(keep - 2) :]} == kept
+    assert not stale.exists()
+    assert fresh.exists()

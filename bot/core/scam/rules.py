@@ -4,7 +4,8 @@ a link on the company's own address) lower the score. The verdict is never "safe
 without red flags is only that.
 
 Score = the weights of the signals raised (each once) + the points of the learned scorer
-(bot/core/scam/learned.py, when the rules have training examples) - the weights of the genuine
+(bot/core/scam/learned.py, when the rules have training examples; at most 0 when a genuine mark
+is found, at least 0 when a red flag alone reaches `likely_scam`) - the weights of the genuine
 marks found, never below 0; `suspicious` and `likely_scam` of the rules are the thresholds. A
 message in which no pattern, link or sender raised a red flag gets one from the learned scorer
 only when it is sure (from `learned.flag`), and that flag quotes the words that weighed most:
@@ -165,6 +166,11 @@ class ScamEngine:
                 # rules; the scorer, which learned the scams' words ("my new number"), may lower
                 # the score still but not outweigh the mark.
                 points = min(points, 0)
+            elif any(f.weight >= self.rules.likely_scam for f in flags):
+                # A red flag that alone makes a message "likely scam" (a request for a code, a
+                # "safe account", a paid visit at home) is read by the rules: the scorer, which
+                # has seen few messages of its wording, may raise the score but not talk it down.
+                points = max(points, 0)
             if not flags:
                 flags.extend(self._learned_flag(text, probability))
         score = max(0, sum(f.weight for f in flags) + points - sum(m.weight for m in marks))

@@ -6,11 +6,10 @@ reached through the ports."""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 
 from bot.content.catalog import Catalog
-from bot.core import callbacks
+from bot.core import callbacks, eager
 from bot.core.flood import FloodControl, Verdict
 from bot.core.messages import Incoming, Outcome, Reply, Turn
 from bot.core.ports import (
@@ -59,9 +58,31 @@ class Dialogue:
         return tuple(self.routes.commands)
 
     async def handle(self, incoming: Incoming) -> Outcome:
-        verdict = await self.flood.check(incoming.user_id, self.clock.now())
+        free_text = (
+            incoming.command is None
+            and incoming.callback is None
+            and incoming.image is None
+            and incoming.text is not None
+        )
+        language: str | None = None
+        pending: PendingInput | None = None
+        if free_text:
+            # Free text: whether the bot asked a question decides how it is read, so the
+            # pending question is read together with the user, and both together with the flood
+            # count: one wait for the three (PostgreSQL's three round trips overlap; SQLite's
+            # reads and the in-memory count need no wait at all, see bot.core.eager). A flooded
+            # message's two reads are then wasted; they are reads by key, and the user's
+            # last-seen time is refreshed at most once a quarter hour.
+            verdict, language, pending = await eager.gather(
+                self.flood.check(incoming.user_id, self.clock.now()),
+                self._user_language(incoming),
+                self.conversations.get(incoming.user_id),
+            )
+        else:
+            verdict = await self.flood.check(incoming.user_id, self.clock.now())
         if verdict is not Verdict.ALLOW:
-            # No storage, no NLU: a flood costs nothing but this check.
+            # No NLU and nothing stored: a flood costs this check (and for free text the two
+            # reads made with it).
             language = (
                 self.catalog.language_for_platform_code(incoming.platform_language)
                 or self.catalog.default_language
@@ -80,12 +101,7 @@ class Dialogue:
             return self._outcome(
                 turn, self.catalog.text(turn.language, "error.unsupported_message")
             )
-        if incoming.command is None and incoming.callback is None and incoming.text is not None:
-            # Free text: whether the bot asked a question decides how it is read, so the
-            # pending question is read together with the user (two reads, one wait).
-            language, pending = await asyncio.gather(
-                self._user_language(incoming), self.conversations.get(incoming.user_id)
-            )
+        if free_text and language is not None:
             outcome = await self._free_text(Turn(incoming, language), pending)
             if outcome.topic is not None:
                 await self.topics.count_topic(outcome.topic, self.clock.now())

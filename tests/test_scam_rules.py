@@ -480,3 +480,115 @@ def test_a_genuine_mark_keeps_the_learned_scorer_from_raising_the_score() -> Non
     assert [f.id for f in found.flags] == ["urgency", "code"]
     assert [m.id for m in found.genuine] == ["no_share"]
     assert found.score == 1 + 4 - 4 and found.verdict == "no_red_flags"
+
+
+def test_a_red_flag_that_alone_is_likely_is_not_talked_down_by_the_scorer() -> None:
+    """Round 4: a red flag whose weight alone reaches `likely_scam` keeps the message "likely
+    scam" however little the scorer thinks of its words (it has seen few messages of them); a
+    weaker flag still loses the scorer's negative points, and a genuine mark still counts."""
+    training = {
+        "language": "en",
+        "source": "Examples written for this test, nothing else.",
+        "scam": [f"your parcel {n} is held, pay the customs fee now" for n in range(8)],
+        "genuine": [f"see you at dinner {n}, love" for n in range(8)],
+    }
+    visit = {"id": "visit", "name": "A paid visit", "weight": 5,
+             "patterns": [r"\bprepare your cash\b"], "advice": "Do not open the door."}  # fmt: skip
+    engine = ScamEngine(
+        rules(
+            signals=[*(s.model_dump() for s in rules().signals), visit],
+            learned={"weight": 4, "offset": 0.5},
+            training=training,
+        )
+    )
+    strong = engine.assess("see you at dinner, love, and prepare your cash")
+    assert strong.learned is not None and round(4 * (strong.learned - 0.5)) < 0
+    assert [f.id for f in strong.flags] == ["visit"]
+    assert strong.score == 5 and strong.verdict == "likely_scam"
+    weaker = engine.assess("see you at dinner, love, code please")
+    assert weaker.learned is not None
+    assert weaker.score == max(0, 4 + round(4 * (weaker.learned - 0.5))) < 4
+    marked = engine.assess("see you at dinner, love, prepare your cash, do not share")
+    assert marked.learned is not None
+    assert marked.score == max(0, 5 - 4 + min(0, round(4 * (marked.learned - 0.5))))
+    assert marked.verdict == "no_red_flags"
+
+
+def test_a_warning_about_scams_is_at_most_suspicious() -> None:
+    """A mark `at_most_suspicious` (a warning that describes scams by their red flags) keeps
+    the verdict at "suspicious", but a dangerous link still makes it "likely scam"."""
+    warning = {"id": "warning", "name": "A warning", "weight": 1, "at_most_suspicious": True,
+               "patterns": [r"\bscammers pretend\b"]}  # fmt: skip
+    engine = ScamEngine(rules(genuine=[*(g.model_dump() for g in rules().genuine), warning]))
+    text = "urgent: scammers pretend to be the bank and say send your code"
+    found = engine.assess(text)
+    assert [m.id for m in found.genuine] == ["warning"]
+    assert found.score == 1 + 4 - 1 and found.verdict == "suspicious"
+    plain = engine.assess("urgent: they pretend to be the bank and say send your code, code please")
+    assert plain.verdict == "likely_scam"
+    linked = engine.assess(text, [report("danger", "bank-login.top")])
+    assert linked.verdict == "likely_scam"
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "signal"),
+    [
+        ("en", "Our technician will come on Friday to change the meter, the £40 fee is in cash",
+         "home_visit"),
+        ("bg", "В петък ще мине наш техник да смени водомера, таксата от 40 лв. е в брой",
+         "home_visit"),
+        ("en", "is this you in the video?? look", "bait_link"),
+        ("bg", "ти ли си на видеото?? виж", "bait_link"),
+        ("en", "A payment of £310.00 to ZZ SHOP was attempted from your account", "account_threat"),
+        ("bg", "Плащане на 310 EUR към ZZ SHOP беше опитано от сметката Ви", "account_threat"),
+        ("en", "Read me the code that will arrive in a moment", "code_request"),
+        ("bg", "Ще ти дойде код, можеш ли да ми го пратиш", "code_request"),
+        ("en", "Your pension has been suspended, call us", "blocked_account"),
+        ("bg", "Пенсията Ви е спряна, обадете се", "blocked_account"),
+        ("bg", "За подробности се обадете на 0888 123 456", "callback_number"),
+        ("en", "I'll pay by PayPal now, what's your email?", "buyer_payment"),
+        ("bg", "Ще платя по PayPal, дайте ми имейла си", "buyer_payment"),
+    ],
+)  # fmt: skip
+def test_signals_of_the_fourth_round(
+    catalog: Catalog, language: str, text: str, signal: str
+) -> None:
+    found = ScamEngine(catalog.scam[language], catalog.links.brands).assess(text, learned=False)
+    assert signal in {f.id for f in found.flags}
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "mark"),
+    [
+        ("en", "Your refund of £12.00 has been sent to your original payment method.",
+         "refund_notice"),
+        ("bg", "Възстановихме ви 12 лв. Сумата ще се появи по картата ви до 5 дни.",
+         "refund_notice"),
+        ("bg", "Ако не сте Вие, обадете се на телефона на гърба на картата.", "number_on_card"),
+        ("bg", "Никога няма да Ви поискаме ПИН или парола.", "never_asks"),
+        ("bg", "Кодът ви е 123456. Не го предоставяйте на никого.", "otp_do_not_share"),
+    ],
+)  # fmt: skip
+def test_genuine_marks_of_the_fourth_round(
+    catalog: Catalog, language: str, text: str, mark: str
+) -> None:
+    found = ScamEngine(catalog.scam[language], catalog.links.brands).assess(text, learned=False)
+    assert mark in {m.id for m in found.genuine}
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "Your vouchers expire in 2 years, no rush"),
+        ("en", "I matched with you but I don't use the app much, my uncle is a pilot"),
+        ("en", "Thames Water will read the meters next week, there is no fee and no need to be in"),
+    ],
+)  # fmt: skip
+def test_fourth_round_fixes_keep_ordinary_words_quiet(
+    catalog: Catalog, language: str, text: str
+) -> None:
+    """Wordings that raised red flags or genuine marks they should not: "expire in 2 years" is
+    no urgency, "don't use the app" is no advice to use it, a free meter reading no paid visit."""
+    found = ScamEngine(catalog.scam[language], catalog.links.brands).assess(text, learned=False)
+    assert {f.id for f in found.flags} & {"urgency", "home_visit"} == set()
+    assert "own_channel" not in {m.id for m in found.genuine}

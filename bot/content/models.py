@@ -459,6 +459,9 @@ class GenuineMark(Strict):
     weight: int = Field(ge=1, le=10)
     patterns: tuple[Pattern, ...] = ()
     links: frozenset[LinkVerdictName] = frozenset()
+    # A message with this mark is at most "suspicious" (unless a link is dangerous): a warning
+    # about scams quotes their red flags ("a safe account", "a code") to describe them.
+    at_most_suspicious: bool = False
 
     _valid_patterns = field_validator("patterns")(_compiles)
 
@@ -538,7 +541,9 @@ class ScamRules(Strict):
             self.suspicious,
             self.likely_scam,
             tuple((s.id, s.weight, tuple(sorted(s.links)), s.detector) for s in self.signals),
-            tuple((g.id, g.weight, tuple(sorted(g.links))) for g in self.genuine),
+            tuple(
+                (g.id, g.weight, tuple(sorted(g.links)), g.at_most_suspicious) for g in self.genuine
+            ),
             tuple(f.id for f in self.followups),
             (self.learned.weight, self.learned.offset, self.learned.flag) if self.learned else None,
         )

@@ -11,8 +11,9 @@ message in which no pattern, link or sender raised a red flag gets one from the 
 only when it is sure (from `learned.flag`), and that flag quotes the words that weighed most:
 every warning names and quotes what raised it. Otherwise such a message is "no red flags found".
 A link the link checker calls dangerous makes the message "likely scam" whatever the score, so
-the two never disagree. The rules' own verdict (`rules_verdict`) never counts the learned
-scorer."""
+the two never disagree; otherwise a mark marked `at_most_suspicious` (a warning about scams, which
+quotes their red flags) keeps it at most "suspicious". The rules' own verdict (`rules_verdict`)
+never counts the learned scorer."""
 
 from __future__ import annotations
 
@@ -97,6 +98,7 @@ class ScamEngine:
         self.language = rules.language
         self._signals = [(signal, _Patterns(signal.patterns)) for signal in rules.signals]
         self._genuine = [(mark, _Patterns(mark.patterns)) for mark in rules.genuine]
+        self._caps = {mark.id: mark.at_most_suspicious for mark in rules.genuine}
         self._followups = [
             (followup.id, _Patterns(followup.patterns)) for followup in rules.followups
         ]
@@ -175,6 +177,9 @@ class ScamEngine:
                 flags.extend(self._learned_flag(text, probability))
         score = max(0, sum(f.weight for f in flags) + points - sum(m.weight for m in marks))
         verdict = self._verdict(score) if flags else "no_red_flags"
+        if verdict == "likely_scam" and any(self._caps[m.id] for m in marks):
+            # A warning about scams quotes their red flags to describe them.
+            verdict = "suspicious"
         if danger:
             # The link checker already tells the user not to open such a link (a hidden target,
             # a brand's lookalike): the message holding it cannot be judged any milder.

@@ -28,6 +28,7 @@ from tests.auxil.environment import (
     RasaInfo,
     free_port,
 )
+from tests.auxil.schema import keep_postgres_schema
 from tests.fakes.core import (
     FakeNLU,
     FakeRenderer,
@@ -49,6 +50,28 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     browser = sys.modules.get("tests.auxil.browser")
     if browser is not None:
         browser.close_all()
+
+
+def _module_fixtures(item: pytest.Item) -> bool:
+    """Whether the test uses a module-scoped fixture (a costly set-up its module shares)."""
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return False
+    return any(definitions[-1].scope == "module" for definitions in info.name2fixturedefs.values())
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's worker names the groups in node ids
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Groups for pytest-xdist's `--dist loadgroup` (`make test` runs on two workers): every test
+    of the real Rasa server runs on one worker, so the session starts one server (two would cost
+    a start of ~40 s and a model's memory more); a module whose tests share a module-scoped
+    fixture (a browser, trained scorers, the fuzzer's bot) stays on one worker, so that set-up is
+    done once. Without `-n` the marks change nothing."""
+    for item in items:
+        if "rasa" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("rasa"))
+        elif _module_fixtures(item):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
 
 
 @pytest.fixture(scope="session")
@@ -178,6 +201,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         conn.execute("DROP SCHEMA public CASCADE")
         conn.execute("CREATE SCHEMA public")
     yield url
+    # A schema the test left as the migrations do is emptied and kept for the next migrated().
+    keep_postgres_schema(url)
 
 
 # --- the real Rasa server, started once per test session --------------------------------

@@ -1,9 +1,10 @@
 """The message check's evaluation sets (bench/data/scam_eval*) load the way bench.scam_quality
 loads them, every one `--set` can name: both languages, both labels, unique ids, a text each.
-The third set (bench/data/scam_eval3) also keeps what it was written to be: at least 150 scam and
-150 genuine messages per language, every kind of channel, with and without links, and no message
-a near copy of another of its language or of the two earlier sets (a copy would count one case
-twice). No verdict is computed here: the quality is a benchmark, not a test."""
+The third and fourth sets (bench/data/scam_eval3, scam_eval4) also keep what they were written to
+be: at least 150 scam and 150 genuine messages per language, every kind of channel, with and
+without links, and no message a near copy of another of its language or of the earlier sets (a
+copy would count one case twice). No verdict is computed here: the quality is a benchmark, not a
+test."""
 
 from __future__ import annotations
 
@@ -41,13 +42,21 @@ def test_every_set_loads_with_both_languages_and_labels(name: str) -> None:
             ids.add(ident)
 
 
-def test_the_third_set_is_a_set_of_its_own() -> None:
-    assert "scam_eval3" in SETS  # and so in --set's choices and in --set all
+# Each set written to these rules, and the sets written before it.
+CHECKED = {
+    "scam_eval3": ("scam_eval", "scam_eval2"),
+    "scam_eval4": ("scam_eval", "scam_eval2", "scam_eval3"),
+}
 
 
+def test_the_checked_sets_are_sets_of_their_own() -> None:
+    assert set(CHECKED) <= set(SETS)  # and so in --set's choices and in --set all
+
+
+@pytest.mark.parametrize("name", sorted(CHECKED))
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_the_third_set_has_enough_of_each_label_kind_and_link(language: str) -> None:
-    messages = _messages(language, SETS["scam_eval3"])
+def test_a_checked_set_has_enough_of_each_label_kind_and_link(name: str, language: str) -> None:
+    messages = _messages(language, SETS[name])
     for label in ("scam", "genuine"):
         ours = [m for m in messages if m["label"] == label]
         assert len(ours) >= 150, (label, len(ours))
@@ -55,16 +64,17 @@ def test_the_third_set_has_enough_of_each_label_kind_and_link(language: str) -> 
         assert {m["links"] for m in ours} == {True, False}, label
 
 
+@pytest.mark.parametrize("name", sorted(CHECKED))
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_the_third_set_has_no_near_copies(language: str) -> None:
-    own = _texts(SETS["scam_eval3"], language)
+def test_a_checked_set_has_no_near_copies(name: str, language: str) -> None:
+    own = _texts(SETS[name], language)
     close = [
         (round(score), a[:40], b[:40])
         for a, b in itertools.combinations(own, 2)
         if (score := fuzz.ratio(a, b)) >= NEAR_COPY
     ]
     assert not close
-    earlier = [t for name in ("scam_eval", "scam_eval2") for t in _texts(SETS[name], language)]
+    earlier = [t for before in CHECKED[name] for t in _texts(SETS[before], language)]
     copied = [
         (round(score), text[:40])
         for text in own

@@ -3,13 +3,16 @@
 Each simulated user sends a question, waits for the answer, "thinks" 0.5-1.5 s and asks the next
 one, so N concurrent chats offer about N messages a second.
 
-Everything but Rasa runs in this one process (the load client, the uvicorn webhook server, the
-bot and the fake Bot API on an in-memory transport), so the bot's overhead includes sharing one
-CPU core with the client. A reply's latency runs from the POST of the update to the moment the
-fake Bot API receives the bot's sendMessage for that chat; Rasa's parse time for the same update
-is recorded inside the bot, so overhead = latency - parse, per message. That overhead includes
-the load client's own HTTP work, on the same core; the bot's own share ("in the bot") runs from
-the webhook receiving the POST to the bot handing its answer to the Bot API, minus the parse.
+The bot (the uvicorn webhook server and the bot) runs in this process, Rasa in its own, and the
+simulated users with the fake Bot API, served over HTTP, in a third (bench/load_client.py). A
+reply's latency runs from the POST of the update to the moment the fake Bot API receives the
+bot's sendMessage for that chat; Rasa's parse time for the same update is recorded inside the
+bot, so overhead = latency - parse, per message. That overhead includes the load client's own
+HTTP work; the bot's share ("in the bot") runs from the webhook receiving the POST to the fake
+Bot API noting the bot's first sendMessage for the update, minus the parse.
+"to_request" ends earlier, when the bot hands its first sendMessage to the HTTP client: the bot's
+own share alone, without httpx's work, the kernel's and the fake Bot API's (the load client's
+process reading the request before it notes the time): "in the bot" minus "to_request" is that.
 """
 
 from __future__ import annotations
@@ -62,6 +65,9 @@ class LoadResult:
     overhead_ms: list[float] = field(default_factory=list)
     post_ms: list[float] = field(default_factory=list)  # until the webhook's 200
     in_bot_ms: list[float] = field(default_factory=list)  # received -> answer sent, - parse
+    # received -> the answer handed to the HTTP client, - parse: the bot's share alone, without
+    # the HTTP library's work, the kernel's and the fake Bot API's (in the load client's process)
+    to_request_ms: list[float] = field(default_factory=list)
 
     @property
     def throughput(self) -> float:
@@ -88,6 +94,20 @@ class TimedNLU:
             update = CURRENT_UPDATE.get()
             if update is not None:
                 self.times[update] = time.perf_counter() - started
+
+
+class TracingRequest(HTTPXRequest):
+    """Notes when the bot hands each update's first sendMessage to the HTTP client."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.handed: dict[int, float] = {}
+
+    async def do_request(self, url: str, method: str, *args: Any, **kwargs: Any) -> Any:
+        update = CURRENT_UPDATE.get()
+        if update is not None and url.endswith("/sendMessage"):
+            self.handed.setdefault(update, time.perf_counter())
+        return await super().do_request(url, method, *args, **kwargs)
 
 
 class TracingServer(WebhookServer):
@@ -169,7 +189,7 @@ async def run_load(
                     FAKE_TOKEN,
                     f"http://127.0.0.1:{api_port}/bot",
                     channel,
-                    request=HTTPXRequest(connection_pool_size=512),
+                    request=(request := TracingRequest(connection_pool_size=512)),
                 )
                 async with application:
                     server = TracingServer(
@@ -204,7 +224,7 @@ async def run_load(
                         done, elapsed = await run_client(
                             here, load_client.Run(chats, messages_per_chat, first, first)
                         )
-                        results.append(measure(chats, done, elapsed, server, nlu))
+                        results.append(measure(chats, done, elapsed, server, nlu, request))
                     uv.should_exit = True
                     await serving
     finally:
@@ -227,6 +247,7 @@ def measure(
     elapsed: float,
     server: TracingServer,
     nlu: TimedNLU,
+    request: TracingRequest | None = None,
 ) -> LoadResult:
     result = LoadResult(chats, len(messages), elapsed)
     for message in messages:
@@ -235,11 +256,14 @@ def measure(
         result.post_ms.append((message.acknowledged - message.posted) * 1000)
         parse = nlu.times.pop(message.update_id, None)
         arrived = server.arrived.pop(message.update_id, None)
+        handed = request.handed.pop(message.update_id, None) if request is not None else None
         if parse is not None:
             result.parse_ms.append(parse * 1000)
             result.overhead_ms.append((latency - parse) * 1000)
             if arrived is not None:
                 result.in_bot_ms.append((message.answered - arrived - parse) * 1000)
+                if handed is not None:
+                    result.to_request_ms.append((handed - arrived - parse) * 1000)
     return result
 
 
@@ -254,6 +278,8 @@ def summary(result: LoadResult) -> dict[str, float]:
         "overhead_p95": percentile(result.overhead_ms, 0.95),
         "in_bot_p50": percentile(result.in_bot_ms, 0.50),
         "in_bot_p95": percentile(result.in_bot_ms, 0.95),
+        "to_request_p50": percentile(result.to_request_ms, 0.50),
+        "to_request_p95": percentile(result.to_request_ms, 0.95),
         "post_p50": percentile(result.post_ms, 0.50),
         "post_p95": percentile(result.post_ms, 0.95),
     }

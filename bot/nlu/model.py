@@ -16,6 +16,9 @@ from bot.nlu.prepare import prepare_training_data
 log = logging.getLogger(__name__)
 
 MODEL_NAME = "nlu"
+# nlu/ of this checkout: its custom Rasa components (ecsm_components.py) must be importable by
+# every Rasa process the bot starts, whatever that process's working directory.
+COMPONENTS_DIR = Path(__file__).resolve().parents[2] / "nlu"
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,8 @@ class ModelPaths:
 
     def inputs(self) -> list[Path]:
         files = [self.nlu_dir / "config.yml", self.nlu_dir / "requirements.txt"]
+        # The custom Rasa components the config names (nlu/ecsm_components.py).
+        files += sorted(self.nlu_dir.glob("*.py"))
         files += sorted(self.training_data.rglob("*.yml"))
         return files
 
@@ -117,4 +122,8 @@ def rasa_env() -> dict[str, str]:
         TF_CPP_MIN_LOG_LEVEL="3",
         SQLALCHEMY_SILENCE_UBER_WARNING="1",
     )
+    if COMPONENTS_DIR.is_dir():
+        env["PYTHONPATH"] = os.pathsep.join(
+            [str(COMPONENTS_DIR), *filter(None, [env.get("PYTHONPATH")])]
+        )
     return env

@@ -13,6 +13,7 @@ With --test-only-from DIR, only the examples also in DIR are scored and the othe
 to every training fold: new training data is then judged on the same examples as before.
 
     .venv/bin/python -m bench.nlu_cv --char-min-df 2
+    .venv/bin/python -m bench.nlu_cv --char-min-df 2 --word-min-df 2 --counts sqrt --c 3
     .venv/bin/python -m bench.nlu_cv --test-only-from /tmp/old-nlu-data
     .venv/bin/python -m bench.nlu_cv --thresholds 0.30/0.05 --refusal-margins 0 0.1 \
         --tune-refusal 0 0.025 0.05 0.075 0.1 0.125 0.15 0.2
@@ -32,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 import yaml
+from scipy.sparse import csr_matrix  # type: ignore[import-untyped]
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedGroupKFold
@@ -95,6 +97,18 @@ class Settings:
     char_min_df: int
     max_iter: int
     word_min_df: int = 1
+    # As nlu/ecsm_components.TunedLogisticRegressionClassifier: "sqrt" square-roots each count.
+    counts: str = "raw"
+    c: float = 1.0
+
+
+def transformed(features: csr_matrix, settings: Settings) -> csr_matrix:
+    """The counts as the classifier sees them (`counts: sqrt` in the served config)."""
+    if settings.counts == "raw":
+        return features
+    features = csr_matrix(features, dtype=np.float64, copy=True)
+    features.data = np.sqrt(features.data)
+    return features
 
 
 def vectorizer(settings: Settings) -> FeatureUnion:
@@ -130,14 +144,18 @@ def cross_validate(
         texts = [tokens(text) for row in training for text in row.train]
         intents = [row.intent for row in training for _ in row.train]
         features_of = vectorizer(settings)
-        features = features_of.fit_transform(texts)
+        features = transformed(features_of.fit_transform(texts), settings)
         sizes.append(features.shape[1])
         model = LogisticRegression(
-            class_weight="balanced", max_iter=settings.max_iter, tol=1e-4, random_state=42
+            class_weight="balanced",
+            C=settings.c,
+            max_iter=settings.max_iter,
+            tol=1e-4,
+            random_state=42,
         )
         model.fit(features, intents)
         asked = [tokens(rows[i].test) for i in test_at]
-        probabilities = model.predict_proba(features_of.transform(asked))
+        probabilities = model.predict_proba(transformed(features_of.transform(asked), settings))
         for i, row_probabilities in zip(test_at, probabilities, strict=True):
             best = np.argsort(-row_probabilities)[:10]
             ranking = tuple(
@@ -208,6 +226,8 @@ def main() -> None:
     parser.add_argument("--char-min-df", type=int, default=1)
     parser.add_argument("--max-iter", type=int, default=300)
     parser.add_argument("--word-min-df", type=int, default=1)
+    parser.add_argument("--counts", choices=["raw", "sqrt"], default="raw")
+    parser.add_argument("--c", type=float, default=1.0, help="the classifier's C")
     parser.add_argument(
         "--thresholds",
         nargs="*",
@@ -241,6 +261,8 @@ def main() -> None:
         args.char_min_df,
         args.max_iter,
         args.word_min_df,
+        args.counts,
+        args.c,
     )
     started = time.perf_counter()
     scored, size = cross_validate(rows, extra, settings, args.folds)

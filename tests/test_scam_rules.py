@@ -592,3 +592,35 @@ def test_fourth_round_fixes_keep_ordinary_words_quiet(
     found = ScamEngine(catalog.scam[language], catalog.links.brands).assess(text, learned=False)
     assert {f.id for f in found.flags} & {"urgency", "home_visit"} == set()
     assert "own_channel" not in {m.id for m in found.genuine}
+
+
+def test_a_signal_alone_at_most_suspicious_needs_another_flag_or_a_sure_scorer() -> None:
+    """Round 6: a signal marked `alone_at_most_suspicious` (a relative's "new number") which is
+    the only red flag stays "suspicious" however many points the scorer adds, unless the scorer
+    is sure (from `learned.flag`); with another red flag the points count as before."""
+    training = {
+        "language": "en",
+        "source": "Examples written for this test, nothing else.",
+        "scam": [f"this is my new number {n}, save it" for n in range(8)],
+        "genuine": [f"see you at dinner {n}, love" for n in range(8)],
+    }
+    newnum = {"id": "newnum", "name": "A new number", "weight": 4,
+              "alone_at_most_suspicious": True, "patterns": [r"\bnew number\b"],
+              "advice": "Call the old number."}  # fmt: skip
+    signals = [*(s.model_dump() for s in rules().signals), newnum]
+
+    def engine(flag: float) -> ScamEngine:
+        learned = {"weight": 4, "offset": 0.5, "flag": flag}
+        return ScamEngine(rules(signals=signals, learned=learned, training=training))
+
+    unsure = engine(1.0)
+    alone = unsure.assess("this is my new number, save it")
+    assert alone.learned is not None and round(4 * (alone.learned - 0.5)) >= 1
+    assert [f.id for f in alone.flags] == ["newnum"]
+    assert alone.score >= 5 and alone.verdict == "suspicious"
+    assert alone.rules_verdict == "suspicious"
+    company = unsure.assess("this is my new number, save it, urgent")
+    assert [f.id for f in company.flags] == ["urgency", "newnum"]
+    assert company.score >= 5 and company.verdict == "likely_scam"
+    sure = engine(min(0.99, alone.learned)).assess("this is my new number, save it")
+    assert sure.verdict == "likely_scam"

@@ -440,6 +440,10 @@ class ScamSignal(Strict):
     links: frozenset[LinkVerdictName] = frozenset()
     detector: Literal["sender_brand", "learned"] | None = None
     advice: Annotated[str, Field(min_length=10, max_length=400)]
+    # Raised alone (no other red flag of the rules), this signal keeps the message at most
+    # "suspicious" unless the learned scorer is sure (`learned.flag`) or a link is dangerous: a
+    # "new number" with nothing asked is how relatives write too.
+    alone_at_most_suspicious: bool = False
 
     _valid_patterns = field_validator("patterns")(_compiles)
     _valid_markup = field_validator("advice")(_markup)
@@ -540,7 +544,10 @@ class ScamRules(Strict):
         return (
             self.suspicious,
             self.likely_scam,
-            tuple((s.id, s.weight, tuple(sorted(s.links)), s.detector) for s in self.signals),
+            tuple(
+                (s.id, s.weight, tuple(sorted(s.links)), s.detector, s.alone_at_most_suspicious)
+                for s in self.signals
+            ),
             tuple(
                 (g.id, g.weight, tuple(sorted(g.links)), g.at_most_suspicious) for g in self.genuine
             ),

@@ -12,8 +12,9 @@ only when it is sure (from `learned.flag`), and that flag quotes the words that 
 every warning names and quotes what raised it. Otherwise such a message is "no red flags found".
 A link the link checker calls dangerous makes the message "likely scam" whatever the score, so
 the two never disagree; otherwise a mark marked `at_most_suspicious` (a warning about scams, which
-quotes their red flags) keeps it at most "suspicious". The rules' own verdict (`rules_verdict`)
-never counts the learned scorer."""
+quotes their red flags) keeps it at most "suspicious", and so does a signal marked
+`alone_at_most_suspicious` when it is the only red flag (unless the learned scorer is sure).
+The rules' own verdict (`rules_verdict`) never counts the learned scorer."""
 
 from __future__ import annotations
 
@@ -99,6 +100,7 @@ class ScamEngine:
         self._signals = [(signal, _Patterns(signal.patterns)) for signal in rules.signals]
         self._genuine = [(mark, _Patterns(mark.patterns)) for mark in rules.genuine]
         self._caps = {mark.id: mark.at_most_suspicious for mark in rules.genuine}
+        self._alone_caps = {s.id for s in rules.signals if s.alone_at_most_suspicious}
         self._followups = [
             (followup.id, _Patterns(followup.patterns)) for followup in rules.followups
         ]
@@ -179,6 +181,17 @@ class ScamEngine:
         verdict = self._verdict(score) if flags else "no_red_flags"
         if verdict == "likely_scam" and any(self._caps[m.id] for m in marks):
             # A warning about scams quotes their red flags to describe them.
+            verdict = "suspicious"
+        sure = self.rules.learned.flag if self.rules.learned is not None else None
+        if (
+            verdict == "likely_scam"
+            and len(flags) == 1
+            and flags[0].id in self._alone_caps
+            and (probability is None or sure is None or probability < sure)
+        ):
+            # A relative's "new number" that asks for nothing: the learned scorer's points,
+            # which learned those words from scams, make it "likely" alone only when the scorer
+            # is sure (from `learned.flag`); genuine family messages read the same.
             verdict = "suspicious"
         if danger:
             # The link checker already tells the user not to open such a link (a hidden target,

@@ -80,7 +80,7 @@ async def test_an_error_after_waiting_is_raised() -> None:
 
 async def test_cancelling_the_caller_cancels_what_still_waits() -> None:
     loop = asyncio.get_running_loop()
-    never = loop.create_future()
+    never: asyncio.Future[int] = loop.create_future()
     cancelled: list[bool] = []
 
     async def waits() -> int:

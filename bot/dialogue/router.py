@@ -71,8 +71,9 @@ class Dialogue:
             # pending question is read together with the user, and both together with the flood
             # count: one wait for the three (PostgreSQL's three round trips overlap; SQLite's
             # reads and the in-memory count need no wait at all, see bot.core.eager). A flooded
-            # message's two reads are then wasted; they are reads by key, and the user's
-            # last-seen time is refreshed at most once a quarter hour.
+            # message's two reads are then wasted: reads by key, writing only what any message
+            # writes for its user (the last-seen time, at most once a quarter hour; the row of a
+            # user who has none).
             verdict, language, pending = await eager.gather(
                 self.flood.check(incoming.user_id, self.clock.now()),
                 self._user_language(incoming),

@@ -11,6 +11,7 @@ import datetime as dt
 import os
 import signal
 import subprocess
+import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -29,9 +30,11 @@ from bot.storage.schema import OutboxItem, User
 from tests.auxil.environment import ROOT, RasaInfo, free_port
 from tests.fakes.bot_api import FAKE_TOKEN, FakeBotAPI, asgi_app
 
-pytestmark = [pytest.mark.rasa, pytest.mark.postgres, pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.rasa, pytest.mark.postgres]
 SECRET = "two-processes-secret_0123456789"
 USER = 31337
+
+STARTUP_GUARD = 180.0  # seconds: a hang, below pytest-timeout's 300 for the whole test
 
 
 class BotProcess:
@@ -61,8 +64,11 @@ class BotProcess:
             )
 
     async def ready(self) -> None:
+        # Waits as long as the process lives (600 tries of 0.1 s were not enough for two bots
+        # starting at once on a loaded 2-core machine); STARTUP_GUARD only stops a hang.
+        deadline = time.monotonic() + STARTUP_GUARD
         async with httpx.AsyncClient() as client:
-            for _ in range(600):
+            while time.monotonic() < deadline:
                 assert self.process is not None and self.process.poll() is None, (
                     self.log.read_text()
                 )

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,20 @@ pytestmark = pytest.mark.postgres
 
 SOFIA = dt.timezone(dt.timedelta(hours=2))
 T0 = dt.datetime(2026, 10, 12, 9, 0, 0, 123456, tzinfo=dt.UTC)
+CLOSE_GUARD = 30.0  # seconds
+
+
+async def per_message_connections_gone(database_url: str) -> int:
+    """The direct path's connections left once the server has seen them closed: a backend
+    leaves pg_stat_activity only when its process exits, a moment after the client closes its
+    end (a loaded machine showed one still there right after dispose). Polled until none is
+    left, or CLOSE_GUARD seconds for one that stays open (that count is returned)."""
+    deadline = time.monotonic() + CLOSE_GUARD
+    while True:
+        left = per_message_connections(database_url)
+        if not left or time.monotonic() >= deadline:
+            return left
+        await asyncio.sleep(0.1)
 
 
 def per_message_connections(database_url: str, cut: bool = False) -> int:
@@ -252,7 +267,7 @@ async def test_connections_opened_at_the_first_statement_closed_with_the_engine(
         assert per_message_connections(new_postgres_database) >= 1
     finally:
         await engine.dispose()
-    assert per_message_connections(new_postgres_database) == 0
+    assert await per_message_connections_gone(new_postgres_database) == 0
 
 
 async def test_bootstrap_closes_the_per_message_connections(
@@ -266,7 +281,7 @@ async def test_bootstrap_closes_the_per_message_connections(
         await SqlUsers(services.sessions).touch(1, "en", T0)
         assert await SqlUsers(services.sessions).get(1) is not None
         assert per_message_connections(new_postgres_database) >= 1
-    assert per_message_connections(new_postgres_database) == 0
+    assert await per_message_connections_gone(new_postgres_database) == 0
 
 
 @pytest.mark.timeout(120)

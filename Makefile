@@ -49,17 +49,37 @@ model: venvs
 run: model
 	@$(BOT) run
 
+LINT := $(VENV)/bin/ruff check bot tests bench && $(VENV)/bin/mypy && $(VENV)/bin/lint-imports --no-logo
+VALIDATE := cd nlu && ../$(RASA) data validate --data data --domain domain.yml --config config.yml --fail-on-warnings
+
 lint: $(VENV)/.built
-	$(VENV)/bin/ruff check bot tests bench
-	$(VENV)/bin/mypy
-	$(VENV)/bin/lint-imports --no-logo
+	$(LINT)
 
 validate: $(RASA_VENV)/.built
-	cd nlu && ../$(RASA) data validate --data data --domain domain.yml --config config.yml --fail-on-warnings
+	$(VALIDATE)
 
-# --durations: the slowest tests in every run's log (the suite must stay under 20 min on a busy CI).
-test: model lint validate
-	$(VENV)/bin/pytest -ra --durations=25
+# The tests on TEST_WORKERS processes (pytest-xdist; loadgroup keeps the tests of the session's
+# Rasa server, and each module's shared set-up, on one worker: tests/conftest.py). lint and the
+# NLU data validation run beside the tests, their output kept and printed after the tests';
+# `make test` fails if any of the three does. --durations: the slowest tests in every run's log
+# (`make test` must stay under 20 min on a busy 2-core CI machine).
+TEST_WORKERS ?= 2
+PYTEST_ARGS ?= -n $(TEST_WORKERS) --dist loadgroup -ra --durations=25
+
+test: model
+	@logs=$$(mktemp -d); \
+	( ( set -x; $(LINT) ) >$$logs/lint.log 2>&1; echo $$? >$$logs/lint.rc ) & \
+	( ( set -x; $(VALIDATE) ) >$$logs/validate.log 2>&1; echo $$? >$$logs/validate.rc ) & \
+	echo "lint and validate run beside the tests: their output follows the tests'"; \
+	$(VENV)/bin/pytest $(PYTEST_ARGS); tests=$$?; \
+	wait; failed=""; \
+	for step in lint validate; do \
+	  echo "=== $$step: exit $$(cat $$logs/$$step.rc)"; cat $$logs/$$step.log; \
+	  [ "$$(cat $$logs/$$step.rc)" = 0 ] || failed="$$failed $$step"; \
+	done; \
+	[ $$tests = 0 ] || failed="$$failed tests"; \
+	rm -rf $$logs; \
+	if [ -n "$$failed" ]; then echo "make test failed:$$failed" >&2; exit 1; fi
 
 bench: model
 	$(VENV)/bin/python -m bench

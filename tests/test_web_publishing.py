@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-import httpx
+import httpx2
 import pytest
 from starlette.testclient import TestClient
 
@@ -44,9 +44,9 @@ async def as_user(fake: FakeDashboard, user: int) -> TestClient:
     return signed_in(client_for(fake), await sign_in_link(fake, user))
 
 
-def post(client: TestClient, page: str, action: str, fields: dict[str, str]) -> httpx.Response:
+def post(client: TestClient, page: str, action: str, fields: dict[str, str]) -> httpx2.Response:
     token = csrf_of(client.get(page).text)
-    reply: httpx.Response = client.post(
+    reply: httpx2.Response = client.post(
         action, data={**fields, "csrf_token": token}, follow_redirects=False
     )
     return reply
@@ -155,9 +155,9 @@ async def test_a_form_without_its_csrf_token_is_refused(
     assert not stores.events.rows
 
 
-def upload(client: TestClient, name: str, content: bytes) -> httpx.Response:
+def upload(client: TestClient, name: str, content: bytes) -> httpx2.Response:
     token = csrf_of(client.get("/events").text)
-    reply: httpx.Response = client.post(
+    reply: httpx2.Response = client.post(
         "/events/import",
         data={"csrf_token": token},
         files={"file": (name, content)},

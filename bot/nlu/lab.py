@@ -91,7 +91,7 @@ class _Lab:
         if examples:
             (data / "reviewed.yml").write_text(as_yaml(examples), encoding="utf-8")
         digest = hashlib.sha256(self.config.read_bytes())
-        for code in sorted(self.paths.nlu_dir.glob("*.py")):  # the config's custom components
+        for code in self.paths.components():
             digest.update(code.name.encode() + b"\0" + code.read_bytes())
         for path in sorted(data.rglob("*.yml")):
             digest.update(path.relative_to(data).as_posix().encode() + b"\0" + path.read_bytes())

@@ -41,10 +41,14 @@ class ModelPaths:
         language's script (bot/nlu/prepare.py); made anew before every check or training."""
         return self.nlu_dir / "build" / "data"
 
+    def components(self) -> list[Path]:
+        """The code of the custom Rasa components the config names (nlu/ecsm_components.py):
+        part of what a model is trained from, wherever its hash is taken."""
+        return sorted(self.nlu_dir.glob("*.py"))
+
     def inputs(self) -> list[Path]:
         files = [self.nlu_dir / "config.yml", self.nlu_dir / "requirements.txt"]
-        # The custom Rasa components the config names (nlu/ecsm_components.py).
-        files += sorted(self.nlu_dir.glob("*.py"))
+        files += self.components()
         files += sorted(self.training_data.rglob("*.yml"))
         return files
 

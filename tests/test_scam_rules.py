@@ -17,7 +17,7 @@ from bot.content.models import ScamRules
 from bot.content.typing import load_readers
 from bot.core.links import LinkChecker, LinkReport, find_links
 from bot.core.scam.received import received_or_question
-from bot.core.scam.rules import MAX_QUOTE, ScamEngine
+from bot.core.scam.rules import MAX_QUOTE, Assessment, ScamEngine
 from bot.core.unanswered import scrub
 from bot.services.scamcheck import ScamCheckService
 
@@ -56,6 +56,11 @@ def rules(**changes: Any) -> ScamRules:
     }  # fmt: skip
     raw.update(changes)
     return ScamRules.model_validate(raw)
+
+
+def by_the_shipped_rules(catalog: Catalog, language: str, text: str) -> Assessment:
+    """What the shipped rules of `language` alone (no learned scorer) make of `text`."""
+    return ScamEngine(catalog.scam[language], catalog.links.brands).assess(text, learned=False)
 
 
 def report(verdict: str, shown: str) -> LinkReport:
@@ -358,7 +363,7 @@ def test_telling_words_are_the_message_s_own_words() -> None:
 def test_new_signals_of_the_shipped_rules(
     catalog: Catalog, language: str, text: str, signal: str
 ) -> None:
-    found = ScamEngine(catalog.scam[language], catalog.links.brands).assess(text, learned=False)
+    found = by_the_shipped_rules(catalog, language, text)
     assert signal in {f.id for f in found.flags}
 
 
@@ -381,7 +386,7 @@ def test_a_reply_about_someone_s_new_number_is_no_new_number_scam(catalog: Catal
 def test_a_warning_about_a_scam_is_no_scam(catalog: Catalog, language: str, text: str) -> None:
     """An awareness post names the scam's words ("safe account"), but it describes what
     scammers do and asks for nothing: the mark of a warning outweighs the quoted words."""
-    found = ScamEngine(catalog.scam[language], catalog.links.brands).assess(text, learned=False)
+    found = by_the_shipped_rules(catalog, language, text)
     assert "safe_account" in {f.id for f in found.flags}
     assert "warns_of_scam" in {m.id for m in found.genuine}
     assert found.verdict != "likely_scam" and found.rules_verdict != "likely_scam"
@@ -442,7 +447,7 @@ def test_signals_of_the_second_round(
 ) -> None:
     """Round 2 of issue 16: CEO fraud, register fees, strangers' openers, payments to a private
     Revolut, a landlord's "new bank"."""
-    found = ScamEngine(catalog.scam[language], catalog.links.brands).assess(text, learned=False)
+    found = by_the_shipped_rules(catalog, language, text)
     assert signal in {f.id for f in found.flags}
 
 
@@ -461,7 +466,7 @@ def test_friends_and_colleagues_are_not_called_scammers_by_the_rules(
 ) -> None:
     """Words the second round's signals look for, in ordinary messages: the rules alone give
     no verdict (a friend paid back on Revolut, an apology for a wrong number, a boss in a hurry)."""
-    found = ScamEngine(catalog.scam[language], catalog.links.brands).assess(text, learned=False)
+    found = by_the_shipped_rules(catalog, language, text)
     assert found.verdict == "no_red_flags"
 
 
@@ -553,7 +558,7 @@ def test_a_warning_about_scams_is_at_most_suspicious() -> None:
 def test_signals_of_the_fourth_round(
     catalog: Catalog, language: str, text: str, signal: str
 ) -> None:
-    found = ScamEngine(catalog.scam[language], catalog.links.brands).assess(text, learned=False)
+    found = by_the_shipped_rules(catalog, language, text)
     assert signal in {f.id for f in found.flags}
 
 
@@ -572,7 +577,7 @@ def test_signals_of_the_fourth_round(
 def test_genuine_marks_of_the_fourth_round(
     catalog: Catalog, language: str, text: str, mark: str
 ) -> None:
-    found = ScamEngine(catalog.scam[language], catalog.links.brands).assess(text, learned=False)
+    found = by_the_shipped_rules(catalog, language, text)
     assert mark in {m.id for m in found.genuine}
 
 
@@ -589,7 +594,7 @@ def test_fourth_round_fixes_keep_ordinary_words_quiet(
 ) -> None:
     """Wordings that raised red flags or genuine marks they should not: "expire in 2 years" is
     no urgency, "don't use the app" is no advice to use it, a free meter reading no paid visit."""
-    found = ScamEngine(catalog.scam[language], catalog.links.brands).assess(text, learned=False)
+    found = by_the_shipped_rules(catalog, language, text)
     assert {f.id for f in found.flags} & {"urgency", "home_visit"} == set()
     assert "own_channel" not in {m.id for m in found.genuine}
 

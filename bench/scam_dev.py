@@ -6,9 +6,10 @@ Changes are made looking at the tuning part's misses only (`--misses`); the chec
 say whether a change generalises to wordings it was not written from. The fresh examples
 (`fresh_<lang>.yml`, written by another session without seeing the rules) are a part of their
 own, "fresh": never tuned on and never listed by `--misses`, so that they say honestly how the
-rules do on messages nobody tuned them for. `round2_<lang>.yml` and `round3_<lang>.yml` (the
-second and third rounds' examples of the kinds still missed) are split by the hash like the
-others. The shipped learned scorer is trained on them too (`--export` takes every example).
+rules do on messages nobody tuned them for. `round2_<lang>.yml` to `round5_<lang>.yml` (each
+later round's examples of the kinds still missed, and of the genuine look-alikes still called
+scams) are split by the hash like the others. The shipped learned scorer is trained on them
+too (`--export` takes every example).
 With `--held-out`, the learned scorer is trained on the tuning part only, so that the check
 part's and the fresh part's figures are honest for it too (the bot itself trains on every
 example of data/scam/training).
@@ -136,9 +137,9 @@ TRAINING = ROOT / "data" / "scam" / "training"
 SOURCE = (
     "The development examples of tests/scam_dev/ (<lang>.yml, written with the first rules, "
     "wide_<lang>.yml, written by another session for tuning, fresh_<lang>.yml, written by "
-    "another session without seeing the rules, and round2_<lang>.yml and round3_<lang>.yml, "
-    "written for the kinds the rules still missed), every one of them; never the evaluation sets "
-    "of bench/data/. Made by `python -m bench.scam_dev --export`."
+    "another session without seeing the rules, and round2_<lang>.yml to round5_<lang>.yml, "
+    "written for the kinds the rules still missed or called scams), every one of them; never the "
+    "evaluation sets of bench/data/. Made by `python -m bench.scam_dev --export`."
 )
 
 

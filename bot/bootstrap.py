@@ -26,7 +26,7 @@ from bot.content.catalog import Catalog, load_catalog
 from bot.core.alerts import AlertOptIns, AlertStore
 from bot.core.campaign import CampaignThemes
 from bot.core.flood import FloodControl, FloodGate, FloodLimit
-from bot.core.nlu_review import ReviewQueue
+from bot.core.nlu_review import AnswerQueue
 from bot.core.ports import (
     NLU,
     CheckedMessages,
@@ -325,7 +325,7 @@ class DialoguePorts:
     alert_opt_ins: AlertOptIns | None = None
     # The NLU's review queue outside a unit of work, for the row each answer writes (one
     # statement on the path of every message); None: that row goes through `units`.
-    review_queue: ReviewQueue | None = None
+    review_queue: AnswerQueue | None = None
     # The message check's learned scorers, kept between processes (None: trained each start).
     scorers: ScorerStore | None = None
 
@@ -710,7 +710,7 @@ async def _services(
 
 
 def review_service(
-    settings: Settings, catalog: Catalog, units: UnitsOfWork, answers: ReviewQueue | None = None
+    settings: Settings, catalog: Catalog, units: UnitsOfWork, answers: AnswerQueue | None = None
 ) -> NluReviewService:
     """The NLU's review queue (issue 18), for the chat, the dashboard and the command line."""
     return NluReviewService(

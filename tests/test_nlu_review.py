@@ -4,6 +4,7 @@ their audit entries, the roles, the deterministic held-out split."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -11,14 +12,15 @@ import pytest
 from bot.bootstrap import DialoguePorts
 from bot.content.catalog import Catalog
 from bot.core.domain_events import Origin
-from bot.core.messages import Incoming
+from bot.core.messages import Incoming, Outcome, finish
 from bot.core.nlu_review import HELD_OUT_EVERY, is_held_out
 from bot.core.roles import NotAllowed, Staff
 from bot.core.understanding import Reading
 from bot.dialogue.router import Dialogue
 from bot.services.nlu_review import NluReviewService, UnknownTopic
-from tests.fakes.core import FakeNLU, MemoryAudit, parse_of
-from tests.fakes.nlu_review import MemoryReviewQueue
+from tests.auxil.dialogue import dialogue_on
+from tests.fakes.core import FakeNLU, FixedClock, MemoryAudit, parse_of
+from tests.fakes.nlu_review import MemoryReviewQueue, ReservingReviewQueue
 from tests.fakes.unit_of_work import FakeUnitOfWork
 
 NOW = dt.datetime(2026, 10, 12, 9, 0, tzinfo=dt.UTC)
@@ -186,3 +188,58 @@ async def test_the_chat_fills_the_queue_and_offers_that_did_not_help(
     assert all(
         not (b.data or "").startswith("nh:") for row in menu_answer.replies[0].buttons for b in row
     )
+
+
+def _not_helpful(outcome: Outcome, catalog: Catalog) -> str:
+    label = catalog.text("en", "button.not_helpful")
+    data = next(b.data for row in outcome.replies[0].buttons for b in row if b.label == label)
+    assert data is not None and data.startswith("nh:")
+    return data
+
+
+async def test_an_answers_row_can_be_written_after_its_reply(
+    catalog: Catalog, nlu: FakeNLU, clock: FixedClock, dialogue_ports: DialoguePorts
+) -> None:
+    """Where ids are handed out ahead (PostgreSQL), the row behind "that didn't help" is left
+    for after the reply (`Dialogue.respond`); `handle` and `finish` write it, once; a tap that
+    comes first writes it itself."""
+    queue = dialogue_ports.units().nlu_review
+    assert isinstance(queue, MemoryReviewQueue)
+    answers = ReservingReviewQueue(queue)
+    ports = dataclasses.replace(dialogue_ports, review_queue=answers)
+    dialogue = dialogue_on(catalog, ports, nlu, clock)
+    nlu.table["what is phishing"] = parse_of(("phishing", 0.93), ("smishing", 0.03))
+
+    outcome = await dialogue.respond(Incoming(USER, text="what is phishing"))
+    item = int(_not_helpful(outcome, catalog).split(":")[1])
+    assert item > ReservingReviewQueue.FIRST_RESERVED and item not in queue.items
+    await finish(outcome)
+    await finish(outcome)  # a second run writes nothing more
+    assert answers.written == [item] and queue.items[item].guess == "phishing"
+
+    # The tap on a reply whose row is not written yet: written by the tap, then flagged.
+    early = await dialogue.respond(Incoming(USER, text="what is phishing"))
+    tap = _not_helpful(early, catalog)
+    thanks = await dialogue.handle(Incoming(USER, callback=tap))
+    assert thanks.replies[0].text == catalog.text("en", "review.not_helpful_thanks")
+    tapped = int(tap.split(":")[1])
+    assert queue.items[tapped].source == "not_helpful"
+    await finish(early)
+    assert answers.written == [item, tapped]
+
+    # handle() leaves nothing for later.
+    done = await dialogue.handle(Incoming(USER, text="what is phishing"))
+    assert done.after == ()
+    assert int(_not_helpful(done, catalog).split(":")[1]) == answers.written[-1]
+    assert len(answers.written) == 3
+
+
+async def test_an_answers_row_is_written_at_once_where_no_ids_are_reserved(
+    dialogue: Dialogue, nlu: FakeNLU, dialogue_ports: DialoguePorts
+) -> None:
+    nlu.table["what is phishing"] = parse_of(("phishing", 0.93), ("smishing", 0.03))
+    outcome = await dialogue.respond(Incoming(USER, text="what is phishing"))
+    assert outcome.after == ()
+    queue = dialogue_ports.units().nlu_review
+    assert isinstance(queue, MemoryReviewQueue)
+    assert [i.guess for i in queue.items.values()] == ["phishing"]

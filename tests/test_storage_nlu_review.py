@@ -3,6 +3,7 @@ queue, decisions once with who and when, purging, and the unit of work around a 
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import functools
 
@@ -10,10 +11,11 @@ from bot.core.domain_events import Origin
 from bot.core.ports import AuditQuery
 from bot.core.understanding import Reading
 from bot.services.nlu_review import NluReviewService
-from bot.storage.access import database_for
+from bot.storage.access import ReservedIds, database_for
 from bot.storage.db import make_engine
 from bot.storage.nlu_review import SqlReviewQueue
 from bot.storage.organisers import SqlAudit
+from bot.storage.schema import NluReviewItem
 from bot.storage.unit_of_work import SqlUnitOfWork
 from tests.auxil.schema import migrated
 
@@ -84,5 +86,55 @@ async def test_the_service_on_the_unit_of_work(database_url: str) -> None:
             "a parcel wants my card",
             "a parcel wants my card number",
         }
+    finally:
+        await engine.dispose()
+
+
+async def test_ids_handed_out_ahead_of_their_rows(database_url: str) -> None:
+    """PostgreSQL: an answer's id comes from the id's sequence before its row is written (the
+    row follows the reply); no other row, written at once or later, by this access object or
+    another process's, gets it. SQLite: none are handed out, the row is written at once."""
+    migrated(database_url)
+    engine = make_engine(database_url)
+    try:
+        database = database_for(engine)
+        queue = SqlReviewQueue(database)
+        reserved = await queue.reserve()
+        if engine.dialect.name == "sqlite":
+            assert reserved is None
+            assert await ReservedIds(database, NluReviewItem.id).take() is None
+            return
+        assert reserved is not None
+        at_once = await queue.add("now", "en", "phishing", 0.9, None, NOW, "key-of-1")
+        await queue.add_as(reserved, "later", "en", "phishing", 0.3, "low_confidence", NOW, "k2")
+        assert at_once != reserved
+        assert [i.text for i in await queue.get([reserved])] == ["later"]
+        assert [i.id for i in await queue.pending("en", 10)] == [reserved]
+        assert await queue.flag(reserved, "not_helpful", "k2")
+
+        # Two processes' blocks (3 ids each, so several refills) and plain INSERTs between.
+        mine = ReservedIds(database, NluReviewItem.id, block=3)
+        theirs = ReservedIds(database_for(engine), NluReviewItem.id, block=3)
+        taken: list[int] = []
+        for n in range(7):
+            for ids in (mine, theirs):
+                item = await ids.take()
+                assert item is not None
+                taken.append(item)
+            taken.append(await queue.add(f"at once {n}", "en", None, 0.1, "unplaced", NOW))
+        assert len(set(taken)) == len(taken)
+
+        # Many waiting at once on an empty block: one round trip fills it for all of them.
+        calls: list[int] = []
+        reserve_ids = database.reserve_ids
+
+        async def counted(column: object, count: int) -> list[int]:
+            calls.append(count)
+            return await reserve_ids(column, count)
+
+        database.reserve_ids = counted  # type: ignore[method-assign]
+        together = ReservedIds(database, NluReviewItem.id, block=20)
+        got = await asyncio.gather(*(together.take() for _ in range(20)))
+        assert calls == [20] and len(set(got)) == 20
     finally:
         await engine.dispose()

@@ -38,6 +38,9 @@ class RecordingDialogue:
         self.received.append(incoming)
         return Outcome((Reply("ok"),), "en")
 
+    async def respond(self, incoming: Incoming) -> Outcome:
+        return await self.handle(incoming)
+
 
 @dataclass
 class Edge:

@@ -33,7 +33,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot.content.catalog import Catalog
-from bot.core.messages import Button, Incoming, Reply
+from bot.core.messages import Button, Incoming, Reply, finish
 from bot.dialogue.router import Dialogue
 from bot.metrics import Metrics
 from bot.text.markup import split_message
@@ -270,7 +270,7 @@ class TelegramChannel:
         if chat is None:
             return
         try:
-            outcome = await self.dialogue.handle(incoming)
+            outcome = await self.dialogue.respond(incoming)
         finally:
             if typing is not None:
                 await typing.answered()
@@ -289,7 +289,13 @@ class TelegramChannel:
             self.metrics.updates.labels(kind).inc()
             self.metrics.reply(outcome)
             self.metrics.message(incoming, outcome)
-        await send_replies(context.bot, chat.id, outcome.replies)
+        try:
+            await send_replies(context.bot, chat.id, outcome.replies)
+        finally:
+            # Before the update counts as handled: a failed write fails the update (it is
+            # handled again, as when sending fails), and what is kept is kept even when the
+            # reply could not be sent.
+            await finish(outcome)
 
 
 FORMATTING = (

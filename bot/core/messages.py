@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 
@@ -69,6 +70,16 @@ class Outcome:
     language: str
     topic: str | None = None
     events: tuple[str, ...] = field(default=())
+    # Writes the replies do not wait for (a row whose id is already on a button): run once the
+    # replies are handed over and before the message counts as handled (`finish`), so a crash
+    # in between redoes them with the message. Empty once finished (`Dialogue.handle`).
+    after: tuple[Callable[[], Awaitable[None]], ...] = field(default=(), compare=False)
+
+
+async def finish(outcome: Outcome) -> None:
+    """Run the outcome's writes that were left for after its replies."""
+    for write in outcome.after:
+        await write()
 
 
 @dataclass(frozen=True, slots=True)

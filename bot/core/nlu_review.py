@@ -122,3 +122,40 @@ class ReviewQueue(Protocol):
         items older than `retention` (labelled ones are training data and stay); forget the
         tap keys older than TAP_WINDOW."""
         ...
+
+
+class AnswerQueue(Protocol):
+    """The queue's storage outside a unit of work, for the row every answered message writes
+    (the chat's per-message path)."""
+
+    async def add(
+        self,
+        text: str,
+        language: str,
+        guess: str | None,
+        confidence: float,
+        source: Source | None,
+        now: dt.datetime,
+        tap_key: str | None = None,
+    ) -> int:
+        """As `ReviewQueue.add`: written at once, its id."""
+        ...
+
+    async def reserve(self) -> int | None:
+        """An id that no other row gets, for a row written later with `add_as`; None where a
+        row costs no wait to write at once (then `add`)."""
+        ...
+
+    async def add_as(
+        self,
+        item_id: int,
+        text: str,
+        language: str,
+        guess: str | None,
+        confidence: float,
+        source: Source | None,
+        now: dt.datetime,
+        tap_key: str | None = None,
+    ) -> None:
+        """As `add`, with the id `reserve` gave."""
+        ...

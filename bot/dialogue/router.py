@@ -11,7 +11,7 @@ import dataclasses
 from bot.content.catalog import Catalog
 from bot.core import callbacks, eager
 from bot.core.flood import FloodControl, Verdict
-from bot.core.messages import Incoming, Outcome, Reply, Turn
+from bot.core.messages import Incoming, Outcome, Reply, Turn, finish
 from bot.core.ports import (
     Clock,
     Conversations,
@@ -58,6 +58,17 @@ class Dialogue:
         return tuple(self.routes.commands)
 
     async def handle(self, incoming: Incoming) -> Outcome:
+        """The outcome of `incoming`, with every write it makes done."""
+        outcome = await self.respond(incoming)
+        if not outcome.after:
+            return outcome
+        await finish(outcome)
+        return dataclasses.replace(outcome, after=())
+
+    async def respond(self, incoming: Incoming) -> Outcome:
+        """As `handle`, but writes the replies do not wait for are left in `outcome.after`:
+        the caller runs them (`bot.core.messages.finish`) once it has handed the replies over
+        and before it counts the message as handled (the Telegram channel)."""
         free_text = (
             incoming.command is None
             and incoming.callback is None

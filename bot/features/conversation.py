@@ -4,6 +4,8 @@ said when a message reaches no feature (did you mean, the fallback, a service no
 
 from __future__ import annotations
 
+import dataclasses
+
 from bot.content.catalog import FALLBACK_TOPIC, Catalog
 from bot.content.models import Answer
 from bot.core import callbacks
@@ -92,13 +94,17 @@ class ConversationFeature:
         recognises but cannot offer in this build."""
         lang, topic = turn.language, reading.topic
         if self.catalog.answer(lang, topic):
-            kept = None
-            if self.review is not None and turn.incoming.text:
-                now = self.clock.now()
-                kept = await self.review.answered(
-                    turn.incoming.text, lang, reading, now, turn.incoming.user_id
-                )
-            return self._answer_outcome(lang, topic, kept)
+            if self.review is None or not turn.incoming.text:
+                return self._answer_outcome(lang, topic)
+            now = self.clock.now()
+            kept, write = await self.review.answered_later(
+                turn.incoming.text, lang, reading, now, turn.incoming.user_id
+            )
+            outcome = self._answer_outcome(lang, topic, kept)
+            if write is None:
+                return outcome
+            # The row behind the button is written once the reply is on its way.
+            return dataclasses.replace(outcome, after=(write,))
         if topic == FALLBACK_TOPIC:
             await self.unanswered.record(turn.incoming.text or "", lang, reading, self.clock.now())
             reply = Reply(self.catalog.text(lang, "nlu.fallback"))

@@ -6,22 +6,23 @@ new topic, or dismiss it. Every decision is one transaction with its audit entry
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import hmac
 import secrets
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
 from bot.core.domain_events import Origin
 from bot.core.nlu_review import (
+    AnswerQueue,
     Decision,
     LabelledExample,
     ReviewItem,
-    ReviewQueue,
     Source,
     labelled,
     normal_text,
@@ -97,6 +98,27 @@ def group_items(items: list[ReviewItem], similar: int = SIMILAR) -> list[ReviewG
     return sorted(groups, key=lambda g: (-g.count, -g.example.created_at.timestamp()))
 
 
+class LaterRow:
+    """A row written once, by whoever asks first (the channel once the reply is handed over,
+    or a tap on the reply's button); a second caller waits for the first one's write."""
+
+    def __init__(self, write: Callable[[], Awaitable[None]], written: Callable[[], object]):
+        self._write = write
+        self._written = written
+        self._done: asyncio.Event | None = None
+
+    async def __call__(self) -> None:
+        if self._done is not None:
+            await self._done.wait()
+            return
+        self._done = asyncio.Event()
+        try:
+            await self._write()
+        finally:
+            self._done.set()
+            self._written()
+
+
 class NluReviewService:
     def __init__(
         self,
@@ -105,7 +127,7 @@ class NluReviewService:
         low_confidence: float,
         retention: dt.timedelta,
         tap_secret: bytes | None = None,
-        answers: ReviewQueue | None = None,
+        answers: AnswerQueue | None = None,
     ) -> None:
         self.units = units
         # Where each answer's row goes when it is written alone (the chat's per-message path:
@@ -118,6 +140,8 @@ class NluReviewService:
         # Every process serving the bot must share it (bootstrap derives it from the bot's
         # token); a random one serves this process alone.
         self._tap_secret = tap_secret or secrets.token_bytes(32)
+        # Rows whose id is on a button already, not yet written (`answered_later`).
+        self._unwritten: dict[int, LaterRow] = {}
 
     def _tap_key(self, user_id: int) -> str:
         return hmac.new(self._tap_secret, str(user_id).encode(), hashlib.sha256).hexdigest()
@@ -130,20 +154,47 @@ class NluReviewService:
         """An answer given to `user_id`'s typed message: queued at once when the model was
         unsure, else kept hidden for a day in case the user taps "that didn't help". The id
         goes on the button; the row keeps a keyed hash of the user for that day, not the id."""
+        item, write = await self.answered_later(text, language, reading, now, user_id)
+        if write is not None:
+            await write()
+        return item
+
+    async def answered_later(
+        self, text: str, language: str, reading: Reading, now: dt.datetime, user_id: int
+    ) -> tuple[int, LaterRow | None]:
+        """As `answered`, but where the database hands out ids ahead (PostgreSQL: a round trip
+        saved on the reply's path) the row is not written yet: the id, and the write to run
+        once the reply is on its way (None: written already). A "that didn't help" tap that
+        reaches this process first writes it itself."""
         unsure = reading.confidence < self.low_confidence
         source: Source | None = "low_confidence" if unsure else None
         row = (scrub(text), language, reading.topic, reading.confidence, source, now)
-        if self.answers is not None:
+        tap_key = self._tap_key(user_id)
+        answers = self.answers
+        if answers is None:
+            async with self.units() as uow:
+                item = await uow.nlu_review.add(*row, tap_key)
+                await uow.commit()
+            return item, None
+        reserved = await answers.reserve()
+        if reserved is None:
             # One row, one statement: atomic by itself.
-            return await self.answers.add(*row, self._tap_key(user_id))
-        async with self.units() as uow:
-            item = await uow.nlu_review.add(*row, self._tap_key(user_id))
-            await uow.commit()
-        return item
+            return await answers.add(*row, tap_key), None
+        item = reserved
+
+        async def write() -> None:
+            await answers.add_as(item, *row, tap_key)
+
+        later = self._unwritten[item] = LaterRow(write, lambda: self._unwritten.pop(item, None))
+        return item, later
 
     async def not_helpful(self, item_id: int, user_id: int) -> bool:
         """`user_id` says the answer to their message `item_id` did not help; False when that
         answer was not theirs (a forged button), is decided on, or is too old."""
+        unwritten = self._unwritten.get(item_id)
+        if unwritten is not None:
+            # The tap came before the answer's row was written (its reply is still being sent).
+            await unwritten()
         async with self.units() as uow:
             flagged = await uow.nlu_review.flag(item_id, "not_helpful", self._tap_key(user_id))
             await uow.commit()

@@ -35,12 +35,14 @@ pooled SQLAlchemy connection in autocommit instead.
 
 from __future__ import annotations
 
+import asyncio
+import collections
 import contextlib
 import weakref
 from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, func, select
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -117,6 +119,11 @@ class Database:
         row."""
         async with self.writing(one_statement=True) as session:
             return (await session.execute(statement, parameters)).scalar()
+
+    async def reserve_ids(self, column: Any, count: int) -> list[int]:
+        """`count` values of `column`'s sequence that no row will get from it: ids for rows
+        written later. None here (SQLite has no sequence; a row is written at once)."""
+        return []
 
     async def close(self) -> None:
         """Close what this object holds beside the engine (before the engine's `dispose()`)."""
@@ -197,6 +204,16 @@ class PostgresDatabase(Database):
         row = await self.read_row(statement, parameters)
         return row[0] if row is not None else None
 
+    async def reserve_ids(self, column: Any, count: int) -> list[int]:
+        # Taken from the column's own sequence, as an INSERT without an id takes its value:
+        # unique across processes, and never handed to another row.
+        sequence = func.pg_get_serial_sequence(column.table.name, column.name)
+        statement = select(func.nextval(sequence)).select_from(func.generate_series(1, count))
+        async with self.engine.connect() as connection:
+            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            values: list[Any] = list((await autocommit.execute(statement)).scalars())
+        return [int(value) for value in values]
+
     async def _sqlalchemy_first(
         self, statement: Executable, parameters: dict[str, Any]
     ) -> Row[Any] | None:
@@ -275,6 +292,45 @@ class SqliteDatabase(Database):
         return await super().write_returning(statement, parameters)
 
 
+class ReservedIds:
+    """Ids of one column taken from the database in blocks (`Database.reserve_ids`), handed
+    out one at a time: one round trip per `block` rows written later instead of each row's
+    INSERT on the path that needs its id. A process that stops leaves the rest of its block
+    unused (a gap in the ids, nothing else)."""
+
+    def __init__(self, database: Database, column: Any, block: int = 100) -> None:
+        self._database = database
+        self._column = column
+        self._block = block
+        self._ids: collections.deque[int] = collections.deque()
+        self._none = False  # the database reserves none: the rows are written at once
+        self._refill: asyncio.Future[None] | None = None
+
+    async def take(self) -> int | None:
+        """A reserved id, or None where the database reserves none."""
+        while not self._ids:
+            if self._none:
+                return None
+            if self._refill is None:
+                self._refill = asyncio.ensure_future(self._take_block())
+                # Its error is every waiter's; retrieved here too in case all were cancelled.
+                self._refill.add_done_callback(lambda done: done.cancelled() or done.exception())
+            refill = self._refill
+            try:
+                # Shielded: one waiter cancelled does not cancel the others' refill.
+                await asyncio.shield(refill)
+            finally:
+                if refill.done() and self._refill is refill:
+                    self._refill = None
+        return self._ids.popleft()
+
+    async def _take_block(self) -> None:
+        ids = await self._database.reserve_ids(self._column, self._block)
+        if not ids:
+            self._none = True
+        self._ids.extend(ids)
+
+
 def database_for(where: AsyncEngine | Store) -> Database:
     """The access object for an engine (bootstrap), a session maker (a test), or itself."""
     if isinstance(where, Database):
@@ -288,4 +344,4 @@ def database_for(where: AsyncEngine | Store) -> Database:
     return Database(sessions)
 
 
-__all__ = ["Database", "InTransaction", "ResultRow", "Store", "database_for"]
+__all__ = ["Database", "InTransaction", "ReservedIds", "ResultRow", "Store", "database_for"]

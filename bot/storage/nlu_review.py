@@ -8,7 +8,7 @@ from typing import cast
 from sqlalchemy import and_, delete, insert, or_, select, update
 
 from bot.core.nlu_review import TAP_WINDOW, Decision, ReviewItem, Source
-from bot.storage.access import database_for
+from bot.storage.access import ReservedIds, database_for
 from bot.storage.db import Store, reading, writing
 from bot.storage.schema import NluReviewItem
 
@@ -37,6 +37,7 @@ class SqlReviewQueue:
     def __init__(self, sessions: Store) -> None:
         self._sessions = sessions
         self._db = database_for(sessions)
+        self._ids = ReservedIds(self._db, NluReviewItem.id)
 
     async def add(
         self,
@@ -62,6 +63,36 @@ class SqlReviewQueue:
             },
         )
         return int(item_id)
+
+    async def reserve(self) -> int | None:
+        # PostgreSQL: from the id's sequence, in blocks. SQLite: None, its INSERT costs no
+        # wait (on the loop's thread, bot.storage.access).
+        return await self._ids.take()
+
+    async def add_as(
+        self,
+        item_id: int,
+        text: str,
+        language: str,
+        guess: str | None,
+        confidence: float,
+        source: Source | None,
+        now: dt.datetime,
+        tap_key: str | None = None,
+    ) -> None:
+        await self._db.write_returning(
+            _ADD,
+            {
+                "id": item_id,
+                "text": text,
+                "language": language,
+                "guess": guess,
+                "confidence": confidence,
+                "source": source,
+                "created_at": now,
+                "tap_key": tap_key,
+            },
+        )
 
     async def flag(self, item_id: int, source: Source, tap_key: str) -> bool:
         row = NluReviewItem

@@ -131,3 +131,50 @@ class MemoryModelVersions:
             promoted_at=now,
             override_reason=reason,
         )
+
+
+class ReservingReviewQueue:
+    """The answers' queue where ids are handed out ahead of the rows (as on PostgreSQL): rows
+    land in `queue` (the unit of work's) only when `add_as` runs."""
+
+    FIRST_RESERVED = 1_000_000  # far from MemoryReviewQueue's own ids
+
+    def __init__(self, queue: MemoryReviewQueue) -> None:
+        self.queue = queue
+        self._next = self.FIRST_RESERVED
+        self.written: list[int] = []
+
+    async def add(
+        self,
+        text: str,
+        language: str,
+        guess: str | None,
+        confidence: float,
+        source: Source | None,
+        now: dt.datetime,
+        tap_key: str | None = None,
+    ) -> int:
+        return await self.queue.add(text, language, guess, confidence, source, now, tap_key)
+
+    async def reserve(self) -> int | None:
+        self._next += 1
+        return self._next
+
+    async def add_as(
+        self,
+        item_id: int,
+        text: str,
+        language: str,
+        guess: str | None,
+        confidence: float,
+        source: Source | None,
+        now: dt.datetime,
+        tap_key: str | None = None,
+    ) -> None:
+        assert item_id not in self.queue.items
+        self.queue.items[item_id] = ReviewItem(
+            item_id, text, language, guess, confidence, source, now
+        )
+        if tap_key is not None:
+            self.queue.tap_keys[item_id] = tap_key
+        self.written.append(item_id)

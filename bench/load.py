@@ -30,7 +30,6 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-import httpx
 import uvicorn
 import yaml
 from starlette.requests import Request
@@ -38,6 +37,7 @@ from starlette.responses import Response
 from telegram.request import HTTPXRequest
 
 from bench import load_client
+from bot import http
 from bot.app import settle_heap
 from bot.bootstrap import bootstrap
 from bot.channels.telegram import TelegramChannel, build_application
@@ -99,8 +99,12 @@ class TimedNLU:
 class TracingRequest(HTTPXRequest):
     """Notes when the bot hands each update's first sendMessage to the HTTP client."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, connection_pool_size: int) -> None:
+        # The bot's own transport, as bot_api_request gives it (bot/http.py).
+        super().__init__(
+            connection_pool_size=connection_pool_size,
+            httpx_kwargs={"transport": http.Transport(max_connections=connection_pool_size)},
+        )
         self.handed: dict[int, float] = {}
 
     async def do_request(self, url: str, method: str, *args: Any, **kwargs: Any) -> Any:
@@ -178,9 +182,7 @@ async def run_load(
             rasa_server(
                 rasa_url, None, ROOT / ".venv-rasa", model, 300, workdir / "rasa.log"
             ) as token,
-            httpx.AsyncClient(
-                base_url=rasa_url, limits=httpx.Limits(max_connections=256)
-            ) as rasa_client,
+            http.client(rasa_url, max_connections=256) as rasa_client,
         ):
             nlu = TimedNLU(RasaNLU(rasa_client, token, timeout=10))
             async with bootstrap(settings, nlu=nlu) as services:
@@ -189,7 +191,7 @@ async def run_load(
                     FAKE_TOKEN,
                     f"http://127.0.0.1:{api_port}/bot",
                     channel,
-                    request=(request := TracingRequest(connection_pool_size=512)),
+                    request=(request := TracingRequest(512)),
                 )
                 async with application:
                     server = TracingServer(

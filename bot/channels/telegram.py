@@ -6,7 +6,7 @@ import asyncio
 import functools
 import logging
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from telegram import (
     Bot,
@@ -30,11 +30,12 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.content.catalog import Catalog
 from bot.core.messages import Button, Incoming, Reply, finish
 from bot.dialogue.router import Dialogue
+from bot.http import Transport
 from bot.metrics import Metrics
 from bot.text.markup import split_message
 
@@ -405,6 +406,16 @@ def _keyboard(buttons: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup:
     )
 
 
+def bot_api_request(connection_pool_size: int = 256, **kwargs: Any) -> HTTPXRequest:
+    """python-telegram-bot's own request class over `bot.http.Transport`: aiohttp's pool, which
+    gives an idle connection to one send only (httpcore's re-queues the rest, bot/http.py)."""
+    return HTTPXRequest(
+        connection_pool_size=connection_pool_size,
+        httpx_kwargs={"transport": Transport(max_connections=connection_pool_size)},
+        **kwargs,
+    )
+
+
 def build_application(
     token: str,
     base_url: str,
@@ -414,8 +425,7 @@ def build_application(
 ) -> Application:  # type: ignore[type-arg]
     builder = ApplicationBuilder().token(token).base_url(base_url)
     builder = builder.base_file_url(file_url(base_url))
-    if request is not None:
-        builder = builder.request(request)
+    builder = builder.request(request if request is not None else bot_api_request())
     if get_updates_request is not None:
         builder = builder.get_updates_request(get_updates_request)
     # Different users' updates are independent; the core holds no per-process conversation state.

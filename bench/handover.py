@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import multiprocessing
 import os
@@ -23,10 +24,12 @@ from multiprocessing.connection import Connection
 from typing import Any
 from urllib.parse import parse_qsl
 
+import httpx
 import uvicorn
 from telegram import Bot
 from telegram.request import BaseRequest, HTTPXRequest
 
+from bot import http
 from tests.auxil.environment import free_port
 from tests.fakes.bot_api import BOT_ID, BOT_USERNAME, FAKE_TOKEN
 
@@ -47,14 +50,18 @@ def _server(conn: Connection, port: int) -> None:
                 break
         now = time.perf_counter()
         method = scope["path"].rsplit("/", 1)[-1]
-        if method == "sendMessage":
+        if method == "parse":  # Rasa's /model/parse
+            received[json.loads(body)["text"]] = now
+            result: Any = {"intent": {"name": "x", "confidence": 1.0}, "entities": []}
+            payload = json.dumps(result).encode()
+        elif method == "sendMessage":
             params = dict(parse_qsl(body.decode()))
             received[params["text"]] = now
             chat = {"id": int(params["chat_id"]), "type": "private", "first_name": "u"}
-            result: Any = {"message_id": 1, "date": 0, "chat": chat, "text": params["text"]}
+            result = {"message_id": 1, "date": 0, "chat": chat, "text": params["text"]}
+            payload = json.dumps({"ok": True, "result": result}).encode()
         else:
-            result = ME
-        payload = json.dumps({"ok": True, "result": result}).encode()
+            payload = json.dumps({"ok": True, "result": ME}).encode()
         headers = [(b"content-type", b"application/json")]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": payload})
@@ -80,7 +87,6 @@ def make_request(transport: str) -> BaseRequest:
     if transport == "httpx":
         return HTTPXRequest(connection_pool_size=512)
     if transport == "aiohttp":
-        import httpx
         from httpx_aiohttp import AiohttpTransport
 
         return HTTPXRequest(
@@ -135,9 +141,28 @@ async def one_round(
                 pass
 
     try:
-        async with Bot(
-            FAKE_TOKEN, base_url=f"http://127.0.0.1:{port}/bot", request=make_request(transport)
-        ) as bot:
+        async with contextlib.AsyncExitStack() as stack:
+            base = f"http://127.0.0.1:{port}"
+            if transport.startswith("rasa-"):
+                # The NLU client's request: a JSON POST through a plain httpx client.
+                if transport == "rasa-httpx":
+                    rasa = httpx.AsyncClient(
+                        base_url=base, limits=httpx.Limits(max_connections=256)
+                    )
+                else:
+                    rasa = http.client(base, max_connections=256)
+                await stack.enter_async_context(rasa)
+
+                async def send(user: int, text: str) -> None:
+                    response = await rasa.post("/model/parse", json={"text": text})
+                    response.json()
+            else:
+                bot = await stack.enter_async_context(
+                    Bot(FAKE_TOKEN, base_url=f"{base}/bot", request=make_request(transport))
+                )
+
+                async def send(user: int, text: str) -> None:
+                    await bot.send_message(user, text)
 
             async def chat(user: int) -> None:
                 await asyncio.sleep(rng.uniform(0, args.think[1]))
@@ -146,7 +171,7 @@ async def one_round(
                         await asyncio.sleep(rng.uniform(*args.think))
                     text = f"{user}:{n}"
                     handed[text] = time.perf_counter()
-                    await bot.send_message(user, text)
+                    await send(user, text)
                     returned[text] = time.perf_counter()
 
             noisy = asyncio.create_task(noise()) if args.busy_hz > 0 else None
@@ -181,7 +206,15 @@ async def one_round(
 
 async def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.handover", description=__doc__)
-    parser.add_argument("--transport", nargs="+", default=["httpx", "aiohttp"])
+    parser.add_argument(
+        "--transport",
+        nargs="+",
+        choices=("httpx", "aiohttp", "bot", "rasa-httpx", "rasa-aiohttp"),
+        default=["httpx", "bot"],
+        help="sendMessage through PTB's default HTTPXRequest (httpx), httpx-aiohttp's own "
+        "transport (aiohttp), the bot's bot_api_request (bot); or the NLU client's JSON POST "
+        "through a plain httpx client (rasa-httpx) or bot.http.client (rasa-aiohttp)",
+    )
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--chats", type=int, default=50)
     parser.add_argument("--warm-up-chats", type=int, default=10)

@@ -11,8 +11,9 @@ connection to one request only.
 `Transport` keeps what callers rely on from httpx's own transport: its exception classes with
 the same meaning (`bot/channels/telegram_sender.py` resends only when the request certainly
 never left: ConnectError, ConnectTimeout, PoolTimeout), the connect timeout on top of the pool's
-wait, and a transport that can be used again after it is closed (python-telegram-bot builds a
-new client from the same arguments when an application is initialised a second time).
+wait, proxies from the environment, and a transport that can be used again after it is closed
+(python-telegram-bot builds a new client from the same arguments when an application is
+initialised a second time).
 """
 
 from __future__ import annotations
@@ -88,6 +89,16 @@ class Transport(AiohttpTransport):
         super().__init__(
             limits=httpx.Limits(max_connections=max_connections, keepalive_expiry=keepalive_expiry)
         )
+
+    def get_client(self) -> aiohttp.ClientSession:
+        connector = aiohttp.TCPConnector(
+            limit=self.limits.max_connections or 0,
+            keepalive_timeout=self.limits.keepalive_expiry,
+            ssl=self.ssl_context,
+        )
+        # As httpx's client did: HTTP(S)_PROXY and NO_PROXY from the environment are honoured
+        # (httpx ignores them itself once it is given a transport).
+        return aiohttp.ClientSession(connector=connector, trust_env=True)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         timeout: dict[str, float | None] = dict(request.extensions.get("timeout", {}))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from telegram import Bot
+from telegram import Bot, InputFile
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.channels.telegram import bot_api_request
@@ -194,6 +195,59 @@ async def test_sends_that_start_together_each_get_a_connection_of_their_own() ->
     assert sorted(s.chat_id for s in api.sent) == sorted([*range(1, 21)] * 2)
 
 
+@REQUESTS
+async def test_a_proxy_from_the_environment_is_used_as_before(
+    request_for: Callable[[float], BaseRequest], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines: list[bytes] = []
+
+    async def proxy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        lines.append((await reader.readuntil(b"\r\n")).strip())
+        await read_request(reader)
+        chat = {"id": 5, "type": "private"}
+        body = json.dumps(
+            {"ok": True, "result": {"message_id": 9, "date": 0, "chat": chat}}
+        ).encode()
+        writer.write(
+            b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+            + f"content-length: {len(body)}\r\nconnection: close\r\n\r\n".encode()
+            + body
+        )
+        await writer.drain()
+        writer.close()
+
+    async with raw_server(proxy) as proxy_url:
+        for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("HTTP_PROXY", proxy_url)
+        monkeypatch.setenv("http_proxy", proxy_url)
+        result = await send_through("http://bot-api.invalid", request_for(2))
+    assert result.outcome is Outcome.SENT, result
+    assert lines == [f"POST http://bot-api.invalid/bot{FAKE_TOKEN}/sendMessage HTTP/1.1".encode()]
+
+
+async def test_files_go_up_as_multipart_and_come_down_whole() -> None:
+    # The PDFs and charts the bot sends, and the screenshots it downloads for the message check.
+    api = FakeBotAPI()
+    pdf = b"%PDF-1.4\n" + bytes(range(256)) * 1200
+    screenshot = bytes(reversed(range(256))) * 4000
+    stored = api.add_file(screenshot, "photos", "jpg")
+    async with (
+        served(api) as base,
+        Bot(
+            FAKE_TOKEN,
+            base_url=f"{base}/bot",
+            base_file_url=f"{base}/file/bot",
+            request=bot_api_request(),
+        ) as bot,
+    ):
+        await bot.send_document(5, InputFile(pdf, filename="calendar.pdf"), caption="c")
+        file = await bot.get_file(stored.file_id)
+        downloaded = await file.download_as_bytearray()
+    assert api.sent[0].params["document"] == pdf
+    assert bytes(downloaded) == screenshot
+
+
 async def test_rasa_over_the_transport_parses_and_reports_an_absent_server() -> None:
     answer: dict[str, Any] = {
         "intent": {"name": "phishing", "confidence": 0.9},
@@ -202,8 +256,6 @@ async def test_rasa_over_the_transport_parses_and_reports_an_absent_server() -> 
     }
 
     async def parse_endpoint(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        import json
-
         while True:
             try:
                 await read_request(reader)

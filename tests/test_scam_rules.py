@@ -629,3 +629,157 @@ def test_a_signal_alone_at_most_suspicious_needs_another_flag_or_a_sure_scorer()
     assert company.score >= 5 and company.verdict == "likely_scam"
     sure = engine(min(0.99, alone.learned)).assess("this is my new number, save it")
     assert sure.verdict == "likely_scam"
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "signal", "strong"),
+    [
+        ("en", "Your ISA made 6% returns last year; your account manager can explain",
+         "investment_talk", "promised_returns"),
+        ("bg", "Доходност от 6% за годината; личен мениджър ще Ви обясни подробностите",
+         "investment_talk", "promised_returns"),
+        ("en", "Part-time job in our shop, £12 per hour, no experience needed", "job_offer",
+         "job_tasks"),
+        ("bg", "Почасова работа в склада, 6 евро на час, без опит", "job_offer", "job_tasks"),
+    ],
+)  # fmt: skip
+def test_investment_and_job_wordings_real_firms_share_are_weak_signals(
+    catalog: Catalog, language: str, text: str, signal: str, strong: str
+) -> None:
+    """Round 6 (scamq6): the wordings of promised_returns and job_tasks that real statements and
+    job adverts share are signals of their own, weight 3 and alone at most "suspicious"; the
+    strong signals (weight 5, "likely" alone) no longer read them."""
+    found = by_the_shipped_rules(catalog, language, text)
+    ids = {f.id for f in found.flags}
+    assert signal in ids and strong not in ids
+    assert found.verdict == "suspicious"
+    assert (
+        catalog.scam[language]
+        .signals[[s.id for s in catalog.scam[language].signals].index(signal)]
+        .alone_at_most_suspicious
+    )
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "signal"),
+    [
+        ("en", "Guaranteed returns of 5% per week, start with only 250", "promised_returns"),
+        ("bg", "Гарантирана печалба 5% на седмица, започнете със само 250", "promised_returns"),
+        ("en", "Like hotels on your phone and earn €120 a day", "job_tasks"),
+        ("bg", "Харесвайте хотели от телефона и печелете 120 евро на ден", "job_tasks"),
+        ("en", "Grandma it's me, I'm at the police station, a lawyer will call you", "new_number"),
+        ("en", "I've had a bit of a car accident and need to pay the other driver", "new_number"),
+        ("en", "Please don't tell mum about this", "secrecy"),
+        ("bg", "Моля те, не казвай на мама", "secrecy"),
+        ("en", "Good afternoon, is this the dentist?", "stranger_contact"),
+        ("bg", "Добър ден, това зъболекарският кабинет ли е?", "stranger_contact"),
+        ("en", "An agent will call you, please have the code we've sent ready", "code_request"),
+        ("en", "They are sending the reset code to your phone. Can you send it to me?",
+         "code_request"),
+        ("bg", "Кодът ще дойде на твоя телефон. Прати ми го, като дойде.", "code_request"),
+        ("bg", "Дръжте кода готов, служител ще Ви се обади", "code_request"),
+        ("en", "Someone set up a new payee (J SMITH) on your account", "account_threat"),
+        ("en", "An order for £899 is being processed. If you did not place it, call us",
+         "account_threat"),
+    ],
+)  # fmt: skip
+def test_signals_of_round_six(catalog: Catalog, language: str, text: str, signal: str) -> None:
+    found = by_the_shipped_rules(catalog, language, text)
+    assert signal in {f.id for f in found.flags}
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "mark"),
+    [
+        ("en", "One of your Bonds has won £25; it will be paid into your nominated bank account.",
+         "refund_notice"),
+        ("en", "€84.99 will be returned to the card used for the booking.", "refund_notice"),
+        ("en", "Your credit of £23 will be taken off your next bill.", "refund_notice"),
+        ("bg", "Надплатената сума ще бъде приспадната от следващата Ви фактура.", "refund_notice"),
+        ("bg", "Печалбата от 38 евро е изплатена в онлайн профила Ви.", "refund_notice"),
+    ],
+)  # fmt: skip
+def test_genuine_marks_of_round_six(catalog: Catalog, language: str, text: str, mark: str) -> None:
+    found = by_the_shipped_rules(catalog, language, text)
+    assert mark in {m.id for m in found.genuine}
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "signal"),
+    [
+        ("en", "Hi Priya, I'm a recruiter at Hays; I saw your profile on LinkedIn", "new_number"),
+        ("en", "You have 500 points. Points expire in 2 years if unused.", "prize"),
+        ("bg", "Имате 1 250 точки. Точките изтичат след 2 години.", "prize"),
+        ("bg", "Получихте 3,47 евро лихва по спестовния си трезор.", "safe_account"),
+        ("bg", "Таксата ти е удържана два пъти, затова днес ти върнахме 35 евро по картата.",
+         "recovery_offer"),
+        ("bg", "Смените започват в понеделник, 5,50 евро на час.", "job_tasks"),
+        ("bg", "Смените започват в понеделник, 5,50 евро на час.", "job_offer"),
+    ],
+)  # fmt: skip
+def test_round_six_fixes_keep_ordinary_words_quiet(
+    catalog: Catalog, language: str, text: str, signal: str
+) -> None:
+    """A recruiter who saw a profile is no relative's "new number", points that expire in years
+    are no prize, a savings vault no "safe account", a refund to the card no recovery offer, and
+    5,50 an hour no "50 an hour"."""
+    found = by_the_shipped_rules(catalog, language, text)
+    assert signal not in {f.id for f in found.flags}
+
+
+def _scored(neutral: float | None, alone: bool = False, offset: float = 0.6) -> ScamEngine:
+    training = {
+        "language": "en",
+        "source": "Examples written for this test, nothing else.",
+        "scam": [f"call us on 0800 123 45{n}, your account" for n in range(8)]
+        + [f"pay the fee now {n} transfer" for n in range(8)],
+        "genuine": [f"see you at dinner {n}, love" for n in range(8)]
+        + [f"call us on 0800 123 45{n}, see you at dinner" for n in range(8)],
+    }
+    callback = {
+        "id": "callback",
+        "name": "A number",
+        "weight": 2,
+        "patterns": [r"\bcall us on \d[\d ]+\d"],
+        "advice": "Call the number you know.",
+    }
+    learned_flag = {
+        "id": "words",
+        "name": "Scam words",
+        "weight": 2,
+        "detector": "learned",
+        "alone_at_most_suspicious": alone,
+        "advice": "Check with the company.",
+    }
+    signals = [*(s.model_dump() for s in rules().signals), callback, learned_flag]  # fmt: skip
+    learned = {"weight": 10, "offset": offset, "flag": 0.5, "neutral": neutral}
+    return ScamEngine(rules(signals=signals, learned=learned, training=training))
+
+
+def test_where_the_scorer_cannot_tell_a_red_flag_one_short_of_suspicious_stands() -> None:
+    """Round 6 (scamq6): from `learned.neutral` on, the scorer's points are at least 0 and a red
+    flag of the rules one point short of "suspicious" makes the message "suspicious"; below it,
+    or without `neutral`, the scorer's negative points talk the flag down as before."""
+    text = "call us on 0800 123 459, see you at dinner, your account"
+    # An offset near 1: the scorer's points are negative for this text.
+    without = _scored(None, offset=0.99).assess(text)
+    assert without.learned is not None and 0.05 < without.learned < 0.9
+    assert [f.id for f in without.flags] == ["callback"]
+    assert without.score < 2 and without.verdict == "no_red_flags"
+    within = _scored(without.learned - 0.01, offset=0.99).assess(text)
+    assert within.score == 2 and within.verdict == "suspicious"
+    above = _scored(without.learned + 0.01, offset=0.99).assess(text)
+    assert above.score < 2 and above.verdict == "no_red_flags"
+    genuine = _scored(0.0, offset=0.99).assess("see you at dinner 3, love")
+    assert genuine.flags == () and genuine.verdict == "no_red_flags"
+
+
+def test_the_scorer_s_own_flag_marked_alone_at_most_suspicious_is_never_likely() -> None:
+    """Round 6 (scamq6): "likely scam" needs a red flag a rule names; the scorer's own flag, when
+    its signal is marked `alone_at_most_suspicious`, stays "suspicious" however sure it is."""
+    text = "pay the fee now 3 transfer"
+    free = _scored(None).assess(text)
+    assert [f.id for f in free.flags] == ["words"] and free.verdict == "likely_scam"
+    capped = _scored(None, alone=True).assess(text)
+    assert [f.id for f in capped.flags] == ["words"]
+    assert capped.score == free.score and capped.verdict == "suspicious"

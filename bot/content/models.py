@@ -491,11 +491,14 @@ class FollowUp(Strict):
 class LearnedWeight(Strict):
     """How the learned scorer's probability p (bot/core/scam/learned.py) counts beside the red
     flags: round(weight * (p - offset)) points, fewer than none below the offset. From `flag` on,
-    a message in which the rules found nothing gets the signal whose detector is "learned"."""
+    a message in which the rules found nothing gets the signal whose detector is "learned". From
+    `neutral` on, the points are never below 0: a probability near one half says nothing either
+    way, so it does not talk a red flag of the rules down."""
 
     weight: float = Field(gt=0, le=20)
     offset: float = Field(ge=0, le=1)
     flag: float | None = Field(default=None, gt=0, le=1)
+    neutral: float | None = Field(default=None, ge=0, le=1)
 
 
 class ScamTraining(Strict):
@@ -552,5 +555,7 @@ class ScamRules(Strict):
                 (g.id, g.weight, tuple(sorted(g.links)), g.at_most_suspicious) for g in self.genuine
             ),
             tuple(f.id for f in self.followups),
-            (self.learned.weight, self.learned.offset, self.learned.flag) if self.learned else None,
+            (self.learned.weight, self.learned.offset, self.learned.flag, self.learned.neutral)
+            if self.learned
+            else None,
         )

@@ -13,7 +13,10 @@ every warning names and quotes what raised it. Otherwise such a message is "no r
 A link the link checker calls dangerous makes the message "likely scam" whatever the score, so
 the two never disagree; otherwise a mark marked `at_most_suspicious` (a warning about scams, which
 quotes their red flags) keeps it at most "suspicious", and so does a signal marked
-`alone_at_most_suspicious` when it is the only red flag (unless the learned scorer is sure).
+`alone_at_most_suspicious` when it is the only red flag (unless the learned scorer is sure;
+the scorer's own flag, when so marked, always). From `learned.neutral` on, the scorer's points
+are at least 0 and a red flag one point short of `suspicious` makes the message "suspicious"
+(without a genuine mark): near one half the scorer cannot tell either way.
 The rules' own verdict (`rules_verdict`) never counts the learned scorer."""
 
 from __future__ import annotations
@@ -165,6 +168,10 @@ class ScamEngine:
         points = 0
         if probability is not None and self.rules.learned is not None:
             points = round(self.rules.learned.weight * (probability - self.rules.learned.offset))
+            neutral = self.rules.learned.neutral
+            if neutral is not None and probability >= neutral:
+                # Near one half the scorer cannot tell: it does not talk a red flag down.
+                points = max(points, 0)
             if marks:
                 # A mark of a genuine message ("nothing urgent, just save it") is read by the
                 # rules; the scorer, which learned the scams' words ("my new number"), may lower
@@ -179,6 +186,18 @@ class ScamEngine:
                 flags.extend(self._learned_flag(text, probability))
         score = max(0, sum(f.weight for f in flags) + points - sum(m.weight for m in marks))
         verdict = self._verdict(score) if flags else "no_red_flags"
+        neutral = self.rules.learned.neutral if self.rules.learned is not None else None
+        if (
+            verdict == "no_red_flags"
+            and not marks
+            and probability is not None
+            and neutral is not None
+            and probability >= neutral
+            and any(not f.learned and f.weight + 1 >= self.rules.suspicious for f in flags)
+        ):
+            # A red flag one point short of "suspicious" (an opener, a call-back number) needs
+            # the scorer's point; where the scorer cannot tell either way, the flag stands.
+            verdict = "suspicious"
         if verdict == "likely_scam" and any(self._caps[m.id] for m in marks):
             # A warning about scams quotes their red flags to describe them.
             verdict = "suspicious"
@@ -187,11 +206,13 @@ class ScamEngine:
             verdict == "likely_scam"
             and len(flags) == 1
             and flags[0].id in self._alone_caps
-            and (probability is None or sure is None or probability < sure)
+            and (flags[0].learned or probability is None or sure is None or probability < sure)
         ):
             # A relative's "new number" that asks for nothing: the learned scorer's points,
             # which learned those words from scams, make it "likely" alone only when the scorer
-            # is sure (from `learned.flag`); genuine family messages read the same.
+            # is sure (from `learned.flag`); genuine family messages read the same. The scorer's
+            # own flag, when capped, stays "suspicious" however sure it is: no rule found a red
+            # flag to name.
             verdict = "suspicious"
         if danger:
             # The link checker already tells the user not to open such a link (a hidden target,

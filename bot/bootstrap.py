@@ -34,6 +34,7 @@ from bot.core.ports import (
     Clock,
     Conversations,
     EventPorts,
+    FirstReads,
     ImageReader,
     PersonalData,
     ReportRenderer,
@@ -62,6 +63,7 @@ from bot.storage.checked import SqlCheckedMessages
 from bot.storage.checklists import SqlChecklistRuns
 from bot.storage.db import Store, make_engine, make_sessions, migrate, tick_leadership
 from bot.storage.events import SqlEvents, SqlReminders
+from bot.storage.first_reads import PgFirstReads
 from bot.storage.flood import SqlFloodGate
 from bot.storage.nlu_review import SqlReviewQueue
 from bot.storage.organisers import SqlAudit, SqlRoles
@@ -531,6 +533,7 @@ def build_dialogue(
     *,
     flood: FloodControl,
     rng: random.Random | None = None,
+    first_reads: FirstReads | None = None,
 ) -> Dialogue:
     """The dialogue and its features; a collision between the features fails here."""
     from bot.dialogue.router import Dialogue
@@ -544,6 +547,7 @@ def build_dialogue(
         topics=ports.events.stats,
         flood=flood,
         clock=clock,
+        first_reads=first_reads,
     )
 
 
@@ -680,6 +684,8 @@ async def _services(
             Understanding(nlu, thresholds(settings), reading.readers),
             clock,
             flood=flood_windows or FloodGate(flood_limit),
+            # PostgreSQL: the three reads of free text as one statement.
+            first_reads=PgFirstReads(database, flood_limit) if flood_windows else None,
         )
         yield Services(
             settings,

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from bot.core.events import EventDraft
+from bot.core.flood import Verdict
 from bot.core.report import ChecklistReport
 
 
@@ -109,6 +110,18 @@ class Conversations(Protocol):
     async def set(self, user_id: int, pending: PendingInput, now: dt.datetime) -> None: ...
 
     async def clear(self, user_id: int) -> None: ...
+
+
+class FirstReads(Protocol):
+    """What a free-text message is read with before anything else, in one statement where the
+    database allows it (PostgreSQL, bot/storage/first_reads.py): the message counted for flood
+    control (`FloodControl.check`), the user touched (`Users.touch`: made with `language` when
+    new, its last-seen time renewed at most once a quarter hour) and the pending question
+    (`Conversations.get`)."""
+
+    async def read(
+        self, user_id: int, language: str, now: dt.datetime
+    ) -> tuple[Verdict, UserRecord, PendingInput | None]: ...
 
 
 class Unanswered(Protocol):

@@ -15,9 +15,11 @@ from bot.core.messages import Incoming, Outcome, Reply, Turn, finish
 from bot.core.ports import (
     Clock,
     Conversations,
+    FirstReads,
     NLUUnavailable,
     PendingInput,
     StatsSource,
+    UserRecord,
     Users,
 )
 from bot.core.registry import Registry
@@ -40,6 +42,7 @@ class Dialogue:
         topics: StatsSource,
         flood: FloodControl,
         clock: Clock,
+        first_reads: FirstReads | None = None,
     ) -> None:
         self.catalog = catalog
         self.features = features
@@ -49,6 +52,9 @@ class Dialogue:
         self.topics = topics  # every free-text topic is counted for /stats
         self.flood = flood
         self.clock = clock
+        # The flood count, the user and the pending question of free text in one statement
+        # (PostgreSQL); None: the three ports at once.
+        self.first_reads = first_reads
         # Every command, intent, button action and flow has one owner; a second claim fails here,
         # at start-up.
         self.routes = Registry(features.registrations())
@@ -85,11 +91,17 @@ class Dialogue:
             # message's two reads are then wasted: reads by key, writing only what any message
             # writes for its user (the last-seen time, at most once a quarter hour; the row of a
             # user who has none).
-            verdict, language, pending = await eager.gather(
-                self.flood.check(incoming.user_id, self.clock.now()),
-                self._user_language(incoming),
-                self.conversations.get(incoming.user_id),
-            )
+            if self.first_reads is not None:
+                verdict, user, pending = await self.first_reads.read(
+                    incoming.user_id, self._platform_language(incoming), self.clock.now()
+                )
+                language = self._language_of(user, incoming)
+            else:
+                verdict, language, pending = await eager.gather(
+                    self.flood.check(incoming.user_id, self.clock.now()),
+                    self._user_language(incoming),
+                    self.conversations.get(incoming.user_id),
+                )
         else:
             verdict = await self.flood.check(incoming.user_id, self.clock.now())
         if verdict is not Verdict.ALLOW:
@@ -131,12 +143,20 @@ class Dialogue:
 
     async def _user_language(self, incoming: Incoming) -> str:
         """The stored language, or for a new user the platform's (which is then stored)."""
-        guess = (
+        guess = self._platform_language(incoming)
+        user = await self.users.touch(incoming.user_id, guess, self.clock.now())
+        return self._language_of(user, incoming)
+
+    def _platform_language(self, incoming: Incoming) -> str:
+        return (
             self.catalog.language_for_platform_code(incoming.platform_language)
             or self.catalog.default_language
         )
-        user = await self.users.touch(incoming.user_id, guess, self.clock.now())
-        return user.language if user.language in self.catalog.languages else guess
+
+    def _language_of(self, user: UserRecord, incoming: Incoming) -> str:
+        if user.language in self.catalog.languages:
+            return user.language
+        return self._platform_language(incoming)
 
     async def _callback(self, turn: Turn) -> Outcome:
         data = callbacks.decode(turn.incoming.callback or "")

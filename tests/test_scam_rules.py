@@ -679,6 +679,8 @@ def test_investment_and_job_wordings_real_firms_share_are_weak_signals(
         ("bg", "Кодът ще дойде на твоя телефон. Прати ми го, като дойде.", "code_request"),
         ("bg", "Дръжте кода готов, служител ще Ви се обади", "code_request"),
         ("en", "Someone set up a new payee (J SMITH) on your account", "account_threat"),
+        ("en", "We attempted to deliver a signed-for item today", "parcel_fee"),
+        ("en", "In a board meeting, I need you to pay an invoice for me", "money_request"),
         ("en", "An order for £899 is being processed. If you did not place it, call us",
          "account_threat"),
     ],

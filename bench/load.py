@@ -103,7 +103,7 @@ class TracingRequest(HTTPXRequest):
         # The bot's own transport, as bot_api_request gives it (bot/http.py).
         super().__init__(
             connection_pool_size=connection_pool_size,
-            httpx_kwargs={"transport": http.Transport(max_connections=connection_pool_size)},
+            httpx_kwargs=http.httpx_kwargs(connection_pool_size),
         )
         self.handed: dict[int, float] = {}
 

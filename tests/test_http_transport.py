@@ -184,7 +184,17 @@ async def test_a_request_shut_down_and_initialised_again_sends_and_leaves_nothin
     assert unclosed == []
 
 
-async def test_sends_that_start_together_each_get_a_connection_of_their_own() -> None:
+async def test_sends_that_start_together_each_get_a_connection_of_their_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    through: list[str] = []
+    original = Transport.handle_async_request
+
+    async def counted(self: Transport, request: httpx.Request) -> httpx.Response:
+        through.append(request.url.path.rsplit("/", 1)[-1])
+        return await original(self, request)
+
+    monkeypatch.setattr(Transport, "handle_async_request", counted)
     api = FakeBotAPI()
     async with (
         served(api) as base,
@@ -193,6 +203,8 @@ async def test_sends_that_start_together_each_get_a_connection_of_their_own() ->
         await asyncio.gather(*(bot.send_message(chat, "hi") for chat in range(1, 21)))
         await asyncio.gather(*(bot.send_message(chat, "again") for chat in range(1, 21)))
     assert sorted(s.chat_id for s in api.sent) == sorted([*range(1, 21)] * 2)
+    # Every request went through aiohttp's pool, none through httpx's own.
+    assert through == ["getMe", *["sendMessage"] * 40]
 
 
 @REQUESTS

@@ -35,7 +35,7 @@ from telegram.request import BaseRequest, HTTPXRequest
 from bot.content.catalog import Catalog
 from bot.core.messages import Button, Incoming, Reply, finish
 from bot.dialogue.router import Dialogue
-from bot.http import Transport
+from bot.http import httpx_kwargs
 from bot.metrics import Metrics
 from bot.text.markup import split_message
 
@@ -407,11 +407,11 @@ def _keyboard(buttons: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup:
 
 
 def bot_api_request(connection_pool_size: int = 256, **kwargs: Any) -> HTTPXRequest:
-    """python-telegram-bot's own request class over `bot.http.Transport`: aiohttp's pool, which
+    """python-telegram-bot's own request class through `bot.http.Transport`: aiohttp's pool, which
     gives an idle connection to one send only (httpcore's re-queues the rest, bot/http.py)."""
     return HTTPXRequest(
         connection_pool_size=connection_pool_size,
-        httpx_kwargs={"transport": Transport(max_connections=connection_pool_size)},
+        httpx_kwargs=httpx_kwargs(connection_pool_size),
         **kwargs,
     )
 

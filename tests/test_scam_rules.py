@@ -680,6 +680,11 @@ def test_investment_and_job_wordings_real_firms_share_are_weak_signals(
         ("bg", "Дръжте кода готов, служител ще Ви се обади", "code_request"),
         ("en", "Someone set up a new payee (J SMITH) on your account", "account_threat"),
         ("en", "We attempted to deliver a signed-for item today", "parcel_fee"),
+        ("en", "Hi, what's the code? I sent it to you by accident", "code_request"),
+        ("en", "Tell me the 6-digit number you just received", "code_request"),
+        ("bg", "Какъв е кодът, който ти дойде?", "code_request"),
+        ("bg", "Кажете ми 6-цифрения номер, който получихте", "code_request"),
+        ("en", "Grandma, I'm in big trouble, please help", "new_number"),
         ("en", "In a board meeting, I need you to pay an invoice for me", "money_request"),
         ("en", "An order for £899 is being processed. If you did not place it, call us",
          "account_threat"),
@@ -717,14 +722,17 @@ def test_genuine_marks_of_round_six(catalog: Catalog, language: str, text: str, 
          "recovery_offer"),
         ("bg", "Смените започват в понеделник, 5,50 евро на час.", "job_tasks"),
         ("bg", "Смените започват в понеделник, 5,50 евро на час.", "job_offer"),
+        ("en", "I'm at your door, what's the code?", "code_request"),
+        ("en", "what's the code for the wifi? I got the password wrong", "code_request"),
+        ("bg", "Пред вас съм, какъв е кодът за входа?", "code_request"),
     ],
 )  # fmt: skip
 def test_round_six_fixes_keep_ordinary_words_quiet(
     catalog: Catalog, language: str, text: str, signal: str
 ) -> None:
     """A recruiter who saw a profile is no relative's "new number", points that expire in years
-    are no prize, a savings vault no "safe account", a refund to the card no recovery offer, and
-    5,50 an hour no "50 an hour"."""
+    are no prize, a savings vault no "safe account", a refund to the card no recovery offer,
+    5,50 an hour no "50 an hour", and a friend asking for the door or wifi code no code request."""
     found = by_the_shipped_rules(catalog, language, text)
     assert signal not in {f.id for f in found.flags}
 

@@ -46,6 +46,7 @@ def test_every_set_loads_with_both_languages_and_labels(name: str) -> None:
 CHECKED = {
     "scam_eval3": ("scam_eval", "scam_eval2"),
     "scam_eval4": ("scam_eval", "scam_eval2", "scam_eval3"),
+    "scam_eval5": ("scam_eval", "scam_eval2", "scam_eval3", "scam_eval4"),
 }
 
 

@@ -793,3 +793,91 @@ def test_the_scorer_s_own_flag_marked_alone_at_most_suspicious_is_never_likely()
     capped = _scored(None, alone=True).assess(text)
     assert [f.id for f in capped.flags] == ["words"]
     assert capped.score == free.score and capped.verdict == "suspicious"
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "signal"),
+    [
+        ("en", "Hey dad, new phone new number, the old one packed in completely", "new_number"),
+        ("en", "Hiya, this is my number for now, my old phone is dead", "new_number"),
+        ("bg", "Здрасти тате, смених телефона, старият номер вече не работи.", "new_number"),
+        ("bg", "Това е новият ми номер, запиши си го.", "new_number"),
+        ("en", "Long time no see! How have you been?", "stranger_contact"),
+        ("bg", "Здрасти, отдавна не сме се чували! Как си?", "stranger_contact"),
+        ("bg", "Здрасти, в сила ли е пилатесът утре в 10?", "stranger_contact"),
+        ("en", "I'll send a cheque for £950, that's £650 more than the price", "buyer_payment"),
+        ("en", "Please refund the extra to my mover who will collect it", "buyer_payment"),
+        ("en", "To receive the money, please open your BankID and sign the transaction",
+         "buyer_payment"),
+        ("bg", "Моля, върнете разликата на превозвача, който ще дойде за него.", "buyer_payment"),
+        ("bg", "За да получите парите, отворете мобилното си банкиране и потвърдете.",
+         "buyer_payment"),
+        ("en", "You'll get a text with 6 numbers, could you forward it to me please?",
+         "code_request"),
+        ("bg", "Ще ти дойде SMS с 6 цифри, можеш ли да ми го препратиш?", "code_request"),
+        ("en", "I'm working in Spain so I can't show it; I'll post you the keys", "deposit_first"),
+        ("en", "You need to buy the laptop from our approved vendor; it will be reimbursed",
+         "job_tasks"),
+        ("bg", "Трябва да закупите лаптоп от наш одобрен доставчик.", "job_tasks"),
+        ("en", "To cancel it you must take a counter-loan today", "safe_account"),
+        ("bg", "За да го спрете, трябва днес да изтеглите насрещен кредит.", "safe_account"),
+        ("bg", "Превърни 200 лв. в 2000 лв. за седмица с форекс!", "promised_returns"),
+        ("bg", "Чичо ми дава сигнали в нашата група, миналия месец направихме 300%.",
+         "promised_returns"),
+        ("en", "I'm adding you to our free stock-tips group", "investment_talk"),
+        ("bg", "Аз съм асистентът на професор Иванов, добавям Ви в групата за акции.",
+         "investment_talk"),
+    ],
+)  # fmt: skip
+def test_signals_of_round_seven(catalog: Catalog, language: str, text: str, signal: str) -> None:
+    found = by_the_shipped_rules(catalog, language, text)
+    assert signal in {f.id for f in found.flags}
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "mark"),
+    [
+        ("en", "We've blocked a payment that may be fraud. Please check your app.", "own_channel"),
+        ("bg", "Блокирахме плащане. Моля, проверете в мобилното приложение.", "own_channel"),
+        ("en", "Your refund will be paid to the account held in myAccount.", "refund_notice"),
+        ("en", "Your compensation was transferred to the account you provided.", "refund_notice"),
+        ("bg", "Надплащането е възстановено по банковата сметка, посочена в декларацията.",
+         "refund_notice"),
+        ("en", "You do not need to apply or give your bank details.", "asks_nothing"),
+        ("bg", "Не е нужно да кандидатствате или да давате банкови данни.", "asks_nothing"),
+        ("en", "It's free, no payment needed.", "never_asks"),
+        ("bg", "Безплатно е, не е нужно плащане.", "never_asks"),
+    ],
+)  # fmt: skip
+def test_genuine_marks_of_round_seven(
+    catalog: Catalog, language: str, text: str, mark: str
+) -> None:
+    found = by_the_shipped_rules(catalog, language, text)
+    assert mark in {m.id for m in found.genuine}
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "signal"),
+    [
+        ("en", "Winter appeal: a gift of £10 could keep a family warm this week.",
+         "account_threat"),
+        ("en", "Your car insurance expires on 12 January; here is your renewal quote.",
+         "account_threat"),
+        ("bg", "Застраховката на колата Ви изтича на 12 януари.", "account_threat"),
+        ("bg", "Сменихме банката си; обадете ни се, за да потвърдим новата сметка.",
+         "safe_account"),
+        ("bg", "Здравейте, взех номера Ви от съседката, ремонтирате ли бойлери?",
+         "stranger_contact"),
+        ("bg", "Остава ли срещата за утре?", "stranger_contact"),
+        ("bg", "Можете да купите уреда и от нашия магазин.", "job_tasks"),
+        ("en", "Save this one for later, it's a great recipe", "new_number"),
+    ],
+)  # fmt: skip
+def test_round_seven_fixes_keep_ordinary_words_quiet(
+    catalog: Catalog, language: str, text: str, signal: str
+) -> None:
+    """A charity appeal is no appeal against a ban, an insurance renewal no expiring account,
+    a supplier's new account no "safe account", a tradesperson given a number by a neighbour
+    no stranger, a shop no job that sells equipment, a saved recipe no new number."""
+    found = by_the_shipped_rules(catalog, language, text)
+    assert signal not in {f.id for f in found.flags}

@@ -847,6 +847,13 @@ def test_signals_of_round_seven(catalog: Catalog, language: str, text: str, sign
         ("bg", "Не е нужно да кандидатствате или да давате банкови данни.", "asks_nothing"),
         ("en", "It's free, no payment needed.", "never_asks"),
         ("bg", "Безплатно е, не е нужно плащане.", "never_asks"),
+        ("en", "I'll call you to confirm the IBAN before you make the transfer.",
+         "confirm_by_phone"),
+        ("en", "Before your next payment, please call us on the number on your last invoice to "
+         "confirm the new details.", "confirm_by_phone"),
+        ("bg", "Ще ти звънна да потвърдя IBAN-а, преди да направиш превода.", "confirm_by_phone"),
+        ("bg", "Преди следващото плащане, моля, обадете ни се, за да потвърдим новата сметка.",
+         "confirm_by_phone"),
     ],
 )  # fmt: skip
 def test_genuine_marks_of_round_seven(

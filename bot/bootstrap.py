@@ -238,8 +238,7 @@ async def nlu_connection(
     settings: Settings, formatter: RedactingFormatter | None = None
 ) -> AsyncIterator[RasaNLU]:
     """An NLU client for RASA_URL, with an embedded Rasa server started when none answers."""
-    import httpx
-
+    from bot import http
     from bot.nlu.client import RasaNLU
     from bot.nlu.lab import active_model
     from bot.nlu.model import ModelPaths
@@ -257,7 +256,9 @@ async def nlu_connection(
     ) as token:
         if formatter is not None:
             formatter.add_secret(token)
-        async with httpx.AsyncClient(base_url=str(settings.rasa_url)) as client:
+        # The same pool as the Bot API's (bot/http.py): answers that start together at load
+        # are not re-queued by httpcore's pool.
+        async with http.client(str(settings.rasa_url)) as client:
             yield RasaNLU(client, token, settings.rasa_timeout)
 
 

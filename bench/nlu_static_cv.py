@@ -15,6 +15,7 @@ Two steps:
             √counts and C, scoring and groups are imported; the SAME 5 folds) with
             `scale x message vector` appended to the counts, as Rasa's classifier appends a
             dense featurizer's sentence features. Scale 0 is the served pipeline.
+    save    the table as nlu/static_vectors.py reads it (--out, nlu/static_vectors.npz).
 
 With --fold-vocab a fold's table holds only the words of its training texts (and of data/ with
 --content): a test message's words never seen in training get no vector, as at run time.
@@ -230,6 +231,20 @@ def costs(vectors: Table, texts: list[str]) -> None:
     )
 
 
+def save(args: argparse.Namespace) -> None:
+    """The table as nlu/static_vectors.py reads it: the words as UTF-8 lines, their rows and
+    SIF weights in float16."""
+    vectors = table(args.teacher, args.dims, args.weighting, None)
+    words = sorted(vectors.index, key=vectors.index.__getitem__)
+    np.savez(
+        args.out,
+        words=np.frombuffer("\n".join(words).encode("utf-8"), dtype=np.uint8),
+        rows=vectors.rows,
+        weights=vectors.weights.astype(np.float16),
+    )
+    print(f"{args.out}: {len(words)} words x {vectors.rows.shape[1]} dims")
+
+
 def cv(args: argparse.Namespace) -> None:
     rows = load(args.data)
     settings = Settings(1, 2, 5, 2, args.max_iter, 2, "sqrt", args.c)
@@ -260,7 +275,8 @@ def cv(args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("step", choices=["distil", "cv"])
+    parser.add_argument("step", choices=["distil", "cv", "save"])
+    parser.add_argument("--out", type=Path, default=ROOT / "nlu" / "static_vectors.npz")
     parser.add_argument("--data", type=Path, default=ROOT / "nlu" / "data")
     parser.add_argument("--teacher", type=Path, default=Path("/tmp/nluemb/teacher-query.npz"))
     parser.add_argument("--prefix", choices=["query", "passage"], default="query")
@@ -275,7 +291,7 @@ def main() -> None:
     parser.add_argument("--scales", type=float, nargs="+", default=[0, 10, 30])
     parser.add_argument("--thresholds", nargs="*", default=["0.30/0.05"])
     args = parser.parse_args()
-    distil(args) if args.step == "distil" else cv(args)
+    {"distil": distil, "cv": cv, "save": save}[args.step](args)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from the environment: see `httpx_kwargs`.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -70,6 +71,16 @@ def _httpx_errors() -> Iterator[None]:
         raise mapped from exc.__cause__ if isinstance(exc, httpx.TransportError) else exc
 
 
+def _whole(timeout: dict[str, float | None]) -> float | None:
+    total = 0.0
+    for phase in ("pool", "connect", "write", "read"):
+        limit = timeout.get(phase)
+        if limit is None:
+            return None
+        total += limit
+    return total
+
+
 class _Body(httpx.AsyncByteStream):
     def __init__(self, stream: httpx.AsyncByteStream) -> None:
         self._stream = stream
@@ -100,7 +111,11 @@ class Transport(AiohttpTransport):
                 "timeout": {**timeout, "pool": pool + connect},
             }
         with _httpx_errors():
-            response = await super().handle_async_request(request)
+            # aiohttp has no limit on writing the request: a server that stops reading an upload
+            # would hold it until it hangs up. Every phase's limit together bounds the whole
+            # exchange up to the answer's head instead (a TimeoutError: "it may have left").
+            async with asyncio.timeout(_whole(timeout)):
+                response = await super().handle_async_request(request)
         assert isinstance(response.stream, httpx.AsyncByteStream)
         response.stream = _Body(response.stream)
         return response

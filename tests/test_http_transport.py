@@ -135,6 +135,23 @@ async def test_a_request_that_reached_the_server_is_never_taken_for_unsent(
     assert result.outcome is outcome, result
 
 
+async def never_read(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    # Takes the connection and reads nothing: the client's upload fills the socket's buffers.
+    await asyncio.sleep(120)
+    writer.close()
+
+
+@pytest.mark.parametrize("make", [httpx.AsyncClient, client], ids=["httpx", "aiohttp"])
+async def test_an_upload_the_server_stops_reading_ends_in_a_timeout(
+    make: Callable[..., httpx.AsyncClient],
+) -> None:
+    # Larger than any socket buffer, so the write itself must wait; not a timing assertion:
+    # without a limit on it the request would wait for the server's 120 s and fail otherwise.
+    async with raw_server(never_read) as base, make(timeout=httpx.Timeout(0.5)) as http:
+        with pytest.raises(httpx.TimeoutException):
+            await http.post(f"{base}/upload", content=b"x" * (64 << 20))
+
+
 @REQUESTS
 async def test_a_refused_connection_is_safe_to_send_again(
     request_for: Callable[[float], BaseRequest],

@@ -854,6 +854,11 @@ def test_signals_of_round_seven(catalog: Catalog, language: str, text: str, sign
         ("bg", "Ще ти звънна да потвърдя IBAN-а, преди да направиш превода.", "confirm_by_phone"),
         ("bg", "Преди следващото плащане, моля, обадете ни се, за да потвърдим новата сметка.",
          "confirm_by_phone"),
+
+        ("en", "Mum, read me the code that just came. I'm calling you from my usual number.",
+         "usual_number"),
+        ("bg", "Мамо, аз съм, звъня ти и от моя номер. Прочети ми кода, който ти дойде.",
+         "usual_number"),
     ],
 )  # fmt: skip
 def test_genuine_marks_of_round_seven(
@@ -888,3 +893,15 @@ def test_round_seven_fixes_keep_ordinary_words_quiet(
     no stranger, a shop no job that sells equipment, a saved recipe no new number."""
     found = by_the_shipped_rules(catalog, language, text)
     assert signal not in {f.id for f in found.flags}
+
+
+def test_a_relative_calling_from_the_usual_number_is_at_most_suspicious(catalog: Catalog) -> None:
+    """Round 7 (scamq7): the code request still flags, the advice to call back still shows, but
+    the verdict is capped by the mark."""
+    for language, text in (
+        ("en", "Mum, read me the code that just came. I'm calling you from my usual number."),
+        ("bg", "Мамо, аз съм, звъня ти и от моя номер. Прочети ми кода, който ти дойде."),
+    ):
+        found = by_the_shipped_rules(catalog, language, text)
+        assert "code_request" in {f.id for f in found.flags}
+        assert found.verdict == "suspicious"

@@ -44,6 +44,7 @@ SETS = {
     "scam_eval3": ROOT / "bench" / "data" / "scam_eval3",
     "scam_eval4": ROOT / "bench" / "data" / "scam_eval4",
     "scam_eval5": ROOT / "bench" / "data" / "scam_eval5",
+    "scam_eval6": ROOT / "bench" / "data" / "scam_eval6",
 }
 ROUNDS = 5  # each message is checked this many times for the latency
 

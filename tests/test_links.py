@@ -291,3 +291,45 @@ def test_added_brands_are_official(checker: LinkChecker, url: str, brand: str) -
 
 def test_noi_bg_is_not_listed_as_the_noi(checker: LinkChecker) -> None:
     assert check(checker, "https://noi.bg/").verdict != "official"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://gov-uk-debtrelief.com/apply",  # a "government" debt write-off scheme
+        "https://energy-credit.govt-help.net/pensioners",  # an energy credit for pensioners
+        "https://govukpay-support.com/",  # a word starting with "gov"
+        "https://uk-gov.energy-support.info/claim",
+        "https://nap.gov.bg.refund-pay.top/x",  # Bulgaria's government domain as a decoy label
+    ],
+)
+def test_a_government_name_outside_government_domains(checker: LinkChecker, url: str) -> None:
+    report = check(checker, f"claim here {url}")
+    assert "government_name" in keys(report) and report.verdict == "danger", report
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://www.gov.uk/vehicle-tax",  # tax and payment words on the government's own site
+        "https://tax.service.gov.uk/pay",
+        "https://www.irs.gov/payments",
+        "https://portal.government.bg/",
+        "https://egov.bg/wps/portal",
+        "https://mygov.scot/council-tax",
+        "https://dragov.bg/",  # a surname that ends in "gov"
+        "https://governance-institute.org/",  # "govern" is not the government's name
+    ],
+)
+def test_government_domains_and_near_words_get_no_government_name(
+    checker: LinkChecker, url: str
+) -> None:
+    report = check(checker, f"see {url}")
+    assert "government_name" not in keys(report), report
+    assert "sensitive_words" not in keys(report), report
+
+
+def test_a_professional_networks_name_on_another_domain(checker: LinkChecker) -> None:
+    fake = check(checker, "see who viewed your profile https://linkedin-profileviews.com/see")
+    assert fake.verdict == "danger" and "brand_name" in keys(fake)
+    assert check(checker, "https://www.linkedin.com/in/someone").verdict == "official"

@@ -360,6 +360,12 @@ class LinkRules(Strict):
     ] = Field(min_length=1)
     risky_tlds: frozenset[str]
     sensitive_words: frozenset[str]
+    # A government's name in an address outside the governments' own domains (round 8).
+    government_words: frozenset[str] = frozenset()
+    # Whole suffixes (gov, mil) or domains; a host at or under one is a government's.
+    government_domains: frozenset[
+        Annotated[str, StringConstraints(pattern=rf"^{_LABEL}(?:\.{_LABEL})*$")]
+    ] = frozenset()
     sources: tuple[Source, ...] = Field(min_length=1)
 
     @model_validator(mode="after")

@@ -196,7 +196,11 @@ class LinkChecker:
                 signals.extend(self._imitation(".".join(chosen), chosen[-1]))
         elif brand is None:
             signals.extend(self._imitation(unicode_host, domain.domain))
-        if brand is None:
+        government = self._under_government(ascii_host)
+        if brand is None and not government:
+            signals.extend(self._government_name(ascii_host, domain.suffix))
+        # A government's own address asks for tax and payments by right (www.gov.uk/vehicle-tax).
+        if brand is None and not government:
             if domain.suffix.rsplit(".", 1)[-1] in self.rules.risky_tlds:
                 signals.append(Signal("risky_tld", 2, {"tld": "." + domain.suffix}))
             words = self._sensitive_words(domain.subdomain, parts)
@@ -242,6 +246,32 @@ class LinkChecker:
                 if keyword in tokens or (len(keyword) >= 5 and keyword in skeleton):
                     yield Signal("brand_name", 3, {"official": brand.domains[0]}, brand)
                     return
+
+    def _under_government(self, host: str) -> bool:
+        """Whether `host` is at or under a government's own domain or suffix."""
+        labels = host.lower().split(".")
+        return any(
+            ".".join(labels[start:]) in self.rules.government_domains
+            for start in range(len(labels))
+        )
+
+    def _government_name(self, host: str, suffix: str) -> Iterable[Signal]:
+        """A government's name in a host outside every government's own domains: the public
+        cannot register under gov.uk or .gov, so a "gov" page elsewhere borrows the trust."""
+        labels = host.lower().split(".")
+        # The public suffix's own labels ("gov" in a private registry's suffix) are not a word the
+        # page's owner chose; everything before them is.
+        chosen = labels[: len(labels) - (suffix.count(".") + 1)] if suffix else labels
+        for word in _TOKEN.findall(" ".join(chosen)):
+            # "govukpay", "govtrefund"; not "governor" or "governance", and not a word ending in
+            # "gov" (Bulgarian surnames such as Dragov do).
+            if word in self.rules.government_words or (
+                word.startswith("gov")
+                and len(word) > 4
+                and (not word.startswith("govern") or word.startswith("government"))
+            ):
+                yield Signal("government_name", 3, {"host": host})
+                return
 
     def _sensitive_words(self, subdomain: str, parts: SplitResult) -> list[str]:
         text = " ".join((subdomain, unquote(parts.path), unquote(parts.query))).lower()

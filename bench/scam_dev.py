@@ -6,7 +6,7 @@ Changes are made looking at the tuning part's misses only (`--misses`); the chec
 say whether a change generalises to wordings it was not written from. The fresh examples
 (`fresh_<lang>.yml`, written by another session without seeing the rules) are a part of their
 own, "fresh": never tuned on and never listed by `--misses`, so that they say honestly how the
-rules do on messages nobody tuned them for. `round2_<lang>.yml` to `round6_<lang>.yml` (each
+rules do on messages nobody tuned them for. `round2_<lang>.yml` to `round7_<lang>.yml` (each
 later round's examples of the kinds still missed, and of the genuine look-alikes still called
 scams) are split by the hash like the others. The shipped learned scorer is trained on them
 too (`--export` takes every example).
@@ -137,7 +137,7 @@ TRAINING = ROOT / "data" / "scam" / "training"
 SOURCE = (
     "The development examples of tests/scam_dev/ (<lang>.yml, written with the first rules, "
     "wide_<lang>.yml, written by another session for tuning, fresh_<lang>.yml, written by "
-    "another session without seeing the rules, and round2_<lang>.yml to round6_<lang>.yml, "
+    "another session without seeing the rules, and round2_<lang>.yml to round7_<lang>.yml, "
     "written for the kinds the rules still missed or called scams), every one of them; never the "
     "evaluation sets of bench/data/. Made by `python -m bench.scam_dev --export`."
 )

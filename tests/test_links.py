@@ -333,3 +333,29 @@ def test_a_professional_networks_name_on_another_domain(checker: LinkChecker) ->
     fake = check(checker, "see who viewed your profile https://linkedin-profileviews.com/see")
     assert fake.verdict == "danger" and "brand_name" in keys(fake)
     assert check(checker, "https://www.linkedin.com/in/someone").verdict == "official"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://profile-insights-linkedln.com/",
+        "https://secure-faceb0ok-login.net/",
+        "https://whatsap-p.com.instagrem-help.com/",
+    ],
+)
+def test_a_long_brand_name_one_letter_off_inside_a_host(checker: LinkChecker, url: str) -> None:
+    report = check(checker, f"see {url}")
+    assert report.verdict == "danger" and keys(report) & {"lookalike", "brand_name"}, report
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://cooking-classes.com/",
+        "https://passbook-savings.com/",
+        "https://instagraph.example.org/",
+    ],
+)
+def test_everyday_words_near_a_brand_name_are_no_lookalike(checker: LinkChecker, url: str) -> None:
+    report = check(checker, f"see {url}")
+    assert not keys(report) & {"lookalike", "brand_name"}, report

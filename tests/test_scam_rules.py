@@ -905,3 +905,71 @@ def test_a_relative_calling_from_the_usual_number_is_at_most_suspicious(catalog:
         found = by_the_shipped_rules(catalog, language, text)
         assert "code_request" in {f.id for f in found.flags}
         assert found.verdict == "suspicious"
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "signal"),
+    [
+        ("en", "Your refund is approved, I'll just need the long number on your card.",
+         "code_request"),
+        ("en", "Please read me the 16 digits on the front of your card.", "code_request"),
+        ("en", "You'll get a verification code, just forward it to them to finish setup.",
+         "code_request"),
+        ("en", "Just forward me what comes through in the next few minutes.", "code_request"),
+        ("en", "Vote for my niece! They text you a 6-digit number, send it to me.",
+         "code_request"),
+        ("bg", "За да ви възстановим сумата, ще ми трябва дългият номер на картата ви.",
+         "code_request"),
+        ("bg", "Ще ти дойде код с SMS, препрати ми го.", "code_request"),
+        ("bg", "Препрати ми каквото ти дойде в следващите минути.", "code_request"),
+        ("en", "I've sent you a payment request, accept it in your app to receive the £45.",
+         "buyer_payment"),
+        ("bg", "Изпратих ви заявка за плащане, приемете я, за да получите парите.",
+         "buyer_payment"),
+        ("en", "£90 each, PayPal friends and family only please.", "private_transfer"),
+        ("en", "I need you to handle something discreetly for me today.", "secrecy"),
+        ("bg", "Трябва да свършите нещо дискретно за мен днес.", "secrecy"),
+    ],
+)  # fmt: skip
+def test_round_eight_signals(catalog: Catalog, language: str, text: str, signal: str) -> None:
+    """Round 8 (scamq8): card numbers asked in other words, codes forwarded on someone's behalf
+    or for a vote, a payment request 'to receive', friends-and-family payments, discreet tasks."""
+    found = by_the_shipped_rules(catalog, language, text)
+    assert signal in {f.id for f in found.flags}
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "signal"),
+    [
+        ("en", "If you did not make this, call the number on the back of your card.",
+         "code_request"),
+        ("en", "We'll text you a code; enter it in the app to finish setup.", "code_request"),
+        ("en", "Jamie requested £12 from you. Open the app to pay or decline.", "buyer_payment"),
+        ("en", "Friends and family discount: 20% off this weekend.", "private_transfer"),
+        ("en", "Orders are sent in discreet packaging.", "secrecy"),
+        ("bg", "Ако не сте били вие, обадете се на номера от гърба на картата.", "code_request"),
+    ],
+)  # fmt: skip
+def test_round_eight_signals_stay_quiet_on_ordinary_notices(
+    catalog: Catalog, language: str, text: str, signal: str
+) -> None:
+    found = by_the_shipped_rules(catalog, language, text)
+    assert signal not in {f.id for f in found.flags}
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "mark"),
+    [
+        ("en", "Accept it in your app to receive the money.", "own_channel"),
+        ("en", "I'll just need the long number on your card.", "number_on_card"),
+        ("bg", "Приемете я в приложението, за да получите парите.", "own_channel"),
+        ("bg", "Ще ми трябва дългият номер на картата ви.", "number_on_card"),
+    ],
+)  # fmt: skip
+def test_round_eight_a_request_to_receive_is_no_genuine_mark(
+    catalog: Catalog, language: str, text: str, mark: str
+) -> None:
+    """'In your app to receive' is a fake buyer's request, and 'the long number on your card' a
+    card number asked for: neither is advice to use one's own app or call the card's number."""
+    found = by_the_shipped_rules(catalog, language, text)
+    assert mark not in {m.id for m in found.genuine}

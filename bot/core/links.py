@@ -246,6 +246,17 @@ class LinkChecker:
                 if keyword in tokens or (len(keyword) >= 5 and keyword in skeleton):
                     yield Signal("brand_name", 3, {"official": brand.domains[0]}, brand)
                     return
+                # A long brand name with one letter swapped, as a word of the host ("linkedln" in
+                # profile-insights-linkedln.com): the near-copy test above only sees a host that
+                # is nothing but the brand's address. Same length and eight letters or more, so
+                # that everyday words ("cooking", "bookings") are not read as a brand.
+                if len(keyword) >= 8 and any(
+                    len(word) == len(keyword)
+                    and Levenshtein.distance(word, keyword, score_cutoff=1) <= 1
+                    for word in words
+                ):
+                    yield Signal("lookalike", 3, {"official": brand.domains[0]}, brand)
+                    return
 
     def _under_government(self, host: str) -> bool:
         """Whether `host` is at or under a government's own domain or suffix."""

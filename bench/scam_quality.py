@@ -45,6 +45,7 @@ SETS = {
     "scam_eval4": ROOT / "bench" / "data" / "scam_eval4",
     "scam_eval5": ROOT / "bench" / "data" / "scam_eval5",
     "scam_eval6": ROOT / "bench" / "data" / "scam_eval6",
+    "scam_eval7": ROOT / "bench" / "data" / "scam_eval7",
 }
 ROUNDS = 5  # each message is checked this many times for the latency
 

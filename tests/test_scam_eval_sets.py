@@ -48,6 +48,7 @@ CHECKED = {
     "scam_eval4": ("scam_eval", "scam_eval2", "scam_eval3"),
     "scam_eval5": ("scam_eval", "scam_eval2", "scam_eval3", "scam_eval4"),
     "scam_eval6": ("scam_eval", "scam_eval2", "scam_eval3", "scam_eval4", "scam_eval5"),
+    "scam_eval7": ("scam_eval", "scam_eval2", "scam_eval3", "scam_eval4", "scam_eval5", "scam_eval6"),
 }
 
 

@@ -43,6 +43,8 @@ def keys(report: LinkReport) -> set[str]:
         ("http://nap-bg.com/refund", "brand_name"),  # tax office
         ("https://fibannk.bg/login", "lookalike"),  # one letter off
         ("https://paypa1.com/signin", "lookalike"),  # digit for a letter
+        ("https://telegrsm.org/login", "lookalike"),  # a long name, one letter replaced
+        ("https://telegrarn.org/login", "lookalike"),  # "rn" for "m"
         ("https://xn--pypal-4ve.com/", "mixed_script"),  # Cyrillic а in punycode
         ("https://pаypal.com/", "mixed_script"),  # the same, typed in Unicode
         ("http://192.168.10.7/login", "ip_host"),
@@ -354,6 +356,8 @@ def test_a_long_brand_name_one_letter_off_inside_a_host(checker: LinkChecker, ur
         "https://cooking-classes.com/",
         "https://passbook-savings.com/",
         "https://instagraph.example.org/",
+        # A word of its own two edits from a brand's address: a newspaper, not Telegram.
+        "https://www.telegraph.co.uk/news/",
     ],
 )
 def test_everyday_words_near_a_brand_name_are_no_lookalike(checker: LinkChecker, url: str) -> None:

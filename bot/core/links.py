@@ -235,10 +235,14 @@ class LinkChecker:
         for brand, keywords in self._keywords:
             for official in brand.domains:
                 official_label = official.split(".")[0]
-                if label_skeleton == official_label or (
-                    len(official_label) >= 5
-                    and Levenshtein.distance(label_skeleton, official_label)
-                    <= (1 if len(official_label) < 8 else 2)
+                if any(
+                    label == official_label
+                    or (
+                        len(official_label) >= 5
+                        and Levenshtein.distance(label, official_label)
+                        <= _near_copy_edits(label, official_label)
+                    )
+                    for label in (label_skeleton, _pairs_read_as_one(label_skeleton))
                 ):
                     yield Signal("lookalike", 3, {"official": official}, brand)
                     return
@@ -388,3 +392,16 @@ def _mixed_script(host: str) -> bool:
 
 def _labels(domain: DomainParts) -> int:
     return domain.subdomain.count(".") + 1
+
+
+def _near_copy_edits(label: str, official: str) -> int:
+    """How many edits still make `label` a near-copy of a brand's `official` label: one, or two
+    for a long name kept at its length (two letters swapped or replaced, "paypa1" style). A longer
+    or shorter label two edits away is as often a word of its own ("telegraph" from "telegram")
+    as a copy."""
+    return 2 if len(official) >= 8 and len(label) == len(official) else 1
+
+
+def _pairs_read_as_one(label: str) -> str:
+    # Two letters that read as one at a glance ("rn" as "m", "vv" as "w"): one edit, not two.
+    return label.replace("rn", "m").replace("vv", "w")

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.content.catalog import Catalog, load_catalog
@@ -136,9 +137,18 @@ class Services:
         return feature.service if feature is not None else None
 
     async def database_ok(self) -> bool:
-        async with self.engine.connect() as conn:
-            await conn.execute(text("select 1"))
-        return True
+        # A pooled connection cut while in recent use fails its first statement and invalidates
+        # the pool (bot/storage/db.py, IDLE_BEFORE_PING): that says nothing of the database, so
+        # the check asks once more, on a new connection.
+        for last in (False, True):
+            try:
+                async with self.engine.connect() as conn:
+                    await conn.execute(text("select 1"))
+                return True
+            except DBAPIError as error:
+                if last or not error.connection_invalidated:
+                    raise
+        return False
 
     def delivery(self, sender: Sender) -> DeliveryEngine:
         from bot.delivery.engine import DeliveryEngine

@@ -17,6 +17,27 @@ from bot.storage.schema import NluReviewItem
 _ADD = insert(NluReviewItem).returning(NluReviewItem.id)
 
 
+def _values(
+    text: str,
+    language: str,
+    guess: str | None,
+    confidence: float,
+    source: Source | None,
+    now: dt.datetime,
+    tap_key: str | None,
+) -> dict[str, object]:
+    """A new item's columns, as `add` and `add_as` write them."""
+    return {
+        "text": text,
+        "language": language,
+        "guess": guess,
+        "confidence": confidence,
+        "source": source,
+        "created_at": now,
+        "tap_key": tap_key,
+    }
+
+
 def _item(row: NluReviewItem) -> ReviewItem:
     return ReviewItem(
         id=row.id,
@@ -51,16 +72,7 @@ class SqlReviewQueue:
     ) -> int:
         # In a unit of work, in its transaction; outside one, a transaction by itself.
         item_id = await self._db.write_returning(
-            _ADD,
-            {
-                "text": text,
-                "language": language,
-                "guess": guess,
-                "confidence": confidence,
-                "source": source,
-                "created_at": now,
-                "tap_key": tap_key,
-            },
+            _ADD, _values(text, language, guess, confidence, source, now, tap_key)
         )
         return int(item_id)
 
@@ -82,16 +94,7 @@ class SqlReviewQueue:
     ) -> None:
         await self._db.write_returning(
             _ADD,
-            {
-                "id": item_id,
-                "text": text,
-                "language": language,
-                "guess": guess,
-                "confidence": confidence,
-                "source": source,
-                "created_at": now,
-                "tap_key": tap_key,
-            },
+            {"id": item_id, **_values(text, language, guess, confidence, source, now, tap_key)},
         )
 
     async def flag(self, item_id: int, source: Source, tap_key: str) -> bool:

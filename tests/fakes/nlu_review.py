@@ -26,10 +26,24 @@ class MemoryReviewQueue:
         tap_key: str | None = None,
     ) -> int:
         item_id = len(self.items) + 1
+        self.put(item_id, text, language, guess, confidence, source, now, tap_key)
+        return item_id
+
+    def put(
+        self,
+        item_id: int,
+        text: str,
+        language: str,
+        guess: str | None,
+        confidence: float,
+        source: Source | None,
+        now: dt.datetime,
+        tap_key: str | None,
+    ) -> None:
+        """The item stored under `item_id` (by `add`, or as a reserved id's row)."""
         self.items[item_id] = ReviewItem(item_id, text, language, guess, confidence, source, now)
         if tap_key is not None:
             self.tap_keys[item_id] = tap_key
-        return item_id
 
     async def flag(self, item_id: int, source: Source, tap_key: str) -> bool:
         item = self.items.get(item_id)
@@ -172,9 +186,5 @@ class ReservingReviewQueue:
         tap_key: str | None = None,
     ) -> None:
         assert item_id not in self.queue.items
-        self.queue.items[item_id] = ReviewItem(
-            item_id, text, language, guess, confidence, source, now
-        )
-        if tap_key is not None:
-            self.queue.tap_keys[item_id] = tap_key
+        self.queue.put(item_id, text, language, guess, confidence, source, now, tap_key)
         self.written.append(item_id)

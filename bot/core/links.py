@@ -232,6 +232,7 @@ class LinkChecker:
         tokens = set(words)
         # Two neighbouring words as one, so "a1-bg" and "a1.bg-online" carry the keyword "a1bg".
         tokens.update(a + b for a, b in itertools.pairwise(words))
+        labels = (label_skeleton, _pairs_read_as_one(label_skeleton))
         for brand, keywords in self._keywords:
             for official in brand.domains:
                 official_label = official.split(".")[0]
@@ -242,7 +243,7 @@ class LinkChecker:
                         and Levenshtein.distance(label, official_label)
                         <= _near_copy_edits(label, official_label)
                     )
-                    for label in (label_skeleton, _pairs_read_as_one(label_skeleton))
+                    for label in labels
                 ):
                     yield Signal("lookalike", 3, {"official": official}, brand)
                     return

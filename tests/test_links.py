@@ -358,8 +358,36 @@ def test_a_long_brand_name_one_letter_off_inside_a_host(checker: LinkChecker, ur
         "https://instagraph.example.org/",
         # A word of its own two edits from a brand's address: a newspaper, not Telegram.
         "https://www.telegraph.co.uk/news/",
+        # An everyday word that is a brand's keyword, inside a longer word of the host: a hotel's
+        # own booking site, not Booking.com (round 9).
+        "https://bookingdirect.ie/",
+        "https://www.pineapple-farm.ie/",
+        "https://speedyrepairs.co.uk/",
     ],
 )
 def test_everyday_words_near_a_brand_name_are_no_lookalike(checker: LinkChecker, url: str) -> None:
     report = check(checker, f"see {url}")
     assert not keys(report) & {"lookalike", "brand_name"}, report
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://booking-confirm-guest.com/reservation",
+        "https://booking.guest-verify.net/",
+        "https://apple.id-verify.com/",
+        "https://bookinq.com/",  # a near copy of the brand's own address, judged as before
+    ],
+)
+def test_an_everyday_brand_keyword_as_a_word_of_its_own_is_still_the_brand(
+    checker: LinkChecker, url: str
+) -> None:
+    report = check(checker, f"see {url}")
+    assert report.verdict == "danger" and keys(report) & {"lookalike", "brand_name"}, report
+
+
+def test_an_everyday_keyword_must_be_a_brand_s_keyword() -> None:
+    data = yaml.safe_load((ROOT / "data" / "links.yml").read_text("utf-8"))
+    data["everyday_keywords"] = ["booking", "holiday"]
+    with pytest.raises(ValidationError, match="holiday"):
+        LinkRules.model_validate(data)

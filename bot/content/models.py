@@ -362,11 +362,23 @@ class LinkRules(Strict):
     sensitive_words: frozenset[str]
     # A government's name in an address outside the governments' own domains (round 8).
     government_words: frozenset[str] = frozenset()
+    # Brand keywords that are everyday words ("booking", "apple"): a host carries one only as a
+    # word of its own (between dots and dashes), not inside a longer word (bookingdirect.ie,
+    # pineapple-farm.ie). Round 9 (scamq9).
+    everyday_keywords: frozenset[str] = frozenset()
     # Whole suffixes (gov, mil) or domains; a host at or under one is a government's.
     government_domains: frozenset[
         Annotated[str, StringConstraints(pattern=rf"^{_LABEL}(?:\.{_LABEL})*$")]
     ] = frozenset()
     sources: tuple[Source, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _everyday_keywords_are_keywords(self) -> LinkRules:
+        keywords = {k for brand in self.brands for k in brand.keywords}
+        unknown = sorted(self.everyday_keywords - keywords)
+        if unknown:
+            raise ValueError(f"everyday_keywords: {', '.join(unknown)} is no brand's keyword")
+        return self
 
     @model_validator(mode="after")
     def _one_verdict_per_host(self) -> LinkRules:
@@ -499,12 +511,16 @@ class LearnedWeight(Strict):
     flags: round(weight * (p - offset)) points, fewer than none below the offset. From `flag` on,
     a message in which the rules found nothing gets the signal whose detector is "learned". From
     `neutral` on, the points are never below 0: a probability near one half says nothing either
-    way, so it does not talk a red flag of the rules down."""
+    way, so it does not talk a red flag of the rules down. From `alone` on (below `flag`), the
+    learned signal is raised already, and the message it alone flags is "suspicious" (never
+    "likely scam"); `flag` stays the probability at which the scorer is sure enough to let a red
+    flag that is alone at most "suspicious" make the message "likely scam"."""
 
     weight: float = Field(gt=0, le=20)
     offset: float = Field(ge=0, le=1)
     flag: float | None = Field(default=None, gt=0, le=1)
     neutral: float | None = Field(default=None, ge=0, le=1)
+    alone: float | None = Field(default=None, gt=0, le=1)
 
 
 class ScamTraining(Strict):

@@ -139,6 +139,7 @@ class LinkChecker:
         self._keywords = [
             (brand, tuple(k.translate(LOOKALIKE) for k in brand.keywords)) for brand in rules.brands
         ]
+        self._everyday = frozenset(k.translate(LOOKALIKE) for k in rules.everyday_keywords)
 
     def check(self, link: FoundLink) -> LinkReport:
         url = link.url
@@ -248,7 +249,10 @@ class LinkChecker:
                     yield Signal("lookalike", 3, {"official": official}, brand)
                     return
             for keyword in keywords:
-                if keyword in tokens or (len(keyword) >= 5 and keyword in skeleton):
+                # A keyword of five letters or more inside a longer word ("dskbanklogin"), unless
+                # it is an everyday word ("booking" in bookingdirect.ie): then only as a word.
+                inside = len(keyword) >= 5 and keyword not in self._everyday
+                if keyword in tokens or (inside and keyword in skeleton):
                     yield Signal("brand_name", 3, {"official": brand.domains[0]}, brand)
                     return
                 # A long brand name with one letter swapped, as a word of the host ("linkedln" in

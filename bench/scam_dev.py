@@ -9,7 +9,8 @@ own, "fresh": never tuned on and never listed by `--misses`, so that they say ho
 rules do on messages nobody tuned them for. `round2_<lang>.yml` to `round7_<lang>.yml` (each
 later round's examples of the kinds still missed, and of the genuine look-alikes still called
 scams) are split by the hash like the others. The shipped learned scorer is trained on them
-too (`--export` takes every example).
+too (`--export` takes every example, and since round 9 every message of the retired evaluation
+sets, bench.scam_quality.RETIRED).
 With `--held-out`, the learned scorer is trained on the tuning part only, so that the check
 part's and the fresh part's figures are honest for it too (the bot itself trains on every
 example of data/scam/training).
@@ -22,13 +23,14 @@ import argparse
 import asyncio
 import dataclasses
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-from bot.content.catalog import load_catalog
+from bench.scam_quality import RETIRED, SETS, _messages
+from bot.content.catalog import load_catalog, safe_yaml
 from bot.content.domains import split_domain
 from bot.content.models import ScamTraining
 from bot.content.typing import load_readers
@@ -60,7 +62,7 @@ def examples(where: Path = DEV) -> Iterator[Example]:
     for path in sorted(where.glob("*.yml")):
         language = path.stem.rsplit("_", 1)[-1]
         fresh = path.stem.startswith("fresh_")
-        loaded = yaml.safe_load(path.read_text("utf-8")) or {}
+        loaded = safe_yaml(path.read_text("utf-8")) or {}
         for label in ("scam", "genuine"):
             for item in loaded.get(label) or ():
                 text = item["text"] if isinstance(item, dict) else item
@@ -134,23 +136,40 @@ async def run(show_misses: bool, held_out: bool, rules_only: bool = False) -> No
 
 
 TRAINING = ROOT / "data" / "scam" / "training"
-SOURCE = (
-    "The development examples of tests/scam_dev/ (<lang>.yml, written with the first rules, "
-    "wide_<lang>.yml, written by another session for tuning, fresh_<lang>.yml, written by "
-    "another session without seeing the rules, and round2_<lang>.yml to round7_<lang>.yml, "
-    "written for the kinds the rules still missed or called scams), every one of them; never the "
-    "evaluation sets of bench/data/. Made by `python -m bench.scam_dev --export`."
-)
 
 
-def training_sets(where: Path = DEV) -> dict[str, dict[str, object]]:
-    """What data/scam/training/<lang>.yml holds: every dev example of the language, by label,
-    in the order of the dev files, each text once."""
+def source(retired: Sequence[str] = RETIRED) -> str:
+    sets = ", ".join(f"bench/data/{name}" for name in retired)
+    return (
+        "The development examples of tests/scam_dev/ (<lang>.yml, written with the first rules, "
+        "wide_<lang>.yml, written by another session for tuning, fresh_<lang>.yml, written by "
+        "another session without seeing the rules, and round2_<lang>.yml to round7_<lang>.yml, "
+        "written for the kinds the rules still missed or called scams), every one of them; and, "
+        f"since round 9, the retired evaluation sets {sets} (each written without seeing the "
+        "rules, judged one round, then read: spent as honest measures). Not the evaluation sets "
+        "after them. Made by `python -m bench.scam_dev --export`."
+    )
+
+
+def retired_examples(names: Sequence[str] = RETIRED) -> Iterator[Example]:
+    """The messages of retired evaluation sets (bench.scam_quality.SETS, by name), as examples."""
+    for name in names:
+        where = SETS[name]
+        for path in sorted(where.glob("*.yml")):
+            for message in _messages(path.stem, where):
+                yield Example(path.stem, str(message["label"]), str(message["text"]))
+
+
+def training_sets(
+    where: Path = DEV, retired: Sequence[str] = RETIRED
+) -> dict[str, dict[str, object]]:
+    """What data/scam/training/<lang>.yml holds: every dev example of the language, then every
+    message of the retired evaluation sets, by label, in that order, each text once."""
     sets: dict[str, dict[str, object]] = {}
-    for example in examples(where):
+    for example in (*examples(where), *retired_examples(retired)):
         entry = sets.setdefault(
             example.language,
-            {"language": example.language, "source": SOURCE, "scam": [], "genuine": []},
+            {"language": example.language, "source": source(retired), "scam": [], "genuine": []},
         )
         texts = entry[example.label]
         assert isinstance(texts, list)
@@ -159,13 +178,17 @@ def training_sets(where: Path = DEV) -> dict[str, dict[str, object]]:
     return sets
 
 
+HEADER = (
+    "# The learned scorer's training examples (bot/core/scam/learned.py), made from the dev "
+    "examples\n# of tests/scam_dev/ and, since round 9, the retired evaluation sets "
+    "{sets}\n# by `python -m bench.scam_dev --export`; do not edit by hand.\n"
+)
+
+
 def export() -> None:
     TRAINING.mkdir(exist_ok=True)
     for language, entry in training_sets().items():
-        header = (
-            "# The learned scorer's training examples (bot/core/scam/learned.py), made from the "
-            "dev examples\n# by `python -m bench.scam_dev --export`; do not edit by hand.\n"
-        )
+        header = HEADER.format(sets=", ".join(f"bench/data/{name}" for name in RETIRED))
         body = yaml.safe_dump(entry, allow_unicode=True, sort_keys=False, width=1000)
         (TRAINING / f"{language}.yml").write_text(header + body, "utf-8")
 

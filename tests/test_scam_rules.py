@@ -13,7 +13,7 @@ import yaml
 
 from bot.content.catalog import Catalog
 from bot.content.domains import split_domain
-from bot.content.models import ScamRules
+from bot.content.models import LearnedWeight, ScamRules
 from bot.content.typing import load_readers
 from bot.core.links import LinkChecker, LinkReport, find_links
 from bot.core.scam.received import received_or_question
@@ -234,9 +234,14 @@ def test_the_learned_scorer_adds_points_but_never_raises_a_verdict_alone() -> No
     assert ScamEngine(rules()).assess("urgent").learned is None
 
 
-def test_the_shipped_training_examples_are_the_dev_examples(catalog: Catalog) -> None:
-    """data/scam/training/ is made from tests/scam_dev/ (`python -m bench.scam_dev --export`):
-    the same texts, so what the bot learns from is what the rules were tuned on."""
+def test_the_shipped_training_examples_are_the_dev_examples_and_retired_sets(
+    catalog: Catalog,
+) -> None:
+    """data/scam/training/ is made from tests/scam_dev/ and, since round 9, the retired
+    evaluation sets (`python -m bench.scam_dev --export`): the same texts, so what the bot learns
+    from is what the rules were tuned on (tests/test_scam_training_export.py checks the rest)."""
+    from bench.scam_quality import RETIRED, SETS, _messages
+
     for language, scam_rules in catalog.scam.items():
         assert scam_rules.training is not None and scam_rules.learned is not None
         dev: dict[str, set[str]] = {"scam": set(), "genuine": set()}
@@ -246,6 +251,9 @@ def test_the_shipped_training_examples_are_the_dev_examples(catalog: Catalog) ->
                 dev[label].update(loaded.get(label) or ())
             for item in loaded.get("messages") or ():
                 dev[item["label"]].add(item["text"])
+        for name in RETIRED:
+            for item in _messages(language, SETS[name]):
+                dev[str(item["label"])].add(str(item["text"]))
         assert set(scam_rules.training.scam) == dev["scam"]
         assert set(scam_rules.training.genuine) == dev["genuine"]
 
@@ -308,6 +316,41 @@ def test_the_learned_scorer_flags_a_message_the_rules_miss_when_it_is_sure() -> 
     assert found.verdict != "no_red_flags" and found.rules_verdict == "no_red_flags"
     # A friendly message is nowhere near sure: nothing to flag.
     assert engine.assess("see you at dinner, love").flags == ()
+
+
+def test_from_alone_the_learned_flag_makes_a_message_suspicious_below_its_points() -> None:
+    """`learned.alone` (round 9): below `flag`, from `alone` on, a message the rules found
+    nothing in gets the learned flag, and is "suspicious" even where the scorer's points leave
+    the score short of the rules' threshold; below `alone` it stays "no red flags"."""
+    base = _learned_rules(flag=0.99)
+    learned = {"weight": 1, "offset": 0.5, "flag": 0.99, "alone": 0.6}
+    engine = ScamEngine(base.model_copy(update={"learned": LearnedWeight(**learned)}))
+    texts = [
+        "Hello, the parcel is held: customs fee to pay now",
+        "the parcel is held, pay the fee",
+        "your parcel, love",
+        "see you at dinner, love",
+        "dinner is held at the parcel office",
+    ]
+    raised = 0
+    for text in texts:
+        found = engine.assess(text)
+        assert found.learned is not None
+        if found.learned >= 0.6:
+            raised += 1
+            assert [f.id for f in found.flags] == ["wording"], text
+            assert found.score == 2  # the points round to 0: below "suspicious" (3)
+            assert found.verdict == "suspicious", text
+            assert found.rules_verdict == "no_red_flags"
+        else:
+            assert found.flags == () and found.verdict == "no_red_flags", text
+    assert 0 < raised < len(texts)
+    # Without `alone`, the same scorer flags nothing below `flag`.
+    quiet = ScamEngine(_learned_rules(flag=0.99))
+    for text in texts:
+        probability = engine.assess(text).learned
+        if probability is not None and probability < 0.99:
+            assert quiet.assess(text).flags == (), text
 
 
 def test_the_learned_flag_only_where_the_rules_found_nothing() -> None:

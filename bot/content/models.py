@@ -511,10 +511,11 @@ class LearnedWeight(Strict):
     flags: round(weight * (p - offset)) points, fewer than none below the offset. From `flag` on,
     a message in which the rules found nothing gets the signal whose detector is "learned". From
     `neutral` on, the points are never below 0: a probability near one half says nothing either
-    way, so it does not talk a red flag of the rules down. From `alone` on (below `flag`), the
-    learned signal is raised already, and the message it alone flags is "suspicious" (never
-    "likely scam"); `flag` stays the probability at which the scorer is sure enough to let a red
-    flag that is alone at most "suspicious" make the message "likely scam"."""
+    way, so it does not talk a red flag of the rules down. From `alone` on (when below `flag`),
+    the learned signal is raised already, and a message it alone flags is at least "suspicious"
+    (at most too, when the signal is `alone_at_most_suspicious`); `flag` stays the probability at
+    which the scorer is sure enough to let a red flag that is alone at most "suspicious" make the
+    message "likely scam"."""
 
     weight: float = Field(gt=0, le=20)
     offset: float = Field(ge=0, le=1)

@@ -8,8 +8,9 @@ Score = the weights of the signals raised (each once) + the points of the learne
 is found, at least 0 when a red flag alone reaches `likely_scam`) - the weights of the genuine
 marks found, never below 0; `suspicious` and `likely_scam` of the rules are the thresholds. A
 message in which no pattern, link or sender raised a red flag gets one from the learned scorer
-only when it is sure (from `learned.flag`), and that flag quotes the words that weighed most:
-every warning names and quotes what raised it. Otherwise such a message is "no red flags found".
+only when it is sure (from `learned.flag`, or from the lower `learned.alone`: then the message is
+"suspicious" at most), and that flag quotes the words that weighed most: every warning names and
+quotes what raised it. Otherwise such a message is "no red flags found".
 A link the link checker calls dangerous makes the message "likely scam" whatever the score, so
 the two never disagree; otherwise a mark marked `at_most_suspicious` (a warning about scams, which
 quotes their red flags) keeps it at most "suspicious", and so does a signal marked
@@ -135,6 +136,16 @@ class ScamEngine:
         """With `learned=False` the learned scorer is not asked (its points are 0): enough for
         `rules_verdict`, which is all the screening of every message reads."""
         text = text[:MAX_TEXT]
+        found_flags, found_marks, danger = self.found(text, links)
+        flags, marks = list(found_flags), list(found_marks)
+        return self._combined(text, flags, marks, danger, learned)
+
+    def found(
+        self, text: str, links: Sequence[LinkReport] = ()
+    ) -> tuple[tuple[Flag, ...], tuple[Mark, ...], bool]:
+        """What the rules and the link checker found in `text` (already cut to MAX_TEXT): the red
+        flags, the genuine marks (none beside a dangerous link) and whether a link is dangerous.
+        The learned scorer is not asked: `_combined` weighs its probability with these."""
         live = self._live(text)
         flags: list[Flag] = []
         for index, (signal, patterns) in enumerate(self._signals):
@@ -161,6 +172,16 @@ class ScamEngine:
             # A link's shown text ("www.speedy.bg") over a dangerous target is no sign of a
             # genuine notice: it is how the trick works.
             marks = []
+        return tuple(flags), tuple(marks), danger
+
+    def _combined(
+        self,
+        text: str,
+        flags: list[Flag],
+        marks: list[Mark],
+        danger: bool,
+        learned: bool,
+    ) -> Assessment:
         probability = (
             self._scorer.probability(text) if self._scorer is not None and learned else None
         )
@@ -186,6 +207,10 @@ class ScamEngine:
                 flags.extend(self._learned_flag(text, probability))
         score = max(0, sum(f.weight for f in flags) + points - sum(m.weight for m in marks))
         verdict = self._verdict(score) if flags else "no_red_flags"
+        if verdict == "no_red_flags" and flags and all(f.learned for f in flags):
+            # The scorer's own flag (from `learned.alone`, below its points' reach): a warning
+            # that names its words, never a flag shown under "no red flags found".
+            verdict = "suspicious"
         neutral = self.rules.learned.neutral if self.rules.learned is not None else None
         if (
             verdict == "no_red_flags"
@@ -249,7 +274,10 @@ class ScamEngine:
     def _learned_flag(self, text: str, probability: float) -> list[Flag]:
         """The learned scorer's own red flag, when it is sure of a message in which the rules
         found nothing: it quotes the words that weighed most towards a scam."""
-        threshold = self.rules.learned.flag if self.rules.learned is not None else None
+        learned = self.rules.learned
+        threshold = None if learned is None else learned.flag
+        if learned is not None and learned.alone is not None:
+            threshold = learned.alone if threshold is None else min(threshold, learned.alone)
         if self._scorer is None or threshold is None or probability < threshold:
             return []
         words = self._scorer.telling_words(text)

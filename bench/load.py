@@ -34,6 +34,7 @@ import uvicorn
 import yaml
 from starlette.requests import Request
 from starlette.responses import Response
+from telegram import Update
 from telegram.request import HTTPXRequest
 
 from bench import load_client
@@ -127,7 +128,7 @@ class TracingServer(WebhookServer):
             self.arrived[int(json.loads(await request.body())["update_id"])] = arrived
         return await super().receive(request)
 
-    async def _handle(self, update_id: int, payload: dict[str, Any] | None) -> None:
+    async def _handle(self, update_id: int, payload: dict[str, Any] | Update | None) -> None:
         CURRENT_UPDATE.set(update_id)
         await super()._handle(update_id, payload)
 
@@ -196,12 +197,13 @@ async def run_load(
                 async with application:
                     server = TracingServer(
                         application,
-                        SqlInbound(services.sessions),
+                        SqlInbound(services.sessions, services.dialogue.first_reads),
                         SECRET,
                         "/telegram",
                         services.metrics,
                         checks={},
                         workers=max(levels),
+                        sender_of=channel.free_text_sender,
                     )
                     uv = uvicorn.Server(
                         uvicorn.Config(

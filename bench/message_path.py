@@ -29,7 +29,6 @@ import argparse
 import asyncio
 import cProfile
 import ctypes
-import datetime as dt
 import os
 import tempfile
 import time
@@ -120,15 +119,20 @@ async def measure(
         application = build_application(FAKE_TOKEN, "http://bot-api/bot", channel, request)
         async with application:
             server = WebhookServer(
-                application, SqlInbound(services.sessions), "-", "/", services.metrics, {}
+                application,
+                SqlInbound(services.sessions, services.dialogue.first_reads),
+                "-",
+                "/",
+                services.metrics,
+                {},
+                sender_of=channel.free_text_sender,
             )
 
             async def one(n: int) -> None:
                 update_id = n + 1
                 payload = message(update_id, 1000 + n % USERS, texts[(n * 7919) % len(texts)])
-                now = dt.datetime.now(dt.UTC)
-                await server.inbound.store(update_id, payload, now, server.lease)
-                await server._handle(update_id, payload)  # what a worker does with it
+                received = await server.keep(update_id, payload)  # as the webhook stores it
+                await server._handle(update_id, received)  # what a worker does with it
                 if update_id % 20 == 0:  # the batched delete of handled updates
                     await server.forget_handled()
 

@@ -1,17 +1,25 @@
 """Where the time of one message goes in the bot: the load scenario of bench/load.py at 50 chats,
-with timestamps around each step (store the update, the worker taking it, the dialogue, the
-user read, Rasa's parse, the answer's request to the Bot API). Prints the p50 and mean of each
-gap. The timestamps are added by wrapping those methods in this process only.
+with timestamps around each step (store the update, the worker taking it, the dialogue, its first
+reads, Rasa's parse, the answer's request to the Bot API, the fake Bot API noting it). Prints
+the p50 and mean of each gap, on each backend asked for, and the bot process's CPU time per
+message of the measured run (all its threads; Rasa and the load client are processes of their
+own). The timestamps are added by wrapping those methods in this process only.
 
-    PYTHONPATH=. .venv/bin/python -m bench.stages [messages per chat]
+    PYTHONPATH=. .venv/bin/python -m bench.stages [--backend sqlite postgresql]
+        [--messages-per-chat 10] [--reference-sets]
+
+The first reads are `PgFirstReads.read` on PostgreSQL (the flood count, the user and the
+pending question in one statement) and the user's touch on SQLite (the flood count and the
+pending question beside it, on the loop's thread).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import itertools
+import os
 import statistics
-import sys
 import tempfile
 import time
 from collections import defaultdict
@@ -23,27 +31,32 @@ from rich.console import Console
 from rich.table import Table
 from telegram.request import HTTPXRequest
 
+from bench import load
+from bench.delivery import Database
 from bench.load import CURRENT_UPDATE, TimedNLU, run_load, summary
 from bot.channels.webhook import WebhookServer
 from bot.dialogue.router import Dialogue
+from bot.storage.first_reads import PgFirstReads
 from bot.storage.inbound import SqlInbound
 from bot.storage.users import SqlUsers
 
 ORDER = (
     ("store0", "storing the update before the 200"),
-    ("store1", "until a worker takes it"),
+    ("store1", "until a worker takes it (the 200 written first)"),
     ("handle0", "parsing the update, python-telegram-bot's dispatch"),
-    ("dlg0", "dialogue: flood control"),
-    ("user0", "reading the user (and the pending question, at once)"),
-    ("user1", "dialogue: up to the NLU call"),
+    ("dlg0", "dialogue: up to the first reads"),
+    ("reads0", "the first reads (flood count, user, pending question)"),
+    ("reads1", "dialogue: the screening, up to the NLU call"),
     ("nlu0", "Rasa's parse (not overhead)"),
     ("nlu1", "dialogue: the answer"),
     ("dlg1", "rendering, up to the Bot API request"),
-    ("req0", "the request, until the Bot API has answered"),
-    ("req1", "after the answer"),
-    ("handle1", ""),
+    ("req0", "the hand-over, until the fake Bot API notes it"),
+    ("answered", ""),
 )
 marks: dict[int, dict[str, float]] = defaultdict(dict)
+# The bot process's CPU seconds and the messages of each run of the load client, in order
+# (the warm-up, then the measured run).
+runs: list[tuple[float, list[Any]]] = []
 
 
 def _wrap(owner: type, name: str, before: str, after: str, key: Callable[..., Any]) -> None:
@@ -66,35 +79,72 @@ def instrument() -> None:
     current = lambda _args: CURRENT_UPDATE.get()  # noqa: E731 - a key like the others
     _wrap(SqlInbound, "store", "store0", "store1", lambda args: args[0])
     _wrap(WebhookServer, "_handle", "handle0", "handle1", lambda args: args[0])
-    _wrap(Dialogue, "handle", "dlg0", "dlg1", current)
-    _wrap(SqlUsers, "get", "user0", "user1", current)
+    _wrap(Dialogue, "respond", "dlg0", "dlg1", current)
+    _wrap(PgFirstReads, "read", "reads0", "reads1", current)
+    _wrap(SqlUsers, "touch", "reads0", "reads1", current)
     _wrap(TimedNLU, "parse", "nlu0", "nlu1", current)
     _wrap(HTTPXRequest, "do_request", "req0", "req1", current)
+    run_client = load.run_client
+
+    async def counted(conn: Any, run: Any) -> tuple[list[Any], float]:
+        cpu = time.process_time()
+        done = await run_client(conn, run)
+        runs.append((time.process_time() - cpu, done[0]))
+        return done
+
+    load.run_client = counted
 
 
-def main() -> None:
-    per_chat = int(sys.argv[1]) if len(sys.argv) > 1 else 10
-    instrument()
-    with tempfile.TemporaryDirectory() as tmp:
-        (result,) = asyncio.run(run_load((50,), per_chat, Path(tmp)))
+def report(console: Console, backend: str, result: load.LoadResult) -> None:
+    cpu, messages = runs[-1]
+    for message in messages:
+        marks[message.update_id]["answered"] = message.answered
     measured = summary(result)
-    console = Console(width=160)
     console.print(
-        f"50 chats, {result.messages} messages: in the bot p50 {measured['in_bot_p50']:.1f} ms, "
-        f"reply p95 {measured['p95']:.1f} ms"
+        f"{backend}, 50 chats, {result.messages} messages: in the bot p50 "
+        f"{measured['in_bot_p50']:.2f} ms, to_request p50 {measured['to_request_p50']:.2f} ms, "
+        f"reply p95 {measured['p95']:.1f} ms; the bot's CPU {1000 * cpu / len(messages):.2f} ms "
+        f"per message; load average {os.getloadavg()}"
     )
-    table = Table(title="One message, step by step (ms)")
+    table = Table(title=f"One message, step by step (ms), {backend}")
     for column in ("from", "to", "what", "p50", "mean"):
         table.add_column(column, justify="right" if column in ("p50", "mean") else "left")
     names = [name for name, _ in ORDER]
-    complete = [m for m in marks.values() if all(name in m for name in names)]
+    counted = {message.update_id for message in messages}
+    complete = [
+        m for update, m in marks.items() if update in counted and all(n in m for n in names)
+    ]
     for (start, what), (end, _) in itertools.pairwise(ORDER):
         gaps = [(m[end] - m[start]) * 1000 for m in complete]
         table.add_row(
             start, end, what, f"{statistics.median(gaps):.2f}", f"{statistics.mean(gaps):.2f}"
         )
     console.print(table)
+    console.print(f"({len(complete)} of {len(messages)} messages went through every step)")
+    marks.clear()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.stages", description=__doc__)
+    parser.add_argument(
+        "--backend", choices=("sqlite", "postgresql"), nargs="+", default=["sqlite"]
+    )
+    parser.add_argument("--messages-per-chat", type=int, default=10)
+    parser.add_argument("--reference-sets", action="store_true")
+    args = parser.parse_args()
+    instrument()
+    console = Console(width=160)
+    with tempfile.TemporaryDirectory() as tmp:
+        for backend in args.backend:
+            database = Database(backend, Path(tmp))
+            try:
+                (result,) = await run_load(
+                    (50,), args.messages_per_chat, Path(tmp), database.url, args.reference_sets
+                )
+            finally:
+                database.drop()
+            report(console, backend, result)
 
 
 if __name__ == "__main__":  # the load client re-imports bench modules in its own process
-    main()
+    asyncio.run(main())

@@ -30,7 +30,7 @@ from bot.bootstrap import (
 from bot.channels.console import Console
 from bot.channels.telegram import TelegramChannel, build_application
 from bot.channels.telegram_sender import TelegramSender
-from bot.channels.webhook import WebhookServer
+from bot.channels.webhook import SenderOf, WebhookServer
 from bot.content.catalog import load_catalog
 from bot.core.latin_typing import message_language
 from bot.core.ports import NLUUnavailable
@@ -213,7 +213,9 @@ async def run(settings: Settings, formatter: RedactingFormatter) -> int:
             await application.start()
             settle_heap()
             if settings.telegram_mode == "webhook":
-                await serve_webhook(settings, services, application)
+                await serve_webhook(
+                    settings, services, application, sender_of=channel.free_text_sender
+                )
             else:
                 assert application.updater is not None
                 await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
@@ -242,8 +244,10 @@ async def serve_webhook(
     settings: Settings,
     services: Services,
     application: Application,  # type: ignore[type-arg]
+    sender_of: SenderOf | None = None,
 ) -> None:
-    """Run the webhook server until SIGTERM/SIGINT (uvicorn's own graceful shutdown)."""
+    """Run the webhook server until SIGTERM/SIGINT (uvicorn's own graceful shutdown).
+    `sender_of` (the channel's `free_text_sender`): free text's first reads at receipt."""
     assert settings.webhook_url is not None and settings.webhook_secret is not None
     secret = settings.webhook_secret.get_secret_value()
     checks: dict[str, Callable[[], Awaitable[bool]]] = {"database": services.database_ok}
@@ -251,12 +255,13 @@ async def serve_webhook(
         checks["nlu"] = services.nlu_healthy
     server = WebhookServer(
         application,
-        SqlInbound(services.sessions),
+        SqlInbound(services.sessions, services.dialogue.first_reads),
         secret,
         settings.webhook_path,
         services.metrics,
         checks=checks,
         workers=settings.webhook_workers,
+        sender_of=sender_of,
     )
     url = str(settings.webhook_url).rstrip("/") + settings.webhook_path
     await application.bot.set_webhook(

@@ -66,6 +66,12 @@ TYPING_AFTER = 0.3  # seconds: quicker answers need no "typing...", and it costs
 GET_FILE_LIMIT = 20 * 1024 * 1024
 
 
+# The messages of private chats each handler takes (TelegramChannel.install), in this order.
+COMMANDS = filters.ChatType.PRIVATE & filters.COMMAND
+IMAGES = filters.ChatType.PRIVATE & (filters.PHOTO | filters.Document.IMAGE)
+TEXTS = filters.ChatType.PRIVATE & (filters.TEXT | filters.CAPTION)
+
+
 class Cancellable(Protocol):
     def cancel(self) -> None: ...
 
@@ -123,16 +129,12 @@ class TelegramChannel:
 
     def install(self, application: Application) -> None:  # type: ignore[type-arg]
         private = filters.ChatType.PRIVATE
-        application.add_handler(MessageHandler(private & filters.COMMAND, self.on_command))
+        application.add_handler(MessageHandler(COMMANDS, self.on_command))
         # A screenshot, as a photo or as an image file, with its caption if it has one (before
         # the text handler, which would take a captioned one).
-        application.add_handler(
-            MessageHandler(private & (filters.PHOTO | filters.Document.IMAGE), self.on_image)
-        )
+        application.add_handler(MessageHandler(IMAGES, self.on_image))
         # A forwarded photo or document with links in its caption is read like a text.
-        application.add_handler(
-            MessageHandler(private & (filters.TEXT | filters.CAPTION), self.on_text)
-        )
+        application.add_handler(MessageHandler(TEXTS, self.on_text))
         application.add_handler(CallbackQueryHandler(self.on_callback))
         # Photos, stickers, voice...: a plain "text only" reply, never an error.
         application.add_handler(
@@ -142,6 +144,25 @@ class TelegramChannel:
             )
         )
         application.add_error_handler(self.on_error)
+
+    def free_text_sender(self, update: Update) -> tuple[int, str] | None:
+        """Who sent `update` and the language a new user gets, when `on_text` hands it to the
+        dialogue as free text (the handlers of `install`, in their order, and `on_text`'s own
+        checks) and the dialogue reads free text with first reads (PostgreSQL); else None. The
+        webhook then makes those reads in the statement that stores the update."""
+        if self.dialogue.first_reads is None:
+            return None
+        if (
+            COMMANDS.check_update(update)
+            or IMAGES.check_update(update)
+            or not TEXTS.check_update(update)
+        ):
+            return None
+        message, user = update.effective_message, update.effective_user
+        text = message.text or message.caption if message is not None else None
+        if message is None or user is None or text is None:
+            return None
+        return user.id, self.dialogue.platform_language(user.language_code)
 
     async def set_commands(self, application: Application) -> None:  # type: ignore[type-arg]
         bot = application.bot

@@ -29,7 +29,7 @@ from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, CallbackContext
 
 from bot.metrics import Metrics
-from bot.storage.inbound import SqlInbound
+from bot.storage.inbound import Sender, SqlInbound
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,9 @@ FORGET_EVERY = 0.1
 MAX_ATTEMPTS = 3
 
 HealthCheck = Callable[[], Awaitable[bool]]
+# Who sent an update the dialogue will read as free text, and the language they get if new;
+# None for any other update (bot.channels.telegram.free_text_sender).
+SenderOf = Callable[[Update], Sender | None]
 
 
 class WebhookServer:
@@ -63,8 +66,12 @@ class WebhookServer:
         checks: dict[str, HealthCheck],
         workers: int = 8,
         lease: dt.timedelta = LEASE,
+        sender_of: SenderOf | None = None,
     ) -> None:
         self.lease = lease
+        # With it (and an inbound that reads early: PostgreSQL), a free-text update's first
+        # reads are made in the statement that stores it (bot/storage/first_reads.py).
+        self.sender_of = sender_of if inbound.reads_early else None
         self.application = application
         self.inbound = inbound
         self.secret = secret.encode()
@@ -72,9 +79,10 @@ class WebhookServer:
         self.metrics = metrics
         self.checks = checks
         self.workers = workers
-        # (update id, payload) for updates this process received and owns; (id, None) for
-        # stored ones found by the sweeper, which must be claimed first.
-        self.queue: asyncio.Queue[tuple[int, dict[str, Any] | None]] = asyncio.Queue()
+        # (update id, payload) for updates this process received and owns (the payload already
+        # parsed when it was needed at receipt); (id, None) for stored ones found by the
+        # sweeper, which must be claimed first.
+        self.queue: asyncio.Queue[tuple[int, dict[str, Any] | Update | None]] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
         self._handled: list[int] = []
         self._store_failing = False
@@ -135,9 +143,7 @@ class WebhookServer:
         # Stored (and claimed by this process) before the 200: if storing fails, Telegram gets
         # an error and sends the update again.
         try:
-            stored = await self.inbound.store(
-                update_id, payload, dt.datetime.now(dt.UTC), self.lease
-            )
+            received = await self.keep(update_id, payload)
         except Exception:
             if not self._store_failing:
                 # Once per outage: every update during it fails the same way.
@@ -147,9 +153,27 @@ class WebhookServer:
         if self._store_failing:
             log.warning("storing webhook updates works again")
             self._store_failing = False
-        if stored:
-            self.queue.put_nowait((update_id, payload))
+        if received is not None:
+            self.queue.put_nowait((update_id, received))
         return Response(status_code=200)
+
+    async def keep(self, update_id: int, payload: dict[str, Any]) -> dict[str, Any] | Update | None:
+        """Store a received update, claimed by this process; what its worker is given (the
+        update parsed when its first reads were made with it), or None when it was stored
+        already (Telegram resending it)."""
+        received: dict[str, Any] | Update = payload
+        sender: Sender | None = None
+        if self.sender_of is not None:
+            try:
+                received = Update.de_json(payload, self.application.bot)
+            except Exception:
+                received = payload  # parsed again, and its error met, by the worker
+            else:
+                sender = self.sender_of(received)
+        stored = await self.inbound.store(
+            update_id, payload, dt.datetime.now(dt.UTC), self.lease, sender
+        )
+        return received if stored else None
 
     async def health(self, _request: Request) -> JSONResponse:
         results: dict[str, str] = {}
@@ -181,13 +205,18 @@ class WebhookServer:
             finally:
                 self.queue.task_done()
 
-    async def _handle(self, update_id: int, payload: dict[str, Any] | None) -> None:
+    async def _handle(self, update_id: int, payload: dict[str, Any] | Update | None) -> None:
         if payload is None:
             payload = await self.inbound.claim(update_id, dt.datetime.now(dt.UTC), self.lease)
             if payload is None:
                 return  # another worker or process has it, or it is done
-        update = Update.de_json(payload, self.application.bot)
-        await self.application.process_update(update)
+        update = (
+            payload
+            if isinstance(payload, Update)
+            else Update.de_json(payload, self.application.bot)
+        )
+        with self.inbound.handling(update_id):
+            await self.application.process_update(update)
         if update_id in self._failed:
             self._failed.discard(update_id)
             attempts = self._attempts.get(update_id, 0) + 1

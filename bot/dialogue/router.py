@@ -148,10 +148,11 @@ class Dialogue:
         return self._language_of(user, incoming)
 
     def _platform_language(self, incoming: Incoming) -> str:
-        return (
-            self.catalog.language_for_platform_code(incoming.platform_language)
-            or self.catalog.default_language
-        )
+        return self.platform_language(incoming.platform_language)
+
+    def platform_language(self, code: str | None) -> str:
+        """The language a new user gets from the platform's language code."""
+        return self.catalog.language_for_platform_code(code) or self.catalog.default_language
 
     def _language_of(self, user: UserRecord, incoming: Incoming) -> str:
         if user.language in self.catalog.languages:

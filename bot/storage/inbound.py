@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
 
+from bot.core.ports import FirstReads
 from bot.storage.access import database_for
 from bot.storage.db import Store, reading, writing
+from bot.storage.first_reads import EarlyReads, PgFirstReads, use
 from bot.storage.schema import InboundUpdate
+
+# Who sent a free-text update, and the language they get if new: (user id, language).
+Sender = tuple[int, str]
 
 
 class SqlInbound:
-    def __init__(self, sessions: Store) -> None:
+    def __init__(self, sessions: Store, first_reads: FirstReads | None = None) -> None:
         self._sessions = sessions
         self._db = database_for(sessions)
+        # PostgreSQL: a free-text update is stored together with its first reads (one round
+        # trip before the reply instead of two; bot/storage/first_reads.py), which are kept
+        # here for its handling (`handling`).
+        self._first_reads = first_reads if isinstance(first_reads, PgFirstReads) else None
+        self._early: dict[int, EarlyReads] = {}
         # Run for every update: built once, its values given at run time (see bot.storage.access).
         self._store = (
             self._db.insert(InboundUpdate)
@@ -24,21 +35,41 @@ class SqlInbound:
             .returning(InboundUpdate.update_id)
         )
 
+    @property
+    def reads_early(self) -> bool:
+        """Whether `store` makes the first reads of a free-text update it is given a sender."""
+        return self._first_reads is not None
+
     async def store(
-        self, update_id: int, payload: dict[str, Any], now: dt.datetime, lease: dt.timedelta
+        self,
+        update_id: int,
+        payload: dict[str, Any],
+        now: dt.datetime,
+        lease: dt.timedelta,
+        sender: Sender | None = None,
     ) -> bool:
         """Keep the update, claimed by the receiving process for `lease`; False when it was
-        already there (Telegram resending it)."""
-        stored = await self._db.write_returning(
-            self._store,
-            {
-                "update_id": update_id,
-                "payload": payload,
-                "received_at": now,
-                "claimed_until": now + lease,
-            },
-        )
+        already there (Telegram resending it). With a `sender` (free text) and first reads,
+        they are made in the same statement and kept for `handling`."""
+        values = {
+            "update_id": update_id,
+            "payload": payload,
+            "received_at": now,
+            "claimed_until": now + lease,
+        }
+        if sender is not None and self._first_reads is not None:
+            early = await self._first_reads.store_and_read(values, *sender, now)
+            if early is None:
+                return False
+            self._early[update_id] = early
+            return True
+        stored = await self._db.write_returning(self._store, values)
         return stored is not None
+
+    def handling(self, update_id: int) -> contextlib.AbstractContextManager[None]:
+        """Around the handling of an update: the first reads made when it was stored (if any)
+        are what the dialogue reads."""
+        return use(self._early.pop(update_id, None))
 
     async def claim(
         self, update_id: int, now: dt.datetime, lease: dt.timedelta

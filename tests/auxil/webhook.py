@@ -57,13 +57,14 @@ async def webhook(
         async with application:
             server = WebhookServer(
                 application,
-                SqlInbound(services.sessions),
+                SqlInbound(services.sessions, services.dialogue.first_reads),
                 SECRET,
                 PATH,
                 services.metrics,
                 checks={"database": services.database_ok, "nlu": nlu_check},
                 workers=2,
                 lease=LEASE,
+                sender_of=channel.free_text_sender,
             )
             if start_workers:
                 await server.start()

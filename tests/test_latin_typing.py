@@ -106,6 +106,10 @@ def real_reader(catalog: Catalog) -> LatinReader:
         ("kakvo da pravya ako mi haknaha profila", "какво да правя ако ми хакнаха профила"),
         ("obadiha mi se ot bankata", "обадиха ми се от банката"),
         ("kak da si napravq silna parola", "как да си направя силна парола"),
+        # ю after л and н typed as u; ia as иа; brands Bulgarian has no word for kept.
+        ("zaklu4ih menuto", "заключих менюто"),
+        ("smenih klaviaturata", "смених клавиатурата"),
+        ("pisaha mi v linkedin i youtube", "писаха ми в linkedin и youtube"),
     ],
 )
 def test_the_real_table_reads_what_people_type(

@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 
 from bot.nlu.model import COMPONENTS_DIR, ModelPaths, inputs_hash, rasa_env
 
 ROOT = Path(__file__).resolve().parent.parent
 NLU = ROOT / "nlu"
+RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
 
 
 def test_the_components_are_model_inputs() -> None:
@@ -43,7 +46,85 @@ def test_the_served_classifier_is_defined_in_the_components() -> None:
     pipeline = yaml.safe_load((NLU / "config.yml").read_text(encoding="utf-8"))["pipeline"]
     custom = [step for step in pipeline if step["name"].startswith("ecsm_components.")]
     names = [step["name"] for step in custom]
-    assert names == ["ecsm_components.TunedLogisticRegressionClassifier"]
-    assert custom[0]["counts"] in ("raw", "sqrt") and float(custom[0]["C"]) > 0
+    featurizer = "ecsm_components.SentenceCountVectorsFeaturizer"
+    assert names == [featurizer, featurizer, "ecsm_components.TunedLogisticRegressionClassifier"]
+    # Words and character n-grams, each with its own vocabulary.
+    assert [step.get("analyzer", "word") for step in custom[:2]] == ["word", "char_wb"]
+    assert custom[2]["counts"] in ("raw", "sqrt") and float(custom[2]["C"]) > 0
     source = (NLU / "ecsm_components.py").read_text(encoding="utf-8")
     assert "class TunedLogisticRegressionClassifier(LogisticRegressionClassifier):" in source
+    assert "class SentenceCountVectorsFeaturizer(CountVectorsFeaturizer):" in source
+
+
+# Run in Rasa's own environment: Rasa's featurizers and ours on the same messages, and the
+# classifier's input built Rasa's way and ours.
+SAME_FEATURES = """
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
+from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import CountVectorsFeaturizer
+from rasa.nlu.featurizers.sparse_featurizer.regex_featurizer import RegexFeaturizer
+from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from ecsm_components import SentenceCountVectorsFeaturizer, sentence_matrix
+
+texts = ["what is phishing", "my bank sent me a strange link", "как да си сменя паролата",
+         "hello there", "stop the daily tips", "phishing link in a text 2 times"]
+storage = LocalModelStorage(Path(tempfile.mkdtemp()))
+context = ExecutionContext(GraphSchema({}), "check")
+
+
+def component(cls, name, **extra):
+    return cls.create({**cls.get_default_config(), **extra}, storage, Resource(name), context)
+
+
+def featurized(featurizer):
+    messages = [Message(data={"text": t, "intent": f"i{k % 3}"}) for k, t in enumerate(texts)]
+    data = TrainingData(messages, regex_features=[{"name": "number", "pattern": "[0-9]+"}])
+    component(WhitespaceTokenizer, "tokens").process_training_data(data)
+    steps = [
+        component(RegexFeaturizer, "regex"),
+        component(featurizer, "words" + featurizer.__name__),
+        component(featurizer, "chars" + featurizer.__name__, analyzer="char_wb", max_ngram=5),
+    ]
+    for step in steps:
+        step.train(data)
+        step.process_training_data(data)
+    return data.training_examples
+
+
+def sequences(messages):
+    return sum(f.type == "sequence" and f.attribute == "text" for m in messages for f in m.features)
+
+
+rasa = featurized(CountVectorsFeaturizer)
+ours = featurized(SentenceCountVectorsFeaturizer)
+expected = LogisticRegressionClassifier._create_X(None, rasa).toarray()
+assert expected.shape[0] == len(texts) and expected.shape[1] > 100
+assert np.array_equal(sentence_matrix(rasa).toarray(), expected)
+assert np.array_equal(sentence_matrix(ours).toarray(), expected)
+# Rasa's featurizers add a sequence matrix each to every message; ours none (the regex one's stay).
+assert (sequences(rasa), sequences(ours)) == (3 * len(texts), len(texts))
+print("same features")
+"""
+
+
+@pytest.mark.skipif(not RASA_PYTHON.exists(), reason="needs the Rasa environment (.venv-rasa)")
+def test_the_fast_paths_give_the_classifier_the_same_features_as_rasa() -> None:
+    done = subprocess.run(
+        [str(RASA_PYTHON), "-c", SAME_FEATURES],
+        cwd=NLU,
+        env=rasa_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().endswith("same features")

@@ -6,7 +6,7 @@ import datetime as dt
 
 import yaml
 
-from bot.core.messages import Incoming
+from bot.core.messages import Incoming, finish
 from bot.dialogue.router import Dialogue
 from bot.storage.db import make_engine, make_sessions
 from bot.storage.unanswered import SqlUnanswered, scrub
@@ -32,6 +32,19 @@ async def test_fallback_is_recorded_without_the_user(
     nlu.table["what is phishing"] = parse_of(("phishing", 0.9))
     await dialogue.handle(Incoming(99, text="what is phishing"))
     assert len(unanswered.rows) == 1
+
+
+async def test_the_fallback_is_recorded_once_its_reply_is_on_its_way(
+    dialogue: Dialogue, nlu: FakeNLU, unanswered: MemoryUnanswered
+) -> None:
+    """The channel hands the replies over first (Dialogue.respond), then runs the writes left
+    for after them (bot.core.messages.finish): the two rows of an unplaced message are one."""
+    nlu.table["my smart fridge is sending spam"] = parse_of(("iot_security", 0.2))
+    outcome = await dialogue.respond(Incoming(99, text="my smart fridge is sending spam"))
+    assert "fallback" in outcome.events and outcome.replies
+    assert unanswered.rows == []
+    await finish(outcome)
+    assert unanswered.rows == [("my smart fridge is sending spam", "en", "iot_security", 0.2)]
 
 
 async def test_store_purge_and_export(database_url: str) -> None:

@@ -106,9 +106,18 @@ class ConversationFeature:
             # The row behind the button is written once the reply is on its way.
             return dataclasses.replace(outcome, after=(write,))
         if topic == FALLBACK_TOPIC:
-            await self.unanswered.record(turn.incoming.text or "", lang, reading, self.clock.now())
+            text, now = turn.incoming.text or "", self.clock.now()
+
+            async def record() -> None:
+                await self.unanswered.record(text, lang, reading, now)
+
             reply = Reply(self.catalog.text(lang, "nlu.fallback"))
-            return Outcome((reply, self.menu(lang)), lang, topic=topic, events=("fallback",))
+            # The reply needs nothing of the two rows (the unanswered list, the review queue):
+            # they are written once it is on its way (a unit of work: four round trips on
+            # PostgreSQL, the writers' queue on SQLite), before the update counts as handled.
+            return Outcome(
+                (reply, self.menu(lang)), lang, topic=topic, events=("fallback",), after=(record,)
+            )
         reply = Reply(self.catalog.text(lang, "nlu.not_available_here"))
         return Outcome((reply, self.menu(lang)), lang, topic=topic)
 

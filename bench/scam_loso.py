@@ -228,22 +228,27 @@ MODELS = (
     Settings(c=200.0, words=(1, 2)),
     Settings(c=50.0, words=(1, 2)),
     Settings(c=20.0),
+    Settings(c=500.0, words=(1, 2)),
+    Settings(c=200.0, words=(1, 3)),
 )
 
 
-def weight_grid() -> Iterable[LearnedWeight]:
+ALONE = (None, 0.3, 0.4, 0.45, 0.5, 0.55)
+
+
+def weight_grid(alones: Sequence[float | None] = ALONE) -> Iterable[LearnedWeight]:
     # Round 9's second sweep (the first tried weight 15, offset 0.6, flag 0.8 and `alone` 0.6-0.8
     # too: none of them better on every language).
     for weight, offset, flag, alone in itertools.product(
-        (10.0,), (0.45, 0.52), (0.9, 0.95), (None, 0.3, 0.4, 0.45, 0.5, 0.55)
+        (10.0,), (0.45, 0.52), (0.9, 0.95), alones
     ):
         if alone is not None and alone >= flag:
             continue
         yield LearnedWeight(weight=weight, offset=offset, flag=flag, neutral=0.4, alone=alone)
 
 
-def sweep(bench: Bench, models: Sequence[Settings]) -> None:
-    grid = list(weight_grid())
+def sweep(bench: Bench, models: Sequence[Settings], alones: Sequence[float | None]) -> None:
+    grid = list(weight_grid(alones))
     print("settings | learned weight | per language: worst recall(flagged), mean, worst genuine "
           "likely, mean, worst genuine flagged, mean (over the 7 left-out sets)")  # fmt: skip
     for settings in dict.fromkeys(models):
@@ -275,11 +280,14 @@ def main() -> None:
     parser.add_argument(
         "--models", type=int, nargs="*", help="with --sweep: which of MODELS (indexes)"
     )
+    parser.add_argument(
+        "--alone", type=float, nargs="*", help="with --sweep: the `alone` values tried"
+    )
     args = parser.parse_args()
     bench = Bench()
     if args.sweep:
         chosen = MODELS if args.models is None else [MODELS[i] for i in args.models]
-        sweep(bench, chosen)
+        sweep(bench, chosen, ALONE if args.alone is None else args.alone)
     elif args.before:
         table(bench, BEFORE_SETTINGS, dict.fromkeys(LANGUAGES, BEFORE_WEIGHT))
     else:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.core.scam.learned import FittedNumbers, LearnedScorer, scorer_key
+from bot.core.scam.learned import FittedNumbers, LearnedScorer, Settings, scorer_key
 from bot.storage.scorer_cache import FileScorerStore
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -170,3 +170,31 @@ def test_only_the_most_recently_used_scorers_are_kept(
     assert {"newest", keys[0], *keys[-(keep - 2) :]} == kept
     assert not stale.exists()
     assert fresh.exists()
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [Settings(c=200.0, chars=(2, 5), words=None), Settings(c=50.0, chars=(2, 5), words=(1, 2))],
+)
+def test_each_setting_is_its_own_key_and_loads_as_trained(
+    tmp_path: Path, small: tuple[list[str], list[str]], settings: Settings
+) -> None:
+    """Round 9: the settings (C, character and word n-grams) are part of the key, and a scorer
+    with word n-grams beside the character ones is stored and loaded like any other."""
+    scams, genuine = small
+    key = scorer_key(scams, genuine, settings)
+    other = Settings(c=settings.c * 2, chars=settings.chars, words=settings.words)
+    assert key != scorer_key(scams, genuine, other)
+    trained = LearnedScorer(scams, genuine, FileScorerStore(tmp_path), settings)
+    stored = FileScorerStore(tmp_path).get(key)
+    assert stored is not None
+    terms = stored.terms.tolist()
+    # A word n-gram's term is "w " and the words; a character n-gram within a word has a space
+    # at its ends only ("w " itself is the word "w"'s), so the two never meet.
+    words = {t for t in terms if len(t) > 2 and t.startswith("w ") and t[2] != " "}
+    assert bool(words) == (settings.words is not None)
+    assert all(" " not in t.strip() for t in set(terms) - words)
+    loaded = LearnedScorer(scams, genuine, Recording(FileScorerStore(tmp_path)), settings)
+    for text in _messages()[:80]:
+        assert loaded.probability(text) == trained.probability(text), text
+        assert loaded.telling_words(text) == trained.telling_words(text), text

@@ -374,6 +374,7 @@ def test_everyday_words_near_a_brand_name_are_no_lookalike(checker: LinkChecker,
     "url",
     [
         "https://booking-confirm-guest.com/reservation",
+        "https://bookings-confirm-payment.com/",  # the plural, as a word of its own
         "https://booking.guest-verify.net/",
         "https://apple.id-verify.com/",
         "https://bookinq.com/",  # a near copy of the brand's own address, judged as before

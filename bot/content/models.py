@@ -363,8 +363,8 @@ class LinkRules(Strict):
     # A government's name in an address outside the governments' own domains (round 8).
     government_words: frozenset[str] = frozenset()
     # Brand keywords that are everyday words ("booking", "apple"): a host carries one only as a
-    # word of its own (between dots and dashes), not inside a longer word (bookingdirect.ie,
-    # pineapple-farm.ie). Round 9 (scamq9).
+    # word of its own (between dots and dashes) or its plural, not inside a longer word
+    # (bookingdirect.ie, pineapple-farm.ie). Round 9 (scamq9).
     everyday_keywords: frozenset[str] = frozenset()
     # Whole suffixes (gov, mil) or domains; a host at or under one is a government's.
     government_domains: frozenset[

@@ -250,9 +250,15 @@ class LinkChecker:
                     return
             for keyword in keywords:
                 # A keyword of five letters or more inside a longer word ("dskbanklogin"), unless
-                # it is an everyday word ("booking" in bookingdirect.ie): then only as a word.
-                inside = len(keyword) >= 5 and keyword not in self._everyday
-                if keyword in tokens or (inside and keyword in skeleton):
+                # it is an everyday word ("booking" in bookingdirect.ie): then only as a word, or
+                # its plural ("bookings-confirm-payment.com").
+                everyday = keyword in self._everyday
+                inside = len(keyword) >= 5 and not everyday
+                if (
+                    keyword in tokens
+                    or (inside and keyword in skeleton)
+                    or (everyday and keyword + "s" in tokens)
+                ):
                     yield Signal("brand_name", 3, {"official": brand.domains[0]}, brand)
                     return
                 # A long brand name with one letter swapped, as a word of the host ("linkedln" in

@@ -1,5 +1,6 @@
-"""The message check on its development examples (tests/scam_dev/*.yml), never the evaluation set
-of bench/data/scam_eval: what the rules (and the learned scorer) are tuned on.
+"""The message check on its development examples (tests/scam_dev/*.yml), never an evaluation set:
+what the rules (and the learned scorer) are tuned on. (`--export` adds the retired evaluation
+sets to the learned scorer's training since round 9; the figures here never read them.)
 
 Each example falls, by a hash of its text, into the tuning part (70%) or the check part (30%).
 Changes are made looking at the tuning part's misses only (`--misses`); the check part's figures

@@ -1,21 +1,19 @@
-"""The message check's quality (issue 16): on the evaluation set of bench/data/scam_eval/
-(written without seeing the rules, never tuned on), per language, how many scams the check
-catches and how many genuine messages it calls "likely a scam"; and how long a verdict without
-OCR takes (the rules and the link checker, as the chat and `ecsm-bot check-message` run them,
-without the database's alert lookup).
+"""The message check's quality (issue 16): on an evaluation set of bench/data/scam_eval*/ (each
+written without seeing the rules), per language, how many scams the check catches and how many
+genuine messages it calls "likely a scam"; and how long a verdict without OCR takes (the rules and
+the link checker, as the chat and `ecsm-bot check-message` run them, without the database's alert
+lookup).
 
 Goals: scam recall >= 0.95, <= 5% of genuine messages called "likely scam", p95 <= 50 ms.
 Recall is given two ways: scams called "likely scam", and scams flagged at all ("likely scam" or
 "suspicious": the reply warns in both).
 
-Run alone: `python -m bench.scam_quality` (or as part of `make bench`). `--set scam_eval2` scores
-the second evaluation set (bench/data/scam_eval2, written by another helper, also without seeing
-the rules), `--set scam_eval3` the third (bench/data/scam_eval3, likewise, and without seeing what
-the rules were tuned on), `--set scam_eval4` the fourth (bench/data/scam_eval4, likewise; the
-first three have since been read and tuned on, so this one is the held-out judge), `--set all`
-every set, one table each. The sets of RETIRED (scam_eval to scam_eval5) are in the learned
-scorer's training since round 9: their figures are in-sample (`python -m bench.scam_loso` gives
-each one left out of the training)."""
+Run alone: `python -m bench.scam_quality` (or as part of `make bench`) scores the newest set
+(DEFAULT_SET: the last of SETS, the one read least); `--set NAME` another, `--set all` every set,
+one table each. Each set judged one round untouched and was then read (docs/benchmarks.md says
+when). The sets of RETIRED (scam_eval to scam_eval5) are in the learned scorer's training since
+round 9: their figures are in-sample (`python -m bench.scam_loso` gives each one left out of the
+training)."""
 
 from __future__ import annotations
 
@@ -47,6 +45,7 @@ SETS = {
     "scam_eval5": ROOT / "bench" / "data" / "scam_eval5",
     "scam_eval6": ROOT / "bench" / "data" / "scam_eval6",
     "scam_eval7": ROOT / "bench" / "data" / "scam_eval7",
+    "scam_eval8": ROOT / "bench" / "data" / "scam_eval8",
 }
 # In the learned scorer's training since round 9 (scamq9): each of these sets judged one round
 # and was then read and tuned on, so as an honest measure it was spent; their ~3,300 messages per
@@ -56,6 +55,8 @@ SETS = {
 RETIRED = ("scam_eval", "scam_eval2", "scam_eval3", "scam_eval4", "scam_eval5")
 # Never trained on: the dev check of round 9 (`python -m bench.scam_loso`).
 DEV_CHECKS = ("scam_eval6", "scam_eval7")
+# The newest set: the one least read and never tuned on when it was added.
+DEFAULT_SET = tuple(SETS)[-1]
 ROUNDS = 5  # each message is checked this many times for the latency
 
 
@@ -101,7 +102,7 @@ def _messages(language: str, where: Path = EVAL) -> list[dict[str, object]]:
 
 async def bench_scam_quality(
     catalog: Catalog | None = None,
-    evaluation_set: str = "scam_eval",
+    evaluation_set: str = DEFAULT_SET,
 ) -> tuple[list[LanguageQuality], Latency]:
     where = SETS[evaluation_set]
     catalog = catalog or load_catalog(ROOT / "data", "en")
@@ -141,7 +142,7 @@ async def bench_scam_quality(
 
 
 def tables(
-    qualities: list[LanguageQuality], latency: Latency, evaluation_set: str = "scam_eval"
+    qualities: list[LanguageQuality], latency: Latency, evaluation_set: str = DEFAULT_SET
 ) -> list[Table]:
     seen = (
         "in the learned scorer's training since round 9: in-sample"
@@ -190,8 +191,8 @@ def main() -> None:
         "--set",
         dest="evaluation_set",
         choices=(*SETS, "all"),
-        default="scam_eval",
-        help="which evaluation set under bench/data to score (default scam_eval)",
+        default=DEFAULT_SET,
+        help=f"which evaluation set under bench/data to score (default {DEFAULT_SET})",
     )
     chosen = parser.parse_args().evaluation_set
     console = Console(width=220)

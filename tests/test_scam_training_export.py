@@ -85,12 +85,14 @@ def test_every_dev_example_is_in_the_training_first_and_once(
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_no_message_of_the_dev_check_sets_is_trained_on(
+def test_no_message_of_a_set_that_is_not_retired_is_trained_on(
     exported: dict[str, dict[str, object]], language: str
 ) -> None:
+    """The dev checks and every set added since (scam_eval8 judged round 9 untouched)."""
     entry = exported[language]
     trained = {*entry["scam"], *entry["genuine"]}  # type: ignore[misc]
-    for name in DEV_CHECKS:
+    assert set(DEV_CHECKS) < set(SETS) - set(RETIRED)
+    for name in (name for name in SETS if name not in RETIRED):
         for texts in _by_label(name, language).values():
             assert not texts & trained, name
 

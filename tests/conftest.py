@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.bootstrap import DialoguePorts
 from bot.content.catalog import Catalog, load_catalog
@@ -19,6 +20,7 @@ from bot.core.campaign import NoStoredThemes
 from bot.core.ports import EventPorts
 from bot.dialogue.router import Dialogue
 from bot.nlu.client import RasaNLU
+from bot.storage.db import make_engine, migrate
 from tests.auxil.dialogue import dialogue_on
 from tests.auxil.environment import (
     MODEL,
@@ -188,6 +190,17 @@ def new_postgres_database() -> Iterator[str]:
     """A database of its own, for tests that run bot processes or cut its connections."""
     with _fresh_postgres_database("ecsm_own") as url:
         yield url
+
+
+@pytest.fixture
+async def migrated_postgres_engine(new_postgres_database: str) -> AsyncIterator[AsyncEngine]:
+    """An engine on a migrated database of its own (new_postgres_database), disposed after."""
+    migrate(new_postgres_database)
+    engine = make_engine(new_postgres_database)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -7,7 +7,6 @@ bootstrap runs on PostgreSQL: tests/test_pg_direct.py, tests/test_webhook.py.)""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -16,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.core.flood import FloodLimit
 from bot.core.ports import PendingInput
 from bot.storage.access import Database, PostgresDatabase, database_for
-from bot.storage.db import make_engine, make_sessions, migrate
+from bot.storage.db import make_sessions
 from bot.storage.first_reads import PgFirstReads
 from bot.storage.flood import SqlFloodGate
 from bot.storage.subscriptions import SqlConversations
@@ -30,13 +29,8 @@ LIMIT = FloodLimit(messages=3, window=dt.timedelta(seconds=10))
 
 
 @pytest.fixture
-async def engine(new_postgres_database: str) -> AsyncIterator[AsyncEngine]:
-    migrate(new_postgres_database)
-    engine = make_engine(new_postgres_database)
-    try:
-        yield engine
-    finally:
-        await engine.dispose()
+def engine(migrated_postgres_engine: AsyncEngine) -> AsyncEngine:
+    return migrated_postgres_engine
 
 
 async def test_one_statement_gives_what_the_three_ports_give(engine: AsyncEngine) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
 
@@ -23,7 +23,7 @@ from bot.core.flood import FloodLimit, Verdict
 from bot.core.ports import PendingInput
 from bot.dialogue.router import Dialogue
 from bot.storage.access import Database, PostgresDatabase, database_for
-from bot.storage.db import make_engine, make_sessions, migrate
+from bot.storage.db import make_sessions
 from bot.storage.first_reads import FRESH_FOR, PgFirstReads, use
 from bot.storage.inbound import SqlInbound
 from bot.storage.schema import FloodWindow, InboundUpdate
@@ -41,13 +41,8 @@ PAYLOAD: dict[str, Any] = {"update_id": 1, "message": {"text": "здравей",
 
 
 @pytest.fixture
-async def engine(new_postgres_database: str) -> AsyncIterator[AsyncEngine]:
-    migrate(new_postgres_database)
-    engine = make_engine(new_postgres_database)
-    try:
-        yield engine
-    finally:
-        await engine.dispose()
+def engine(migrated_postgres_engine: AsyncEngine) -> AsyncEngine:
+    return migrated_postgres_engine
 
 
 def inbound_values(update_id: int, now: dt.datetime) -> dict[str, Any]:

@@ -9,7 +9,6 @@ import asyncio
 import dataclasses
 import datetime as dt
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -72,13 +71,8 @@ def per_message_connections(database_url: str, cut: bool = False) -> int:
 
 
 @pytest.fixture
-async def engine(new_postgres_database: str) -> AsyncIterator[AsyncEngine]:
-    migrate(new_postgres_database)
-    engine = make_engine(new_postgres_database)
-    try:
-        yield engine
-    finally:
-        await engine.dispose()
+def engine(migrated_postgres_engine: AsyncEngine) -> AsyncEngine:
+    return migrated_postgres_engine
 
 
 def both(engine: AsyncEngine) -> tuple[PostgresDatabase, Database]:

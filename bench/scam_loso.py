@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench.scam_dev import ROOT, examples, retired_examples
-from bench.scam_quality import DEV_CHECKS, RETIRED, SETS, _messages
+from bench.scam_quality import DEV_CHECKS, RETIRED, SETS, LanguageQuality, _messages
 from bot.content.catalog import load_catalog
 from bot.content.domains import split_domain
 from bot.content.models import LearnedWeight
@@ -97,32 +97,6 @@ def _remembering(function: Callable[..., Any]) -> Callable[..., Any]:
     return remembered
 
 
-@dataclass
-class Row:
-    scams: int = 0
-    genuine: int = 0
-    likely: int = 0
-    flagged: int = 0
-    g_likely: int = 0
-    g_flagged: int = 0
-
-    @property
-    def recall(self) -> float:
-        return self.flagged / max(self.scams, 1)
-
-    @property
-    def recall_likely(self) -> float:
-        return self.likely / max(self.scams, 1)
-
-    @property
-    def genuine_likely(self) -> float:
-        return self.g_likely / max(self.genuine, 1)
-
-    @property
-    def genuine_flagged(self) -> float:
-        return self.g_flagged / max(self.genuine, 1)
-
-
 class Bench:
     def __init__(self) -> None:
         self.catalog = load_catalog(ROOT / "data", "en")
@@ -156,24 +130,15 @@ class Bench:
         for language, engine in self.service.engines.items():
             engine.rules = engine.rules.model_copy(update={"learned": weights[language]})
 
-    def score(self, fold: Fold) -> dict[str, Row]:
-        rows: dict[str, Row] = {}
+    def score(self, fold: Fold) -> dict[str, LanguageQuality]:
+        rows: dict[str, LanguageQuality] = {}
         for language in LANGUAGES:
-            row = rows[language] = Row()
+            row = rows[language] = LanguageQuality(language)
             for message in self.messages[(fold.left_out, language)]:
                 text = str(message["text"])
                 # What `check` gives without an alert lookup (none here).
                 verdict = self.service.assess(text, self.found_language(text, language))
-                likely = verdict.verdict == "likely_scam"
-                flagged = verdict.verdict != "no_red_flags"
-                if message["label"] == "scam":
-                    row.scams += 1
-                    row.likely += likely
-                    row.flagged += flagged
-                else:
-                    row.genuine += 1
-                    row.g_likely += likely
-                    row.g_flagged += flagged
+                row.count(str(message["id"]), message["label"] == "scam", verdict.verdict)
         return rows
 
 
@@ -211,8 +176,8 @@ def table(bench: Bench, settings: Settings, weights: dict[str, LearnedWeight]) -
             trained = "all" if fold.trained_on == RETIRED else f"all but {fold.left_out}"
             print(
                 f"{fold.left_out:11} {trained:23} {language:4} {row.scams:5} {row.genuine:7} "
-                f"{row.recall:16.3f} {row.recall_likely:14.3f} {100 * row.genuine_likely:14.1f}% "
-                f"{100 * row.genuine_flagged:15.1f}%"
+                f"{row.recall_flagged:16.3f} {row.recall_likely:14.3f} "
+                f"{100 * row.genuine_likely_share:14.1f}% {100 * row.genuine_flagged_share:15.1f}%"
             )
     for language, seconds in bench.train_seconds.items():
         print(f"training {language}: {len(seconds)} fits, mean {sum(seconds) / len(seconds):.1f} s")
@@ -252,7 +217,7 @@ def sweep(bench: Bench, models: Sequence[Settings], alones: Sequence[float | Non
     print("settings | learned weight | per language: worst recall(flagged), mean, worst genuine "
           "likely, mean, worst genuine flagged, mean (over the 7 left-out sets)")  # fmt: skip
     for settings in dict.fromkeys(models):
-        results: dict[LearnedWeight, list[dict[str, Row]]] = {w: [] for w in grid}
+        results: dict[LearnedWeight, list[dict[str, LanguageQuality]]] = {w: [] for w in grid}
         for fold in folds():
             bench.train(fold, settings)
             for weight in grid:
@@ -261,9 +226,9 @@ def sweep(bench: Bench, models: Sequence[Settings], alones: Sequence[float | Non
         for weight, per_fold in results.items():
             parts = []
             for language in LANGUAGES:
-                recalls = [rows[language].recall for rows in per_fold]
-                likely = [rows[language].genuine_likely for rows in per_fold]
-                flagged = [rows[language].genuine_flagged for rows in per_fold]
+                recalls = [rows[language].recall_flagged for rows in per_fold]
+                likely = [rows[language].genuine_likely_share for rows in per_fold]
+                flagged = [rows[language].genuine_flagged_share for rows in per_fold]
                 parts.append(
                     f"{language} {min(recalls):.3f} {sum(recalls) / len(recalls):.3f} "
                     f"{100 * max(likely):4.1f}% {100 * sum(likely) / len(likely):4.1f}% "

@@ -84,6 +84,26 @@ class LanguageQuality:
     def genuine_likely_share(self) -> float:
         return self.genuine_likely / self.genuine if self.genuine else 0.0
 
+    @property
+    def genuine_flagged_share(self) -> float:
+        return self.genuine_flagged / self.genuine if self.genuine else 0.0
+
+    def count(self, ident: str, scam: bool, verdict: str) -> None:
+        """One message's verdict ("likely_scam", "suspicious" or "no_red_flags")."""
+        likely, flagged = verdict == "likely_scam", verdict != "no_red_flags"
+        if scam:
+            self.scams += 1
+            self.scams_likely += likely
+            self.scams_flagged += flagged
+            if not flagged:
+                self.missed.append(ident)
+        else:
+            self.genuine += 1
+            self.genuine_likely += likely
+            self.genuine_flagged += flagged
+            if likely:
+                self.false_alarms.append(ident)
+
 
 @dataclass(frozen=True)
 class Latency:
@@ -121,20 +141,7 @@ async def bench_scam_quality(
                 started = time.perf_counter()
                 await service.check(text, service.language_of(text, language))
                 timings.append((time.perf_counter() - started) * 1000)
-            likely = verdict.verdict == "likely_scam"
-            flagged = verdict.verdict != "no_red_flags"
-            if label == "scam":
-                quality.scams += 1
-                quality.scams_likely += likely
-                quality.scams_flagged += flagged
-                if not flagged:
-                    quality.missed.append(ident)
-            else:
-                quality.genuine += 1
-                quality.genuine_likely += likely
-                quality.genuine_flagged += flagged
-                if likely:
-                    quality.false_alarms.append(ident)
+            quality.count(ident, label == "scam", verdict.verdict)
         qualities.append(quality)
     cuts = statistics.quantiles(timings, n=100)
     latency = Latency(len(timings), cuts[49], cuts[94], cuts[98], max(timings))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 
+from bot.core.nlu_review import NewItem
 from bot.core.understanding import Reading
 from bot.core.unit_of_work import UnitOfWork
 from bot.services.nlu_review import NluReviewService
@@ -70,10 +71,10 @@ async def test_in_a_unit_of_work_the_row_is_in_its_transaction(database_url: str
         database = database_for(engine)
         units = functools.partial(SqlUnitOfWork, database)
         async with units() as uow:
-            await uow.nlu_review.add("undone", "en", None, 0.1, "unplaced", NOW)
+            await uow.nlu_review.add(NewItem("undone", "en", None, 0.1, "unplaced", NOW))
             # Not committed: rolled back on leaving.
         async with units() as uow:
-            kept = await uow.nlu_review.add("kept", "en", None, 0.1, "unplaced", NOW)
+            kept = await uow.nlu_review.add(NewItem("kept", "en", None, 0.1, "unplaced", NOW))
             await uow.commit()
         assert [i.text for i in await SqlReviewQueue(database).pending(None, 10)] == ["kept"]
         assert [i.id for i in await SqlReviewQueue(database).get([kept])] == [kept]

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.bootstrap import bootstrap
 from bot.core.flood import FloodLimit
+from bot.core.nlu_review import NewItem
 from bot.core.ports import PendingInput
 from bot.settings import Settings
 from bot.storage import db
@@ -141,7 +142,7 @@ async def test_each_per_message_statement_gives_what_sqlalchemy_gives(
     rows = []
     for database in (direct, reference):
         item = await SqlReviewQueue(database).add(
-            "what is phishing", "en", "phishing", 0.93, None, at, tap_key="k" * 20
+            NewItem("what is phishing", "en", "phishing", 0.93, None, at, tap_key="k" * 20)
         )
         assert type(item) is int
         (row,) = await SqlReviewQueue(reference).get([item])

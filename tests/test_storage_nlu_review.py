@@ -8,6 +8,7 @@ import datetime as dt
 import functools
 
 from bot.core.domain_events import Origin
+from bot.core.nlu_review import NewItem
 from bot.core.ports import AuditQuery
 from bot.core.understanding import Reading
 from bot.services.nlu_review import NluReviewService
@@ -28,9 +29,9 @@ async def test_queue_on_both_databases(database_url: str) -> None:
     try:
         database = database_for(engine)
         queue = SqlReviewQueue(database)
-        hidden = await queue.add("fine", "en", "phishing", 0.9, None, NOW, "key-of-42")
-        unsure = await queue.add("unsure", "en", "phishing", 0.3, "low_confidence", NOW)
-        lost = await queue.add("загубих се", "bg", None, 0.1, "unplaced", NOW)
+        hidden = await queue.add(NewItem("fine", "en", "phishing", 0.9, None, NOW, "key-of-42"))
+        unsure = await queue.add(NewItem("unsure", "en", "phishing", 0.3, "low_confidence", NOW))
+        lost = await queue.add(NewItem("загубих се", "bg", None, 0.1, "unplaced", NOW))
         assert [i.id for i in await queue.pending(None, 10)] == [lost, unsure]
         assert [i.id for i in await queue.pending("bg", 10)] == [lost]
         assert not await queue.flag(hidden, "not_helpful", "key-of-43")  # not theirs
@@ -49,8 +50,10 @@ async def test_queue_on_both_databases(database_url: str) -> None:
             later,
         )
         assert [i.text for i in await queue.decided("assigned")] == ["fine", "unsure"]
-        await queue.add("never tapped", "en", "phishing", 0.9, None, NOW, "key-of-44")
-        unsure_tapped = await queue.add("unsure too", "en", None, 0.2, "low_confidence", NOW, "k")
+        await queue.add(NewItem("never tapped", "en", "phishing", 0.9, None, NOW, "key-of-44"))
+        unsure_tapped = await queue.add(
+            NewItem("unsure too", "en", None, 0.2, "low_confidence", NOW, "k")
+        )
         # A day on, the untapped answer goes; labelled ones stay whatever their age.
         assert await queue.purge(NOW + dt.timedelta(days=2), dt.timedelta(days=30)) == 1
         # The queued one stays, but its tap key is forgotten after the tap window.
@@ -105,8 +108,10 @@ async def test_ids_handed_out_ahead_of_their_rows(database_url: str) -> None:
             assert await ReservedIds(database, NluReviewItem.id).take() is None
             return
         assert reserved is not None
-        at_once = await queue.add("now", "en", "phishing", 0.9, None, NOW, "key-of-1")
-        await queue.add_as(reserved, "later", "en", "phishing", 0.3, "low_confidence", NOW, "k2")
+        at_once = await queue.add(NewItem("now", "en", "phishing", 0.9, None, NOW, "key-of-1"))
+        await queue.add_as(
+            reserved, NewItem("later", "en", "phishing", 0.3, "low_confidence", NOW, "k2")
+        )
         assert at_once != reserved
         assert [i.text for i in await queue.get([reserved])] == ["later"]
         assert [i.id for i in await queue.pending("en", 10)] == [reserved]
@@ -121,7 +126,7 @@ async def test_ids_handed_out_ahead_of_their_rows(database_url: str) -> None:
                 item = await ids.take()
                 assert item is not None
                 taken.append(item)
-            taken.append(await queue.add(f"at once {n}", "en", None, 0.1, "unplaced", NOW))
+            taken.append(await queue.add(NewItem(f"at once {n}", "en", None, 0.1, "unplaced", NOW)))
         assert len(set(taken)) == len(taken)
 
         # Many waiting at once on an empty block: one round trip fills it for all of them.

@@ -25,6 +25,20 @@ HELD_OUT_EVERY = 5
 
 
 @dataclass(frozen=True, slots=True)
+class NewItem:
+    """A message for the queue, already scrubbed. `tap_key`: who may flag it (an HMAC of the
+    user it was answered to)."""
+
+    text: str
+    language: str
+    guess: str | None  # the topic the model guessed
+    confidence: float
+    source: Source | None  # None: answered, no tap yet (not in the queue)
+    created_at: dt.datetime
+    tap_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ReviewItem:
     id: int
     text: str
@@ -78,17 +92,8 @@ def labelled(items: list[ReviewItem]) -> list[LabelledExample]:
 class ReviewQueue(Protocol):
     """The queue's storage, reached through the unit of work (`uow.nlu_review`)."""
 
-    async def add(
-        self,
-        text: str,
-        language: str,
-        guess: str | None,
-        confidence: float,
-        source: Source | None,
-        now: dt.datetime,
-        tap_key: str | None = None,
-    ) -> int:
-        """A new item (already scrubbed); its id. `tap_key`: who may flag it (an HMAC)."""
+    async def add(self, item: NewItem) -> int:
+        """A new item; its id."""
         ...
 
     async def flag(self, item_id: int, source: Source, tap_key: str) -> bool:
@@ -128,16 +133,7 @@ class AnswerQueue(Protocol):
     """The queue's storage outside a unit of work, for the row every answered message writes
     (the chat's per-message path)."""
 
-    async def add(
-        self,
-        text: str,
-        language: str,
-        guess: str | None,
-        confidence: float,
-        source: Source | None,
-        now: dt.datetime,
-        tap_key: str | None = None,
-    ) -> int:
+    async def add(self, item: NewItem) -> int:
         """As `ReviewQueue.add`: written at once, its id."""
         ...
 
@@ -146,16 +142,6 @@ class AnswerQueue(Protocol):
         row costs no wait to write at once (then `add`)."""
         ...
 
-    async def add_as(
-        self,
-        item_id: int,
-        text: str,
-        language: str,
-        guess: str | None,
-        confidence: float,
-        source: Source | None,
-        now: dt.datetime,
-        tap_key: str | None = None,
-    ) -> None:
+    async def add_as(self, item_id: int, item: NewItem) -> None:
         """As `add`, with the id `reserve` gave."""
         ...

@@ -22,6 +22,7 @@ from bot.core.nlu_review import (
     AnswerQueue,
     Decision,
     LabelledExample,
+    NewItem,
     ReviewItem,
     Source,
     labelled,
@@ -168,22 +169,29 @@ class NluReviewService:
         reaches this process first writes it itself."""
         unsure = reading.confidence < self.low_confidence
         source: Source | None = "low_confidence" if unsure else None
-        row = (scrub(text), language, reading.topic, reading.confidence, source, now)
-        tap_key = self._tap_key(user_id)
+        row = NewItem(
+            scrub(text),
+            language,
+            reading.topic,
+            reading.confidence,
+            source,
+            now,
+            self._tap_key(user_id),
+        )
         answers = self.answers
         if answers is None:
             async with self.units() as uow:
-                item = await uow.nlu_review.add(*row, tap_key)
+                item = await uow.nlu_review.add(row)
                 await uow.commit()
             return item, None
         reserved = await answers.reserve()
         if reserved is None:
             # One row, one statement: atomic by itself.
-            return await answers.add(*row, tap_key), None
+            return await answers.add(row), None
         item = reserved
 
         async def write() -> None:
-            await answers.add_as(item, *row, tap_key)
+            await answers.add_as(item, row)
 
         later = self._unwritten[item] = LaterRow(write, lambda: self._unwritten.pop(item, None))
         return item, later

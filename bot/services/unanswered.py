@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from bot.core.nlu_review import NewItem
 from bot.core.unanswered import scrub
 from bot.core.understanding import Reading
 from bot.core.unit_of_work import UnitsOfWork
@@ -20,6 +21,6 @@ class UnansweredService:
             await uow.unanswered.record(kept, language, reading.best_guess, reading.confidence, now)
             # The NLU's review queue (issue 18) takes it in the same transaction.
             await uow.nlu_review.add(
-                kept, language, reading.best_guess, reading.confidence, "unplaced", now
+                NewItem(kept, language, reading.best_guess, reading.confidence, "unplaced", now)
             )
             await uow.commit()

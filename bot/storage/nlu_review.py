@@ -7,7 +7,7 @@ from typing import cast
 
 from sqlalchemy import and_, delete, insert, or_, select, update
 
-from bot.core.nlu_review import TAP_WINDOW, Decision, ReviewItem, Source
+from bot.core.nlu_review import TAP_WINDOW, Decision, NewItem, ReviewItem, Source
 from bot.storage.access import ReservedIds, database_for
 from bot.storage.db import Store, reading, writing
 from bot.storage.schema import NluReviewItem
@@ -17,24 +17,16 @@ from bot.storage.schema import NluReviewItem
 _ADD = insert(NluReviewItem).returning(NluReviewItem.id)
 
 
-def _values(
-    text: str,
-    language: str,
-    guess: str | None,
-    confidence: float,
-    source: Source | None,
-    now: dt.datetime,
-    tap_key: str | None,
-) -> dict[str, object]:
+def _values(item: NewItem) -> dict[str, object]:
     """A new item's columns, as `add` and `add_as` write them."""
     return {
-        "text": text,
-        "language": language,
-        "guess": guess,
-        "confidence": confidence,
-        "source": source,
-        "created_at": now,
-        "tap_key": tap_key,
+        "text": item.text,
+        "language": item.language,
+        "guess": item.guess,
+        "confidence": item.confidence,
+        "source": item.source,
+        "created_at": item.created_at,
+        "tap_key": item.tap_key,
     }
 
 
@@ -60,42 +52,17 @@ class SqlReviewQueue:
         self._db = database_for(sessions)
         self._ids = ReservedIds(self._db, NluReviewItem.id)
 
-    async def add(
-        self,
-        text: str,
-        language: str,
-        guess: str | None,
-        confidence: float,
-        source: Source | None,
-        now: dt.datetime,
-        tap_key: str | None = None,
-    ) -> int:
+    async def add(self, item: NewItem) -> int:
         # In a unit of work, in its transaction; outside one, a transaction by itself.
-        item_id = await self._db.write_returning(
-            _ADD, _values(text, language, guess, confidence, source, now, tap_key)
-        )
-        return int(item_id)
+        return int(await self._db.write_returning(_ADD, _values(item)))
 
     async def reserve(self) -> int | None:
         # PostgreSQL: from the id's sequence, in blocks. SQLite: None, its INSERT costs no
         # wait (on the loop's thread, bot.storage.access).
         return await self._ids.take()
 
-    async def add_as(
-        self,
-        item_id: int,
-        text: str,
-        language: str,
-        guess: str | None,
-        confidence: float,
-        source: Source | None,
-        now: dt.datetime,
-        tap_key: str | None = None,
-    ) -> None:
-        await self._db.write_returning(
-            _ADD,
-            {"id": item_id, **_values(text, language, guess, confidence, source, now, tap_key)},
-        )
+    async def add_as(self, item_id: int, item: NewItem) -> None:
+        await self._db.write_returning(_ADD, {"id": item_id, **_values(item)})
 
     async def flag(self, item_id: int, source: Source, tap_key: str) -> bool:
         row = NluReviewItem

@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Any
 
 from bot.core.nlu_models import ModelVersion, Status
-from bot.core.nlu_review import TAP_WINDOW, Decision, ReviewItem, Source
+from bot.core.nlu_review import TAP_WINDOW, Decision, NewItem, ReviewItem, Source
 
 
 class MemoryReviewQueue:
@@ -15,35 +15,24 @@ class MemoryReviewQueue:
         self.items: dict[int, ReviewItem] = {}
         self.tap_keys: dict[int, str] = {}
 
-    async def add(
-        self,
-        text: str,
-        language: str,
-        guess: str | None,
-        confidence: float,
-        source: Source | None,
-        now: dt.datetime,
-        tap_key: str | None = None,
-    ) -> int:
+    async def add(self, item: NewItem) -> int:
         item_id = len(self.items) + 1
-        self.put(item_id, text, language, guess, confidence, source, now, tap_key)
+        self.put(item_id, item)
         return item_id
 
-    def put(
-        self,
-        item_id: int,
-        text: str,
-        language: str,
-        guess: str | None,
-        confidence: float,
-        source: Source | None,
-        now: dt.datetime,
-        tap_key: str | None,
-    ) -> None:
+    def put(self, item_id: int, item: NewItem) -> None:
         """The item stored under `item_id` (by `add`, or as a reserved id's row)."""
-        self.items[item_id] = ReviewItem(item_id, text, language, guess, confidence, source, now)
-        if tap_key is not None:
-            self.tap_keys[item_id] = tap_key
+        self.items[item_id] = ReviewItem(
+            item_id,
+            item.text,
+            item.language,
+            item.guess,
+            item.confidence,
+            item.source,
+            item.created_at,
+        )
+        if item.tap_key is not None:
+            self.tap_keys[item_id] = item.tap_key
 
     async def flag(self, item_id: int, source: Source, tap_key: str) -> bool:
         item = self.items.get(item_id)
@@ -158,33 +147,14 @@ class ReservingReviewQueue:
         self._next = self.FIRST_RESERVED
         self.written: list[int] = []
 
-    async def add(
-        self,
-        text: str,
-        language: str,
-        guess: str | None,
-        confidence: float,
-        source: Source | None,
-        now: dt.datetime,
-        tap_key: str | None = None,
-    ) -> int:
-        return await self.queue.add(text, language, guess, confidence, source, now, tap_key)
+    async def add(self, item: NewItem) -> int:
+        return await self.queue.add(item)
 
     async def reserve(self) -> int | None:
         self._next += 1
         return self._next
 
-    async def add_as(
-        self,
-        item_id: int,
-        text: str,
-        language: str,
-        guess: str | None,
-        confidence: float,
-        source: Source | None,
-        now: dt.datetime,
-        tap_key: str | None = None,
-    ) -> None:
+    async def add_as(self, item_id: int, item: NewItem) -> None:
         assert item_id not in self.queue.items
-        self.queue.put(item_id, text, language, guess, confidence, source, now, tap_key)
+        self.queue.put(item_id, item)
         self.written.append(item_id)

@@ -110,6 +110,16 @@ def real_reader(catalog: Catalog) -> LatinReader:
         ("zaklu4ih menuto", "заключих менюто"),
         ("smenih klaviaturata", "смених клавиатурата"),
         ("pisaha mi v linkedin i youtube", "писаха ми в linkedin и youtube"),
+        # ck as к; colloquial and loan words the dictionary lacks keep their ъ and й.
+        ("hacknaha mi instagrama", "хакнаха ми инстаграма"),
+        ("zvunnaha mi ot nomer", "звъннаха ми от номер"),
+        ("cuknah na linka ot aifona", "цъкнах на линка от айфона"),
+        ("nqmam bekup", "нямам бекъп"),
+        # Whole words spelled one way: no reading of c gives мерси ("мерки" is a word).
+        ("merci mnogo", "мерси много"),
+        ("kakvo e quishing i phishing", "какво е куишинг и фишинг"),
+        ("ot yettel li e tozi sms", "от йетел ли е този смс"),
+        ("paroli v mysql s php", "пароли в mysql с php"),
     ],
 )
 def test_the_real_table_reads_what_people_type(
@@ -156,6 +166,20 @@ def test_training_data_gets_the_readings_and_keeps_annotations(tmp_path: Path) -
     assert prepared.count("    - sms") == 1
     assert (target / "service_en.yml").read_text(encoding="utf-8") == "version: x\n"
     assert not (target / "stale.yml").exists()
+
+
+def test_a_spelled_word_wins_over_the_table_and_as_itself_counts_as_foreign() -> None:
+    table = TypingTable("bg", TABLE.sequences, spelled={"merci": "мерси", "shef": "shef"})
+    read = LatinReader(table, Lexicon({"шеф", "мерси"}.__contains__, {}, set()))
+    assert read.read("merci shef") == "мерси shef"
+    # "shef" is a word spelled as itself: only "merci" reads as the language.
+    assert read.share("merci shef") == 0.5
+
+
+def test_english_check_stays_english(real_reader: LatinReader) -> None:
+    # With ck read as к, "check" would spell the Bulgarian word "чек"; it is English.
+    assert real_reader.read("check tozi link") == "check този линк"
+    assert real_reader.share("check") == 0.0
 
 
 def test_the_work_per_word_is_bounded() -> None:

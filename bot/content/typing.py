@@ -29,6 +29,9 @@ class TypingFile(Strict):
     foreign_lexicon: str | None = None
     sequences: dict[Sequence, Annotated[list[Reading], Field(min_length=1)]]
     words: tuple[str, ...] = ()
+    spelled: dict[Annotated[str, StringConstraints(pattern=r"^[a-z0-9`']+$")], str] = Field(
+        default_factory=dict
+    )
     keep: tuple[Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]+$")], ...] = ()
 
 
@@ -51,6 +54,7 @@ def load_readers(data_dir: Path, languages: Collection[str]) -> dict[str, LatinR
             typing.language,
             {key: tuple(readings) for key, readings in typing.sequences.items()},
             frozenset(typing.keep),
+            dict(typing.spelled),
         )
         readers[typing.language] = LatinReader(
             table, Lexicon(known.__contains__, counts, foreign.keys())

@@ -13,7 +13,7 @@ import heapq
 import math
 import re
 from collections.abc import Callable, Container, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 # A run of Latin letters, with the digits and the apostrophe that stand for letters in some
 # spellings ("6efa", "4estito", "s`m"); a token must hold at least one letter.
@@ -46,6 +46,9 @@ class TypingTable:
     # Words people type in Latin letters whatever the language (QR, PIN, IBAN, VPN...): the
     # bot's own texts in the language spell them so too.
     keep: frozenset[str] = frozenset()
+    # Whole words read one way whatever the sequences say ("merci": мерси); a word spelled as
+    # itself is foreign (English "check", whose Bulgarian spelling "чек" is also a word).
+    spelled: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def longest(self) -> int:
@@ -133,6 +136,8 @@ class LatinReader:
         return spelling in self.lexicon.frequent or self.lexicon.known(spelling)
 
     def _best(self, token: str) -> str:
+        if token in self.table.spelled:
+            return self.table.spelled[token]
         if len(token) > MAX_WORD:
             return token
         best: tuple[float, str] | None = None

@@ -131,8 +131,10 @@ async def measure(
             async def one(n: int) -> None:
                 update_id = n + 1
                 payload = message(update_id, 1000 + n % USERS, texts[(n * 7919) % len(texts)])
-                received = await server.keep(update_id, payload)  # as the webhook stores it
-                await server._handle(update_id, received)  # what a worker does with it
+                # As the webhook stores it, and what a worker does with it meanwhile (on
+                # PostgreSQL the handling runs while the store's commit is flushed).
+                received, committed = await server.keep(update_id, payload)
+                await asyncio.gather(committed, server._handle(update_id, received))
                 if update_id % 20 == 0:  # the batched delete of handled updates
                     await server.forget_handled()
 

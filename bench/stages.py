@@ -34,6 +34,7 @@ from telegram.request import HTTPXRequest
 from bench import load
 from bench.delivery import Database
 from bench.load import CURRENT_UPDATE, TimedNLU, run_load, summary
+from bot.channels import telegram as telegram_channel
 from bot.channels.webhook import WebhookServer
 from bot.dialogue.router import Dialogue
 from bot.storage.first_reads import PgFirstReads
@@ -41,8 +42,8 @@ from bot.storage.inbound import SqlInbound
 from bot.storage.users import SqlUsers
 
 ORDER = (
-    ("store0", "storing the update before the 200"),
-    ("store1", "until a worker takes it (the 200 written first)"),
+    ("store0", "storing the update (PostgreSQL free text: until its reads are back)"),
+    ("store1", "until a worker takes it"),
     ("handle0", "parsing the update, python-telegram-bot's dispatch"),
     ("dlg0", "dialogue: up to the first reads"),
     ("reads0", "the first reads (flood count, user, pending question)"),
@@ -75,9 +76,36 @@ def _wrap(owner: type, name: str, before: str, after: str, key: Callable[..., An
     setattr(owner, name, timed)
 
 
+def _note_commit() -> None:
+    """When each update's commit is done (on PostgreSQL's free-text path, after its reads)."""
+    original = SqlInbound.store_before_commit
+
+    async def noted(self: SqlInbound, update_id: int, *args: Any, **kwargs: Any) -> Any:
+        committed = await original(self, update_id, *args, **kwargs)
+        if isinstance(committed, asyncio.Future):
+            committed.add_done_callback(
+                lambda _done: marks[update_id].setdefault("stored", time.perf_counter())
+            )
+        return committed
+
+    setattr(SqlInbound, "store_before_commit", noted)  # noqa: B010 - as _wrap does
+
+
 def instrument() -> None:
     current = lambda _args: CURRENT_UPDATE.get()  # noqa: E731 - a key like the others
-    _wrap(SqlInbound, "store", "store0", "store1", lambda args: args[0])
+    _wrap(SqlInbound, "store_before_commit", "store0", "store1", lambda args: args[0])
+    _note_commit()
+    gate = getattr(telegram_channel, "until_stored")  # noqa: B009 - the channel's own name
+
+    async def gate_timed() -> None:
+        update = CURRENT_UPDATE.get()
+        if update is not None:
+            marks[update].setdefault("gate0", time.perf_counter())
+        await gate()
+        if update is not None:
+            marks[update].setdefault("gate1", time.perf_counter())
+
+    setattr(telegram_channel, "until_stored", gate_timed)  # noqa: B010 - as _wrap does
     _wrap(WebhookServer, "_handle", "handle0", "handle1", lambda args: args[0])
     _wrap(Dialogue, "respond", "dlg0", "dlg1", current)
     _wrap(PgFirstReads, "read", "reads0", "reads1", current)
@@ -121,6 +149,18 @@ def report(console: Console, backend: str, result: load.LoadResult) -> None:
         )
     console.print(table)
     console.print(f"({len(complete)} of {len(messages)} messages went through every step)")
+    # Beside the path: the commit after the reads were back (PostgreSQL's free text: the
+    # handling runs meanwhile), and how long the reply then waited for it.
+    for start, end, what in (
+        ("store1", "stored", "the commit, after the reads were back"),
+        ("gate0", "gate1", "the reply's wait for the commit"),
+    ):
+        gaps = [(m[end] - m[start]) * 1000 for m in complete if start in m and end in m]
+        if gaps:
+            console.print(
+                f"{what}: p50 {statistics.median(gaps):.2f} ms, mean "
+                f"{statistics.mean(gaps):.2f} ms ({len(gaps)} messages)"
+            )
     marks.clear()
 
 

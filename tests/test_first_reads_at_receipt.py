@@ -184,14 +184,14 @@ async def test_the_webhook_counts_each_message_once(
     api = FakeBotAPI()
     settings = settings_for(tmp_path, database_url=new_postgres_database)
     made: list[bool] = []
-    store_and_read = PgFirstReads.store_and_read
+    store_and_read = PgFirstReads.store_and_read_before_commit
 
     async def noted(self: PgFirstReads, *args: Any) -> Any:
-        early = await store_and_read(self, *args)
+        early, committed = await store_and_read(self, *args)
         made.append(early is not None)
-        return early
+        return early, committed
 
-    monkeypatch.setattr(PgFirstReads, "store_and_read", noted)
+    monkeypatch.setattr(PgFirstReads, "store_and_read_before_commit", noted)
     user = 4242
     async with webhook(tmp_path, api, Healthy(), settings=settings) as (server, client, services):
         texts = [api.message_update(user, text) for text in ("hello", "what is phishing", "ok")]

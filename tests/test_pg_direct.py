@@ -221,6 +221,26 @@ async def test_errors_are_sqlalchemys(engine: AsyncEngine, new_postgres_database
     assert await SqlUsers(direct).get(1) is not None
 
 
+async def test_a_row_before_its_commit(engine: AsyncEngine, new_postgres_database: str) -> None:
+    """The row comes back with the transaction still open (nothing visible elsewhere); the
+    commit then makes it visible. A failing statement raises as SQLAlchemy's, rolls back, and
+    leaves the connection usable; the reference path gives the row committed already."""
+    direct, reference = both(engine)
+    new_user = insert(User).returning(User.id)
+    values = {"id": 7, "language": "en", "first_seen": T0, "last_seen": T0}
+    row, committed = await direct.read_row_before_commit(new_user, values)
+    assert row is not None and row.id == 7
+    assert await SqlUsers(reference).get(7) is None  # not committed yet
+    await committed
+    assert await SqlUsers(reference).get(7) is not None
+    with pytest.raises(IntegrityError):
+        await direct.read_row_before_commit(new_user, values)
+    assert await SqlUsers(direct).get(7) is not None  # the pool's connections still work
+    row, committed = await reference.read_row_before_commit(new_user, {**values, "id": 8})
+    await committed
+    assert row is not None and await SqlUsers(direct).get(8) is not None
+
+
 async def test_a_connection_cut_while_idle_is_replaced_unseen(
     engine: AsyncEngine, new_postgres_database: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -37,6 +37,7 @@ from bot.core.messages import Button, Incoming, Reply, finish
 from bot.dialogue.router import Dialogue
 from bot.http import httpx_kwargs
 from bot.metrics import Metrics
+from bot.storage.receipt import until_stored
 from bot.text.markup import split_message
 
 log = logging.getLogger(__name__)
@@ -96,9 +97,11 @@ class _Typing:
         self._timer = schedule(TYPING_AFTER, self._send)
 
     def _send(self) -> None:
-        self._task = asyncio.create_task(
-            self._bot.send_chat_action(self._chat_id, ChatAction.TYPING)
-        )
+        self._task = asyncio.create_task(self._typing())
+
+    async def _typing(self) -> None:
+        await until_stored()  # nothing reaches Telegram before the update is stored
+        await self._bot.send_chat_action(self._chat_id, ChatAction.TYPING)
 
     async def answered(self) -> None:
         self._timer.cancel()
@@ -296,6 +299,9 @@ class TelegramChannel:
         finally:
             if typing is not None:
                 await typing.answered()
+        # A webhook update whose commit is still being flushed (bot/storage/receipt.py): no
+        # reply, and none of the writes left for after it, before it is stored for good.
+        await until_stored()
         if self.metrics is not None:
             kind = (
                 "command"

@@ -29,6 +29,7 @@ from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, CallbackContext
 
 from bot.metrics import Metrics
+from bot.storage import receipt
 from bot.storage.inbound import Sender, SqlInbound
 
 log = logging.getLogger(__name__)
@@ -141,9 +142,15 @@ class WebhookServer:
         except (ValueError, KeyError, TypeError):
             return Response(status_code=400)
         # Stored (and claimed by this process) before the 200: if storing fails, Telegram gets
-        # an error and sends the update again.
+        # an error and sends the update again. A free-text update stored with its first reads
+        # (PostgreSQL) is handed to a worker as soon as the reads are back, while its commit
+        # is flushed: the handling waits for the commit before it writes or sends anything
+        # (bot/storage/receipt.py), and so does the 200.
         try:
-            received = await self.keep(update_id, payload)
+            received, committed = await self.keep(update_id, payload)
+            if received is not None:
+                self.queue.put_nowait((update_id, received))
+            await committed
         except Exception:
             if not self._store_failing:
                 # Once per outage: every update during it fails the same way.
@@ -153,14 +160,15 @@ class WebhookServer:
         if self._store_failing:
             log.warning("storing webhook updates works again")
             self._store_failing = False
-        if received is not None:
-            self.queue.put_nowait((update_id, received))
         return Response(status_code=200)
 
-    async def keep(self, update_id: int, payload: dict[str, Any]) -> dict[str, Any] | Update | None:
-        """Store a received update, claimed by this process; what its worker is given (the
+    async def keep(
+        self, update_id: int, payload: dict[str, Any]
+    ) -> tuple[dict[str, Any] | Update | None, Awaitable[None]]:
+        """Store a received update, claimed by this process: what its worker is given (the
         update parsed when its first reads were made with it), or None when it was stored
-        already (Telegram resending it)."""
+        already (Telegram resending it); and what completes once the update is committed
+        (raising if the commit fails)."""
         received: dict[str, Any] | Update = payload
         sender: Sender | None = None
         if self.sender_of is not None:
@@ -170,10 +178,12 @@ class WebhookServer:
                 received = payload  # parsed again, and its error met, by the worker
             else:
                 sender = self.sender_of(received)
-        stored = await self.inbound.store(
+        committed = await self.inbound.store_before_commit(
             update_id, payload, dt.datetime.now(dt.UTC), self.lease, sender
         )
-        return received if stored else None
+        if committed is None:
+            return None, receipt.done()
+        return received, committed
 
     async def health(self, _request: Request) -> JSONResponse:
         results: dict[str, str] = {}

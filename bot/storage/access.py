@@ -30,7 +30,10 @@ there, in batches), do it as they commit.
 autocommit, without an ORM session and without SQLAlchemy's asyncio layer: still built and
 compiled by SQLAlchemy, run by psycopg directly (bot/storage/pg_direct.py), one round trip, no
 BEGIN and COMMIT around it. A statement that path cannot run as SQLAlchemy would goes through a
-pooled SQLAlchemy connection in autocommit instead.
+pooled SQLAlchemy connection in autocommit instead. The webhook's store of a free-text update
+(`read_row_before_commit`) runs in a transaction of its own instead, so that its rows come back
+before the commit's flush to disk, which then overlaps the update's handling
+(bot/storage/receipt.py).
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ import asyncio
 import collections
 import contextlib
 import weakref
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import Engine, create_engine, event, func, select
@@ -49,6 +52,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import SingletonThreadPool
 from sqlalchemy.sql import Executable
 
+from bot.storage import receipt
 from bot.storage.db import (
     Store,
     make_sessions,
@@ -119,6 +123,17 @@ class Database:
         row."""
         async with self.writing(one_statement=True) as session:
             return (await session.execute(statement, parameters)).scalar()
+
+    async def read_row_before_commit(
+        self, statement: Executable, parameters: dict[str, Any]
+    ) -> tuple[ResultRow | None, Awaitable[None]]:
+        """The first row of a writing statement run in a transaction of its own, and what
+        completes once that transaction is committed: on PostgreSQL's direct path the row
+        comes back before the commit is flushed to disk, and the commit goes on meanwhile
+        (await it before anyone relies on what was written: bot/storage/receipt.py); here,
+        committed already."""
+        row = await self.read_row(statement, parameters)
+        return row, receipt.done()
 
     async def reserve_ids(self, column: Any, count: int) -> list[int]:
         """`count` values of `column`'s sequence that no row will get from it: ids for rows
@@ -191,6 +206,7 @@ class PostgresDatabase(Database):
     async def read_row(
         self, statement: Executable, parameters: dict[str, Any] | None = None
     ) -> ResultRow | None:
+        await receipt.until_stored()  # the direct path opens no session (bot.storage.receipt)
         parameters = parameters or {}
         entry = await self._direct.compiled(statement, parameters)
         if entry is None:
@@ -204,7 +220,18 @@ class PostgresDatabase(Database):
         row = await self.read_row(statement, parameters)
         return row[0] if row is not None else None
 
+    async def read_row_before_commit(
+        self, statement: Executable, parameters: dict[str, Any]
+    ) -> tuple[ResultRow | None, Awaitable[None]]:
+        entry = await self._direct.compiled(statement, parameters)
+        if entry is None:
+            return await super().read_row_before_commit(statement, parameters)
+        row: ResultRow | None
+        row, committed = await self._direct.first_row_before_commit(entry, parameters)
+        return row, committed
+
     async def reserve_ids(self, column: Any, count: int) -> list[int]:
+        await receipt.until_stored()
         # Taken from the column's own sequence, as an INSERT without an id takes its value:
         # unique across processes, and never handed to another row.
         sequence = func.pg_get_serial_sequence(column.table.name, column.name)

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 
 from bot.storage import sqlite_driver
+from bot.storage.receipt import until_stored
 
 if TYPE_CHECKING:
     from bot.storage.access import Database
@@ -192,6 +193,7 @@ async def open_writing(
     1, 2, 5, 10... up to 100 ms between tries: under load every message would pay for those
     sleeps. So this process's writers queue here instead and take the lock in turn; the busy
     handler is left for other processes (the command line next to a running bot)."""
+    await until_stored()  # an update being handled is committed first (bot.storage.receipt)
     bind = sessions.kw.get("bind")
     lock: contextlib.AbstractAsyncContextManager[Any] = contextlib.nullcontext()
     if bind is not None and bind.dialect.name == "sqlite":
@@ -208,6 +210,7 @@ async def open_reading(
 ) -> AsyncIterator[AsyncSession]:
     """A session that only reads (anything it wrote would be rolled back anyway). Its
     statements see one snapshot, unless `one_statement` (a lookup that needs no other)."""
+    await until_stored()
     async with sessions() as session:
         await _begin_as(session, "none" if one_statement else "deferred")
         yield session

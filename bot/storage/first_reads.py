@@ -16,6 +16,9 @@ the webhook's store of an update (bot.storage.inbound) and these reads in one st
 free-text update costs one round trip before its reply instead of two. The counting and the
 touch happen only when the update is newly stored (a resent one counts nothing), in the store's
 own transaction: both or neither, committed (and synchronous) before the webhook's 200. The
+reads come back before that commit is flushed (`store_and_read_before_commit`): the update is
+handled meanwhile, and its handling waits for the commit before it writes or sends anything
+(bot/storage/receipt.py). The
 reads are handed to the dialogue through `use` around the update's handling: `read` then gives
 them (once, for that user) instead of asking again. When the handling starts late
 (`FRESH_FOR`), the user and the pending question are read again (the count stands: the message
@@ -35,7 +38,7 @@ import contextlib
 import contextvars
 import dataclasses
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -235,16 +238,27 @@ class PgFirstReads:
         self, inbound: dict[str, Any], user_id: int, language: str, now: dt.datetime
     ) -> EarlyReads | None:
         """Store a webhook update (`inbound`: the values of SqlInbound's store) and make the
-        first reads of its free text in the same statement; None when the update was already
-        stored (nothing counted or touched then)."""
-        row = await self._db.read_row(
+        first reads of its free text in the same statement, committed when this returns; None
+        when the update was already stored (nothing counted or touched then)."""
+        early, committed = await self.store_and_read_before_commit(inbound, user_id, language, now)
+        await committed
+        return early
+
+    async def store_and_read_before_commit(
+        self, inbound: dict[str, Any], user_id: int, language: str, now: dt.datetime
+    ) -> tuple[EarlyReads | None, Awaitable[None]]:
+        """As `store_and_read`, but back as soon as the reads are, before the commit is
+        flushed to disk: the commit goes on in the awaitable returned (to be awaited before
+        the update counts as received, and by its handling before it writes or sends anything:
+        bot/storage/receipt.py)."""
+        row, committed = await self._db.read_row_before_commit(
             _STORE_AND_READ, {**inbound, **self._values(user_id, language, now)}
         )
         assert row is not None  # one row, whatever the tables hold
         if row.stored is None:
-            return None
+            return None, committed
         verdict = verdict_for(int(row.flood_count), self.limit)
-        return EarlyReads(user_id, now, verdict, _user(row, user_id), _pending(row))
+        return EarlyReads(user_id, now, verdict, _user(row, user_id), _pending(row)), committed
 
 
 @contextlib.contextmanager

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Awaitable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
 
 from bot.core.ports import FirstReads
+from bot.storage import receipt
 from bot.storage.access import database_for
 from bot.storage.db import Store, reading, writing
 from bot.storage.first_reads import EarlyReads, PgFirstReads, use
@@ -27,7 +28,7 @@ class SqlInbound:
         # trip before the reply instead of two; bot/storage/first_reads.py), which are kept
         # here for its handling (`handling`).
         self._first_reads = first_reads if isinstance(first_reads, PgFirstReads) else None
-        self._early: dict[int, EarlyReads] = {}
+        self._early: dict[int, tuple[EarlyReads, Awaitable[None]]] = {}
         # Run for every update: built once, its values given at run time (see bot.storage.access).
         self._store = (
             self._db.insert(InboundUpdate)
@@ -48,9 +49,29 @@ class SqlInbound:
         lease: dt.timedelta,
         sender: Sender | None = None,
     ) -> bool:
-        """Keep the update, claimed by the receiving process for `lease`; False when it was
-        already there (Telegram resending it). With a `sender` (free text) and first reads,
-        they are made in the same statement and kept for `handling`."""
+        """Keep the update, claimed by the receiving process for `lease`, committed when this
+        returns; False when it was already there (Telegram resending it). With a `sender`
+        (free text) and first reads, they are made in the same statement and kept for
+        `handling`."""
+        committed = await self.store_before_commit(update_id, payload, now, lease, sender)
+        if committed is None:
+            return False
+        await committed
+        return True
+
+    async def store_before_commit(
+        self,
+        update_id: int,
+        payload: dict[str, Any],
+        now: dt.datetime,
+        lease: dt.timedelta,
+        sender: Sender | None = None,
+    ) -> Awaitable[None] | None:
+        """As `store`, but what it returns completes once the update is committed: with a
+        `sender` and first reads, the reads are back (and the update's handling may start)
+        before the commit is flushed to disk. That handling waits for the commit before it
+        writes or sends anything (`handling`, bot/storage/receipt.py); the webhook's 200 waits
+        for it too. None when the update was already there (committed, or failed, by then)."""
         values = {
             "update_id": update_id,
             "payload": payload,
@@ -58,18 +79,29 @@ class SqlInbound:
             "claimed_until": now + lease,
         }
         if sender is not None and self._first_reads is not None:
-            early = await self._first_reads.store_and_read(values, *sender, now)
+            early, committed = await self._first_reads.store_and_read_before_commit(
+                values, *sender, now
+            )
             if early is None:
-                return False
-            self._early[update_id] = early
-            return True
+                await committed  # nothing written; the transaction ends all the same
+                return None
+            self._early[update_id] = (early, committed)
+            return committed
         stored = await self._db.write_returning(self._store, values)
-        return stored is not None
+        return receipt.done() if stored is not None else None
 
-    def handling(self, update_id: int) -> contextlib.AbstractContextManager[None]:
+    @contextlib.contextmanager
+    def handling(self, update_id: int) -> Iterator[None]:
         """Around the handling of an update: the first reads made when it was stored (if any)
-        are what the dialogue reads."""
-        return use(self._early.pop(update_id, None))
+        are what the dialogue reads, and until its commit is done, the handling waits for it
+        before it writes or sends anything (bot/storage/receipt.py)."""
+        kept = self._early.pop(update_id, None)
+        if kept is None:
+            yield
+            return
+        early, committed = kept
+        with use(early), receipt.pending(committed):
+            yield
 
     async def claim(
         self, update_id: int, now: dt.datetime, lease: dt.timedelta

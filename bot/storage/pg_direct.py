@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import time
 import weakref
 from collections.abc import Callable, Mapping
@@ -147,6 +148,25 @@ def _result_processors(
     )
 
 
+def _note_result(entry: Compiled, cursor: Any, dialect: Any) -> None:
+    """How each result column of `entry` is converted, learnt from its first run."""
+    if entry.result is None:
+        entry.result = _result_processors(entry.statement, cursor.description, dialect)
+
+
+def _row(entry: Compiled, raw: Any) -> Any:
+    """A row psycopg returned, its columns converted as SQLAlchemy's result would."""
+    if raw is None:
+        return None
+    assert entry.result is not None and entry.row is not None
+    return entry.row(
+        tuple(
+            value if process is None else process(value)
+            for value, process in zip(raw, entry.result, strict=True)
+        )
+    )
+
+
 class _Pooled:
     __slots__ = ("connection", "cursor", "generation", "returned_at")
 
@@ -155,6 +175,10 @@ class _Pooled:
         self.cursor = connection.cursor()
         self.generation = generation
         self.returned_at = time.monotonic()
+
+    @property
+    def cut(self) -> bool:
+        return bool(self.connection.closed or self.connection.broken)
 
 
 class DirectStatements:
@@ -207,34 +231,71 @@ class DirectStatements:
             cursor = pooled.cursor
             await cursor.execute(entry.sql, values, prepare=True)
             raw = await cursor.fetchone()
-            result = entry.result
-            if result is None:
-                result = entry.result = _result_processors(
-                    entry.statement, cursor.description, self.dialect
-                )
+            _note_result(entry, cursor, self.dialect)
             healthy = True
         except psycopg.Error as error:
-            connection = pooled.connection
-            cut = connection.closed or connection.broken
-            if cut:
-                self._drop_all()
-            else:
-                healthy = connection.info.transaction_status == TransactionStatus.IDLE
+            healthy = self._after_error(pooled)
             raise DBAPIError.instance(
-                entry.sql, values, error, psycopg.Error, connection_invalidated=cut
+                entry.sql, values, error, psycopg.Error, connection_invalidated=pooled.cut
             ) from error
         finally:
             # Not healthy also after a cancellation mid-statement: the connection's state is
             # not known, so it is closed rather than reused.
             await self._release(pooled, healthy)
-        if raw is None:
-            return None
-        row = tuple(
-            value if process is None else process(value)
-            for value, process in zip(raw, result, strict=True)
-        )
-        assert entry.row is not None
-        return entry.row(row)
+        return _row(entry, raw)
+
+    async def first_row_before_commit(
+        self, entry: Compiled, parameters: Mapping[str, Any]
+    ) -> tuple[Any, asyncio.Task[None]]:
+        """As `first_row`, but the row comes back before the commit: `entry` runs in a
+        transaction of its own (BEGIN and the statement in one round trip, a pipeline), and
+        its COMMIT, the WAL's flush, goes on in the task returned, which raises what the
+        commit raised. The caller must not let anyone rely on what the statement wrote until
+        that task is done (bot/storage/receipt.py); its connection is held until then."""
+        values = entry.values(parameters)
+        pooled = await self._acquire()
+        try:
+            cursor = pooled.cursor
+            async with pooled.connection.pipeline():
+                await cursor.execute("BEGIN")
+                await cursor.execute(entry.sql, values, prepare=True)
+            raw = await cursor.fetchone()
+            _note_result(entry, cursor, self.dialect)
+        except psycopg.Error as error:
+            if not pooled.cut:
+                # The failed statement left its transaction open (aborted): ended here.
+                with contextlib.suppress(psycopg.Error):
+                    await pooled.connection.execute("ROLLBACK")
+            healthy = self._after_error(pooled)
+            await self._release(pooled, healthy)
+            raise DBAPIError.instance(
+                entry.sql, values, error, psycopg.Error, connection_invalidated=pooled.cut
+            ) from error
+        except BaseException:
+            await self._release(pooled, False)
+            raise
+        return _row(entry, raw), asyncio.create_task(self._commit(pooled))
+
+    async def _commit(self, pooled: _Pooled) -> None:
+        healthy = False
+        try:
+            await pooled.cursor.execute("COMMIT")
+            healthy = True
+        except psycopg.Error as error:
+            healthy = self._after_error(pooled)
+            raise DBAPIError.instance(
+                "COMMIT", None, error, psycopg.Error, connection_invalidated=pooled.cut
+            ) from error
+        finally:
+            await self._release(pooled, healthy)
+
+    def _after_error(self, pooled: _Pooled) -> bool:
+        """Whether the connection of a statement that failed can be used again (it is idle,
+        no transaction left open); a cut one drops every idle connection too."""
+        if pooled.cut:
+            self._drop_all()
+            return False
+        return pooled.connection.info.transaction_status == TransactionStatus.IDLE
 
     async def _open(self) -> _Pooled:
         args, kwargs = self.dialect.create_connect_args(self._url())

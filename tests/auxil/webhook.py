@@ -43,8 +43,9 @@ async def webhook(
     nlu_check: Healthy,
     start_workers: bool = True,
     settings: Settings | None = None,
+    nlu: FakeNLU | None = None,
 ) -> AsyncIterator[tuple[WebhookServer, httpx.AsyncClient, Services]]:
-    async with bootstrap(settings or settings_for(tmp_path), nlu=FakeNLU()) as services:
+    async with bootstrap(settings or settings_for(tmp_path), nlu=nlu or FakeNLU()) as services:
         # As bot/app.py starts: the shipped events loaded.
         await services.shipped_events.load(services.clock.now())
         channel = TelegramChannel(services.dialogue, services.catalog, services.metrics)

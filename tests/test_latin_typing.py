@@ -115,6 +115,7 @@ def real_reader(catalog: Catalog) -> LatinReader:
         ("zvunnaha mi ot nomer", "звъннаха ми от номер"),
         ("cuknah na linka ot aifona", "цъкнах на линка от айфона"),
         ("nqmam bekup", "нямам бекъп"),
+        ("hakeri instaliraha virus", "хакери инсталираха вирус"),
         # Whole words spelled one way: no reading of c gives мерси ("мерки" is a word).
         ("merci mnogo", "мерси много"),
         ("kakvo e quishing i phishing", "какво е куишинг и фишинг"),
@@ -198,7 +199,9 @@ async def test_a_message_without_marker_words_is_read_when_its_words_are_the_lan
     reading = ReadingNLU(nlu, {"bg": real_reader}, catalog.languages)
     await reading.parse("spri savetite")
     await reading.parse("password reset expired")
-    assert nlu.seen == ["спри съветите", "password reset expired"]
+    # Words the dictionary lacks but the word list holds count as Bulgarian too.
+    await reading.parse("otpishete me ot tova")
+    assert nlu.seen == ["спри съветите", "password reset expired", "отпишете ме от това"]
 
 
 def test_abbreviations_and_kept_words_stay_as_typed(real_reader: LatinReader) -> None:

@@ -42,6 +42,7 @@ from pathlib import Path
 
 import numpy as np
 from scipy.sparse import csr_matrix, hstack  # type: ignore[import-untyped]
+from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedGroupKFold
 
@@ -169,12 +170,15 @@ def cross_validate(
     scale: float,
     fold_vocab: set[str] | None,
     dense_only: bool = False,
+    lda: int = 0,
 ) -> tuple[list[Scored], float]:
     """`bench.nlu_cv.cross_validate` (same folds, √counts, C) with [counts ; scale * vector];
     with `dense_only`, the vectors alone (a quick ranking of tables, not a pipeline)."""
     labels = np.array([row.intent for row in rows])
     splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=0)
     scored, fit_seconds = [], 0.0
+    training_intents: list[str] = []
+    reduction: list[LinearDiscriminantAnalysis] = []
 
     def features(texts: list[str], counts: csr_matrix, allowed: set[str] | None) -> csr_matrix:
         counts = transformed(counts, settings)
@@ -182,13 +186,23 @@ def cross_validate(
             return np.vstack([vectors.vector(text, allowed) for text in texts]) * scale
         if vectors is None or scale == 0:
             return counts
-        dense = np.vstack([vectors.vector(text, allowed) for text in texts]) * scale
-        return hstack([counts, csr_matrix(dense)], format="csr")
+        dense = np.vstack([vectors.vector(text, allowed) for text in texts])
+        if lda:
+            # A supervised reduction fitted on the fold's training vectors (the first call),
+            # then applied: fewer dense columns for the fit to carry.
+            if not reduction:
+                reduction.append(
+                    LinearDiscriminantAnalysis(n_components=lda).fit(dense, training_intents)
+                )
+            dense = reduction[0].transform(dense)
+        return hstack([counts, csr_matrix(dense * scale)], format="csr")
 
     for train_at, test_at in splitter.split(np.zeros(len(rows)), labels, np.arange(len(rows))):
         training = [rows[i] for i in train_at]
         raw = [text for row in training for text in row.train]
         intents = [row.intent for row in training for _ in row.train]
+        training_intents[:] = intents
+        reduction.clear()
         allowed = None
         if fold_vocab is not None:
             allowed = fold_vocab | {word for text in raw for word in words_of(text)}
@@ -247,7 +261,7 @@ def save(args: argparse.Namespace) -> None:
 
 def cv(args: argparse.Namespace) -> None:
     rows = load(args.data)
-    settings = Settings(1, 2, 5, 2, args.max_iter, 2, "sqrt", args.c)
+    settings = Settings(1, 2, 5, args.char_min_df, args.max_iter, 2, "sqrt", args.c)
     keep = None
     if not args.content:
         keep = set(nlu_counts(rows))
@@ -259,13 +273,14 @@ def cv(args: argparse.Namespace) -> None:
         costs(vectors, [row.test for row in rows])
     for scale in args.scales:
         scored, fit = cross_validate(
-            rows, settings, args.folds, vectors, scale, fold_vocab, args.dense_only
+            rows, settings, args.folds, vectors, scale, fold_vocab, args.dense_only, args.lda
         )
         print(
             f"== {args.teacher.name} {args.dims} dims, {args.weighting}, x {scale:g}"
             f"{', vectors alone' if args.dense_only else ''}"
             f"{', fold vocabulary' if args.fold_vocab else ''}"
-            f"{', with data/ words' if args.content else ''}:"
+            f"{', with data/ words' if args.content else ''}"
+            f"{f', LDA to {args.lda}' if args.lda else ''}:"
             f" {len(rows)} examples; fits {fit:.0f} s CPU"
         )
         for pair in args.thresholds:
@@ -288,6 +303,8 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--max-iter", type=int, default=300)
     parser.add_argument("--c", type=float, default=3.0, help="the classifier's C (served: 3)")
+    parser.add_argument("--char-min-df", type=int, default=2, help="served: 3 since the fifth pass")
+    parser.add_argument("--lda", type=int, default=0, help="reduce the vectors by LDA to N")
     parser.add_argument("--scales", type=float, nargs="+", default=[0, 10, 30])
     parser.add_argument("--thresholds", nargs="*", default=["0.30/0.05"])
     args = parser.parse_args()

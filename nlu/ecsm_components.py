@@ -24,7 +24,7 @@ from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import (
 )
 from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, TEXT
 from rasa.shared.nlu.training_data.message import Message
-from scipy.sparse import csr_matrix
+from scipy.sparse import csr_matrix, hstack
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True)
@@ -64,6 +64,9 @@ class TunedLogisticRegressionClassifier(LogisticRegressionClassifier):
       classifier sees it, so a word or n-gram repeated in a long story counts less than
       linearly; 0/1 features (regexes) are unchanged. `counts: raw` is Rasa's behaviour.
 
+    Dense sentence features (ecsm_vectors.py's static word vectors) are appended to the
+    counts as Rasa's classifier appends them, but as given: the square root is for counts.
+
     The same class weights, solver and saved form (skops) as Rasa's classifier; the model's
     size does not change (one coefficient per topic and feature, as before).
     """
@@ -91,22 +94,47 @@ class TunedLogisticRegressionClassifier(LogisticRegressionClassifier):
             raise ValueError("C must be positive")
 
     def _create_X(self, messages: list[Message]) -> csr_matrix:
-        features = sentence_matrix(messages)
+        features = sentence_matrix(messages, skip_dense=True)
         if features is None:
+            # Rasa's own way (rows of unequal width): dense features, if any, included.
             features = super()._create_X(messages)
+            dense = None
+        else:
+            dense = dense_matrix(messages)
         if self.config["counts"] == "sqrt":
             features = csr_matrix(features, dtype=np.float64, copy=True)
             features.data = np.sign(features.data) * np.sqrt(np.abs(features.data))
+        if dense is not None and dense.shape[1]:
+            features = hstack([features, csr_matrix(dense)], format="csr")
         return features
 
 
-def sentence_matrix(messages: list[Message]) -> csr_matrix | None:
+def dense_matrix(messages: list[Message]) -> np.ndarray:
+    """The messages' dense sentence features of the text side by side, one row a message (a
+    message without them: zeros)."""
+    parts = [
+        [
+            np.asarray(f.features, dtype=np.float64).reshape(-1)
+            for f in message.features
+            if f.attribute == TEXT and f.type == FEATURE_TYPE_SENTENCE and f.is_dense()
+        ]
+        for message in messages
+    ]
+    width = max((sum(p.size for p in row) for row in parts), default=0)
+    matrix = np.zeros((len(messages), width))
+    for at, row in enumerate(parts):
+        if row:
+            matrix[at] = np.concatenate(row)
+    return matrix
+
+
+def sentence_matrix(messages: list[Message], skip_dense: bool = False) -> csr_matrix | None:
     """The messages' sparse sentence features of the text, each featurizer's side by side in
     the order they were added, one row a message: the matrix Rasa's
     `LogisticRegressionClassifier._create_X` builds, made in one go instead of by two sparse
     stacks per message (a fifth of the training time with 7,000 examples; docs/nlu.md, sixth
-    pass). None when a message has dense sentence features or the rows differ in width: then
-    Rasa's own way applies."""
+    pass). None when a message has dense sentence features (unless `skip_dense`: then they are
+    left out) or the rows differ in width: then Rasa's own way applies."""
     rows: list[np.ndarray] = []
     columns: list[np.ndarray] = []
     values: list[np.ndarray] = []
@@ -117,6 +145,8 @@ def sentence_matrix(messages: list[Message]) -> csr_matrix | None:
             if feature.attribute != TEXT or feature.type != FEATURE_TYPE_SENTENCE:
                 continue
             if feature.is_dense():
+                if skip_dense:
+                    continue
                 return None
             part = feature.features.tocoo()
             rows.append(np.full(part.nnz, row, dtype=np.int64))

@@ -128,3 +128,101 @@ def test_the_fast_paths_give_the_classifier_the_same_features_as_rasa() -> None:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().endswith("same features")
+
+
+def test_the_vector_table_is_a_model_input() -> None:
+    # The table the vectors featurizer reads is hashed with the code: a new table retrains.
+    inputs = ModelPaths(NLU, ROOT / "data").inputs()
+    assert all(path in inputs for path in NLU.glob("*.npz"))
+
+
+# Run in Rasa's own environment: the static-vector featurizer and the classifier train on a
+# few messages with a small table, the classifier's input is [√counts ; scale x vector], and
+# a model loaded back from its storage parses a new message.
+VECTORS_TRAIN_AND_PARSE = """
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from ecsm_components import SentenceCountVectorsFeaturizer, TunedLogisticRegressionClassifier
+from ecsm_vectors import StaticWordVectorsFeaturizer, VectorTable
+
+words = ["what", "is", "phishing", "bank", "link", "hello", "stop", "tips", "паролата"]
+rows = np.random.default_rng(0).normal(size=(len(words), 8)).astype(np.float16)
+table = Path(tempfile.mkdtemp()) / "table.npz"
+np.savez(table, words=np.frombuffer("\\n".join(words).encode(), dtype=np.uint8), rows=rows,
+         weights=np.ones(len(words), dtype=np.float16))
+vectors = VectorTable(table)
+# A text's vector: the mean of its known words' rows, unit length; unknown words add nothing.
+expected = rows[[0, 2]].astype(np.float32).mean(axis=0)
+assert np.allclose(vectors.vector("What PHISHING, 12 xyz"), expected / np.linalg.norm(expected))
+assert not vectors.vector("nothing known 42").any()
+
+texts = ["what is phishing", "my bank sent me a strange link", "как да си сменя паролата",
+         "hello there", "stop the daily tips", "phishing link in a text 2 times"]
+storage = LocalModelStorage(Path(tempfile.mkdtemp()))
+context = ExecutionContext(GraphSchema({}), "check")
+classifier_config = {**TunedLogisticRegressionClassifier.get_default_config(), "counts": "sqrt",
+                     "C": 3.0}
+
+
+def component(cls, name, **extra):
+    return cls.create({**cls.get_default_config(), **extra}, storage, Resource(name), context)
+
+
+tokenizer = component(WhitespaceTokenizer, "tokens")
+counts = component(SentenceCountVectorsFeaturizer, "words")
+data = TrainingData([Message(data={"text": t, "intent": f"i{k % 3}"}) for k, t in enumerate(texts)])
+tokenizer.process_training_data(data)
+counts.train(data)
+counts.process_training_data(data)
+plain = component(StaticWordVectorsFeaturizer, "plain", table=str(table), scale=10.0)
+plain.train(data)
+assert np.allclose(plain.features(texts[0]), 10 * vectors.vector(texts[0]))
+# Reduced: 3 intents, 2 discriminant directions, saved with the model and loaded back.
+settings = {**StaticWordVectorsFeaturizer.get_default_config(), "table": str(table),
+            "scale": 2.0, "reduce_to": 2}
+featurizer = component(StaticWordVectorsFeaturizer, "vectors", **settings)
+featurizer.train(data)
+featurizer = StaticWordVectorsFeaturizer.load(settings, storage, Resource("vectors"), context)
+assert featurizer.projection is not None and featurizer.features(texts[0]).shape == (1, 2)
+featurizer.process_training_data(data)
+classifier = component(TunedLogisticRegressionClassifier, "classifier", **classifier_config)
+x = classifier._create_X(data.training_examples).toarray()
+width = x.shape[1] - 2
+assert np.allclose(x[0, width:], featurizer.features(texts[0])[0])  # as given, no square root
+assert np.allclose(x[5, :width] ** 2, np.round(x[5, :width] ** 2))  # counts, square-rooted
+classifier.train(data)
+
+loaded = TunedLogisticRegressionClassifier.load(
+    classifier_config, storage, Resource("classifier"), context
+)
+message = Message(data={"text": "is this phishing link real"})
+for step in (tokenizer, counts, featurizer, loaded):
+    step.process([message])
+ranking = message.get("intent_ranking")
+assert message.get("intent")["name"] in {"i0", "i1", "i2"} and len(ranking) == 3
+assert abs(sum(r["confidence"] for r in ranking) - 1) < 1e-6
+print("vectors train and parse")
+"""
+
+
+@pytest.mark.skipif(not RASA_PYTHON.exists(), reason="needs the Rasa environment (.venv-rasa)")
+def test_the_vector_featurizer_trains_and_parses_in_rasa() -> None:
+    done = subprocess.run(
+        [str(RASA_PYTHON), "-c", VECTORS_TRAIN_AND_PARSE],
+        cwd=NLU,
+        env=rasa_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().endswith("vectors train and parse")

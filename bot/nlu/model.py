@@ -42,9 +42,10 @@ class ModelPaths:
         return self.nlu_dir / "build" / "data"
 
     def components(self) -> list[Path]:
-        """The code of the custom Rasa components the config names (nlu/ecsm_components.py):
-        part of what a model is trained from, wherever its hash is taken."""
-        return sorted(self.nlu_dir.glob("*.py"))
+        """The code of the custom Rasa components the config names (nlu/ecsm_components.py,
+        nlu/ecsm_vectors.py) and the tables they read (nlu/static_vectors.npz): part of what a
+        model is trained from, wherever its hash is taken."""
+        return sorted([*self.nlu_dir.glob("*.py"), *self.nlu_dir.glob("*.npz")])
 
     def inputs(self) -> list[Path]:
         files = [self.nlu_dir / "config.yml", self.nlu_dir / "requirements.txt"]

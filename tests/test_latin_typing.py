@@ -115,6 +115,7 @@ def real_reader(catalog: Catalog) -> LatinReader:
         ("zvunnaha mi ot nomer", "звъннаха ми от номер"),
         ("cuknah na linka ot aifona", "цъкнах на линка от айфона"),
         ("nqmam bekup", "нямам бекъп"),
+        ("pazq bekupite v oblaka", "пазя бекъпите в облака"),
         ("hakeri instaliraha virus", "хакери инсталираха вирус"),
         # Whole words spelled one way: no reading of c gives мерси ("мерки" is a word).
         ("merci mnogo", "мерси много"),

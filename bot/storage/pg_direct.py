@@ -46,9 +46,12 @@ from sqlalchemy.sql import ClauseElement, Executable
 
 from bot.storage import db
 
-# As many connections as SQLAlchemy's pool keeps (bot.storage.db.make_engine): statements beyond
-# that wait for one to come back instead of opening more.
-POOL_SIZE = 10
+# As many connections as SQLAlchemy's pool keeps at most (bot.storage.db.make_engine: 10 and 10
+# more under load): statements beyond that wait for one to come back instead of opening more.
+# The webhook's store holds its connection through its commit (`first_row_before_commit`), two
+# round trips and the flush: with 10, a loaded bench.stages run found the pool full for 687 of 1,798
+# statements, with 20 for none (docs/benchmarks.md, "PostgreSQL per-message path, second round").
+POOL_SIZE = 20
 # Shown in pg_stat_activity, so that an operator (and a test) can tell these connections apart.
 APPLICATION_NAME = "ecsm-bot per-message"
 

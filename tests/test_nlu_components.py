@@ -226,3 +226,12 @@ def test_the_vector_featurizer_trains_and_parses_in_rasa() -> None:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().endswith("vectors train and parse")
+
+
+def test_every_vector_table_a_config_names_is_in_the_tree() -> None:
+    # A config naming the vectors featurizer trains only with its table beside the components.
+    for config in [NLU / "config.yml", *sorted((NLU / "configs").glob("*.yml"))]:
+        pipeline = yaml.safe_load(config.read_text(encoding="utf-8"))["pipeline"]
+        for step in pipeline:
+            if step["name"] == "ecsm_vectors.StaticWordVectorsFeaturizer":
+                assert (NLU / step.get("table", "static_vectors.npz")).is_file(), config

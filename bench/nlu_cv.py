@@ -111,6 +111,18 @@ def transformed(features: csr_matrix, settings: Settings) -> csr_matrix:
     return features
 
 
+def classifier(settings: Settings) -> LogisticRegression:
+    """The served classifier's replica (its C and iterations; scikit-learn's default tolerance,
+    see docs/nlu.md's sixth pass), unfitted."""
+    return LogisticRegression(
+        class_weight="balanced",
+        C=settings.c,
+        max_iter=settings.max_iter,
+        tol=1e-4,
+        random_state=42,
+    )
+
+
 def vectorizer(settings: Settings) -> FeatureUnion:
     word = CountVectorizer(
         token_pattern=r"(?u)\b\w+\b",
@@ -146,13 +158,7 @@ def cross_validate(
         features_of = vectorizer(settings)
         features = transformed(features_of.fit_transform(texts), settings)
         sizes.append(features.shape[1])
-        model = LogisticRegression(
-            class_weight="balanced",
-            C=settings.c,
-            max_iter=settings.max_iter,
-            tol=1e-4,
-            random_state=42,
-        )
+        model = classifier(settings)
         model.fit(features, intents)
         asked = [tokens(rows[i].test) for i in test_at]
         probabilities = model.predict_proba(transformed(features_of.transform(asked), settings))

@@ -41,6 +41,7 @@ from bench.nlu_cv import (
     Row,
     Scored,
     Settings,
+    classifier,
     load,
     report,
     tokens,
@@ -99,13 +100,7 @@ def counts_probabilities(
         started = time.process_time()
         counts_of = vectorizer(settings)
         x = transformed(counts_of.fit_transform([tokens(text) for text in raw]), settings)
-        model = LogisticRegression(
-            class_weight="balanced",
-            C=settings.c,
-            max_iter=settings.max_iter,
-            tol=1e-4,
-            random_state=42,
-        )
+        model = classifier(settings)
         model.fit(x, intents)
         cpu += time.process_time() - started
         assert list(model.classes_) == list(classes)

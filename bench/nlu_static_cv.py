@@ -43,7 +43,6 @@ from pathlib import Path
 import numpy as np
 from scipy.sparse import csr_matrix, hstack  # type: ignore[import-untyped]
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
-from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedGroupKFold
 
 from bench.nlu_cv import (
@@ -51,6 +50,7 @@ from bench.nlu_cv import (
     Row,
     Scored,
     Settings,
+    classifier,
     load,
     report,
     tokens,
@@ -209,13 +209,7 @@ def cross_validate(
         counts_of = vectorizer(settings)
         started = time.process_time()
         x = features(raw, counts_of.fit_transform([tokens(text) for text in raw]), allowed)
-        model = LogisticRegression(
-            class_weight="balanced",
-            C=settings.c,
-            max_iter=settings.max_iter,
-            tol=1e-4,
-            random_state=42,
-        )
+        model = classifier(settings)
         model.fit(x, intents)
         fit_seconds += time.process_time() - started
         asked = [rows[i].test for i in test_at]

@@ -20,6 +20,20 @@ NLU = ROOT / "nlu"
 RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
 
 
+def run_in_rasa(script: str) -> str:
+    """What `script` prints, run by the Rasa environment's Python beside the components."""
+    done = subprocess.run(
+        [str(RASA_PYTHON), "-c", script],
+        cwd=NLU,
+        env=rasa_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout.strip()
+
+
 def test_the_components_are_model_inputs() -> None:
     assert NLU / "ecsm_components.py" in ModelPaths(NLU, ROOT / "data").inputs()
 
@@ -118,16 +132,7 @@ print("same features")
 
 @pytest.mark.skipif(not RASA_PYTHON.exists(), reason="needs the Rasa environment (.venv-rasa)")
 def test_the_fast_paths_give_the_classifier_the_same_features_as_rasa() -> None:
-    done = subprocess.run(
-        [str(RASA_PYTHON), "-c", SAME_FEATURES],
-        cwd=NLU,
-        env=rasa_env(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.strip().endswith("same features")
+    assert run_in_rasa(SAME_FEATURES).endswith("same features")
 
 
 def test_the_vector_table_is_a_model_input() -> None:
@@ -216,16 +221,7 @@ print("vectors train and parse")
 
 @pytest.mark.skipif(not RASA_PYTHON.exists(), reason="needs the Rasa environment (.venv-rasa)")
 def test_the_vector_featurizer_trains_and_parses_in_rasa() -> None:
-    done = subprocess.run(
-        [str(RASA_PYTHON), "-c", VECTORS_TRAIN_AND_PARSE],
-        cwd=NLU,
-        env=rasa_env(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.strip().endswith("vectors train and parse")
+    assert run_in_rasa(VECTORS_TRAIN_AND_PARSE).endswith("vectors train and parse")
 
 
 def test_every_vector_table_a_config_names_is_in_the_tree() -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
@@ -22,9 +23,12 @@ from rasa.nlu.constants import DENSE_FEATURIZABLE_ATTRIBUTES
 from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import (
     CountVectorsFeaturizer,
 )
-from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, TEXT
+from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from rasa.utils.tensorflow.constants import RANKING_LENGTH
 from scipy.sparse import csr_matrix, hstack
+from sklearn.linear_model import LogisticRegression
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True)
@@ -94,19 +98,26 @@ class TunedLogisticRegressionClassifier(LogisticRegressionClassifier):
             raise ValueError("C must be positive")
 
     def _create_X(self, messages: list[Message]) -> csr_matrix:
+        features, whole = self._counts_X(messages)
+        if whole:
+            return features
+        dense = dense_matrix(messages)
+        if dense.shape[1]:
+            features = hstack([features, csr_matrix(dense)], format="csr")
+        return features
+
+    def _counts_X(self, messages: list[Message]) -> tuple[csr_matrix, bool]:
+        """The sparse sentence features (square-rooted if so configured), and whether Rasa's
+        own way made them, dense features then included."""
         features = sentence_matrix(messages, skip_dense=True)
+        whole = features is None
         if features is None:
             # Rasa's own way (rows of unequal width): dense features, if any, included.
             features = super()._create_X(messages)
-            dense = None
-        else:
-            dense = dense_matrix(messages)
         if self.config["counts"] == "sqrt":
             features = csr_matrix(features, dtype=np.float64, copy=True)
             features.data = np.sign(features.data) * np.sqrt(np.abs(features.data))
-        if dense is not None and dense.shape[1]:
-            features = hstack([features, csr_matrix(dense)], format="csr")
-        return features
+        return features, whole
 
 
 def dense_matrix(messages: list[Message]) -> np.ndarray:
@@ -166,3 +177,152 @@ def sentence_matrix(messages: list[Message], skip_dense: bool = False) -> csr_ma
         ),
         shape=(len(messages), width),
     )
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class TopicsLogisticRegressionClassifier(TunedLogisticRegressionClassifier):
+    """The counts model and a dense-features model fitted apart, their probabilities combined,
+    out_of_scope's probability taken from the counts model alone (docs/nlu.md, eighth pass's
+    "topics" variant: the vectors model alone refuses poorly, so it only shares the rest among
+    the topics, by the weighted product p_counts^(1-w) · p_vectors^w, renormalised).
+
+    The counts model is TunedLogisticRegressionClassifier's, on the sparse features only; the
+    second is a logistic regression on the dense sentence features (ecsm_vectors.py's static
+    word vectors) with its own `vectors_C`. Both are saved with the model (skops).
+    """
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        # weight 0.4 and vectors' C 30: the cross-validation's best (docs/nlu.md, eighth pass).
+        return {
+            **TunedLogisticRegressionClassifier.get_default_config(),
+            "weight": 0.4,
+            "vectors_C": 30.0,
+            "vectors_max_iter": 1000,
+            "vectors_tol": 0.1,
+            "refusal": "out_of_scope",
+        }
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        name: str,
+        model_storage: ModelStorage,
+        resource: Resource,
+    ) -> None:
+        super().__init__(config, name, model_storage, resource)
+        self.vectors_clf: LogisticRegression | None = None
+
+    @classmethod
+    def validate_config(cls, config: dict[str, Any]) -> None:
+        super().validate_config(config)
+        if not 0 <= float(config.get("weight", 0.4)) <= 1:
+            raise ValueError("weight must be between 0 and 1")
+        if float(config.get("vectors_C", 30.0)) <= 0:
+            raise ValueError("vectors_C must be positive")
+
+    def _vectors_model(self) -> LogisticRegression:
+        return LogisticRegression(
+            C=float(self.config["vectors_C"]),
+            class_weight="balanced",
+            max_iter=int(self.config["vectors_max_iter"]),
+            tol=float(self.config["vectors_tol"]),
+            random_state=self.config["random_state"],
+            solver="lbfgs",
+        )
+
+    def train(self, training_data: TrainingData) -> Resource:
+        examples = [e for e in training_data.intent_examples if e.get(INTENT) and e.get(TEXT)]
+        if not examples:
+            return self._resource
+        intents = [e.get(INTENT) for e in examples]
+        counts, whole = self._counts_X(examples)
+        dense = dense_matrix(examples)
+        if whole or not dense.shape[1]:
+            raise ValueError(f"{type(self).__name__} needs one dense sentence feature per message")
+        self.clf.fit(counts, intents)
+        self.vectors_clf = self._vectors_model()
+        self.vectors_clf.fit(dense, intents)
+        self.persist()
+        return self._resource
+
+    def probabilities(self, messages: list[Message]) -> np.ndarray:
+        """Each message's probabilities over `self.clf.classes_`, combined as the class says."""
+        counts = self.clf.predict_proba(self._counts_X(messages)[0])
+        if self.vectors_clf is None:
+            return np.asarray(counts)
+        if list(self.vectors_clf.classes_) != list(self.clf.classes_):
+            raise ValueError("the two models were trained on different intents")
+        vectors = self.vectors_clf.predict_proba(dense_matrix(messages))
+        return topics_combined(
+            counts, vectors, list(self.clf.classes_).index(self.config["refusal"]),
+            float(self.config["weight"]),
+        )
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        if not messages:
+            return messages
+        probabilities = self.probabilities(messages)
+        intents = self.clf.classes_
+        for message, row in zip(messages, probabilities):
+            ranking = sorted(
+                ({"name": str(k), "confidence": float(v)} for k, v in zip(intents, row)),
+                key=lambda e: -e["confidence"],
+            )
+            intent = ranking[0]
+            if self.config[RANKING_LENGTH] > 0:
+                ranking = ranking[: self.config[RANKING_LENGTH]]
+            message.set("intent", intent, add_to_output=True)
+            message.set("intent_ranking", ranking, add_to_output=True)
+        return messages
+
+    def persist(self) -> None:
+        import skops.io as sio
+
+        super().persist()
+        if self.vectors_clf is not None:
+            with self._model_storage.write_to(self._resource) as directory:
+                sio.dump(self.vectors_clf, directory / VECTORS_MODEL)
+
+    @classmethod
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> TopicsLogisticRegressionClassifier:
+        import skops.io as sio
+
+        component = super().load(config, model_storage, resource, execution_context, **kwargs)
+        assert isinstance(component, TopicsLogisticRegressionClassifier)
+        try:
+            with model_storage.read_from(resource) as directory:
+                path = directory / VECTORS_MODEL
+                if path.is_file():
+                    untrusted = sio.get_untrusted_types(file=path)
+                    if not untrusted:
+                        component.vectors_clf = sio.load(path, trusted=untrusted)
+        except ValueError:
+            pass  # Nothing saved: an untrained component, as Rasa's own classifier loads.
+        return component
+
+
+VECTORS_MODEL = "vectors.skops"
+
+
+def topics_combined(
+    counts: np.ndarray, vectors: np.ndarray, refusal: int, weight: float
+) -> np.ndarray:
+    """out_of_scope's probability from the counts model; the rest shared among the topics by
+    the weighted product of the two models' topic probabilities (bench.nlu_split_cv's "topics",
+    the same arithmetic)."""
+    logs = (1 - weight) * np.log(np.delete(counts, refusal, axis=1) + 1e-12) + weight * np.log(
+        np.delete(vectors, refusal, axis=1) + 1e-12
+    )
+    logs -= logs.max(axis=1, keepdims=True)
+    shared = np.exp(logs)
+    shared /= shared.sum(axis=1, keepdims=True)
+    shared *= 1 - counts[:, [refusal]]
+    return np.insert(shared, refusal, counts[:, refusal], axis=1)

@@ -231,3 +231,80 @@ def test_every_vector_table_a_config_names_is_in_the_tree() -> None:
         for step in pipeline:
             if step["name"] == "ecsm_vectors.StaticWordVectorsFeaturizer":
                 assert (NLU / step.get("table", "static_vectors.npz")).is_file(), config
+
+
+# Run in Rasa's own environment: the "topics" classifier (counts and vectors models fitted
+# apart) trains on a few messages with a small table, is saved and loaded back with both models,
+# and parses: out_of_scope's probability is the counts model's alone, the topics share the rest
+# by the weighted product of the two models' probabilities.
+TOPICS_TRAIN_AND_PARSE = """
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from ecsm_components import (SentenceCountVectorsFeaturizer, TopicsLogisticRegressionClassifier,
+                             dense_matrix, topics_combined)
+from ecsm_vectors import StaticWordVectorsFeaturizer
+
+words = ["what", "is", "phishing", "bank", "link", "hello", "stop", "tips", "weather", "today"]
+rows = np.random.default_rng(0).normal(size=(len(words), 8)).astype(np.float16)
+table = Path(tempfile.mkdtemp()) / "table.npz"
+np.savez(table, words=np.frombuffer("\\n".join(words).encode(), dtype=np.uint8), rows=rows,
+         weights=np.ones(len(words), dtype=np.float16))
+texts = {"phishing": ["what is phishing", "a phishing link"], "bank": ["my bank link", "bank"],
+         "out_of_scope": ["weather today", "what is the weather"]}
+storage = LocalModelStorage(Path(tempfile.mkdtemp()))
+context = ExecutionContext(GraphSchema({}), "check")
+
+
+def component(cls, name, **extra):
+    return cls.create({**cls.get_default_config(), **extra}, storage, Resource(name), context)
+
+
+tokenizer = component(WhitespaceTokenizer, "tokens")
+counts = component(SentenceCountVectorsFeaturizer, "words")
+vectors = component(StaticWordVectorsFeaturizer, "vectors", table=str(table), scale=1.0)
+data = TrainingData([Message(data={"text": t, "intent": i}) for i, ts in texts.items() for t in ts])
+for step in (tokenizer, counts, vectors):
+    if hasattr(step, "train"):
+        step.train(data)
+    step.process_training_data(data)
+config = {**TopicsLogisticRegressionClassifier.get_default_config(), "counts": "sqrt", "C": 3.0,
+          "weight": 0.4, "vectors_C": 30.0}
+component(TopicsLogisticRegressionClassifier, "topics", **config).train(data)
+loaded = TopicsLogisticRegressionClassifier.load(config, storage, Resource("topics"), context)
+assert loaded.vectors_clf is not None
+message = Message(data={"text": "is this phishing link real"})
+for step in (tokenizer, counts, vectors):
+    step.process([message])
+loaded.process([message])
+ranking = {r["name"]: r["confidence"] for r in message.get("intent_ranking")}
+assert set(ranking) == set(texts) and abs(sum(ranking.values()) - 1) < 1e-6
+
+# The arithmetic, from the two models' own probabilities.
+p_counts = loaded.clf.predict_proba(loaded._counts_X([message])[0])[0]
+p_vectors = loaded.vectors_clf.predict_proba(dense_matrix([message]))[0]
+classes = list(loaded.clf.classes_)
+refusal = classes.index("out_of_scope")
+assert np.isclose(ranking["out_of_scope"], p_counts[refusal])
+topics = [k for k in range(len(classes)) if k != refusal]
+product = p_counts[topics] ** 0.6 * p_vectors[topics] ** 0.4
+expected = product / product.sum() * (1 - p_counts[refusal])
+assert np.allclose([ranking[classes[k]] for k in topics], expected)
+# A weight of 0 is the counts model alone.
+same = topics_combined(p_counts[None, :], p_vectors[None, :], refusal, 0.0)
+assert np.allclose(same, p_counts[None, :])
+print("topics train and parse")
+"""
+
+
+@pytest.mark.skipif(not RASA_PYTHON.exists(), reason="needs the Rasa environment (.venv-rasa)")
+def test_the_topics_classifier_trains_and_parses_in_rasa() -> None:
+    assert run_in_rasa(TOPICS_TRAIN_AND_PARSE).endswith("topics train and parse")

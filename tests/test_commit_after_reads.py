@@ -7,6 +7,7 @@ run at COMMIT, that waits for an advisory lock the test holds (or raises)."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 
 import psycopg
@@ -104,7 +105,7 @@ async def test_handled_during_the_commit_and_nothing_out_before_it(
 
 
 async def test_a_refused_commit_answers_503_and_sends_nothing(
-    tmp_path: Path, new_postgres_database: str
+    tmp_path: Path, new_postgres_database: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     api, nlu = FakeBotAPI(), NotedNLU()
     url = new_postgres_database
@@ -121,6 +122,11 @@ async def test_a_refused_commit_answers_503_and_sends_nothing(
         await asyncio.wait_for(server.queue.join(), 20)
         assert api.messages_to(USER) == []
         assert stored(url) == 0
+        # Logged once, by the webhook's store; the handling it stopped is not logged again.
+        errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+        assert [r.getMessage() for r in errors] == [
+            "storing webhook updates fails; Telegram will send them again"
+        ]
         # The store works again for the next update, on the same connections.
         assert await post(client, api.message_update(USER, "what is phishing")) == 200
         await asyncio.wait_for(server.queue.join(), 20)

@@ -37,7 +37,7 @@ from bot.core.messages import Button, Incoming, Reply, finish
 from bot.dialogue.router import Dialogue
 from bot.http import httpx_kwargs
 from bot.metrics import Metrics
-from bot.storage.receipt import until_stored
+from bot.storage.receipt import NotStored, until_stored
 from bot.text.markup import split_message
 
 log = logging.getLogger(__name__)
@@ -278,6 +278,8 @@ class TelegramChannel:
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         # Operator errors: logged once, with where it happened, never with the message text.
+        if isinstance(context.error, NotStored):
+            return  # the webhook logged the failed store, once per outage
         where = ""
         if isinstance(update, Update):
             chat = update.effective_chat

@@ -31,6 +31,7 @@ from telegram.ext import Application, CallbackContext
 from bot.metrics import Metrics
 from bot.storage import receipt
 from bot.storage.inbound import Sender, SqlInbound
+from bot.storage.receipt import NotStored
 
 log = logging.getLogger(__name__)
 
@@ -244,7 +245,11 @@ class WebhookServer:
         """Python-telegram-bot reports a handler's error to the error handlers (the channel logs
         it) and carries on, so this is where the webhook learns that an update was not handled.
         A chat that blocked the bot or is gone will not get better by trying again."""
-        if isinstance(update, Update) and not isinstance(context.error, Forbidden | BadRequest):
+        # Nor will an update that was never stored (NotStored): Telegram sends it again after
+        # the 503, and there is no stored row to retry.
+        if isinstance(update, Update) and not isinstance(
+            context.error, Forbidden | BadRequest | NotStored
+        ):
             self._failed.add(update.update_id)
 
     async def _forget_handled(self) -> None:

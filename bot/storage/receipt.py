@@ -14,8 +14,8 @@ process can see, the handling waits here, in the handling's own context, for the
   update that is not stored, and Telegram gets the webhook's 200 only once it is.
 
 Up to that point the handling only computes (python-telegram-bot's dispatch, the screening, the
-NLU's parse). If the commit fails, the wait raises: the handling stops with nothing sent or
-written, and the webhook answers 503, so Telegram sends the update again.
+NLU's parse). If the commit fails, the wait raises NotStored: the handling stops with nothing
+sent or written, and the webhook answers 503 (and logs it), so Telegram sends the update again.
 
 Everywhere else (SQLite, polling, commands, buttons, a swept update) nothing is set and the
 wait costs a context variable's lookup.
@@ -40,12 +40,21 @@ def done() -> asyncio.Future[None]:
     return future
 
 
+class NotStored(Exception):
+    """The update being handled was not stored: its commit failed. The webhook has answered
+    503 and logged the failure once; Telegram sends the update again, so there is nothing to
+    log or retry here."""
+
+
 async def until_stored() -> None:
     """Wait until the update being handled is committed (at once when nothing is pending);
-    raises what its commit raised."""
+    raises NotStored, from what its commit raised, when it failed."""
     stored = _STORED.get()
     if stored is not None:
-        await stored
+        try:
+            await stored
+        except Exception as error:
+            raise NotStored from error
 
 
 @contextlib.contextmanager

@@ -19,6 +19,7 @@ from bot.storage import receipt
 from bot.storage.access import PostgresDatabase, database_for
 from bot.storage.db import migrate
 from bot.storage.schema import InboundUpdate
+from tests.auxil.held_commit import commits_held, hold_commits_of, release
 from tests.auxil.telegram_bot import settings_for
 from tests.auxil.webhook import Healthy, post, webhook
 from tests.fakes.bot_api import FakeBotAPI
@@ -26,21 +27,8 @@ from tests.fakes.core import FakeNLU
 
 pytestmark = [pytest.mark.postgres, pytest.mark.timeout(120)]
 
-HOLD = 4242  # the advisory lock a COMMIT of the inbound table waits for
 USER = 5151
-# Run at COMMIT (deferred): waits while the test holds the lock; refuses one text.
-TRIGGER = f"""
-CREATE FUNCTION held_commit() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM pg_advisory_xact_lock_shared({HOLD});
-    IF NEW.payload -> 'message' ->> 'text' = 'refuse me' THEN
-        RAISE EXCEPTION 'commit refused';
-    END IF;
-    RETURN NULL;
-END $$;
-CREATE CONSTRAINT TRIGGER held AFTER INSERT ON {InboundUpdate.__tablename__}
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION held_commit();
-"""
+REFUSED = "refuse me"  # a text whose commit the database refuses
 
 
 class NotedNLU(FakeNLU):
@@ -53,6 +41,11 @@ class NotedNLU(FakeNLU):
     async def parse(self, text: str) -> Parse:
         self.asked.set()
         return await super().parse(text)
+
+
+def hold_inbound_commits(url: str) -> None:
+    refused = f"NEW.payload -> 'message' ->> 'text' = '{REFUSED}'"
+    hold_commits_of(url, InboundUpdate.__tablename__, refused)
 
 
 def stored(url: str) -> int:
@@ -68,8 +61,7 @@ async def test_handled_during_the_commit_and_nothing_out_before_it(
     api, nlu = FakeBotAPI(), NotedNLU()
     url = new_postgres_database
     migrate(url)
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(TRIGGER)
+    hold_inbound_commits(url)
     at_gate = asyncio.Event()
 
     async def noted_wait() -> None:
@@ -85,8 +77,7 @@ async def test_handled_during_the_commit_and_nothing_out_before_it(
         services,
     ):
         assert isinstance(database_for(services.sessions), PostgresDatabase)
-        with psycopg.connect(url, autocommit=True) as holder:
-            holder.execute("SELECT pg_advisory_lock(%s)", (HOLD,))
+        with commits_held(url) as holder:
             posting = asyncio.create_task(
                 post(client, api.message_update(USER, "what is phishing"))
             )
@@ -97,7 +88,7 @@ async def test_handled_during_the_commit_and_nothing_out_before_it(
             assert not posting.done()  # no 200 before the commit
             assert api.messages_to(USER) == []  # no reply
             assert stored(url) == 0  # and nothing committed yet
-            holder.execute("SELECT pg_advisory_unlock(%s)", (HOLD,))
+            release(holder)
         assert await posting == 200
         await asyncio.wait_for(server.queue.join(), 20)
         assert api.messages_to(USER)  # the reply, once the commit was done
@@ -110,15 +101,14 @@ async def test_a_refused_commit_answers_503_and_sends_nothing(
     api, nlu = FakeBotAPI(), NotedNLU()
     url = new_postgres_database
     migrate(url)
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(TRIGGER)
+    hold_inbound_commits(url)
     settings = settings_for(tmp_path, database_url=url)
     async with webhook(tmp_path, api, Healthy(), settings=settings, nlu=nlu) as (
         server,
         client,
         _services,
     ):
-        assert await post(client, api.message_update(USER, "refuse me")) == 503
+        assert await post(client, api.message_update(USER, REFUSED)) == 503
         await asyncio.wait_for(server.queue.join(), 20)
         assert api.messages_to(USER) == []
         assert stored(url) == 0

@@ -34,6 +34,7 @@ from bot.storage.schema import FloodWindow, InboundUpdate, Subscription, User
 from bot.storage.subscriptions import SqlConversations, SqlSubscriptions
 from bot.storage.users import SqlUsers
 from tests.auxil.environment import POSTGRES_URL, ROOT
+from tests.auxil.held_commit import commits_held, hold_commits_of, release
 from tests.auxil.telegram_bot import settings_for
 from tests.auxil.webhook import Healthy, post, webhook
 from tests.fakes.bot_api import FakeBotAPI
@@ -228,10 +229,15 @@ async def test_a_row_before_its_commit(engine: AsyncEngine, new_postgres_databas
     direct, reference = both(engine)
     new_user = insert(User).returning(User.id)
     values = {"id": 7, "language": "en", "first_seen": T0, "last_seen": T0}
-    row, committed = await direct.read_row_before_commit(new_user, values)
-    assert row is not None and row.id == 7
-    assert await SqlUsers(reference).get(7) is None  # not committed yet
-    await committed
+    # The commit waits for the test (tests/auxil/held_commit.py): "not yet visible" is then
+    # true however the commit and the next read are scheduled.
+    hold_commits_of(new_postgres_database, User.__tablename__)
+    with commits_held(new_postgres_database) as holder:
+        row, committed = await direct.read_row_before_commit(new_user, values)
+        assert row is not None and row.id == 7
+        assert await SqlUsers(reference).get(7) is None  # not committed yet
+        release(holder)
+        await committed
     assert await SqlUsers(reference).get(7) is not None
     with pytest.raises(IntegrityError):
         await direct.read_row_before_commit(new_user, values)

@@ -74,7 +74,8 @@ async def test_a_chat_that_must_wait_does_not_hold_up_the_others() -> None:
 
     # Chat 5 twice: its second message must wait a second, the chats behind it must not.
     await asyncio.gather(*(send(key, chat) for key, chat in enumerate([5, 5, 6, 7, 8])))
-    assert max(granted[2], granted[3], granted[4]) < 0.5
+    # By order, not by a bound on time: the others were let through before chat 5's wait ended.
+    assert max(granted[2], granted[3], granted[4]) < granted[1]
     assert granted[1] >= 1.0 - 1e-3
 
 

@@ -14,13 +14,14 @@ RASA := $(RASA_VENV)/bin/rasa
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help venvs model run test lint validate unit nlu-eval bench clean
+.PHONY: help venvs model run test lint validate unit nlu-eval bench clean screenshots
 
 help:
 	@echo "make run    - build what is missing, train the NLU model if needed, run the bot"
 	@echo "make test   - build what is missing and run lint, NLU data validation and all tests"
 	@echo "make lint   - ruff, mypy and the import contracts (lint-imports)"
 	@echo "make bench  - benchmarks (table on stdout)"
+	@echo "make screenshots - renew the dashboard's screenshots in docs/dashboard/ (browser tests)"
 
 $(VENV)/.built: pyproject.toml
 	@$(BOT_PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -80,6 +81,11 @@ test: model
 	[ $$tests = 0 ] || failed="$$failed tests"; \
 	rm -rf $$logs; \
 	if [ -n "$$failed" ]; then echo "make test failed:$$failed" >&2; exit 1; fi
+
+# The browser tests write their screenshots to var/; this run writes them to docs/dashboard/.
+screenshots: model
+	ECSM_SCREENSHOTS_TO_DOCS=1 $(VENV)/bin/pytest -p no:randomly tests/test_dashboard_browser.py \
+	  tests/test_dashboard_publishing_browser.py tests/test_nlu_learning_browser.py
 
 bench: model
 	$(VENV)/bin/python -m bench

@@ -1,6 +1,7 @@
 """The browser-test kit: Debian's headless Chromium driven by Selenium through its own
 chromedriver (no browser or driver is downloaded), a dashboard served on a free port, and
-screenshots into docs/dashboard/<name>-<lang>.png. Under CI a missing browser fails the test;
+screenshots into var/screenshots/dashboard/<name>-<lang>.png (docs/dashboard/ with
+`make screenshots`). Under CI a missing browser fails the test;
 elsewhere it is skipped.
 
     with chromium() as browser, serving(app) as url:
@@ -173,7 +174,7 @@ def wait_for_path(driver: webdriver.Chrome, path: str, timeout: float = 30) -> N
 
 
 def screenshot(driver: webdriver.Chrome, name: str, lang: str) -> Path:
-    """The whole page as docs/dashboard/<name>-<lang>.png."""
+    """The whole page as <name>-<lang>.png (tests/auxil/dashboard.py says where)."""
     path = screenshot_path(name, lang)
     height = driver.execute_script("return document.documentElement.scrollHeight")
     width = driver.get_window_size()["width"]

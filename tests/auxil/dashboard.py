@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -148,9 +149,18 @@ def dashboard_app(fake: FakeDashboard) -> Starlette:
     return create_dashboard(fake.services, fake.settings)
 
 
-SCREENSHOTS = ROOT / "docs" / "dashboard"
+# The browser tests' screenshots go to var/ (untracked), so that a test run leaves the checkout
+# as it found it; `make screenshots` (ECSM_SCREENSHOTS_TO_DOCS=1) renews the documented ones.
+DOCUMENTED_SCREENSHOTS = ROOT / "docs" / "dashboard"
+TEST_SCREENSHOTS = ROOT / "var" / "screenshots" / "dashboard"
+
+
+def screenshots_dir() -> Path:
+    to_docs = os.environ.get("ECSM_SCREENSHOTS_TO_DOCS") == "1"
+    return DOCUMENTED_SCREENSHOTS if to_docs else TEST_SCREENSHOTS
 
 
 def screenshot_path(name: str, lang: str) -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    return SCREENSHOTS / f"{name}-{lang}.png"
+    folder = screenshots_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{name}-{lang}.png"

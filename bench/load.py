@@ -35,13 +35,12 @@ import yaml
 from starlette.requests import Request
 from starlette.responses import Response
 from telegram import Update
-from telegram.request import HTTPXRequest
 
 from bench import load_client
 from bot import http
 from bot.app import settle_heap
 from bot.bootstrap import bootstrap
-from bot.channels.telegram import TelegramChannel, build_application
+from bot.channels.telegram import BotApiRequest, TelegramChannel, build_application
 from bot.channels.webhook import WebhookServer
 from bot.core.ports import NLU, Parse
 from bot.nlu.client import RasaNLU
@@ -97,11 +96,11 @@ class TimedNLU:
                 self.times[update] = time.perf_counter() - started
 
 
-class TracingRequest(HTTPXRequest):
+class TracingRequest(BotApiRequest):
     """Notes when the bot hands each update's first sendMessage to the HTTP client."""
 
     def __init__(self, connection_pool_size: int) -> None:
-        # The bot's own transport, as bot_api_request gives it (bot/http.py).
+        # The bot's own request class and transport, as bot_api_request gives them.
         super().__init__(
             connection_pool_size=connection_pool_size,
             httpx_kwargs=http.httpx_kwargs(connection_pool_size),

@@ -37,11 +37,10 @@ from typing import Any
 
 import httpx
 import yaml
-from telegram.request import HTTPXRequest
 
 from bench.delivery import Database
 from bot.bootstrap import bootstrap
-from bot.channels.telegram import TelegramChannel, build_application
+from bot.channels.telegram import BotApiRequest, TelegramChannel, build_application
 from bot.channels.webhook import WebhookServer
 from bot.core.ports import IntentScore, Parse
 from bot.settings import Settings
@@ -115,7 +114,8 @@ async def measure(
     callgrind = ctypes.CDLL(counter) if counter else None
     async with bootstrap(settings, nlu=LabelledNLU(table)) as services:
         channel = TelegramChannel(services.dialogue, services.catalog, services.metrics)
-        request = HTTPXRequest(httpx_kwargs={"transport": httpx.MockTransport(bot_api)})
+        # The bot's own request class (bot_api_request's), with the Bot API in the process.
+        request = BotApiRequest(httpx_kwargs={"transport": httpx.MockTransport(bot_api)})
         application = build_application(FAKE_TOKEN, "http://bot-api/bot", channel, request)
         async with application:
             server = WebhookServer(

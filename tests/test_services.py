@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
+from bot.core.events import EventDraft
 from bot.core.messages import Incoming
+from bot.core.ports import StoredEvent
 from bot.core.understanding import Reading
 from bot.dialogue.router import Dialogue
 from bot.services.events import EventService, Origin
@@ -19,6 +23,7 @@ from tests.fakes.core import (
     MemoryChecklistRuns,
     MemoryConversations,
     MemoryDeliveries,
+    MemoryEvents,
     MemoryPersonalData,
     MemoryReminders,
     MemoryRoles,
@@ -102,3 +107,26 @@ async def test_saving_a_changed_event_is_one_unit_of_work_with_its_notices_and_a
     assert audit.rows[-1][1] == "event_cancelled"
     assert await service.cancel(999, Origin(7), NOW) is None
     assert (uow.opened, uow.commits, uow.rollbacks) == (5, 4, 1)
+
+
+async def test_an_import_failing_halfway_leaves_nothing_behind() -> None:
+    """One unit of work for the whole file: the first draft's event, audit row and notices go
+    when the second fails (the fake puts every store back at the rollback, as the database
+    would)."""
+
+    class FailingOn(MemoryEvents):
+        async def store(self, draft: EventDraft, by: int | None, now: dt.datetime) -> StoredEvent:
+            if draft.key == "broken":
+                raise RuntimeError("the store failed")
+            return await super().store(draft, by, now)
+
+    events, audit = FailingOn(), MemoryAudit()
+    uow = FakeUnitOfWork(events=events, audit=audit)
+    service = EventService(uow, fake_bus())
+    kept = await service.save(draft("kept"), Origin(7), NOW)
+    with pytest.raises(RuntimeError):
+        await service.save_all([draft("first"), draft("broken")], Origin(7), NOW)
+    assert [record.draft.key for record in events.rows.values()] == ["kept"]
+    assert [row[1] for row in audit.rows] == ["event_created"]
+    assert await events.get(kept.event.id) == kept.event
+    assert (uow.opened, uow.commits, uow.rollbacks) == (2, 1, 1)

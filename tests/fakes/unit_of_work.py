@@ -1,9 +1,12 @@
 """A hand-written unit of work over the memory fakes, for the service tests (cosmicpython's
-FakeUnitOfWork). The memory stores write at once, so a rollback cannot undo them: what it
-offers is the count of transactions committed and rolled back, which the tests assert."""
+FakeUnitOfWork). The memory stores write at once; the unit of work keeps a copy of every
+store's state when it begins and puts it back at a rollback (or at leaving without commit), as
+the database's transaction would, so a use case that forgets to commit, or fails halfway, is
+seen to leave nothing behind. It also counts the transactions committed and rolled back."""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Sequence
 from types import TracebackType
@@ -85,6 +88,8 @@ class FakeUnitOfWork(EventLog):
         self.checked_messages: CheckedMessages = checked_messages or MemoryCheckedMessages()
         self.opened = self.commits = self.rollbacks = 0
         self._committed = False
+        self._saved: dict[int, dict[str, object]] = {}
+        self._open = 0
 
     @classmethod
     def of(
@@ -109,9 +114,38 @@ class FakeUnitOfWork(EventLog):
     def __call__(self) -> FakeUnitOfWork:
         return self
 
+    def _stores(self) -> list[object]:
+        """Every store the repositories hold: the objects of classes written under tests/
+        (the memory fakes and a test's own subclasses), nested ones included (MemoryReminders
+        reads the users of MemoryPersonalData)."""
+        found: dict[int, object] = {}
+        todo: list[object] = [
+            self.events, self.reminders, self.deliveries, self.roles, self.audit,
+            self.broadcasts, self.personal_data, self.unanswered, self.nlu_review, self.alerts,
+            self.alert_opt_ins, self.checked_messages,
+        ]  # fmt: skip
+        while todo:
+            store = todo.pop()
+            if id(store) in found or not type(store).__module__.startswith("tests."):
+                continue
+            found[id(store)] = store
+            todo.extend(vars(store).values())
+        return list(found.values())
+
     async def __aenter__(self) -> FakeUnitOfWork:
         self.opened += 1
         self._committed = False
+        self._open += 1
+        if self._open > 1:
+            # Units overlapping on the same stores (tasks at once): putting one's copy back
+            # could undo another's writes, so none is put back until all have closed.
+            self._saved = {}
+            return self
+        stores = self._stores()
+        # The stores themselves are not copied, only what they hold: references between them
+        # stay references to the same objects.
+        memo: dict[int, object] = {id(store): store for store in stores}
+        self._saved = {id(store): copy.deepcopy(vars(store), memo) for store in stores}
         return self
 
     async def __aexit__(
@@ -120,15 +154,25 @@ class FakeUnitOfWork(EventLog):
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        if not self._committed:
-            await self.rollback()
+        try:
+            if not self._committed:
+                await self.rollback()
+        finally:
+            self._open -= 1
 
     async def commit(self) -> None:
         self.commits += 1
         self._committed = True
+        self._saved = {}
 
     async def rollback(self) -> None:
         self.rollbacks += 1
+        for store in self._stores():
+            saved = self._saved.get(id(store))
+            if saved is not None:
+                vars(store).clear()
+                vars(store).update(saved)
+        self._saved = {}
 
 
 class FakeNotices:

@@ -107,3 +107,20 @@ async def test_timeouts_are_httpx_requests() -> None:
     await request.initialize()
     async with Bot(FAKE_TOKEN, base_url="http://bot-api/bot", request=request) as bot:
         await bot.send_message(42, "x")
+
+
+async def test_cookies_are_neither_kept_nor_sent() -> None:
+    requests: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        requests.append(request)
+        response = Recorder()(request)
+        response.headers["set-cookie"] = "session=abc; Path=/"
+        return response
+
+    request = BotApiRequest(httpx_kwargs={"transport": httpx.MockTransport(answer)})
+    async with Bot(FAKE_TOKEN, base_url="http://bot-api/bot", request=request) as bot:
+        await bot.send_message(42, "x")
+        await bot.send_message(42, "y")
+    assert requests[-1].url.path.endswith("/sendMessage")
+    assert "cookie" not in requests[-1].headers

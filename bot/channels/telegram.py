@@ -7,6 +7,7 @@ import functools
 import json
 import logging
 from collections.abc import Callable, Sequence
+from http.cookiejar import CookieJar
 from typing import Any, Protocol, cast
 
 import httpx
@@ -445,6 +446,13 @@ def _given(value: object, default: float | None) -> float | None:
     return default if isinstance(value, _NOT_GIVEN) else cast(float | None, value)
 
 
+class _NoCookies(CookieJar):
+    """The Bot API sets no cookies: nothing to look for in every answer (httpx would)."""
+
+    def extract_cookies(self, response: Any, request: Any) -> None:
+        return None
+
+
 class BotApiRequest(BaseRequest):
     """python-telegram-bot's `HTTPXRequest`, except that a call without files is sent as a JSON
     body (which the Bot API takes for every method) instead of a form. The form's encoding quotes
@@ -469,9 +477,13 @@ class BotApiRequest(BaseRequest):
                 connect=connect_timeout, read=read_timeout, write=write_timeout, pool=pool_timeout
             ),
             "limits": httpx.Limits(max_connections=connection_pool_size),
+            "cookies": _NoCookies(),
             **(httpx_kwargs or {}),
         }
         self._client = httpx.AsyncClient(**self._client_kwargs)
+        # Each URL parsed once (httpx parses a string on every request): the Bot API's methods
+        # are a few dozen; a file's download URL is used once, so the cache is bounded.
+        self._urls: Callable[[str], httpx.URL] = functools.lru_cache(maxsize=128)(httpx.URL)
 
     @property
     def read_timeout(self) -> float | None:
@@ -515,7 +527,7 @@ class BotApiRequest(BaseRequest):
             body = {"content": json.dumps(request_data.parameters).encode()}
         try:
             response = await self._client.request(
-                method=method, url=url, headers=headers, timeout=timeout, **body
+                method=method, url=self._urls(url), headers=headers, timeout=timeout, **body
             )
         except httpx.TimeoutException as err:
             if isinstance(err, httpx.PoolTimeout):

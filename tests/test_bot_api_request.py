@@ -13,7 +13,8 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile,
 from telegram.constants import ParseMode
 from telegram.request import BaseRequest, HTTPXRequest
 
-from bot.channels.telegram import BotApiRequest, bot_api_request
+from bot.channels.telegram import BotApiRequest, bot_api_request, keyboard, send_replies
+from bot.core.messages import Button, Reply
 from tests.fakes.bot_api import FAKE_TOKEN
 
 ME = {"id": 1, "is_bot": True, "first_name": "b", "username": "b"}
@@ -124,3 +125,22 @@ async def test_cookies_are_neither_kept_nor_sent() -> None:
         await bot.send_message(42, "y")
     assert requests[-1].url.path.endswith("/sendMessage")
     assert "cookie" not in requests[-1].headers
+
+
+async def test_replies_send_the_keyboard_and_no_preview_as_ptb_would() -> None:
+    recorder = Recorder()
+    request = BotApiRequest(httpx_kwargs={"transport": httpx.MockTransport(recorder)})
+    buttons = ((Button("Това не помогна", data="nh:12"), Button("Меню", data="m")),)
+    reply = Reply("Отговор", buttons=buttons)
+    async with Bot(FAKE_TOKEN, base_url="http://bot-api/bot", request=request) as bot:
+        for _ in range(2):  # the second from the cache
+            await send_replies(bot, 42, [reply, Reply("без бутони")])
+    sent = [json.loads(r.content) for r in recorder.requests if r.url.path.endswith("/sendMessage")]
+    markup = keyboard(reply)
+    assert markup is not None
+    for with_buttons, without in (sent[0:2], sent[2:4]):
+        assert with_buttons["reply_markup"] == markup.to_dict()
+        assert with_buttons["link_preview_options"] == {"is_disabled": True}
+        assert with_buttons["parse_mode"] == "HTML" and with_buttons["text"] == "Отговор"
+        assert "reply_markup" not in without
+        assert without["link_preview_options"] == {"is_disabled": True}

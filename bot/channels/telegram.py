@@ -400,8 +400,7 @@ async def send_replies(bot: Bot, chat_id: int, replies: Sequence[Reply]) -> None
                 chat_id,
                 chunk,
                 parse_mode=ParseMode.HTML,
-                reply_markup=keyboard(reply) if last else None,
-                link_preview_options=_NO_PREVIEW,
+                api_kwargs=_shown(reply.buttons if last else ()),
             )
         if reply.document is not None:
             doc = reply.document
@@ -417,6 +416,23 @@ async def send_replies(bot: Bot, chat_id: int, replies: Sequence[Reply]) -> None
 
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     return _keyboard(reply.buttons) if reply.buttons else None
+
+
+# A reply's keyboard and "no link preview" as python-telegram-bot would send them, made once:
+# it turns the objects into these dicts on every call (0.2 M instructions for a keyboard of
+# two buttons), and takes the dicts as they are in `api_kwargs` (the same JSON is sent).
+# Never changed once made.
+_NO_PREVIEW_SENT = {"link_preview_options": _NO_PREVIEW.to_dict()}
+
+
+def _shown(buttons: tuple[tuple[Button, ...], ...]) -> dict[str, Any]:
+    # A copy of the top level, which a library may add to (PTB's rate limiter's arguments).
+    return dict(_keyboard_sent(buttons) if buttons else _NO_PREVIEW_SENT)
+
+
+@functools.lru_cache(maxsize=512)
+def _keyboard_sent(buttons: tuple[tuple[Button, ...], ...]) -> dict[str, Any]:
+    return {"reply_markup": _keyboard(buttons).to_dict(), **_NO_PREVIEW_SENT}
 
 
 # Most replies carry one of a few keyboards (the menu, an answer's buttons): PTB's objects are

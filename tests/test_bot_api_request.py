@@ -130,17 +130,24 @@ async def test_cookies_are_neither_kept_nor_sent() -> None:
 async def test_replies_send_the_keyboard_and_no_preview_as_ptb_would() -> None:
     recorder = Recorder()
     request = BotApiRequest(httpx_kwargs={"transport": httpx.MockTransport(recorder)})
-    buttons = ((Button("Това не помогна", data="nh:12"), Button("Меню", data="m")),)
-    reply = Reply("Отговор", buttons=buttons)
+    sections = (Button("Как", data="s:x:0"), Button("Защо", data="s:x:1"))
+    links = (Button("Сайт", url="https://example.org"), Button("App", web_app="https://a.bg/w"))
+    replies = [
+        Reply("Отговор", buttons=(sections, (Button("Това не помогна", data=f"nh:{n}"),), links))
+        for n in (12, 13, 12)  # the rows they share, and the whole keyboard, made once
+    ]
     async with Bot(FAKE_TOKEN, base_url="http://bot-api/bot", request=request) as bot:
-        for _ in range(2):  # the second from the cache
+        for reply in replies:
             await send_replies(bot, 42, [reply, Reply("без бутони")])
     sent = [json.loads(r.content) for r in recorder.requests if r.url.path.endswith("/sendMessage")]
-    markup = keyboard(reply)
-    assert markup is not None
-    for with_buttons, without in (sent[0:2], sent[2:4]):
+    assert len(sent) == 6
+    for reply, with_buttons, without in zip(replies, sent[0::2], sent[1::2], strict=True):
+        markup = keyboard(reply)
+        assert markup is not None
         assert with_buttons["reply_markup"] == markup.to_dict()
         assert with_buttons["link_preview_options"] == {"is_disabled": True}
         assert with_buttons["parse_mode"] == "HTML" and with_buttons["text"] == "Отговор"
         assert "reply_markup" not in without
         assert without["link_preview_options"] == {"is_disabled": True}
+    assert sent[0]["reply_markup"]["inline_keyboard"][1][0]["callback_data"] == "nh:12"
+    assert sent[2]["reply_markup"]["inline_keyboard"][1][0]["callback_data"] == "nh:13"

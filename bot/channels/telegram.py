@@ -421,37 +421,36 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
 # A reply's keyboard and "no link preview" as python-telegram-bot would send them, made once:
 # it turns the objects into these dicts on every call (0.2 M instructions for a keyboard of
 # two buttons), and takes the dicts as they are in `api_kwargs` (the same JSON is sent).
-# Never changed once made.
+# Made a row at a time: an answer's keyboard differs from the last one only in its "that
+# didn't help" row (the review item's id). Never changed once made.
 _NO_PREVIEW_SENT = {"link_preview_options": _NO_PREVIEW.to_dict()}
 
 
 def _shown(buttons: tuple[tuple[Button, ...], ...]) -> dict[str, Any]:
-    # A copy of the top level, which a library may add to (PTB's rate limiter's arguments).
-    return dict(_keyboard_sent(buttons) if buttons else _NO_PREVIEW_SENT)
+    if not buttons:
+        return dict(_NO_PREVIEW_SENT)
+    markup = {"inline_keyboard": [_row_sent(row) for row in buttons]}
+    return {"reply_markup": markup, **_NO_PREVIEW_SENT}
 
 
-@functools.lru_cache(maxsize=512)
-def _keyboard_sent(buttons: tuple[tuple[Button, ...], ...]) -> dict[str, Any]:
-    return {"reply_markup": _keyboard(buttons).to_dict(), **_NO_PREVIEW_SENT}
+@functools.lru_cache(maxsize=1024)
+def _row_sent(row: tuple[Button, ...]) -> list[dict[str, Any]]:
+    return [_button(button).to_dict() for button in row]
 
 
 # Most replies carry one of a few keyboards (the menu, an answer's buttons): PTB's objects are
 # frozen once built, so one built object serves every reply with the same buttons.
 @functools.lru_cache(maxsize=512)
 def _keyboard(buttons: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(button.label, web_app=WebAppInfo(button.web_app))
-                if button.web_app
-                else InlineKeyboardButton(button.label, url=button.url)
-                if button.url
-                else InlineKeyboardButton(button.label, callback_data=button.data)
-                for button in row
-            ]
-            for row in buttons
-        ]
-    )
+    return InlineKeyboardMarkup([[_button(button) for button in row] for row in buttons])
+
+
+def _button(button: Button) -> InlineKeyboardButton:
+    if button.web_app:
+        return InlineKeyboardButton(button.label, web_app=WebAppInfo(button.web_app))
+    if button.url:
+        return InlineKeyboardButton(button.label, url=button.url)
+    return InlineKeyboardButton(button.label, callback_data=button.data)
 
 
 # Python-telegram-bot's mark for "not given" (a timeout left to the request's default).

@@ -29,7 +29,6 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
-from telegram.request import HTTPXRequest
 
 from bench import load
 from bench.delivery import Database
@@ -111,7 +110,7 @@ def instrument() -> None:
     _wrap(PgFirstReads, "read", "reads0", "reads1", current)
     _wrap(SqlUsers, "touch", "reads0", "reads1", current)
     _wrap(TimedNLU, "parse", "nlu0", "nlu1", current)
-    _wrap(HTTPXRequest, "do_request", "req0", "req1", current)
+    _wrap(telegram_channel.BotApiRequest, "do_request", "req0", "req1", current)
     run_client = load.run_client
 
     async def counted(conn: Any, run: Any) -> tuple[list[Any], float]:

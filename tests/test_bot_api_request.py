@@ -14,7 +14,9 @@ from telegram.constants import ParseMode
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.channels.telegram import BotApiRequest, bot_api_request, keyboard, send_replies
+from bot.channels.telegram_sender import TelegramSender
 from bot.core.messages import Button, Reply
+from bot.core.payloads import payload_of
 from tests.fakes.bot_api import FAKE_TOKEN
 
 ME = {"id": 1, "is_bot": True, "first_name": "b", "username": "b"}
@@ -151,3 +153,22 @@ async def test_replies_send_the_keyboard_and_no_preview_as_ptb_would() -> None:
         assert without["link_preview_options"] == {"is_disabled": True}
     assert sent[0]["reply_markup"]["inline_keyboard"][1][0]["callback_data"] == "nh:12"
     assert sent[2]["reply_markup"]["inline_keyboard"][1][0]["callback_data"] == "nh:13"
+
+
+async def test_outbox_items_send_the_keyboard_and_no_preview_as_replies_do() -> None:
+    recorder = Recorder()
+    request = BotApiRequest(httpx_kwargs={"transport": httpx.MockTransport(recorder)})
+    reply = Reply("Съвет за деня", buttons=((Button("Меню", data="m"),),))
+    async with Bot(FAKE_TOKEN, base_url="http://bot-api/bot", request=request) as bot:
+        sender = TelegramSender(bot)
+        await sender.send(42, payload_of(reply))
+        await sender.send(42, payload_of(Reply("без бутони")))
+    sent = [json.loads(r.content) for r in recorder.requests if r.url.path.endswith("/sendMessage")]
+    markup = keyboard(reply)
+    assert markup is not None
+    assert sent[0]["reply_markup"] == markup.to_dict()
+    assert sent[0]["text"] == "Съвет за деня" and sent[0]["parse_mode"] == "HTML"
+    assert "reply_markup" not in sent[1]
+    assert (
+        sent[0]["link_preview_options"] == sent[1]["link_preview_options"] == {"is_disabled": True}
+    )

@@ -388,9 +388,6 @@ def hidden_links(message: Message) -> tuple[tuple[str, str | None], ...]:
     return tuple(links)
 
 
-_NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
-
-
 async def send_replies(bot: Bot, chat_id: int, replies: Sequence[Reply]) -> None:
     for reply in replies:
         chunks = split_message(reply.text) if reply.text else []
@@ -400,7 +397,7 @@ async def send_replies(bot: Bot, chat_id: int, replies: Sequence[Reply]) -> None
                 chat_id,
                 chunk,
                 parse_mode=ParseMode.HTML,
-                api_kwargs=_shown(reply.buttons if last else ()),
+                api_kwargs=sent_markup(reply.buttons if last else ()),
             )
         if reply.document is not None:
             doc = reply.document
@@ -415,6 +412,7 @@ async def send_replies(bot: Bot, chat_id: int, replies: Sequence[Reply]) -> None
 
 
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    """A reply's keyboard as python-telegram-bot's objects (what `sent_markup` sends)."""
     return _keyboard(reply.buttons) if reply.buttons else None
 
 
@@ -423,10 +421,12 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
 # two buttons), and takes the dicts as they are in `api_kwargs` (the same JSON is sent).
 # Made a row at a time: an answer's keyboard differs from the last one only in its "that
 # didn't help" row (the review item's id). Never changed once made.
-_NO_PREVIEW_SENT = {"link_preview_options": _NO_PREVIEW.to_dict()}
+_NO_PREVIEW_SENT = {"link_preview_options": LinkPreviewOptions(is_disabled=True).to_dict()}
 
 
-def _shown(buttons: tuple[tuple[Button, ...], ...]) -> dict[str, Any]:
+def sent_markup(buttons: tuple[tuple[Button, ...], ...]) -> dict[str, Any]:
+    """The `api_kwargs` of a message with these buttons (none: no keyboard) and no link
+    preview: every message the bot sends, replies and outbox items alike."""
     if not buttons:
         return dict(_NO_PREVIEW_SENT)
     markup = {"inline_keyboard": [_row_sent(row) for row in buttons]}
@@ -438,9 +438,6 @@ def _row_sent(row: tuple[Button, ...]) -> list[dict[str, Any]]:
     return [_button(button).to_dict() for button in row]
 
 
-# Most replies carry one of a few keyboards (the menu, an answer's buttons): PTB's objects are
-# frozen once built, so one built object serves every reply with the same buttons.
-@functools.lru_cache(maxsize=512)
 def _keyboard(buttons: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[_button(button) for button in row] for row in buttons])
 

@@ -7,7 +7,7 @@ import warnings
 from typing import Any
 
 import httpx
-from telegram import Bot, LinkPreviewOptions
+from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -20,7 +20,7 @@ from telegram.error import (
 )
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.channels.telegram import keyboard
+from bot.channels.telegram import sent_markup
 from bot.core.payloads import reply_of
 from bot.delivery.ports import Outcome, SendResult
 
@@ -39,8 +39,7 @@ class TelegramSender:
                 chat_id,
                 payload["text"],
                 parse_mode=ParseMode.HTML,
-                reply_markup=keyboard(reply_of(payload)),
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
+                api_kwargs=sent_markup(reply_of(payload).buttons),
                 allow_paid_broadcast=self.paid_broadcast or None,
             )
         except RetryAfter as exc:

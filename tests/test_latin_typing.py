@@ -122,6 +122,11 @@ def real_reader(catalog: Catalog) -> LatinReader:
         ("kakvo e quishing i phishing", "какво е куишинг и фишинг"),
         ("ot yettel li e tozi sms", "от йетел ли е този смс"),
         ("paroli v mysql s php", "пароли в mysql с php"),
+        # y as ъ before o, and j as ж before a ъ typed u or a: the longest sequence's readings
+        # hold its parts' ("syobshtih" was "сйобщих", "menidjura" "менидюра", "julta" "юлта").
+        ("syobshtih na bankata", "съобщих на банката"),
+        ("menidjura na parolite", "мениджъра на паролите"),
+        ("julta kola", "жълта кола"),
     ],
 )
 def test_the_real_table_reads_what_people_type(

@@ -31,6 +31,24 @@ from scipy.sparse import csr_matrix, hstack
 from sklearn.linear_model import LogisticRegression
 
 
+def set_intents(
+    messages: list[Message], intents: Any, probabilities: Any, config: dict[str, Any]
+) -> None:
+    """Each message's intent and intent ranking from its row of `probabilities` (columns in the
+    order of `intents`), as Rasa's LogisticRegressionClassifier.process sets them: for the
+    classifiers that compute their probabilities from more than one model."""
+    for message, row in zip(messages, probabilities):
+        ranking = sorted(
+            ({"name": str(k), "confidence": float(v)} for k, v in zip(intents, row)),
+            key=lambda e: -e["confidence"],
+        )
+        intent = ranking[0]
+        if config[RANKING_LENGTH] > 0:
+            ranking = ranking[: config[RANKING_LENGTH]]
+        message.set("intent", intent, add_to_output=True)
+        message.set("intent_ranking", ranking, add_to_output=True)
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True)
 class SentenceCountVectorsFeaturizer(CountVectorsFeaturizer):
     """Rasa's CountVectorsFeaturizer giving the sentence features only (the counts of the
@@ -262,18 +280,7 @@ class TopicsLogisticRegressionClassifier(TunedLogisticRegressionClassifier):
     def process(self, messages: list[Message]) -> list[Message]:
         if not messages:
             return messages
-        probabilities = self.probabilities(messages)
-        intents = self.clf.classes_
-        for message, row in zip(messages, probabilities):
-            ranking = sorted(
-                ({"name": str(k), "confidence": float(v)} for k, v in zip(intents, row)),
-                key=lambda e: -e["confidence"],
-            )
-            intent = ranking[0]
-            if self.config[RANKING_LENGTH] > 0:
-                ranking = ranking[: self.config[RANKING_LENGTH]]
-            message.set("intent", intent, add_to_output=True)
-            message.set("intent_ranking", ranking, add_to_output=True)
+        set_intents(messages, self.clf.classes_, self.probabilities(messages), self.config)
         return messages
 
     def persist(self) -> None:

@@ -31,10 +31,9 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
-from rasa.utils.tensorflow.constants import RANKING_LENGTH
 from sklearn.linear_model import LogisticRegression
 
-from ecsm_components import TunedLogisticRegressionClassifier
+from ecsm_components import TunedLogisticRegressionClassifier, set_intents
 
 E5_MODEL = "e5.npz"
 _EMBEDDER: Any = None
@@ -222,16 +221,7 @@ class E5GatedClassifier(TunedLogisticRegressionClassifier):
                 Path(f'{os.environ["E5_GATE_LOG"]}-{self.config["gate"]}').write_text(
                     json.dumps({"parsed": self.parsed, "embedded": self.embedded})
                 )
-        for message, row in zip(messages, probabilities):
-            ranking = sorted(
-                ({"name": str(k), "confidence": float(v)} for k, v in zip(intents, row)),
-                key=lambda e: -e["confidence"],
-            )
-            intent = ranking[0]
-            if self.config[RANKING_LENGTH] > 0:
-                ranking = ranking[: self.config[RANKING_LENGTH]]
-            message.set("intent", intent, add_to_output=True)
-            message.set("intent_ranking", ranking, add_to_output=True)
+        set_intents(messages, intents, probabilities, self.config)
         return messages
 
     def persist(self) -> None:

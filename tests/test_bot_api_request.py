@@ -136,7 +136,7 @@ async def test_replies_send_the_keyboard_and_no_preview_as_ptb_would() -> None:
     links = (Button("Сайт", url="https://example.org"), Button("App", web_app="https://a.bg/w"))
     replies = [
         Reply("Отговор", buttons=(sections, (Button("Това не помогна", data=f"nh:{n}"),), links))
-        for n in (12, 13, 12)  # the rows they share, and the whole keyboard, made once
+        for n in (12, 13, 12)  # the rows they share are made once, the keyboards each time
     ]
     async with Bot(FAKE_TOKEN, base_url="http://bot-api/bot", request=request) as bot:
         for reply in replies:

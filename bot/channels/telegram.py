@@ -416,11 +416,11 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     return _keyboard(reply.buttons) if reply.buttons else None
 
 
-# A reply's keyboard and "no link preview" as python-telegram-bot would send them, made once:
+# A reply's keyboard and "no link preview" as python-telegram-bot would send them, as dicts:
 # it turns the objects into these dicts on every call (0.2 M instructions for a keyboard of
 # two buttons), and takes the dicts as they are in `api_kwargs` (the same JSON is sent).
-# Made a row at a time: an answer's keyboard differs from the last one only in its "that
-# didn't help" row (the review item's id). Never changed once made.
+# Each row is made once (`_row_sent`): an answer's keyboard differs from the last one only in
+# its "that didn't help" row (the review item's id). Never changed once made.
 _NO_PREVIEW_SENT = {"link_preview_options": LinkPreviewOptions(is_disabled=True).to_dict()}
 
 
